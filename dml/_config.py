@@ -1,0 +1,89 @@
+"""Context-local settings for dml (target chunk size, progress bars, tree width).
+
+Settings live in a :class:`contextvars.ContextVar`, so ``config_context`` is safe
+across threads and asyncio tasks and never leaks between concurrent callers.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+
+_DEFAULTS = MappingProxyType(
+    {
+        # Target bytes of one row chunk when dml chunks in-memory data itself.
+        "chunk_bytes": 64 * 2**20,
+        # In-memory input up to this many bytes runs the kernels directly, with no graph.
+        # None means "same as chunk_bytes" (input below one chunk).
+        "fast_path_bytes": None,
+        # Show a tqdm progress bar during iterative fits.
+        "progress": False,
+        # Fan-in of the tree combine on the workers.
+        "split_every": 8,
+    }
+)
+
+_config: ContextVar = ContextVar("dml_config", default=_DEFAULTS)
+
+
+def get_config():
+    """Return a copy of the current dml settings as a dict."""
+    return dict(_config.get())
+
+
+def _validate(updates):
+    for key, value in updates.items():
+        if key not in _DEFAULTS:
+            raise TypeError(
+                f"Unknown dml setting {key!r}; known settings are {sorted(_DEFAULTS)}."
+            )
+        if key in ("chunk_bytes", "split_every") and (
+            not isinstance(value, int) or value < (2 if key == "split_every" else 1)
+        ):
+            raise ValueError(f"{key} must be an int >= {2 if key == 'split_every' else 1}, got {value!r}.")
+        if key == "fast_path_bytes" and value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"fast_path_bytes must be None or an int >= 0, got {value!r}.")
+        if key == "progress" and not isinstance(value, bool):
+            raise ValueError(f"progress must be True or False, got {value!r}.")
+
+
+def set_config(**settings):
+    """Change dml settings for the current context (and contexts it spawns).
+
+    Parameters
+    ----------
+    chunk_bytes : int, optional
+        Target size in bytes of one row chunk when dml splits in-memory data.
+    fast_path_bytes : int or None, optional
+        In-memory input at most this large runs kernels directly with no task graph.
+        ``None`` (default) uses ``chunk_bytes``.
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``: terminal or notebook) during iterative fits.
+    split_every : int, optional
+        Fan-in of the tree combine of per-chunk partial results.
+    """
+    _validate(settings)
+    new = dict(_config.get())
+    new.update(settings)
+    _config.set(MappingProxyType(new))
+
+
+@contextmanager
+def config_context(**settings):
+    """Temporarily change dml settings; see :func:`set_config` for the names.
+
+    Examples
+    --------
+    >>> import dml
+    >>> with dml.config_context(progress=True):
+    ...     pass
+    """
+    _validate(settings)
+    new = dict(_config.get())
+    new.update(settings)
+    token = _config.set(MappingProxyType(new))
+    try:
+        yield
+    finally:
+        _config.reset(token)

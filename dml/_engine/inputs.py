@@ -1,0 +1,581 @@
+"""Normalise X / y / sample_weight into aligned row-chunked data.
+
+Every estimator's ``fit`` calls :func:`validate_fit_data`, and every ``predict`` /
+``transform`` calls :func:`validate_predict_data`. They accept NumPy, pandas, CuPy,
+Dask arrays, Dask DataFrames/Series (also with unknown partition lengths) and
+CuPy-backed Dask arrays, and produce one shape of data:
+
+- row chunks with one column block, float64 or float32 (float32 stays float32);
+- ``y`` and ``sample_weight`` chunked exactly like ``X``;
+- never a mutation of the caller's arrays, and no copy of in-memory data (chunks are
+  views).
+
+Validation reads metadata only (shape, dtype, chunks, ``_meta``). Checks that need
+values (NaN / inf) ride along in the estimator's first pass: see
+:func:`raise_if_not_finite`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import validate_data
+
+from dml._compat.sklearn import _check_feature_names, _check_n_features
+from dml._config import get_config
+from dml._engine.namespace import get_namespace, to_numpy
+from dml._engine.runtime import get_client
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def is_dask_collection(x):
+    """True for Dask arrays, DataFrames and Series (checked without importing Dask)."""
+    return hasattr(x, "__dask_graph__") and hasattr(x, "dask") or _is_dask_frame(x)
+
+
+def _is_dask_frame(x):
+    mod = type(x).__module__ or ""
+    return mod.startswith("dask") and hasattr(x, "divisions")
+
+
+def _is_dask_array(x):
+    mod = type(x).__module__ or ""
+    return mod.startswith("dask") and hasattr(x, "chunks") and hasattr(x, "blocks")
+
+
+def _name(estimator):
+    return type(estimator).__name__ if estimator is not None else "this estimator"
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+@dataclass(eq=False)
+class ChunkedData:
+    """Row-chunked, aligned training data, ready for :func:`~dml._engine.mapreduce.map_reduce`.
+
+    Attributes
+    ----------
+    mode : {"direct", "local", "distributed"}
+        ``direct``: one in-memory chunk, kernels run in the calling thread with no graph
+        (the fast path). ``local``: in-memory chunks, kernels run on the current Dask
+        scheduler. ``distributed``: chunks are futures on a ``distributed`` cluster.
+    X, y, sample_weight : list
+        One entry per row chunk (arrays, or futures in distributed mode); ``y`` and
+        ``sample_weight`` are ``None`` when absent.
+    row_chunks : tuple of int
+        Rows in each chunk.
+    """
+
+    mode: str
+    X: list
+    y: list | None
+    sample_weight: list | None
+    row_chunks: tuple
+    n_features: int
+    dtype: np.dtype
+    client: object = None
+    _keepalive: list = field(default_factory=list, repr=False)
+
+    @property
+    def n_samples(self):
+        return int(sum(self.row_chunks))
+
+    @property
+    def n_chunks(self):
+        return len(self.row_chunks)
+
+    def parts(self):
+        """Yield ``(X_i, y_i, w_i)`` for every chunk (``None`` where absent)."""
+        for i in range(self.n_chunks):
+            yield (
+                self.X[i],
+                None if self.y is None else self.y[i],
+                None if self.sample_weight is None else self.sample_weight[i],
+            )
+
+    def release(self):
+        """Drop the references that keep persisted chunks alive on the cluster."""
+        self._keepalive.clear()
+        if self.mode == "distributed":
+            self.X = self.y = self.sample_weight = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+# ------------------------------------------------------------------ metadata checks
+
+
+def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
+    """Metadata-only checks of a Dask array/DataFrame X; returns a row-chunked Dask array."""
+    name = _name(estimator)
+    meta = getattr(X, "_meta", None)
+    if _is_dask_frame(X):
+        if X.ndim == 1:
+            X = X.to_frame()
+            meta = X._meta
+        if estimator is not None:
+            _check_feature_names(estimator, meta, reset=reset)
+        if not all(_numeric_dtype(d) for d in meta.dtypes):
+            bad = [c for c, d in meta.dtypes.items() if not _numeric_dtype(d)]
+            raise ValueError(
+                f"{name} needs numeric input, but the Dask DataFrame {input_name} has "
+                f"non-numeric columns {bad[:5]}; encode or drop them first."
+            )
+        X = X.to_dask_array()
+    elif estimator is not None:
+        _check_feature_names(estimator, X, reset=reset)
+
+    if X.ndim == 1:
+        raise ValueError(
+            f"Expected 2D array, got 1D array instead: a Dask array of shape {X.shape}.\n"
+            "Reshape your data either using array.reshape(-1, 1) if your data has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    if X.ndim != 2:
+        raise ValueError(f"Found array with dim {X.ndim}. {name} expected <= 2.")
+    if not _numeric_dtype(X.dtype):
+        raise ValueError(
+            f"{name} needs numeric input, but the Dask array {input_name} has dtype "
+            f"{X.dtype}; convert it with {input_name}.astype(float) first."
+        )
+    n_features = X.shape[1]
+    if n_features == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {name}."
+        )
+    if not np.isnan(X.shape[0]) and X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {name}."
+        )
+    if estimator is not None:
+        _check_n_features(estimator, X, reset=reset)
+    if X.dtype not in dtype:
+        X = X.astype(dtype[0])
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def _numeric_dtype(d):
+    if hasattr(d, "numpy_dtype"):
+        d = d.numpy_dtype
+    try:
+        d = np.dtype(d)
+    except TypeError:
+        return False
+    return d.kind in "biuf"
+
+
+def _as_dask_1d(v):
+    """A Dask Series/DataFrame/array target as a 1-D or 2-D Dask array."""
+    if _is_dask_frame(v):
+        v = v.to_dask_array()
+    return v
+
+
+def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, multi_output=False):
+    """scikit-learn's own validation for in-memory data, without the value scan.
+
+    Finiteness is not checked here: it rides along in the first pass (see
+    :func:`raise_if_not_finite`), as for Dask input.
+    """
+    kwargs = dict(
+        reset=reset,
+        dtype=list(dtype),
+        ensure_all_finite=False,
+        order=None,
+    )
+    if y is None:
+        return validate_data(estimator, X, **kwargs), None
+    return validate_data(
+        estimator,
+        X,
+        y,
+        y_numeric=y_numeric,
+        multi_output=multi_output,
+        **kwargs,
+    )
+
+
+# ------------------------------------------------------------------------ fit input
+
+
+def validate_fit_data(
+    estimator,
+    X,
+    y=None,
+    sample_weight=None,
+    *,
+    dtype=FLOAT_DTYPES,
+    y_numeric=False,
+    multi_output=False,
+    reset=True,
+):
+    """Validate training data and split it into aligned row chunks.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Receives ``n_features_in_`` / ``feature_names_in_`` (scikit-learn's rules).
+    X : array-like, Dask array or Dask DataFrame of shape (n_samples, n_features)
+    y : array-like or Dask collection of shape (n_samples,) or (n_samples, n_targets), optional
+    sample_weight : array-like, Dask array, scalar or None
+    dtype : tuple of dtypes
+        Accepted float dtypes; anything else is cast to the first.
+    y_numeric : bool
+        Cast ``y`` to float (regressors).
+    multi_output : bool
+        Allow 2-D ``y``.
+    reset : bool
+        True in ``fit``; False in ``partial_fit`` after the first call.
+
+    Returns
+    -------
+    ChunkedData
+        Use as a context manager so persisted chunks are released after ``fit``.
+
+    Notes
+    -----
+    Computation: in-memory input is split into views (no copy). Dask input is persisted
+    once (on the cluster when a ``distributed.Client`` is active, else in memory by the
+    current scheduler). Unknown chunk lengths are read from the persisted chunks.
+    """
+    lazy = any(is_dask_collection(v) for v in (X, y, sample_weight))
+    if not lazy:
+        return _fit_data_in_memory(
+            estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
+            multi_output=multi_output, reset=reset,
+        )
+    return _fit_data_dask(
+        estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
+        multi_output=multi_output, reset=reset,
+    )
+
+
+def _check_y_shape(y, multi_output, name):
+    if y.ndim == 2 and not multi_output and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change "
+            "the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        return y.reshape(-1) if not _is_dask_array(y) else y[:, 0]
+    if y.ndim == 2 and not multi_output:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
+    if y.ndim > 2 or y.ndim == 0:
+        raise ValueError(f"y should be a 1d or 2d array, got an array of shape {y.shape} instead.")
+    return y
+
+
+def _check_weight_shape(sample_weight, n_samples):
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {sample_weight.ndim}D array. "
+            f"Expected either a scalar value or a 1D array of length {n_samples}."
+        )
+    if not np.isnan(sample_weight.shape[0]) and not np.isnan(n_samples) and sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {tuple(sample_weight.shape)}, expected {(n_samples,)}!"
+        )
+
+
+def _chunk_rows(n_samples, n_features, itemsize):
+    target = get_config()["chunk_bytes"]
+    rows = max(1, target // max(1, n_features * itemsize))
+    bounds = list(range(0, n_samples, rows)) + [n_samples]
+    return tuple(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _split(arr, row_chunks):
+    if arr is None:
+        return None
+    out, start = [], 0
+    for n in row_chunks:
+        out.append(arr[start : start + n])
+        start += n
+    return out
+
+
+def _fit_data_in_memory(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset):
+    if y is not None and hasattr(y, "ndim") and y.ndim == 2 and not multi_output and y.shape[1] == 1:
+        y = _check_y_shape(y, multi_output, _name(estimator))
+    X, y = _check_in_memory_X(
+        X, estimator, reset=reset, dtype=dtype, y=y, y_numeric=y_numeric,
+        multi_output=multi_output,
+    )
+    n_samples, n_features = X.shape
+    if sample_weight is not None:
+        sample_weight = _in_memory_weight(sample_weight, X)
+    if y is not None and y_numeric:
+        y = _as_float_like(y, X)
+    threshold = get_config()["fast_path_bytes"]
+    if threshold is None:
+        threshold = get_config()["chunk_bytes"]
+    if X.nbytes <= threshold:
+        return ChunkedData("direct", [X], None if y is None else [y],
+                           None if sample_weight is None else [sample_weight],
+                           (n_samples,), n_features, X.dtype)
+    row_chunks = _chunk_rows(n_samples, n_features, X.dtype.itemsize)
+    Xs, ys, ws = _split(X, row_chunks), _split(y, row_chunks), _split(sample_weight, row_chunks)
+    client = get_client()
+    if client is None:
+        return ChunkedData("local", Xs, ys, ws, row_chunks, n_features, X.dtype)
+    keep = []
+    futures = []
+    for parts in (Xs, ys, ws):
+        if parts is None:
+            futures.append(None)
+            continue
+        f = client.scatter(parts, hash=False)
+        keep.append(f)
+        futures.append(f)
+    return ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
+                       n_features, X.dtype, client, keep)
+
+
+def _as_float_like(y, X):
+    xp = get_namespace(X)
+    if y.dtype not in FLOAT_DTYPES:
+        return xp.astype(y, X.dtype) if hasattr(xp, "astype") else y.astype(X.dtype)
+    return y
+
+
+def _in_memory_weight(sample_weight, X):
+    n_samples = X.shape[0]
+    xp = get_namespace(X)
+    if isinstance(sample_weight, numbers.Number):
+        return xp.full((n_samples,), sample_weight, dtype=X.dtype)
+    if not hasattr(sample_weight, "ndim"):
+        sample_weight = np.asarray(sample_weight)
+    if not _numeric_dtype(sample_weight.dtype):
+        raise ValueError(
+            f"sample_weight must be numeric, got dtype {sample_weight.dtype}."
+        )
+    _check_weight_shape(sample_weight, n_samples)
+    if sample_weight.dtype not in FLOAT_DTYPES:
+        sample_weight = sample_weight.astype(np.float64)
+    return sample_weight
+
+
+def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset):
+    import dask
+    import dask.array as da
+
+    name = _name(estimator)
+    if not is_dask_collection(X):
+        # In-memory X with a lazy y or weight: validate X in memory, then wrap it.
+        X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=dtype)
+        rows = _chunk_rows(X.shape[0], X.shape[1], X.dtype.itemsize)
+        X = da.from_array(X, chunks=(rows, -1))
+    else:
+        X = _check_dask_X(X, estimator, reset=reset, dtype=dtype)
+
+    if y is not None:
+        if is_dask_collection(y):
+            y = _as_dask_1d(y)
+            if not _numeric_dtype(y.dtype) and y_numeric:
+                raise ValueError(f"{name} needs a numeric y, got dtype {y.dtype}.")
+        else:
+            y = np.asarray(y) if not hasattr(y, "ndim") else y
+        y = _check_y_shape(y, multi_output, name)
+        if y_numeric and y.dtype not in FLOAT_DTYPES:
+            y = y.astype(X.dtype)
+    if sample_weight is not None:
+        if isinstance(sample_weight, numbers.Number):
+            sample_weight = da.full(X.shape[0], sample_weight, dtype=X.dtype, chunks=X.chunks[0]) \
+                if not np.isnan(X.shape[0]) else X[:, 0] * 0 + sample_weight
+        elif is_dask_collection(sample_weight):
+            sample_weight = _as_dask_1d(sample_weight)
+        else:
+            sample_weight = np.asarray(sample_weight) if not hasattr(sample_weight, "ndim") else sample_weight
+        if not _numeric_dtype(sample_weight.dtype):
+            raise ValueError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
+        _check_weight_shape(sample_weight, X.shape[0])
+        if sample_weight.dtype not in FLOAT_DTYPES:
+            sample_weight = sample_weight.astype(np.float64)
+
+    _check_lengths_meta(X, y, sample_weight)
+    client = get_client()
+    if client is None:
+        return _materialise_local(X, y, sample_weight, dask)
+    return _persist_distributed(X, y, sample_weight, client)
+
+
+def _check_lengths_meta(*arrays):
+    lengths = [a.shape[0] for a in arrays if a is not None]
+    known = [int(n) for n in lengths if not np.isnan(n)]
+    if len(set(known)) > 1:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {known}"
+        )
+
+
+def _check_lengths(lengths):
+    if len(set(lengths)) > 1:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {lengths}"
+        )
+
+
+def _materialise_local(X, y, w, dask):
+    """Compute every chunk into memory with the current scheduler (the local persist)."""
+    blocks = X.to_delayed().ravel().tolist()
+    extra = [v for v in (y, w) if v is not None and is_dask_collection(v)]
+    computed = dask.compute(blocks, *extra)
+    Xs = list(computed[0])
+    rows = tuple(int(c.shape[0]) for c in Xs)
+    n = sum(rows)
+    rest = iter(computed[1:])
+    out = []
+    for v in (y, w):
+        if v is None:
+            out.append(None)
+            continue
+        if is_dask_collection(v):
+            v = next(rest)
+        _check_lengths([n, int(v.shape[0])])
+        out.append(_split(v, rows))
+    keep_rows = [i for i, r in enumerate(rows) if r > 0] or [0]
+    pick = lambda parts: None if parts is None else [parts[i] for i in keep_rows]  # noqa: E731
+    rows = tuple(rows[i] for i in keep_rows)
+    if n == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, {Xs[0].shape[1]})) while a minimum "
+            "of 1 is required."
+        )
+    return ChunkedData("local", pick(Xs), pick(out[0]), pick(out[1]), rows,
+                       int(Xs[0].shape[1]), Xs[0].dtype)
+
+
+def _persisted_futures(collection, client):
+    """Persist ``collection`` on the cluster; return it (known chunk lengths) and its
+    chunk futures in block order. Unknown lengths are read from the persisted chunks,
+    so the data is computed once."""
+    from dask.core import flatten
+    from distributed import futures_of
+
+    persisted = client.persist(collection)
+    if any(np.isnan(c) for c in persisted.chunks[0]):
+        persisted.compute_chunk_sizes()
+    by_key = {f.key: f for f in futures_of(persisted)}
+    return persisted, [by_key[k] for k in flatten(persisted.__dask_keys__())]
+
+
+def _persist_distributed(X, y, w, client):
+    Xp, Xf = _persisted_futures(X, client)
+    keep = [Xp]
+    rows = tuple(int(c) for c in Xp.chunks[0])
+    n = sum(rows)
+    if n == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 "
+            "is required."
+        )
+    aligned = []
+    for v in (y, w):
+        if v is None:
+            aligned.append(None)
+            continue
+        if is_dask_collection(v):
+            if any(np.isnan(c) for c in v.chunks[0]):
+                v, _ = _persisted_futures(v, client)
+                keep.append(v)
+            _check_lengths([n, int(v.shape[0])])
+            if tuple(v.chunks[0]) != rows:
+                v = v.rechunk({0: rows})
+            vp, vf = _persisted_futures(v, client)
+            keep.append(vp)
+            aligned.append(vf)
+        else:
+            _check_lengths([n, int(v.shape[0])])
+            f = client.scatter(_split(v, rows), hash=False)
+            keep.append(f)
+            aligned.append(f)
+    keep_idx = [i for i, r in enumerate(rows) if r > 0]
+    pick = lambda parts: None if parts is None else [parts[i] for i in keep_idx]  # noqa: E731
+    return ChunkedData("distributed", pick(Xf), pick(aligned[0]), pick(aligned[1]),
+                       tuple(rows[i] for i in keep_idx), int(X.shape[1]), X.dtype, client, keep)
+
+
+# -------------------------------------------------------------------- predict input
+
+
+def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES):
+    """Validate X for predict/transform without reading values.
+
+    Returns a Dask array (row chunks, one column block) for Dask input, else the
+    validated in-memory array. The NaN/inf check rides along in the blockwise call.
+    """
+    if is_dask_collection(X):
+        return _check_dask_X(X, estimator, reset=False, dtype=dtype)
+    X, _ = _check_in_memory_X(X, estimator, reset=False, dtype=dtype)
+    return X
+
+
+def assert_finite_chunk(X, input_name="X", *, allow_nan=False):
+    """Raise scikit-learn's error when a chunk holds NaN (unless allowed) or infinity."""
+    xp = get_namespace(X)
+    if not allow_nan and bool(xp.any(xp.isnan(X))):
+        raise ValueError(f"Input {input_name} contains NaN.")
+    if bool(xp.any(xp.isinf(X))):
+        raise ValueError(
+            f"Input {input_name} contains infinity or a value too large for "
+            f"dtype({np.dtype(to_numpy(X[:0]).dtype).name!r})."
+        )
+
+
+def _finite_kernel(X, y, w, *, xp):
+    out = {}
+    for name, v in (("X", X), ("y", y), ("sample_weight", w)):
+        if v is None or not hasattr(v, "dtype") or not _numeric_dtype(to_numpy(v[:0]).dtype):
+            continue
+        out[name + "_nan"] = xp.astype(xp.any(xp.isnan(v)), xp.int64)
+        out[name + "_inf"] = xp.astype(xp.any(xp.isinf(v)), xp.int64)
+    return out
+
+
+def raise_if_not_finite(data, *results, what="the fitted statistics", allow_nan=False):
+    """The ride-along value check: call after the first pass with its results.
+
+    When every result is finite, the inputs were finite (NaN and inf propagate through
+    the fused kernels), so nothing more is computed. Otherwise one extra pass finds which
+    input holds NaN or infinity and raises scikit-learn's message; if none does, the
+    values overflowed and the error says so. ``allow_nan`` lets NaN in X through
+    (estimators that treat NaN as missing, such as the scalers).
+    """
+    ok = True
+    for r in results:
+        r = to_numpy(r)
+        if r is not None and not np.all(np.isfinite(r)):
+            ok = False
+            break
+    if ok:
+        return
+    from dml._engine.mapreduce import map_reduce
+
+    flags = map_reduce(_finite_kernel, data)
+    for name in ("X", "y", "sample_weight"):
+        if not (allow_nan and name == "X") and int(to_numpy(flags.get(name + "_nan", 0))):
+            raise ValueError(f"Input {name} contains NaN.")
+        if int(to_numpy(flags.get(name + "_inf", 0))):
+            raise ValueError(
+                f"Input {name} contains infinity or a value too large for "
+                f"dtype({np.dtype(data.dtype).name!r})."
+            )
+    raise ValueError(
+        f"The input values are finite but {what} overflowed to infinity or NaN; "
+        "rescale X (for example with dml.preprocessing.StandardScaler)."
+    )

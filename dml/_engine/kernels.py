@@ -1,0 +1,177 @@
+"""Shared one-pass statistics kernels and their combines.
+
+Every kernel here walks its chunk in cache-sized row blocks, so each block is read from
+memory once while all the statistics of the pass are accumulated from it. Sums are
+accumulated in float64 (also for float32 chunks), around a shift (the first block's
+mean) so that large offsets do not cancel catastrophically; chunk results are merged
+with Chan, Golub and LeVeque's pairwise update, which is exact and associative.
+"""
+
+from __future__ import annotations
+
+#: Target bytes of one row block inside a kernel (fits in L2/L3 cache).
+BLOCK_BYTES = 2**21
+
+
+def row_blocks(n_rows, n_cols, itemsize=8, block_bytes=BLOCK_BYTES):
+    """Yield ``(start, stop)`` row ranges of about ``block_bytes`` each."""
+    step = max(256, block_bytes // max(1, n_cols * itemsize))
+    for start in range(0, n_rows, step):
+        yield start, min(n_rows, start + step)
+
+
+def _f64(a, xp):
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+def moments_kernel(X, y, w, *, xp, allow_nan=False):
+    """Per-feature weighted count, mean and centred sum of squares of a chunk.
+
+    Parameters
+    ----------
+    X : array of shape (n_rows, n_features)
+    y : ignored
+    w : array of shape (n_rows,) or None
+    allow_nan : bool
+        Skip NaNs (each feature counts its own non-NaN rows), as scikit-learn's
+        scalers do.
+
+    Returns
+    -------
+    dict with ``n`` (n_features,), ``mean`` (n_features,), ``m2`` (n_features,),
+    ``n_rows`` (scalar: rows in the chunk) and ``w_nonzero`` (scalar count of non-zero
+    weights, 0 when unweighted).
+    """
+    n_rows, p = X.shape
+    count = xp.zeros((p,), dtype=xp.float64)
+    s1 = xp.zeros((p,), dtype=xp.float64)
+    s2 = xp.zeros((p,), dtype=xp.float64)
+    shift = None
+    w_nonzero = 0
+    for a, b in row_blocks(n_rows, p, 8):
+        Xb = _f64(X[a:b, :], xp)
+        mask = xp.isnan(Xb) if allow_nan else None
+        if mask is not None:
+            Xb = xp.where(mask, xp.asarray(0.0, dtype=xp.float64), Xb)
+            valid = xp.astype(xp.logical_not(mask), xp.float64)
+        if w is None:
+            cw = valid if mask is not None else None
+            count = count + (xp.sum(valid, axis=0) if mask is not None else float(b - a))
+        else:
+            wb = _f64(w[a:b], xp)[:, None]
+            w_nonzero += int(xp.sum(xp.astype(wb != 0, xp.int64)))
+            cw = wb * valid if mask is not None else wb
+            count = count + (xp.sum(cw, axis=0) if mask is not None else xp.sum(wb))
+        if shift is None:
+            num = xp.sum(Xb if cw is None else cw * Xb, axis=0)
+            shift = xp.where(count > 0, num / xp.where(count > 0, count, 1.0), 0.0)
+        D = Xb - shift
+        if mask is not None:
+            D = xp.where(mask, xp.asarray(0.0, dtype=xp.float64), D)
+        if cw is None:
+            s1 = s1 + xp.sum(D, axis=0)
+            s2 = s2 + xp.sum(D * D, axis=0)
+        else:
+            cD = cw * D
+            s1 = s1 + xp.sum(cD, axis=0)
+            s2 = s2 + xp.sum(cD * D, axis=0)
+    safe = xp.where(count > 0, count, 1.0)
+    dmean = s1 / safe
+    mean = xp.where(count > 0, shift + dmean, 0.0)
+    m2 = xp.where(count > 0, s2 - count * dmean * dmean, 0.0)
+    m2 = xp.maximum(m2, 0.0)
+    return {
+        "n": count,
+        "mean": mean,
+        "m2": m2,
+        "n_rows": xp.asarray(n_rows, dtype=xp.int64),
+        "w_nonzero": xp.asarray(w_nonzero, dtype=xp.int64),
+    }
+
+
+def gram_kernel(X, y, w, *, xp):
+    """Weighted mean and centred cross-product of the augmented chunk ``[X, y]``.
+
+    Returns
+    -------
+    dict with ``n`` (scalar weight sum), ``mean`` (p + t,), ``scatter`` (p + t, p + t):
+    the sufficient statistics of every squared-error linear model; ``n_rows``, and
+    the counts ``w_neg`` / ``w_nonzero`` of negative / non-zero weights.
+    ``y`` may be None (then only X's statistics), 1-D or 2-D.
+    """
+    n_rows, p = X.shape
+    t = 0 if y is None else (1 if y.ndim == 1 else y.shape[1])
+    q = p + t
+    sw = 0.0
+    s1 = xp.zeros((q,), dtype=xp.float64)
+    S = xp.zeros((q, q), dtype=xp.float64)
+    shift = None
+    w_neg = w_nonzero = 0
+    for a, b in row_blocks(n_rows, q, 8):
+        A = _f64(X[a:b, :], xp)
+        if t:
+            yb = _f64(y[a:b], xp)
+            A = xp.concat([A, yb[:, None] if yb.ndim == 1 else yb], axis=1)
+        if w is None:
+            wb = None
+            sw_b = float(b - a)
+        else:
+            wb = _f64(w[a:b], xp)
+            sw_b = xp.sum(wb)
+            w_neg += int(xp.sum(xp.astype(wb < 0, xp.int64)))
+            w_nonzero += int(xp.sum(xp.astype(wb != 0, xp.int64)))
+        if shift is None:
+            if wb is None:
+                shift = xp.mean(A, axis=0)
+            else:
+                shift = xp.sum(wb[:, None] * A, axis=0) / xp.where(sw_b > 0, sw_b, 1.0)
+        D = A - shift
+        WD = D if wb is None else wb[:, None] * D
+        s1 = s1 + xp.sum(WD, axis=0)
+        S = S + xp.matmul(xp.permute_dims(WD, (1, 0)), D)
+        sw = sw + sw_b
+    sw = xp.asarray(sw, dtype=xp.float64)
+    safe = xp.where(sw > 0, sw, 1.0)
+    d = s1 / safe
+    mean = shift + d
+    S = S - sw * (d[:, None] * d[None, :])
+    return {
+        "n": sw,
+        "mean": mean,
+        "scatter": S,
+        "n_rows": xp.asarray(n_rows, dtype=xp.int64),
+        "w_neg": xp.asarray(w_neg, dtype=xp.int64),
+        "w_nonzero": xp.asarray(w_nonzero, dtype=xp.int64),
+    }
+
+
+def combine_centered(parts):
+    """Chan's pairwise merge of ``{n, mean, m2 | scatter}`` partials; other keys summed.
+
+    ``n`` may be a scalar (``scatter`` matrices) or per feature (``m2`` vectors).
+    Partials with zero weight are neutral.
+    """
+    from dml._engine.namespace import get_namespace
+
+    parts = [p for p in parts if p]
+    out = None
+    for p in parts:
+        if out is None:
+            out = dict(p)
+            continue
+        xp = get_namespace(p["mean"])
+        na, nb = out["n"], p["n"]
+        n = na + nb
+        safe = xp.where(n > 0, n, 1.0)
+        delta = p["mean"] - out["mean"]
+        frac = nb / safe
+        merged = {k: out[k] + p[k] for k in out if k not in ("n", "mean", "m2", "scatter")}
+        merged["n"] = n
+        merged["mean"] = out["mean"] + delta * frac
+        coef = na * nb / safe
+        if "scatter" in out:
+            merged["scatter"] = out["scatter"] + p["scatter"] + coef * (delta[:, None] * delta[None, :])
+        else:
+            merged["m2"] = out["m2"] + p["m2"] + coef * delta * delta
+        out = merged
+    return out if out is not None else {}

@@ -1,0 +1,269 @@
+"""One round trip: a fused kernel per chunk, a tree combine, one small result.
+
+A kernel is a pure function ``kernel(X, y, w, *broadcast, xp, **kwargs) -> dict`` of
+small arrays. It imports no Dask and uses ``xp`` (the chunk's array namespace), so the
+same kernel runs on NumPy, CuPy and any array-API library. ``y`` and ``w`` are ``None``
+when the data has none.
+
+Combines take a list of partial dicts and return one; they must be associative, since
+they run as a tree (``split_every`` wide) on the workers.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from dml._config import get_config
+from dml._engine.namespace import get_namespace, to_numpy
+
+# ----------------------------------------------------------------------- pass count
+
+_counters = []
+_counters_lock = threading.Lock()
+
+
+class PassCounter:
+    """Counts :func:`map_reduce` round trips (each one is a pass over the data)."""
+
+    def __init__(self):
+        self.passes = 0
+        self.kernels = []
+
+    def _record(self, kernel):
+        self.passes += 1
+        self.kernels.append(getattr(kernel, "__name__", repr(kernel)))
+
+
+@contextmanager
+def count_passes():
+    """Context manager yielding a :class:`PassCounter` of the passes run inside it.
+
+    Used by tests to assert one-pass claims and the number of round trips per fit.
+    """
+    counter = PassCounter()
+    with _counters_lock:
+        _counters.append(counter)
+    try:
+        yield counter
+    finally:
+        with _counters_lock:
+            _counters.remove(counter)
+
+
+def _record_pass(kernel):
+    with _counters_lock:
+        for c in _counters:
+            c._record(kernel)
+
+
+# ------------------------------------------------------------------------- combines
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def sum_partials(parts):
+    """Default combine: add partials key by key (``None`` values are skipped)."""
+    parts = [p for p in parts if p]
+    if not parts:
+        return {}
+    out = {}
+    for p in parts:
+        for k, v in p.items():
+            out[k] = _add(out.get(k), v)
+    return out
+
+
+def _combine_ops(parts, ops):
+    parts = [p for p in parts if p]
+    if not parts:
+        return {}
+    out = {}
+    for p in parts:
+        for k, v in p.items():
+            if v is None:
+                out.setdefault(k, None)
+                continue
+            prev = out.get(k)
+            if prev is None:
+                out[k] = v
+                continue
+            op = ops.get(k, "sum")
+            if op == "sum":
+                out[k] = prev + v
+            else:
+                xp = get_namespace(v)
+                if op == "min":
+                    out[k] = xp.minimum(prev, v)
+                elif op == "max":
+                    out[k] = xp.maximum(prev, v)
+                else:  # pragma: no cover - guarded in make_combine
+                    raise ValueError(op)
+    return out
+
+
+def make_combine(**ops):
+    """A combine that reduces each key with ``"sum"`` (default), ``"min"`` or ``"max"``.
+
+    Examples
+    --------
+    >>> combine = make_combine(data_min="min", data_max="max")
+    """
+    for k, op in ops.items():
+        if op not in ("sum", "min", "max"):
+            raise ValueError(f"Unknown combine op {op!r} for key {k!r}.")
+    return functools.partial(_combine_ops, ops=ops)
+
+
+def _count_union(values, counts):
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    uniq, start = np.unique(values, return_index=True)
+    return uniq, np.add.reduceat(counts, start) if len(values) else counts
+
+
+def combine_value_counts(parts, key="labels", count_key="label_counts"):
+    """Combine for label sets: merges ``(values, counts)`` pairs; other keys are summed.
+
+    Label arrays are small; they are merged on the host (NumPy) whatever the chunk type.
+    """
+    parts = [p for p in parts if p]
+    rest = sum_partials([{k: v for k, v in p.items() if k not in (key, count_key)} for p in parts])
+    values = np.concatenate([to_numpy(p[key]) for p in parts])
+    counts = np.concatenate([to_numpy(p[count_key]) for p in parts])
+    uniq, cnt = _count_union(values, counts)
+    rest[key] = uniq
+    rest[count_key] = cnt
+    return rest
+
+
+# ------------------------------------------------------------------------ execution
+
+
+def _run_kernel(kernel, X, y, w, broadcast, kwargs):
+    xp = get_namespace(X)
+    # NaN/inf in the data are reported by the ride-along checks, not as warnings.
+    with np.errstate(all="ignore"):
+        return kernel(X, y, w, *broadcast, xp=xp, **kwargs)
+
+
+def _tree_local(parts, combine, split_every):
+    while len(parts) > 1:
+        parts = [combine(parts[i : i + split_every]) for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
+def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None, **kwargs):
+    """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
+
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(X, y, w, *broadcast, xp=xp, **kwargs) -> dict`` of small arrays.
+    data : ChunkedData
+        From :func:`dml._engine.inputs.validate_fit_data`.
+    broadcast : tuple
+        Small state (coefficients, centers) sent with every kernel call. Arrays larger
+        than 1 MiB are scattered once per call on a distributed cluster.
+    combine : callable
+        ``combine(list_of_partials) -> partial``; associative.
+    split_every : int, optional
+        Fan-in of the tree; default from ``dml.get_config()["split_every"]``.
+    **kwargs
+        Static keyword arguments for the kernel.
+
+    Returns
+    -------
+    dict
+        The combined partial, arrays in the chunks' namespace.
+
+    Notes
+    -----
+    Computation: one pass over the data, one round trip. ``direct`` data (one in-memory
+    chunk) runs the kernel in the calling thread with no graph. ``local`` data runs one
+    task per chunk on the current Dask scheduler and combines in the caller. Distributed
+    data submits one task per chunk future plus ``ceil(n/split_every)`` combine tasks
+    per tree level; only the final partial travels back to the caller.
+    """
+    split_every = split_every or get_config()["split_every"]
+    _record_pass(kernel)
+    broadcast = tuple(broadcast)
+    if data.mode == "direct":
+        X, y, w = next(data.parts())
+        return _run_kernel(kernel, X, y, w, broadcast, kwargs)
+    if data.mode == "local":
+        import dask
+
+        run = dask.delayed(_run_kernel, pure=False)
+        tasks = [run(kernel, X, y, w, broadcast, kwargs) for X, y, w in data.parts()]
+        parts = list(dask.compute(*tasks))
+        return _tree_local(parts, combine, split_every)
+    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, kwargs)
+
+
+def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, kwargs):
+    client = data.client
+    shipped = []
+    for b in broadcast:
+        if getattr(b, "nbytes", 0) > 2**20:
+            b = client.scatter(b, broadcast=True, hash=False)
+        shipped.append(b)
+    n = data.n_chunks
+    ys = data.y if data.y is not None else [None] * n
+    ws = data.sample_weight if data.sample_weight is not None else [None] * n
+    parts = client.map(
+        _run_kernel,
+        [kernel] * n,
+        data.X,
+        ys,
+        ws,
+        [tuple(shipped)] * n,
+        [kwargs] * n,
+        pure=False,
+    )
+    while len(parts) > 1:
+        parts = [
+            client.submit(combine, parts[i : i + split_every], pure=False)
+            for i in range(0, len(parts), split_every)
+        ]
+    return parts[0].result()
+
+
+def _call_chunk(func, a, kwargs):
+    with np.errstate(all="ignore"):
+        return func(a, xp=get_namespace(a), **kwargs)
+
+
+def map_chunks(func, data, *, which="y", **kwargs):
+    """Return a copy of ``data`` whose ``which`` arrays are ``func(chunk, xp=xp, **kwargs)``.
+
+    The new chunks stay where the old ones are (on the workers for distributed data);
+    nothing travels back. Used for per-fit preprocessing such as label encoding, so
+    that iterations do not repeat it.
+
+    Notes
+    -----
+    Computation: no pass for local data beyond ``func`` itself; on a cluster one task per
+    chunk, whose results are kept (as futures) for the lifetime of the returned data.
+    """
+    import dataclasses
+
+    parts = getattr(data, which)
+    if parts is None:
+        raise ValueError(f"The data has no {which!r} to map.")
+    if data.mode == "distributed":
+        new = data.client.map(_call_chunk, [func] * len(parts), parts, [kwargs] * len(parts), pure=False)
+        keep = list(data._keepalive) + [new]
+    else:
+        new = [_call_chunk(func, p, kwargs) for p in parts]
+        keep = list(data._keepalive)
+    return dataclasses.replace(data, **{which: new, "_keepalive": keep})

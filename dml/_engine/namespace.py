@@ -1,0 +1,64 @@
+"""Array namespace of chunk data: NumPy, CuPy, or any array-API library.
+
+Libraries are detected through ``sys.modules`` (via ``array_api_compat``), never by
+importing them: ``import dml`` must not import CuPy.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from array_api_compat import array_namespace, is_cupy_array, is_numpy_array
+
+
+def get_namespace(*arrays):
+    """Return the array-API namespace shared by ``arrays`` (``None`` entries skipped).
+
+    NumPy arrays give ``array_api_compat.numpy``, CuPy arrays ``array_api_compat.cupy``,
+    and array-API-native libraries (``array_api_strict``, ...) themselves.
+    """
+    arrays = [a for a in arrays if a is not None]
+    return array_namespace(*arrays)
+
+
+def is_numpy_namespace(xp):
+    """True when ``xp`` is NumPy or its array-API-compat wrapper."""
+    return xp.__name__ in ("numpy", "array_api_compat.numpy")
+
+
+def is_gpu_array(x):
+    """True for a CuPy array (checked without importing CuPy)."""
+    return "cupy" in sys.modules and is_cupy_array(x)
+
+
+def to_numpy(x):
+    """Return a NumPy array with the values of ``x`` (a copy only when ``x`` is off-host)."""
+    if x is None or isinstance(x, np.ndarray):
+        return x
+    if is_numpy_array(x):
+        return np.asarray(x)
+    if is_gpu_array(x):
+        return x.get()
+    if np.isscalar(x):
+        return np.asarray(x)
+    # Other array-API libraries: go through DLPack or the buffer protocol.
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, AttributeError, RuntimeError, BufferError):
+        return np.asarray(x)
+
+
+def asarray_like(value, like):
+    """Put a small host array ``value`` into the namespace and device of ``like``."""
+    if value is None:
+        return None
+    xp = get_namespace(like)
+    if is_numpy_namespace(xp):
+        return np.asarray(value, dtype=like.dtype if hasattr(like, "dtype") else None)
+    return xp.asarray(np.asarray(value), dtype=like.dtype)
+
+
+def meta_namespace(dask_array):
+    """Namespace of a Dask array's chunks, read from its ``_meta`` (no compute)."""
+    return get_namespace(dask_array._meta)

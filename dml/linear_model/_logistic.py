@@ -1,0 +1,436 @@
+"""LogisticRegression: L-BFGS on a fused, distributed loss and gradient."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import optimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
+
+from dml._base import check_params, lazy_accuracy
+from dml._compat.sklearn import Interval, StrOptions, check_optimize_result
+from dml._engine.blockwise import apply_blockwise
+from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
+from dml._engine.mapreduce import combine_value_counts, map_chunks, map_reduce
+from dml._engine.namespace import to_numpy
+from dml._engine.runtime import progress_bar
+from dml.linear_model._logistic_kernels import (
+    binary_loss_grad_kernel,
+    decision_kernel,
+    encode_binary,
+    encode_multiclass,
+    label_counts_kernel,
+    multinomial_loss_grad_kernel,
+    predict_kernel,
+    proba_kernel,
+)
+
+_SUPPORTED_SOLVERS = ("lbfgs",)
+
+
+def class_labels(data, estimator_name):
+    """One pass over ``y``: sorted distinct labels and their (weighted) counts.
+
+    Raises scikit-learn's errors for continuous or NaN targets.
+    """
+    stats = map_reduce(label_counts_kernel, data, combine=combine_value_counts)
+    labels, counts = stats["labels"], stats["label_counts"]
+    if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
+        raise ValueError(
+            "Unknown label type: continuous. Maybe you are trying to fit a classifier, "
+            "which expects discrete classes on a regression target with continuous values."
+        )
+    return labels, counts
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic regression (binary and multinomial) on row-chunked data.
+
+    A drop-in for :class:`sklearn.linear_model.LogisticRegression` that minimises the
+    same objective, ``C * sum_i s_i * loss_i + ||coef||^2 / 2`` (``s_i`` the sample
+    times class weight), with scikit-learn's L-BFGS settings; the coefficients agree
+    with scikit-learn's to solver tolerance.
+
+    Parameters
+    ----------
+    penalty : {'l2', None} or 'deprecated', default='deprecated'
+        Deprecated in scikit-learn 1.8 in favour of ``l1_ratio`` and ``C``; accepted
+        with the same FutureWarning. ``None`` means no penalty (``C=inf``).
+    C : float, default=1.0
+        Inverse of regularization strength; ``np.inf`` for no penalty.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing. dml's L-BFGS solver supports only ``l1_ratio=0`` (pure L2);
+        other values raise a ``ValueError``.
+    dual : bool, default=False
+        Only ``False``: the dual formulation exists only in liblinear.
+    tol : float, default=1e-4
+        Stop when the largest gradient component of the scaled objective is below tol
+        (L-BFGS ``gtol``, as scikit-learn).
+    fit_intercept : bool, default=True
+    intercept_scaling : float, default=1
+        Only used by liblinear in scikit-learn; values other than 1 raise.
+    class_weight : dict or 'balanced', default=None
+        Weights associated with classes; 'balanced' uses
+        ``sum(s) / (n_classes * weighted_class_count)``.
+    random_state : int, RandomState instance or None, default=None
+        Unused: L-BFGS is deterministic (as in scikit-learn for this solver).
+    solver : {'lbfgs'}, default='lbfgs'
+        Other scikit-learn solvers raise a ``ValueError``.
+    max_iter : int, default=100
+        Maximum number of L-BFGS iterations.
+    verbose : int, default=0
+        Positive values print the objective after every L-BFGS iteration.
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` / ``intercept_`` when shapes match.
+    n_jobs : int, default=None
+        Deprecated in scikit-learn 1.8 (no effect there); accepted with the same
+        FutureWarning. Parallelism in dml comes from the Dask scheduler.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+        L-BFGS iterations run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Notes
+    -----
+    Computation: one pass over ``y`` to find the classes (and class counts), one
+    map over the ``y`` chunks to encode them, then one round trip per L-BFGS function
+    evaluation (about one per iteration): each chunk returns its summed loss and
+    gradient from a fused kernel that walks the chunk in cache-sized row blocks, so X
+    is read from memory once per iteration; partials are summed in a tree on the
+    workers and only the (n_classes, n_features + 1) gradient travels back. The data
+    are persisted once at the start of ``fit``. Memory per task: one chunk plus
+    O(block_rows * n_classes). ``predict`` and friends are blockwise (lazy on Dask).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.linear_model import LogisticRegression
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array([0, 0, 1, 1])
+    >>> LogisticRegression().fit(X, y).predict(np.array([[-3.0], [3.0]]))
+    array([0, 1])
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet", "deprecated"}), None],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions({"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        penalty="deprecated",
+        *,
+        C=1.0,
+        l1_ratio=0.0,
+        dual=False,
+        tol=1e-4,
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
+        solver="lbfgs",
+        max_iter=100,
+        verbose=0,
+        warm_start=False,
+        n_jobs=None,
+    ):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ parameters
+
+    def _resolve_penalty(self):
+        """scikit-learn 1.8+'s penalty resolution; returns the effective C."""
+        if self.penalty == "deprecated":
+            l1 = self.l1_ratio
+            if l1 is None:
+                warnings.warn(
+                    "'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
+                    "error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                    FutureWarning,
+                )
+                l1 = 0.0
+            penalty = "l2" if l1 == 0 else ("l1" if l1 == 1 else "elasticnet")
+            if self.C == np.inf:
+                penalty = None
+        else:
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. "
+                "To avoid this warning, leave 'penalty' set to its default value and use "
+                "'l1_ratio' or 'C' instead. Use l1_ratio=0 instead of penalty='l2', "
+                "l1_ratio=1 instead of penalty='l1', l1_ratio set to a float between 0 "
+                "and 1 instead of penalty='elasticnet', and C=np.inf instead of "
+                "penalty=None.",
+                FutureWarning,
+            )
+            penalty = self.penalty
+        if penalty in ("l1", "elasticnet"):
+            raise ValueError(
+                f"dml's LogisticRegression solver {self.solver!r} supports only the L2 "
+                f"penalty or none; got penalty={penalty!r} (l1_ratio={self.l1_ratio}). "
+                "Use l1_ratio=0."
+            )
+        if self.solver not in _SUPPORTED_SOLVERS:
+            raise ValueError(
+                f"dml's LogisticRegression supports solver in {list(_SUPPORTED_SOLVERS)}; "
+                f"got solver={self.solver!r}."
+            )
+        if self.dual:
+            raise ValueError(
+                "Solver lbfgs supports only dual=False, got dual=True"
+            )
+        if self.intercept_scaling != 1:
+            raise ValueError(
+                "intercept_scaling is only used by the 'liblinear' solver, which dml does "
+                f"not provide; got intercept_scaling={self.intercept_scaling}. Leave it at 1."
+            )
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. "
+                f"You provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+            )
+        if penalty is None or self.penalty is None:
+            return np.inf
+        return float(self.C)
+
+    # ------------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model with L-BFGS, one round trip over the data per evaluation.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        check_params(self)
+        C = self._resolve_penalty()
+        with validate_fit_data(self, X, y, sample_weight) as data:
+            classes, counts = class_labels(data, type(self).__name__)
+            self.classes_ = classes
+            n_classes = len(classes)
+            if n_classes < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the data, but the "
+                    f"data contains only one class: {classes[0]!r}"
+                )
+            if data.sample_weight is not None and not np.any(counts != 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            cw = self._class_weights(classes, counts)
+            binary = n_classes == 2
+            if binary:
+                data = map_chunks(encode_binary, data, positive=classes[1])
+            else:
+                data = map_chunks(encode_multiclass, data, classes=classes)
+            sw_sum = float(np.sum(counts * (1.0 if cw is None else cw)))
+            w0 = self._initial_coef(n_classes, data.n_features)
+            coef, n_iter = self._lbfgs(data, w0, cw, C, sw_sum, binary, n_classes)
+        p = data.n_features
+        dtype = data.dtype
+        if binary:
+            coef2 = coef.reshape(1, -1)
+        else:
+            coef2 = coef.reshape(n_classes, -1)
+        self.coef_ = np.ascontiguousarray(coef2[:, :p]).astype(dtype, copy=False)
+        if self.fit_intercept:
+            self.intercept_ = coef2[:, p].astype(dtype)
+        else:
+            self.intercept_ = np.zeros(coef2.shape[0], dtype=dtype)
+        self.n_iter_ = np.asarray([n_iter], dtype=np.int32)
+        return self
+
+    def _class_weights(self, classes, counts):
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            present = counts > 0
+            return np.where(present, counts.sum() / (len(classes) * np.where(present, counts, 1.0)), 0.0)
+        # dict: scikit-learn's own resolution and error messages (y only used for 'balanced')
+        return np.asarray(compute_class_weight(self.class_weight, classes=classes, y=classes), dtype=np.float64)
+
+    def _initial_coef(self, n_classes, p):
+        k = 1 if n_classes == 2 else n_classes
+        w0 = np.zeros((k, p + int(self.fit_intercept)))
+        if self.warm_start and hasattr(self, "coef_"):
+            prev = np.asarray(self.coef_, dtype=np.float64)
+            if prev.shape == (k, p):
+                w0[:, :p] = prev
+                if self.fit_intercept:
+                    w0[:, p] = np.asarray(self.intercept_, dtype=np.float64)
+            else:
+                raise ValueError(
+                    f"Initialization coef is of shape {prev.shape}, expected shape {(k, p)}"
+                )
+        return w0.ravel()
+
+    def _lbfgs(self, data, w0, cw, C, sw_sum, binary, n_classes):
+        p = data.n_features
+        fi = self.fit_intercept
+        l2 = 0.0 if C == np.inf else 1.0 / (C * sw_sum)
+        ncol = p + int(fi)
+        if binary:
+            kernel, kw = binary_loss_grad_kernel, {"fit_intercept": fi}
+        else:
+            kernel, kw = multinomial_loss_grad_kernel, {"fit_intercept": fi, "n_classes": n_classes}
+        state = {"checked": False}
+        bar = progress_bar(self.max_iter, f"{type(self).__name__} (lbfgs)")
+
+        def func(w):
+            coef = w.reshape(-1, ncol)
+            out = map_reduce(kernel, data, broadcast=(coef[0] if binary else coef, cw), **kw)
+            loss, grad = to_numpy(out["loss"]), to_numpy(out["grad"])
+            if not state["checked"]:
+                raise_if_not_finite(data, loss, grad)
+                state["checked"] = True
+            grad = np.asarray(grad, dtype=np.float64).reshape(-1, ncol) / sw_sum
+            loss = float(loss) / sw_sum
+            beta = coef[:, :p]
+            loss += 0.5 * l2 * float(np.sum(beta * beta))
+            grad[:, :p] += l2 * beta
+            return loss, grad.ravel()
+
+        def callback(intermediate_result):
+            state["iter"] = state.get("iter", 0) + 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{intermediate_result.fun:.6g}")
+            if self.verbose:
+                print(f"[{type(self).__name__}] iteration {state['iter']}: loss={intermediate_result.fun:.10g}")
+
+        with bar:
+            with np.errstate(over="ignore"):
+                res = optimize.minimize(
+                    func,
+                    w0,
+                    method="L-BFGS-B",
+                    jac=True,
+                    options={
+                        "maxiter": self.max_iter,
+                        "maxls": 50,
+                        "gtol": self.tol,
+                        "ftol": 64 * np.finfo(float).eps,
+                    },
+                    callback=callback,
+                )
+        n_iter = check_optimize_result("lbfgs", res, self.max_iter)
+        return res.x, n_iter
+
+    # -------------------------------------------------------------------- predict
+
+    def _blockwise(self, kernel, X, n_outputs, dtype, **extra):
+        check_is_fitted(self)
+        X = validate_predict_data(self, X)
+        return apply_blockwise(
+            kernel, X, n_outputs=n_outputs, dtype=dtype,
+            coef=self.coef_, intercept=self.intercept_, **extra,
+        )
+
+    def decision_function(self, X):
+        """Signed distance to the hyperplane (binary) or per-class scores.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray or Dask array of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        n_out = None if self.coef_.shape[0] == 1 else self.coef_.shape[0]
+        return self._blockwise(decision_kernel, X, n_out, self.coef_.dtype)
+
+    def predict_proba(self, X):
+        """Probability estimates, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray or Dask array of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self._blockwise(proba_kernel, X, len(self.classes_), self.coef_.dtype)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray or Dask array of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self._blockwise(proba_kernel, X, len(self.classes_), self.coef_.dtype, log=True)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray or Dask array of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self._blockwise(predict_kernel, X, None, self.classes_.dtype, classes=self.classes_)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given data (one lazy pass for Dask input).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return lazy_accuracy(y, self.predict(X), sample_weight)

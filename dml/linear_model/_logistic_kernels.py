@@ -1,0 +1,196 @@
+"""Chunk kernels of LogisticRegression: pure functions of ``(chunk, ..., *, xp)``.
+
+The loss kernels fuse the whole L-BFGS step's data work: for each cache-sized row
+block they compute the linear predictor, the pointwise loss and the residual, and
+accumulate ``X_block^T @ residual``, so each block of X is read from memory once per
+iteration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml._engine.kernels import row_blocks
+
+
+def label_counts_kernel(X, y, w, *, xp):
+    """Distinct labels of a chunk's ``y`` with their (weighted) counts.
+
+    Labels may be any dtype (strings too): they are handled on the host.
+    """
+    from dml._engine.namespace import to_numpy
+
+    y_np = to_numpy(y)
+    if y_np.dtype.kind == "f" and np.isnan(y_np).any():
+        raise ValueError("Input y contains NaN.")
+    values, inverse = np.unique(y_np, return_inverse=True)
+    weights = None if w is None else to_numpy(w).astype(np.float64)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(values)).astype(np.float64)
+    return {"labels": values, "label_counts": counts}
+
+
+def _host_labels(y):
+    """True for labels only NumPy can hold (strings, objects)."""
+    return isinstance(y, np.ndarray) and y.dtype.kind in "OUS"
+
+
+def encode_binary(y, *, xp, positive):
+    """y -> float 1.0 where ``y == positive`` else 0.0 (HalfBinomialLoss's encoding)."""
+    from dml._engine.namespace import to_numpy
+
+    if _host_labels(y):
+        return np.asarray(to_numpy(y) == positive, dtype=np.float64)
+    return xp.astype(y == positive, xp.float64)
+
+
+def encode_multiclass(y, *, xp, classes):
+    """y -> int64 index into the sorted ``classes``."""
+    from dml._engine.namespace import to_numpy
+
+    if _host_labels(y):
+        return np.searchsorted(classes, to_numpy(y)).astype(np.int64)
+    return xp.astype(xp.searchsorted(xp.asarray(classes, dtype=y.dtype), y), xp.int64)
+
+
+def _sample_weights(w, y_enc, class_weight, xp, a, b, dtype):
+    """Per-row weights of a block: sample_weight times class weight (None if both absent)."""
+    wb = None if w is None else xp.astype(w[a:b], dtype)
+    if class_weight is not None:
+        cw = xp.asarray(class_weight, dtype=dtype)
+        idx = y_enc[a:b] if y_enc.dtype == xp.int64 else xp.astype(y_enc[a:b], xp.int64)
+        cwb = xp.take(cw, idx)
+        wb = cwb if wb is None else wb * cwb
+    return wb
+
+
+def binary_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept):
+    """Sum over the chunk of the weighted binomial log-loss and its gradient.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : (n,) 0/1 float targets; w : (n,) weights or None
+    coef : (p + fit_intercept,) host array
+    class_weight : (2,) host array or None
+
+    Returns
+    -------
+    dict: ``loss`` (scalar), ``grad`` (p + fit_intercept,), ``sw`` (scalar weight sum).
+    """
+    n, p = X.shape
+    dt = X.dtype
+    beta = xp.asarray(np.asarray(coef[:p]), dtype=dt)
+    b0 = float(coef[p]) if fit_intercept else 0.0
+    loss = 0.0
+    sw = 0.0
+    g = xp.zeros((p,), dtype=xp.float64)
+    g0 = 0.0
+    for a, b in row_blocks(n, p, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Xb = X[a:b, :]
+        yb = xp.astype(y[a:b], dt)
+        z = xp.matmul(Xb, beta) + b0
+        # log(1 + exp(z)) - y z, stable for any z
+        lossb = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, xp.asarray(0, dtype=dt)) - yb * z
+        ez = xp.exp(-xp.abs(z))
+        prob = xp.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+        r = prob - yb
+        wb = _sample_weights(w, y, class_weight, xp, a, b, dt)
+        if wb is not None:
+            lossb = lossb * wb
+            r = r * wb
+            sw += float(xp.sum(xp.astype(wb, xp.float64)))
+        else:
+            sw += float(b - a)
+        loss += float(xp.sum(xp.astype(lossb, xp.float64)))
+        g = g + xp.astype(xp.matmul(r, Xb), xp.float64)
+        g0 += float(xp.sum(xp.astype(r, xp.float64)))
+    if fit_intercept:
+        g = xp.concat([g, xp.asarray([g0], dtype=xp.float64)])
+    return {"loss": xp.asarray(loss, dtype=xp.float64), "grad": g, "sw": xp.asarray(sw, dtype=xp.float64)}
+
+
+def multinomial_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept, n_classes):
+    """Sum over the chunk of the weighted multinomial log-loss and its gradient.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : (n,) int64 class indices; w : (n,) weights or None
+    coef : (K, p + fit_intercept) host array
+    class_weight : (K,) host array or None
+
+    Returns
+    -------
+    dict: ``loss`` (scalar), ``grad`` (K, p + fit_intercept), ``sw`` (scalar).
+    """
+    n, p = X.shape
+    K = n_classes
+    dt = X.dtype
+    coef = np.asarray(coef)
+    W = xp.asarray(np.ascontiguousarray(coef[:, :p].T), dtype=dt)  # (p, K)
+    b0 = xp.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    loss = 0.0
+    sw = 0.0
+    G = xp.zeros((p, K), dtype=xp.float64)
+    g0 = xp.zeros((K,), dtype=xp.float64)
+    classes = xp.arange(K, dtype=xp.int64)
+    for a, b in row_blocks(n, p + K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Xb = X[a:b, :]
+        yb = y[a:b]
+        Z = xp.matmul(Xb, W) + b0
+        zmax = xp.max(Z, axis=1, keepdims=True)
+        E = xp.exp(Z - zmax)
+        s = xp.sum(E, axis=1, keepdims=True)
+        lse = xp.log(s) + zmax
+        onehot = xp.astype(yb[:, None] == classes[None, :], dt)
+        lossb = lse[:, 0] - xp.sum(Z * onehot, axis=1)
+        R = E / s - onehot
+        wb = _sample_weights(w, y, class_weight, xp, a, b, dt)
+        if wb is not None:
+            lossb = lossb * wb
+            R = R * wb[:, None]
+            sw += float(xp.sum(xp.astype(wb, xp.float64)))
+        else:
+            sw += float(b - a)
+        loss += float(xp.sum(xp.astype(lossb, xp.float64)))
+        G = G + xp.astype(xp.matmul(xp.permute_dims(Xb, (1, 0)), R), xp.float64)
+        g0 = g0 + xp.astype(xp.sum(R, axis=0), xp.float64)
+    grad = xp.permute_dims(G, (1, 0))
+    if fit_intercept:
+        grad = xp.concat([grad, g0[:, None]], axis=1)
+    return {"loss": xp.asarray(loss, dtype=xp.float64), "grad": grad, "sw": xp.asarray(sw, dtype=xp.float64)}
+
+
+def decision_kernel(X, *, xp, coef, intercept):
+    """Decision values ``X @ coef.T + intercept``: (n,) for binary, (n, K) otherwise."""
+    from dml._engine.blockwise import guard_finite
+
+    coef = xp.asarray(np.asarray(coef), dtype=X.dtype)
+    intercept = xp.asarray(np.asarray(intercept), dtype=X.dtype)
+    if coef.shape[0] == 1:
+        out = xp.matmul(X, coef[0, :]) + intercept[0]
+    else:
+        out = xp.matmul(X, xp.permute_dims(coef, (1, 0))) + intercept
+    return guard_finite(out, X)
+
+
+def proba_kernel(X, *, xp, coef, intercept, log=False):
+    """Class probabilities (or their logs): logistic for binary, softmax otherwise."""
+    d = decision_kernel(X, xp=xp, coef=coef, intercept=intercept)
+    if d.ndim == 1:
+        d = xp.stack([xp.zeros_like(d), d], axis=1)
+    dmax = xp.max(d, axis=1, keepdims=True)
+    e = d - dmax
+    lse = xp.log(xp.sum(xp.exp(e), axis=1, keepdims=True))
+    logp = e - lse
+    return logp if log else xp.exp(logp)
+
+
+def predict_kernel(X, *, xp, coef, intercept, classes):
+    """Predicted labels: ``classes[argmax(decision)]`` (host ``classes`` of any dtype)."""
+    from dml._engine.namespace import to_numpy
+
+    d = decision_kernel(X, xp=xp, coef=coef, intercept=intercept)
+    idx = xp.astype(d > 0, xp.int64) if d.ndim == 1 else xp.argmax(d, axis=1)
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "OUSb" or xp.__name__.endswith("numpy"):
+        return classes[to_numpy(idx)]
+    return xp.take(xp.asarray(classes), idx)
