@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import get_tags
 from sklearn.utils.validation import validate_data
 
-from dml._compat.sklearn import _check_feature_names, _check_n_features
+from dml._compat.sklearn import _check_feature_names, _check_n_features, _check_sample_weight
 from dml._config import get_config
 from dml._engine.namespace import get_namespace, to_numpy
 from dml._engine.runtime import get_client
@@ -81,6 +82,8 @@ class ChunkedData:
     dtype: np.dtype
     client: object = None
     _keepalive: list = field(default_factory=list, repr=False)
+    #: ndim of the validated y (1 or 2), None without y.
+    y_ndim: int | None = None
 
     @property
     def n_samples(self):
@@ -252,6 +255,10 @@ def validate_fit_data(
     once (on the cluster when a ``distributed.Client`` is active, else in memory by the
     current scheduler). Unknown chunk lengths are read from the persisted chunks.
     """
+    if y is None and estimator is not None and get_tags(estimator).target_tags.required:
+        raise ValueError(
+            f"{_name(estimator)} requires y to be passed, but the target y is None."
+        )
     lazy = any(is_dask_collection(v) for v in (X, y, sample_weight))
     if not lazy:
         return _fit_data_in_memory(
@@ -321,6 +328,13 @@ def _fit_data_in_memory(estimator, X, y, sample_weight, *, dtype, y_numeric, mul
         sample_weight = _in_memory_weight(sample_weight, X)
     if y is not None and y_numeric:
         y = _as_float_like(y, X)
+    data = _chunk_in_memory(X, y, sample_weight)
+    data.y_ndim = None if y is None else y.ndim
+    return data
+
+
+def _chunk_in_memory(X, y, sample_weight):
+    n_samples, n_features = X.shape
     threshold = get_config()["fast_path_bytes"]
     if threshold is None:
         threshold = get_config()["chunk_bytes"]
@@ -354,20 +368,18 @@ def _as_float_like(y, X):
 
 
 def _in_memory_weight(sample_weight, X):
+    if isinstance(X, np.ndarray):
+        # scikit-learn's validation and messages; values are checked in the first pass.
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, allow_all_zero_weights=True)
     n_samples = X.shape[0]
     xp = get_namespace(X)
     if isinstance(sample_weight, numbers.Number):
         return xp.full((n_samples,), sample_weight, dtype=X.dtype)
-    if not hasattr(sample_weight, "ndim"):
-        sample_weight = np.asarray(sample_weight)
-    if not _numeric_dtype(sample_weight.dtype):
-        raise ValueError(
-            f"sample_weight must be numeric, got dtype {sample_weight.dtype}."
-        )
+    sample_weight = xp.asarray(sample_weight)
+    if not _numeric_dtype(to_numpy(sample_weight[:0]).dtype):
+        raise ValueError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
     _check_weight_shape(sample_weight, n_samples)
-    if sample_weight.dtype not in FLOAT_DTYPES:
-        sample_weight = sample_weight.astype(np.float64)
-    return sample_weight
+    return xp.astype(sample_weight, X.dtype)
 
 
 def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset):
@@ -410,8 +422,11 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
     _check_lengths_meta(X, y, sample_weight)
     client = get_client()
     if client is None:
-        return _materialise_local(X, y, sample_weight, dask)
-    return _persist_distributed(X, y, sample_weight, client)
+        data = _materialise_local(X, y, sample_weight, dask)
+    else:
+        data = _persist_distributed(X, y, sample_weight, client)
+    data.y_ndim = None if y is None else y.ndim
+    return data
 
 
 def _check_lengths_meta(*arrays):

@@ -120,7 +120,7 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, BaseEstimator):
         with validate_fit_data(
             self, X, y, sample_weight, y_numeric=True, multi_output=True
         ) as data:
-            y_1d = _y_is_1d(y)
+            y_1d = data.y_ndim == 1
             stats = compute_sufficient_stats(data)
         if self.fit_intercept:
             xx, xy = stats.xx, stats.xy
@@ -166,10 +166,3 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, BaseEstimator):
             linear_predict_kernel, X, n_outputs=n_out, dtype=X.dtype,
             coef=self.coef_, intercept=self.intercept_,
         )
-
-
-def _y_is_1d(y):
-    ndim = getattr(y, "ndim", None)
-    if ndim is None:
-        ndim = np.ndim(y)
-    return ndim == 1

@@ -1,0 +1,126 @@
+"""Common checks over every public dml estimator.
+
+- scikit-learn's own ``parametrize_with_checks`` on NumPy input;
+- dml's checks on Dask input: chunking invariance, lazy in / lazy out, and a bounded
+  number of round trips per fit.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, clone, is_classifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dml._engine.mapreduce import count_passes
+from dml.utils import all_estimators
+
+ESTIMATORS = [cls() for _, cls in all_estimators()]
+
+# Checks of scikit-learn's suite that a dml estimator is known to fail, each with the
+# reason. Keep this short; every entry is a bug or a documented, deliberate difference.
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_all_estimators_lists_the_families():
+    names = {name for name, _ in all_estimators()}
+    assert {"LinearRegression", "LogisticRegression", "StandardScaler", "MinMaxScaler"} <= names
+    assert all(name == cls.__name__ for name, cls in all_estimators())
+
+
+def test_all_estimators_type_filter():
+    classifiers = [n for n, _ in all_estimators("classifier")]
+    assert "LogisticRegression" in classifiers and "LinearRegression" not in classifiers
+    with pytest.raises(ValueError, match="type_filter"):
+        all_estimators("nonsense")
+
+
+def _data_for(estimator, n=600, p=5):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, p))
+    if is_classifier(estimator):
+        y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    elif isinstance(estimator, RegressorMixin):
+        y = X @ np.arange(1, p + 1) + rng.normal(size=n)
+    else:
+        y = None
+    return X, y
+
+
+def _fitted_arrays(est):
+    out = {}
+    for k, v in vars(est).items():
+        if k.endswith("_") and not k.startswith("_") and isinstance(v, np.ndarray) and v.dtype.kind in "fiu":
+            out[k] = v
+    return out
+
+
+def _dask_ready(est):
+    # Estimators that are meta-estimators around in-memory models are checked elsewhere.
+    return not type(est).__name__.startswith("ParallelPostFit")
+
+
+DASK_ESTIMATORS = [e for e in ESTIMATORS if _dask_ready(e)]
+
+
+@pytest.mark.parametrize("estimator", DASK_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_chunking_invariance(estimator):
+    """One chunk and several uneven chunks give the same fitted model."""
+    X, y = _data_for(estimator)
+    one = clone(estimator).fit(da.from_array(X, chunks=-1), None if y is None else da.from_array(y, chunks=-1))
+    many = clone(estimator).fit(
+        da.from_array(X, chunks=((50, 250, 7, 293), (2, 3))),
+        None if y is None else da.from_array(y, chunks=((100, 500),)),
+    )
+    a, b = _fitted_arrays(one), _fitted_arrays(many)
+    assert a.keys() == b.keys() and a
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-9, err_msg=k)
+
+
+@pytest.mark.parametrize("estimator", DASK_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_lazy_in_lazy_out(estimator):
+    """Dask input to predict / transform returns a Dask array and computes nothing."""
+    X, y = _data_for(estimator)
+    est = clone(estimator).fit(X, y)
+    Xd = da.from_array(X, chunks=(128, -1))
+    calls = []
+
+    def spy(block):
+        if block.size:  # Dask calls it once on an empty block to infer metadata
+            calls.append(1)
+        return block
+
+    Xd = Xd.map_blocks(spy, dtype=Xd.dtype)
+    methods = [m for m in ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform") if hasattr(est, m)]
+    assert methods
+    for m in methods:
+        out = getattr(est, m)(Xd)
+        assert isinstance(out, da.Array), m
+        assert not calls, f"{m} computed on the data"
+        np.testing.assert_allclose(np.asarray(out.compute()), np.asarray(getattr(est, m)(X)), rtol=1e-6, atol=1e-9)
+        calls.clear()
+
+
+@pytest.mark.parametrize("estimator", DASK_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_round_trips_per_fit_are_bounded(estimator):
+    """A fit runs a bounded number of passes: one-pass estimators take one (plus the
+    label pass of classifiers), iterative ones at most a few per iteration."""
+    X, y = _data_for(estimator)
+    Xd = da.from_array(X, chunks=(100, -1))
+    yd = None if y is None else da.from_array(y, chunks=100)
+    with count_passes() as counter:
+        est = clone(estimator).fit(Xd, yd)
+    n_iter = int(np.max(getattr(est, "n_iter_", 0)))
+    bound = 2 + 3 * n_iter
+    assert 1 <= counter.passes <= bound, (counter.passes, counter.kernels)
