@@ -1,0 +1,256 @@
+"""ParallelPostFit: fit any scikit-learn estimator in memory, predict blockwise over Dask."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from dml._base import lazy_accuracy, lazy_r2
+from dml._engine.inputs import _is_dask_frame, is_dask_collection
+
+
+def _estimator_has(attr):
+    def check(self):
+        est = getattr(self, "estimator_", self.estimator)
+        return hasattr(est, attr)
+
+    return check
+
+
+def _to_memory(v):
+    if v is not None and is_dask_collection(v):
+        return v.compute()
+    return v
+
+
+class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
+    """Fit an estimator in memory; run its predict / transform / score blockwise on Dask.
+
+    For models whose training data fits in memory but whose prediction data does not:
+    ``fit`` trains a clone of ``estimator`` (Dask input is computed into memory first),
+    then ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and
+    ``transform`` map the fitted model over the row chunks of Dask input (lazy Dask
+    out), or call it directly on in-memory input.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Any scikit-learn-compatible estimator.
+    scoring : str, callable or None, default=None
+        Used by :meth:`score`. None: accuracy for classifiers and R^2 for regressors,
+        computed lazily in one pass over Dask input; a string or callable scorer as in
+        scikit-learn (its metric receives the predictions in memory).
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone.
+    classes_ : ndarray
+        The fitted estimator's classes (classifiers only).
+    n_features_in_ : int
+        Number of features seen during fit (when the estimator records it).
+
+    Notes
+    -----
+    Computation: ``fit`` is the wrapped estimator's own in-memory fit (Dask input is
+    computed once). Prediction methods on Dask input add one task per chunk to the
+    graph and compute nothing; each task holds one chunk and the fitted model. Output
+    dtype and width are found by calling the method on one row of zeros (no data read).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from dml.wrappers import ParallelPostFit
+    >>> X = da.random.random((1000, 3), chunks=250); y = (X[:, 0] > 0.5).astype(int)
+    >>> clf = ParallelPostFit(LogisticRegression()).fit(X[:200], y[:200])
+    >>> clf.predict(X)  # doctest: +ELLIPSIS
+    dask.array<...>
+    """
+
+    def __init__(self, estimator=None, scoring=None):
+        self.estimator = estimator
+        self.scoring = scoring
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit a clone of ``estimator`` on the (in-memory) data.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,), optional
+        **fit_params : dict
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.estimator is None:
+            raise ValueError("ParallelPostFit needs an estimator; got estimator=None.")
+        est = clone(self.estimator)
+        fit_params = {k: _to_memory(v) for k, v in fit_params.items()}
+        est.fit(_to_memory(X), _to_memory(y), **fit_params)
+        self.estimator_ = est
+        if hasattr(est, "n_features_in_"):
+            self.n_features_in_ = est.n_features_in_
+        if hasattr(est, "feature_names_in_"):
+            self.feature_names_in_ = est.feature_names_in_
+        return self
+
+    @property
+    def classes_(self):
+        check_is_fitted(self)
+        return self.estimator_.classes_
+
+    def _apply(self, method, X):
+        check_is_fitted(self)
+        func = getattr(self.estimator_, method)
+        if not is_dask_collection(X):
+            return func(X)
+        import dask
+        import dask.array as da
+
+        if _is_dask_frame(X):
+            # Keep the column names the model was fitted with: call it on pandas partitions.
+            sample = X._meta.iloc[:0]
+            example = func(sample.reindex([0]).fillna(0).astype(sample.dtypes.to_dict()))
+            parts = [
+                da.from_delayed(
+                    dask.delayed(func)(p),
+                    shape=(np.nan,) + np.shape(example)[1:],
+                    dtype=np.asarray(example).dtype,
+                    meta=np.asarray(example)[:0],
+                )
+                for p in X.to_delayed()
+            ]
+            return da.concatenate(parts, axis=0)
+        if X.ndim != 2:
+            raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        example = np.asarray(func(np.zeros((1, X.shape[1]), dtype=X.dtype)))
+        if example.ndim == 1:
+            return X.map_blocks(func, drop_axis=1, dtype=example.dtype, meta=example[:0])
+        return X.map_blocks(
+            func, chunks=(X.chunks[0], example.shape[1:]), dtype=example.dtype, meta=example[:0]
+        )
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the fitted estimator; lazy and blockwise on Dask input.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray or Dask array of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._apply("predict", X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities; lazy and blockwise on Dask input.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray or Dask array of shape (n_samples, n_classes)
+        """
+        return self._apply("predict_proba", X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log of class probabilities; lazy and blockwise on Dask input.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray or Dask array of shape (n_samples, n_classes)
+        """
+        return self._apply("predict_log_proba", X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function; lazy and blockwise on Dask input.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray or Dask array
+        """
+        return self._apply("decision_function", X)
+
+    @available_if(_estimator_has("transform"))
+    def transform(self, X):
+        """Transform; lazy and blockwise on Dask input.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray or Dask array
+        """
+        return self._apply("transform", X)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """Score the fitted estimator on (possibly Dask) data.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        if self.scoring is not None:
+            from sklearn.metrics import get_scorer
+
+            scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
+            kwargs = {} if sample_weight is None else {"sample_weight": _to_memory(sample_weight)}
+            return scorer(self, X, _to_memory(y), **kwargs)
+        if not any(is_dask_collection(v) for v in (X, y, sample_weight)):
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return self.estimator_.score(X, y, **kwargs)
+        kind = get_tags(self.estimator_).estimator_type
+        if kind == "classifier":
+            return lazy_accuracy(y, self.predict(X), sample_weight)
+        if kind == "regressor":
+            return lazy_r2(y, self.predict(X), sample_weight)
+        raise ValueError(
+            "ParallelPostFit.score on Dask input needs `scoring` for estimators that are "
+            f"neither classifiers nor regressors (got {type(self.estimator_).__name__})."
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:
+            inner = get_tags(self.estimator)
+            tags.estimator_type = inner.estimator_type
+            tags.classifier_tags = inner.classifier_tags
+            tags.regressor_tags = inner.regressor_tags
+            tags.transformer_tags = inner.transformer_tags
+            tags.target_tags = inner.target_tags
+            tags.input_tags = inner.input_tags
+        return tags

@@ -1,0 +1,96 @@
+"""map_reduce: one round trip, the same answer on every scheduler and chunking."""
+
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+
+import dml
+from dml._engine.inputs import validate_fit_data
+from dml._engine.kernels import combine_centered, gram_kernel, moments_kernel
+from dml._engine.mapreduce import (
+    combine_value_counts,
+    count_passes,
+    make_combine,
+    map_chunks,
+    map_reduce,
+    sum_partials,
+)
+
+
+class _Probe(RegressorMixin, BaseEstimator):
+    pass
+
+
+def _sum_kernel(X, y, w, scale, *, xp, power=1):
+    return {"s": xp.sum(X**power, axis=0) * scale, "n": xp.asarray(X.shape[0])}
+
+
+@pytest.mark.parametrize("chunks", [-1, 17, (50, 150, 1, 99)])
+def test_same_result_on_every_scheduler_and_chunking(scheduler, chunks, rng):
+    X = rng.normal(size=(300, 3))
+    with validate_fit_data(_Probe(), da.from_array(X, chunks=(chunks, 3)), np.zeros(300), y_numeric=True) as data:
+        with count_passes() as counter:
+            out = map_reduce(_sum_kernel, data, broadcast=(2.0,), power=2, split_every=2)
+    assert counter.passes == 1 and counter.kernels == ["_sum_kernel"]
+    np.testing.assert_allclose(out["s"], 2.0 * (X**2).sum(axis=0))
+    assert int(out["n"]) == 300
+
+
+def test_combines():
+    parts = [{"a": np.array([1.0, 5.0]), "b": np.array(2.0)}, {"a": np.array([3.0, 0.0]), "b": np.array(1.0)}]
+    np.testing.assert_array_equal(sum_partials(parts)["a"], [4.0, 5.0])
+    mm = make_combine(a="max")(parts)
+    np.testing.assert_array_equal(mm["a"], [3.0, 5.0])
+    assert float(mm["b"]) == 3.0
+    with pytest.raises(ValueError, match="Unknown combine op"):
+        make_combine(a="median")
+    labels = combine_value_counts([
+        {"labels": np.array(["a", "c"]), "label_counts": np.array([1.0, 2.0])},
+        {"labels": np.array(["b", "c"]), "label_counts": np.array([4.0, 1.0])},
+    ])
+    assert labels["labels"].tolist() == ["a", "b", "c"]
+    assert labels["label_counts"].tolist() == [1.0, 4.0, 3.0]
+
+
+def test_moments_combine_is_exact_with_large_offsets(rng):
+    X = 1e8 + rng.normal(size=(1000, 3))
+    w = rng.uniform(0, 2, size=1000)
+    parts = [moments_kernel(X[a:b], None, w[a:b], xp=np) for a, b in [(0, 10), (10, 600), (600, 1000)]]
+    out = combine_centered(parts)
+    mean = np.average(X, axis=0, weights=w)
+    var = np.average((X - mean) ** 2, axis=0, weights=w)
+    np.testing.assert_allclose(out["mean"], mean, rtol=1e-14)
+    np.testing.assert_allclose(out["m2"] / out["n"], var, rtol=1e-7)
+
+
+def test_gram_combine_matches_direct(rng):
+    X = 50 + rng.normal(size=(500, 4))
+    y = rng.normal(size=500)
+    full = gram_kernel(X, y, None, xp=np)
+    parts = combine_centered([gram_kernel(X[a:b], y[a:b], None, xp=np) for a, b in [(0, 1), (1, 250), (250, 500)]])
+    np.testing.assert_allclose(parts["scatter"], full["scatter"], rtol=1e-9, atol=1e-9)
+    A = np.column_stack([X, y])
+    Ac = A - A.mean(axis=0)
+    np.testing.assert_allclose(full["scatter"], Ac.T @ Ac, rtol=1e-9)
+
+
+def test_map_chunks_keeps_alignment(scheduler, rng):
+    X = rng.normal(size=(120, 2))
+    y = np.arange(120) % 3
+    with validate_fit_data(_Probe(), da.from_array(X, chunks=40), y) as data:
+        enc = map_chunks(lambda c, *, xp, k: c * k, data, k=10)
+        out = map_reduce(lambda X, y, w, *, xp: {"s": xp.sum(y)}, enc)
+    assert int(out["s"]) == 10 * y.sum()
+
+
+def test_config_context_controls_chunking_and_validates():
+    with dml.config_context(chunk_bytes=1024, progress=True):
+        assert dml.get_config()["chunk_bytes"] == 1024
+        assert dml.get_config()["progress"] is True
+    assert dml.get_config()["progress"] is False
+    with pytest.raises(TypeError, match="Unknown dml setting"):
+        with dml.config_context(nope=1):
+            pass
+    with pytest.raises(ValueError, match="split_every"):
+        dml.set_config(split_every=1)
