@@ -6,30 +6,26 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params, lazy_accuracy
-from dml._compat.sklearn import Interval, StrOptions, check_optimize_result
+from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data, validate_predict_data
 from dml._engine.mapreduce import combine_value_counts, map_chunks, map_reduce
-from dml._engine.namespace import to_numpy
-from dml._engine.runtime import progress_bar
 from dml.linear_model._logistic_kernels import (
-    binary_loss_grad_kernel,
     decision_kernel,
     encode_binary,
     encode_multiclass,
     label_counts_kernel,
-    multinomial_loss_grad_kernel,
     predict_kernel,
     proba_kernel,
 )
+from dml.linear_model._logistic_solvers import fit_logistic
 
-_SUPPORTED_SOLVERS = ("lbfgs",)
+_SUPPORTED_SOLVERS = ("lbfgs", "newton-cholesky", "saga")
 
 
 def class_labels(data, estimator_name):
@@ -173,7 +169,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ parameters
 
     def _resolve_penalty(self):
-        """scikit-learn 1.8+'s penalty resolution; returns the effective C."""
+        """scikit-learn 1.8+'s penalty resolution and solver checks.
+
+        Returns ``(C, l1_ratio)``: the effective inverse regularisation (``inf`` for
+        no penalty) and the effective L1 share of the penalty.
+        """
         if self.penalty == "deprecated":
             l1 = self.l1_ratio
             if l1 is None:
@@ -197,21 +197,42 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 FutureWarning,
             )
             penalty = self.penalty
-        if penalty in ("l1", "elasticnet"):
+        # scikit-learn's _check_solver, same order and messages
+        solver = self.solver
+        if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
             raise ValueError(
-                f"dml's LogisticRegression solver {self.solver!r} supports only the L2 "
-                f"penalty or none; got penalty={penalty!r} (l1_ratio={self.l1_ratio}). "
-                "Use l1_ratio=0."
+                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
             )
-        if self.solver not in _SUPPORTED_SOLVERS:
+        if solver != "liblinear" and self.dual:
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
+        if penalty == "elasticnet" and solver != "saga":
+            raise ValueError(
+                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+            )
+        if solver == "liblinear" and penalty is None:
+            raise ValueError(
+                "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+            )
+        if solver not in _SUPPORTED_SOLVERS:
             raise ValueError(
                 f"dml's LogisticRegression supports solver in {list(_SUPPORTED_SOLVERS)}; "
-                f"got solver={self.solver!r}."
+                f"got solver={solver!r}. ('saga' runs dml's proximal Newton solver on the "
+                "same objective; 'liblinear', 'sag' and 'newton-cg' are not provided.)"
             )
-        if self.dual:
-            raise ValueError(
-                "Solver lbfgs supports only dual=False, got dual=True"
+        if penalty != "elasticnet" and (self.l1_ratio is not None and 0 < self.l1_ratio < 1):
+            warnings.warn(
+                "l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                f"(penalty={penalty})"
             )
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (
+            self.penalty == "l1" and self.l1_ratio != 1
+        ):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. "
+                "penalty is deprecated. Please use l1_ratio only."
+            )
+        if penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
         if self.intercept_scaling != 1:
             raise ValueError(
                 "intercept_scaling is only used by the 'liblinear' solver, which dml does "
@@ -223,14 +244,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"You provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
                 FutureWarning,
             )
-        if penalty is None or self.penalty is None:
-            return np.inf
-        return float(self.C)
+        if self.penalty is None:
+            if self.C != 1.0:
+                warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters")
+            return np.inf, 0.0
+        if penalty is None:
+            return np.inf, 0.0
+        l1r = {"l2": 0.0, "l1": 1.0}.get(penalty, self.l1_ratio)
+        return float(self.C), float(l1r)
 
     # ------------------------------------------------------------------------ fit
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model with L-BFGS, one round trip over the data per evaluation.
+        """Fit the model: one round trip over the data per solver evaluation.
 
         Parameters
         ----------
@@ -243,7 +269,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self : object
         """
         check_params(self)
-        C = self._resolve_penalty()
+        C, l1r = self._resolve_penalty()
         with validate_fit_data(self, X, y, sample_weight) as data:
             classes, counts = class_labels(data, type(self).__name__)
             self.classes_ = classes
@@ -263,19 +289,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 data = map_chunks(encode_multiclass, data, classes=classes)
             sw_sum = float(np.sum(counts * (1.0 if cw is None else cw)))
             w0 = self._initial_coef(n_classes, data.n_features)
-            coef, n_iter = self._lbfgs(data, w0, cw, C, sw_sum, binary, n_classes)
+            coef, n_iter, history = fit_logistic(
+                data, w0, cw=cw, C=C, l1_ratio=l1r, sw_sum=sw_sum, n_classes=n_classes,
+                fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
+                max_iter=self.max_iter, verbose=self.verbose, name=type(self).__name__,
+            )
         p = data.n_features
         dtype = data.dtype
-        if binary:
-            coef2 = coef.reshape(1, -1)
-        else:
-            coef2 = coef.reshape(n_classes, -1)
+        coef2 = coef.reshape(1 if binary else n_classes, -1)
         self.coef_ = np.ascontiguousarray(coef2[:, :p]).astype(dtype, copy=False)
         if self.fit_intercept:
             self.intercept_ = coef2[:, p].astype(dtype)
         else:
             self.intercept_ = np.zeros(coef2.shape[0], dtype=dtype)
         self.n_iter_ = np.asarray([n_iter], dtype=np.int32)
+        self.objective_history_ = history
         return self
 
     def _class_weights(self, classes, counts):
@@ -301,57 +329,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"Initialization coef is of shape {prev.shape}, expected shape {(k, p)}"
                 )
         return w0.ravel()
-
-    def _lbfgs(self, data, w0, cw, C, sw_sum, binary, n_classes):
-        p = data.n_features
-        fi = self.fit_intercept
-        l2 = 0.0 if C == np.inf else 1.0 / (C * sw_sum)
-        ncol = p + int(fi)
-        if binary:
-            kernel, kw = binary_loss_grad_kernel, {"fit_intercept": fi}
-        else:
-            kernel, kw = multinomial_loss_grad_kernel, {"fit_intercept": fi, "n_classes": n_classes}
-        state = {"checked": False}
-        bar = progress_bar(self.max_iter, f"{type(self).__name__} (lbfgs)")
-
-        def func(w):
-            coef = w.reshape(-1, ncol)
-            out = map_reduce(kernel, data, broadcast=(coef[0] if binary else coef, cw), **kw)
-            loss, grad = to_numpy(out["loss"]), to_numpy(out["grad"])
-            if not state["checked"]:
-                raise_if_not_finite(data, loss, grad)
-                state["checked"] = True
-            grad = np.asarray(grad, dtype=np.float64).reshape(-1, ncol) / sw_sum
-            loss = float(loss) / sw_sum
-            beta = coef[:, :p]
-            loss += 0.5 * l2 * float(np.sum(beta * beta))
-            grad[:, :p] += l2 * beta
-            return loss, grad.ravel()
-
-        def callback(intermediate_result):
-            state["iter"] = state.get("iter", 0) + 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{intermediate_result.fun:.6g}")
-            if self.verbose:
-                print(f"[{type(self).__name__}] iteration {state['iter']}: loss={intermediate_result.fun:.10g}")
-
-        with bar:
-            with np.errstate(over="ignore"):
-                res = optimize.minimize(
-                    func,
-                    w0,
-                    method="L-BFGS-B",
-                    jac=True,
-                    options={
-                        "maxiter": self.max_iter,
-                        "maxls": 50,
-                        "gtol": self.tol,
-                        "ftol": 64 * np.finfo(float).eps,
-                    },
-                    callback=callback,
-                )
-        n_iter = check_optimize_result("lbfgs", res, self.max_iter)
-        return res.x, n_iter
 
     # -------------------------------------------------------------------- predict
 

@@ -194,3 +194,76 @@ def predict_kernel(X, *, xp, coef, intercept, classes):
     if classes.dtype.kind in "OUSb" or xp.__name__.endswith("numpy"):
         return classes[to_numpy(idx)]
     return xp.take(xp.asarray(classes), idx)
+
+
+def multinomial_newton_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept, n_classes):
+    """Multinomial log-loss, gradient and full Hessian of a chunk, in one read of X.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : (n,) int64 class indices; w : (n,) weights or None
+    coef : (K, q) host array, ``q = p + fit_intercept``
+    class_weight : (K,) host array or None
+
+    Returns
+    -------
+    dict: ``loss`` (scalar), ``grad`` (K, q), ``hess`` (K * q, K * q) with the
+    coefficient of class ``k`` and column ``j`` at index ``k * q + j`` (class-major),
+    ``sw`` (scalar). The Hessian block of classes ``(k, l)`` is
+    ``[X, 1]^T diag(s * (p_k [k == l] - p_k p_l)) [X, 1]``.
+    """
+    n, p = X.shape
+    K = n_classes
+    q = p + int(fit_intercept)
+    dt = X.dtype
+    f64 = xp.float64
+    coef = np.asarray(coef, dtype=np.float64).reshape(K, q)
+    W = xp.asarray(np.ascontiguousarray(coef[:, :p].T), dtype=dt)  # (p, K)
+    b0 = xp.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    loss = xp.asarray(0.0, dtype=f64)
+    sw = xp.asarray(0.0, dtype=f64)
+    G = xp.zeros((q, K), dtype=f64)
+    blocks = {(k, l): xp.zeros((q, q), dtype=f64) for k in range(K) for l in range(k, K)}
+    classes = xp.arange(K, dtype=xp.int64)
+    for a, b in row_blocks(n, p + K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Xb = X[a:b, :]
+        if fit_intercept:
+            Xb = xp.concat([Xb, xp.ones((b - a, 1), dtype=dt)], axis=1)
+            Z = xp.matmul(Xb[:, :p], W) + b0
+        else:
+            Z = xp.matmul(Xb, W) + b0
+        yb = y[a:b]
+        zmax = xp.max(Z, axis=1, keepdims=True)
+        E = xp.exp(Z - zmax)
+        s = xp.sum(E, axis=1, keepdims=True)
+        lse = xp.log(s) + zmax
+        P = E / s
+        onehot = xp.astype(yb[:, None] == classes[None, :], dt)
+        lossb = lse[:, 0] - xp.sum(Z * onehot, axis=1)
+        R = P - onehot
+        wb = _sample_weights(w, y, class_weight, xp, a, b, dt)
+        if wb is not None:
+            lossb = lossb * wb
+            R = R * wb[:, None]
+            Pw = P * wb[:, None]
+            sw = sw + xp.sum(xp.astype(wb, f64))
+        else:
+            Pw = P
+            sw = sw + float(b - a)
+        loss = loss + xp.sum(xp.astype(lossb, f64))
+        XbT = xp.permute_dims(Xb, (1, 0))
+        G = G + xp.astype(xp.matmul(XbT, R), f64)
+        for k in range(K):
+            for l in range(k, K):
+                d = -Pw[:, k] * P[:, l]
+                if k == l:
+                    d = d + Pw[:, k]
+                blocks[(k, l)] = blocks[(k, l)] + xp.astype(xp.matmul(XbT, d[:, None] * Xb), f64)
+    rows = []
+    for k in range(K):
+        row = []
+        for l in range(K):
+            row.append(blocks[(k, l)] if k <= l else xp.permute_dims(blocks[(l, k)], (1, 0)))
+        rows.append(xp.concat(row, axis=1))
+    H = xp.concat(rows, axis=0)
+    return {"loss": loss, "grad": xp.permute_dims(G, (1, 0)), "hess": H, "sw": sw}

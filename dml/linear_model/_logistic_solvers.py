@@ -1,0 +1,147 @@
+"""Solvers of LogisticRegression over row-chunked data (input already validated).
+
+All three minimise scikit-learn's objective, scaled by ``1 / (C * sw_sum)``::
+
+    sum_i s_i loss_i / sw_sum + (1 - r) / (2 C sw_sum) ||W||^2 + r / (C sw_sum) ||W||_1
+
+(``s_i`` the sample times class weight, ``sw_sum = sum_i s_i``, ``r`` the effective
+``l1_ratio``, intercepts unpenalised), so their tolerances mean what scikit-learn's do.
+
+- ``lbfgs``: one fused loss + gradient pass per function evaluation.
+- ``newton-cholesky``: one fused loss + gradient + Hessian pass per Newton iteration
+  (plus one per line-search halving), see :mod:`dml.linear_model._newton`.
+- ``saga``: dml's proximal Newton (:mod:`dml.linear_model._proximal`), one fused pass
+  per iteration; with no L1 part it is the Newton-Cholesky solver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml._engine.inputs import raise_if_not_finite
+from dml._engine.mapreduce import map_reduce
+from dml._engine.namespace import to_numpy
+from dml._engine.runtime import progress_bar
+from dml.linear_model._glm_kernels import glm_kernel
+from dml.linear_model._logistic_kernels import (
+    binary_loss_grad_kernel,
+    multinomial_loss_grad_kernel,
+    multinomial_newton_kernel,
+)
+from dml.linear_model._newton import _Multinomial, lbfgs, newton_cholesky
+from dml.linear_model._proximal import proximal_newton
+
+
+def make_objective(data, *, cw, l2, sw_sum, n_classes, fit_intercept, bar=None):
+    """``evaluate(coef, hessian)`` of the scaled smooth objective: one pass per call.
+
+    ``coef`` is flat, class-major ``(K, q)`` (``K = 1`` for binary).
+    """
+    p = data.n_features
+    q = p + int(fit_intercept)
+    binary = n_classes == 2
+    K = 1 if binary else n_classes
+    state = {"checked": False}
+    pen = np.ones((K, q))
+    if fit_intercept:
+        pen[:, p] = 0.0
+    pen = pen.ravel()
+
+    def evaluate(coef, hessian=True):
+        coef = np.asarray(coef, dtype=np.float64)
+        if binary:
+            if hessian:
+                out = map_reduce(glm_kernel, data, broadcast=(coef, cw), fit_intercept=fit_intercept,
+                                 family="binomial", hessian=True)
+            else:
+                out = map_reduce(binary_loss_grad_kernel, data, broadcast=(coef, cw),
+                                 fit_intercept=fit_intercept)
+        else:
+            kern = multinomial_newton_kernel if hessian else multinomial_loss_grad_kernel
+            out = map_reduce(kern, data, broadcast=(coef.reshape(K, q), cw),
+                             fit_intercept=fit_intercept, n_classes=n_classes)
+        loss = to_numpy(out["loss"])
+        grad = to_numpy(out["grad"])
+        if not state["checked"]:
+            raise_if_not_finite(data, loss, grad)
+            state["checked"] = True
+        loss = float(loss) / sw_sum + 0.5 * l2 * float(np.sum(pen * coef * coef))
+        grad = np.asarray(grad, dtype=np.float64).ravel() / sw_sum + l2 * pen * coef
+        H = None
+        if hessian:
+            H = np.asarray(to_numpy(out["hess"]), dtype=np.float64) / sw_sum
+            H[np.diag_indices_from(H)] += l2 * pen
+        if bar is not None:
+            bar.update(1)
+        return loss, grad, H, False
+
+    return evaluate
+
+
+def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept, solver,
+                 tol, max_iter, verbose, name="LogisticRegression"):
+    """Run the solver; returns ``(coef (flat, class-major), n_iter, objective_history)``."""
+    p = data.n_features
+    q = p + int(fit_intercept)
+    binary = n_classes == 2
+    K = 1 if binary else n_classes
+    strength = 0.0 if C == np.inf else 1.0 / (C * sw_sum)
+    l2 = strength * (1.0 - l1_ratio)
+    l1 = strength * l1_ratio
+    eps = 16 * np.finfo(data.dtype).eps
+    if solver == "lbfgs":
+        return _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fit_intercept, tol, max_iter, verbose, name)
+    with progress_bar(max_iter, f"{name} ({solver})") as bar:
+        evaluate = make_objective(data, cw=cw, l2=l2, sw_sum=sw_sum, n_classes=n_classes,
+                                  fit_intercept=fit_intercept, bar=bar)
+        multinomial = None if binary else _Multinomial(K, q, fit_intercept, penalized=strength > 0)
+        if solver == "newton-cholesky" or l1 == 0.0:
+            return newton_cholesky(evaluate, w0, tol=tol, max_iter=max_iter, verbose=verbose,
+                                   multinomial=multinomial, eps=eps)
+        l1_vec = np.full((K, q), l1)
+        if fit_intercept:
+            l1_vec[:, p] = 0.0
+        w = w0
+        fixed = None
+        if multinomial is not None:
+            w = multinomial.setup(w0)
+            fixed = multinomial.fixed
+        coef, n_iter, hist = proximal_newton(evaluate, w, l1_vec.ravel(), tol=tol,
+                                             max_iter=max_iter, verbose=verbose, fixed=fixed)
+        if multinomial is not None:
+            coef = multinomial.finalize(coef)
+        return coef, n_iter, hist
+
+
+def _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fi, tol, max_iter, verbose, name):
+    p = data.n_features
+    binary = n_classes == 2
+    ncol = p + int(fi)
+    if binary:
+        kernel, kw = binary_loss_grad_kernel, {"fit_intercept": fi}
+    else:
+        kernel, kw = multinomial_loss_grad_kernel, {"fit_intercept": fi, "n_classes": n_classes}
+    state = {"checked": False}
+    bar = progress_bar(max_iter, f"{name} (lbfgs)")
+
+    def func(w):
+        coef = w.reshape(-1, ncol)
+        out = map_reduce(kernel, data, broadcast=(coef[0] if binary else coef, cw), **kw)
+        loss, grad = to_numpy(out["loss"]), to_numpy(out["grad"])
+        if not state["checked"]:
+            raise_if_not_finite(data, loss, grad)
+            state["checked"] = True
+        grad = np.asarray(grad, dtype=np.float64).reshape(-1, ncol) / sw_sum
+        loss = float(loss) / sw_sum
+        beta = coef[:, :p]
+        loss += 0.5 * l2 * float(np.sum(beta * beta))
+        grad[:, :p] += l2 * beta
+        return loss, grad.ravel()
+
+    def callback(intermediate_result):
+        bar.update(1)
+        bar.set_postfix(loss=f"{intermediate_result.fun:.6g}")
+
+    with bar:
+        return lbfgs(func, w0, tol=tol, max_iter=max_iter, verbose=verbose, name=name,
+                     callback=callback)
