@@ -148,6 +148,8 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
+            With ``with_mean=False`` and ``with_std=False`` nothing is estimated and,
+            as in scikit-learn, ``n_samples_seen_`` counts rows unweighted.
 
         Returns
         -------
@@ -155,6 +157,9 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_params(self)
         first = not hasattr(self, "n_samples_seen_")
+        if not (self.with_mean or self.with_std):
+            # Nothing is estimated: scikit-learn counts rows, unweighted.
+            sample_weight = None
         with validate_fit_data(self, X, None, sample_weight, reset=first) as data:
             stats = map_reduce(moments_kernel, data, combine=combine_centered, allow_nan=True)
             raise_if_not_finite(data, stats["mean"], stats["m2"], allow_nan=True)

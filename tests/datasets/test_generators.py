@@ -1,0 +1,74 @@
+"""Lazy, reproducible sample generators."""
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+from dml.datasets import make_blobs, make_classification, make_regression
+
+
+def test_nothing_is_computed_at_call_time():
+    X, y = make_classification(10_000_000, 200, chunks=100_000, random_state=0)
+    assert isinstance(X, da.Array) and X.shape == (10_000_000, 200)
+    assert X.chunks[0][0] == 100_000 and y.shape == (10_000_000,)
+
+
+@pytest.mark.parametrize("gen", [make_classification, make_regression, make_blobs])
+def test_same_random_state_same_data_on_any_scheduler(gen):
+    a = gen(2000, 6, random_state=7, chunks=600)
+    b = gen(2000, 6, random_state=7, chunks=600)
+    with dask.config.set(scheduler="sync"):
+        xa, ya = dask.compute(*a[:2])
+    xb, yb = dask.compute(*b[:2], scheduler="threads")
+    np.testing.assert_array_equal(xa, xb)
+    np.testing.assert_array_equal(ya, yb)
+    c = gen(2000, 6, random_state=8, chunks=600)
+    assert not np.array_equal(xa, c[0].compute())
+
+
+def test_same_data_on_a_cluster(cluster_client):
+    X, y = make_classification(1000, 5, random_state=3, chunks=300)
+    local = X.compute(scheduler="sync")
+    np.testing.assert_array_equal(cluster_client.compute(X).result(), local)
+
+
+def test_classification_structure():
+    X, y = make_classification(20000, 10, n_informative=4, n_redundant=2, n_repeated=1, n_classes=3,
+                               weights=[0.2, 0.3], flip_y=0.0, random_state=0, chunks=5000, shuffle=False)
+    X, y = dask.compute(X, y)
+    counts = np.bincount(y) / len(y)
+    np.testing.assert_allclose(counts, [0.2, 0.3, 0.5], atol=0.02)
+    # redundant features are linear combinations of the informative ones
+    inf, red = X[:, :4], X[:, 4:6]
+    coef, res, *_ = np.linalg.lstsq(np.column_stack([inf, np.ones(len(y))]), red, rcond=None)
+    assert res.max() < 1e-6 * len(y)
+    np.testing.assert_array_equal(X[:, 6], X[:, :6][:, int(np.argmin(np.abs(X[:, :6] - X[:, 6:7]).sum(axis=0)))])
+
+
+def test_classification_errors():
+    with pytest.raises(ValueError, match="must sum to less than the number of total features"):
+        make_classification(100, 3, n_informative=2, n_redundant=2)
+    with pytest.raises(ValueError, match=r"smaller or equal 2\*\*n_informative"):
+        make_classification(100, 5, n_informative=1, n_redundant=0, n_classes=3)
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
+        make_classification(0, 5)
+
+
+def test_regression_ground_truth():
+    X, y, coef = make_regression(5000, 8, n_informative=3, noise=0.5, coef=True, random_state=0, chunks=1000)
+    X, y = dask.compute(X, y)
+    assert (coef != 0).sum() == 3
+    fit, *_ = np.linalg.lstsq(X, y, rcond=None)
+    np.testing.assert_allclose(fit, coef, atol=0.05)
+    with pytest.raises(ValueError, match="effective_rank"):
+        make_regression(100, 5, effective_rank=2)
+
+
+def test_blobs_centers_and_float32():
+    X, y, centers = make_blobs(4000, 3, centers=4, cluster_std=0.1, random_state=0, return_centers=True,
+                               chunks=1000, dtype=np.float32)
+    assert X.dtype == np.float32
+    X, y = dask.compute(X, y)
+    for k in range(4):
+        np.testing.assert_allclose(X[y == k].mean(axis=0), centers[k], atol=0.02)
