@@ -135,12 +135,19 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
                 f"non-numeric columns {bad[:5]}; encode or drop them first."
             )
         X = X.to_dask_array()
-    elif estimator is not None:
-        _check_feature_names(estimator, X, reset=reset)
+        return _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name,
+                                 names_checked=True)
+    return _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name)
 
+
+def _check_array_meta(X, estimator, *, reset, dtype, input_name="X", names_checked=False):
+    """Metadata-only checks of an array-like with ``shape``/``dtype`` (Dask, CuPy, ...)."""
+    name = _name(estimator)
+    if estimator is not None and not names_checked:
+        _check_feature_names(estimator, X, reset=reset)
     if X.ndim == 1:
         raise ValueError(
-            f"Expected 2D array, got 1D array instead: a Dask array of shape {X.shape}.\n"
+            f"Expected 2D array, got 1D array instead: an array of shape {X.shape}.\n"
             "Reshape your data either using array.reshape(-1, 1) if your data has a single "
             "feature or array.reshape(1, -1) if it contains a single sample."
         )
@@ -148,7 +155,7 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
         raise ValueError(f"Found array with dim {X.ndim}. {name} expected <= 2.")
     if not _numeric_dtype(X.dtype):
         raise ValueError(
-            f"{name} needs numeric input, but the Dask array {input_name} has dtype "
+            f"{name} needs numeric input, but the array {input_name} has dtype "
             f"{X.dtype}; convert it with {input_name}.astype(float) first."
         )
     n_features = X.shape[1]
@@ -166,7 +173,7 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
         _check_n_features(estimator, X, reset=reset)
     if X.dtype not in dtype:
         X = X.astype(dtype[0])
-    if len(X.chunks[1]) > 1:
+    if hasattr(X, "chunks") and len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
 
@@ -188,12 +195,28 @@ def _as_dask_1d(v):
     return v
 
 
+def _is_device_array(X):
+    """An in-memory array that NumPy must not convert implicitly (CuPy, array-API libs)."""
+    return hasattr(X, "__array_namespace__") and not isinstance(X, np.ndarray)
+
+
 def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, multi_output=False):
     """scikit-learn's own validation for in-memory data, without the value scan.
 
     Finiteness is not checked here: it rides along in the first pass (see
-    :func:`raise_if_not_finite`), as for Dask input.
+    :func:`raise_if_not_finite`), as for Dask input. Device arrays (CuPy) get the same
+    metadata-only checks as Dask arrays and stay on their device.
     """
+    if _is_device_array(X):
+        X = _check_array_meta(X, estimator, reset=reset, dtype=dtype)
+        if y is not None:
+            if not hasattr(y, "ndim"):
+                y = np.asarray(y)
+            y = _check_y_shape(y, multi_output, _name(estimator))
+            _check_lengths([int(X.shape[0]), int(y.shape[0])])
+            if y_numeric and y.dtype not in FLOAT_DTYPES:
+                y = get_namespace(y).astype(y, X.dtype)
+        return X, y
     kwargs = dict(
         reset=reset,
         dtype=list(dtype),
