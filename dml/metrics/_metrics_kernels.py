@@ -1,0 +1,261 @@
+"""Chunk kernels of the metrics and their combines.
+
+Each kernel has the engine's signature ``kernel(a, b, w, *, xp) -> dict`` with ``a`` the
+chunk of ``y_true``, ``b`` the chunk of ``y_pred`` / ``y_score`` / ``y_proba`` and ``w``
+the chunk of ``sample_weight`` (``None`` when absent). They use only the array
+namespace ``xp``, so they run on NumPy, CuPy and ``array_api_strict`` chunks.
+
+Two kinds of partials:
+
+- *compressed pairs* (:func:`pair_counts_kernel`): the distinct ``(a, b)`` value pairs
+  of the chunk with their summed weights. Every confusion-matrix metric, and the ROC
+  AUC, are functions of these weighted pairs, so scikit-learn's own metric evaluated on
+  the merged pairs (``sample_weight`` = the sums) gives exactly its result on the data.
+- *sums* (:func:`regression_kernel`, :func:`log_loss_kernel`): float64 sums, merged by
+  addition (and Chan's update for the variance of ``y_true``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml._engine.namespace import is_numpy_namespace, to_numpy
+
+
+def _f64(a, xp):
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+def _check_rows(a, b, w):
+    n = [int(v.shape[0]) for v in (a, b, w) if v is not None]
+    if len(set(n)) > 1:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {n} "
+            "(in one chunk: the inputs' chunks are not aligned)"
+        )
+
+
+def group_sum(inverse, values, n_groups, xp):
+    """Sum ``values`` (n,) or (n, k) by group index ``inverse`` (n,) -> (n_groups, ...)."""
+    if is_numpy_namespace(xp):
+        inv = np.asarray(inverse)
+        v = np.asarray(values)
+        if v.ndim == 1:
+            if v.dtype.kind in "iub":
+                out = np.zeros(n_groups, dtype=np.int64)
+                np.add.at(out, inv, v)
+                return out
+            return np.bincount(inv, weights=v, minlength=n_groups)
+        return np.stack(
+            [np.bincount(inv, weights=v[:, j], minlength=n_groups) for j in range(v.shape[1])],
+            axis=1,
+        ).reshape(n_groups, v.shape[1])
+    # Generic array-API path: one masked sum per group (groups are few where used
+    # on many rows), or sort + cumulative sums for many groups.
+    if n_groups <= 64 or values.ndim > 1:
+        rows = []
+        for g in range(n_groups):
+            mask = inverse == g
+            if values.ndim == 1:
+                rows.append(xp.sum(xp.where(mask, values, xp.zeros_like(values))))
+            else:
+                rows.append(xp.sum(xp.where(mask[:, None], values, xp.zeros_like(values)), axis=0))
+        return xp.stack(rows, axis=0)
+    order = xp.argsort(inverse, stable=True)
+    _, counts = xp.unique_counts(inverse)
+    csum = xp.cumulative_sum(xp.take(values, order))
+    ends = xp.cumulative_sum(counts) - 1
+    totals = xp.take(csum, ends)
+    return xp.concat([totals[:1], totals[1:] - totals[:-1]])
+
+
+def pair_counts_kernel(a, b, w, *, xp):
+    """Distinct ``(a, b)`` pairs of the chunk and their summed weights.
+
+    Parameters
+    ----------
+    a, b : arrays of shape (n_rows,)
+        Labels / scores.
+    w : array of shape (n_rows,) or None
+
+    Returns
+    -------
+    dict with ``a`` and ``b`` (the pairs' values, shape (n_pairs,)) and ``w``
+    (int64 counts when ``w`` is None or integral, else float64 weight sums).
+    """
+    _check_rows(a, b, w)
+    ua, ia = xp.unique_inverse(a)
+    ub, ib = xp.unique_inverse(b)
+    nb = ub.shape[0]
+    code = xp.astype(ia, xp.int64) * nb + xp.astype(ib, xp.int64)
+    uc, ic = xp.unique_inverse(code)
+    if w is None:
+        sums = group_sum(ic, xp.ones(code.shape, dtype=xp.int64), uc.shape[0], xp)
+    elif xp.isdtype(w.dtype, ("integral", "bool")):
+        sums = group_sum(ic, xp.astype(w, xp.int64), uc.shape[0], xp)
+    else:
+        sums = group_sum(ic, _f64(w, xp), uc.shape[0], xp)
+    return {"a": xp.take(ua, uc // nb), "b": xp.take(ub, uc % nb), "w": sums}
+
+
+def merge_pairs(parts):
+    """Combine of :func:`pair_counts_kernel` partials (host NumPy, associative)."""
+    parts = [p for p in parts if p]
+    a = np.concatenate([np.asarray(to_numpy(p["a"])) for p in parts])
+    b = np.concatenate([np.asarray(to_numpy(p["b"])) for p in parts])
+    w = np.concatenate([np.asarray(to_numpy(p["w"])) for p in parts])
+    ua, ia = np.unique(a, return_inverse=True)
+    ub, ib = np.unique(b, return_inverse=True)
+    code = ia.astype(np.int64) * len(ub) + ib
+    uc, ic = np.unique(code, return_inverse=True)
+    return {"a": ua[uc // len(ub)], "b": ub[uc % len(ub)], "w": group_sum(ic, w, len(uc), np)}
+
+
+def regression_kernel(a, b, w, *, xp):
+    """Sums for MSE / MAE / R^2 of one chunk, per output.
+
+    Parameters
+    ----------
+    a, b : arrays of shape (n_rows, n_outputs)
+        ``y_true`` and ``y_pred`` (already 2-D).
+    w : array of shape (n_rows,) or None
+
+    Returns
+    -------
+    dict with ``n`` (weight sum), ``mean`` and ``m2`` (weighted mean and centred sum of
+    squares of ``y_true``, per output), ``sse`` and ``sae`` (weighted sums of squared
+    and absolute errors, per output) and ``n_rows``.
+    """
+    _check_rows(a, b, w)
+    n_rows, k = a.shape
+    yt, yp = _f64(a, xp), _f64(b, xp)
+    d = yt - yp
+    if w is None:
+        sw = xp.asarray(float(n_rows), dtype=xp.float64)
+        s1 = xp.sum(yt, axis=0)
+        sse = xp.sum(d * d, axis=0)
+        sae = xp.sum(xp.abs(d), axis=0)
+    else:
+        wf = _f64(w, xp)[:, None]
+        sw = xp.sum(wf)
+        s1 = xp.sum(wf * yt, axis=0)
+        sse = xp.sum(wf * d * d, axis=0)
+        sae = xp.sum(wf * xp.abs(d), axis=0)
+    safe = xp.where(sw != 0, sw, xp.asarray(1.0, dtype=xp.float64))
+    mean = s1 / safe
+    c = yt - mean
+    m2 = xp.sum(c * c, axis=0) if w is None else xp.sum(wf * c * c, axis=0)
+    return {
+        "n": sw,
+        "mean": mean,
+        "m2": m2,
+        "sse": sse,
+        "sae": sae,
+        "n_rows": xp.asarray(n_rows, dtype=xp.int64),
+    }
+
+
+def log_loss_kernel(a, b, w, *, xp):
+    """Per-label sums of ``-log(clip(p))`` for every column of ``y_proba``.
+
+    The column of the true class is only known once every chunk's labels are merged, so
+    the kernel returns, for each distinct label ``l`` of the chunk, the weighted sum over
+    its rows of ``-log(p_j)`` for every column ``j``; the caller picks column
+    ``index(l)``.
+
+    Parameters
+    ----------
+    a : array of shape (n_rows,)
+        ``y_true``.
+    b : array of shape (n_rows,) or (n_rows, n_columns)
+        ``y_proba`` (1-D: probability of the positive class).
+    w : array of shape (n_rows,) or None
+
+    Returns
+    -------
+    dict with ``labels`` (n_labels,), ``loss`` (n_labels, n_columns), ``weight`` (weight
+    sum), ``p_max`` / ``p_min`` (extremes of ``y_proba``, NaN-propagating), ``n_bad_sum``
+    (rows whose probabilities do not sum to one) and ``n_rows``.
+    """
+    _check_rows(a, b, w)
+    n_rows = a.shape[0]
+    eps = float(xp.finfo(b.dtype).eps)
+    if n_rows:
+        p_max = xp.max(b)
+        p_min = xp.min(b)
+    else:
+        p_max = xp.asarray(-float("inf"), dtype=b.dtype)
+        p_min = xp.asarray(float("inf"), dtype=b.dtype)
+    P = b
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.shape[1] == 1:
+        P = xp.concat([1 - P, P], axis=1)
+    rowsum = _f64(xp.sum(P, axis=1), xp)
+    tol = eps**0.5 + 1e-8  # isclose(rowsum, 1, rtol=sqrt(eps)) as scikit-learn
+    n_bad = xp.sum(xp.astype(xp.abs(rowsum - 1.0) > tol, xp.int64))
+    L = -xp.log(_f64(xp.clip(P, eps, 1 - eps), xp))
+    if w is None:
+        weight = xp.asarray(float(n_rows), dtype=xp.float64)
+    else:
+        wf = _f64(w, xp)
+        weight = xp.sum(wf)
+        L = L * wf[:, None]
+    labels, inv = xp.unique_inverse(a)
+    loss = group_sum(inv, L, labels.shape[0], xp)
+    return {
+        "labels": labels,
+        "loss": loss,
+        "weight": weight,
+        "p_max": _f64(p_max, xp),
+        "p_min": _f64(p_min, xp),
+        "n_bad_sum": n_bad,
+        "n_rows": xp.asarray(n_rows, dtype=xp.int64),
+    }
+
+
+def merge_log_loss(parts):
+    """Combine of :func:`log_loss_kernel` partials (host NumPy, associative)."""
+    parts = [p for p in parts if p]
+    labels = np.concatenate([np.asarray(to_numpy(p["labels"])) for p in parts])
+    loss = np.concatenate([np.asarray(to_numpy(p["loss"])) for p in parts], axis=0)
+    ul, inv = np.unique(labels, return_inverse=True)
+    return {
+        "labels": ul,
+        "loss": group_sum(inv, loss, len(ul), np),
+        "weight": sum(float(to_numpy(p["weight"])) for p in parts),
+        "p_max": max((float(to_numpy(p["p_max"])) for p in parts), key=_nan_first),
+        "p_min": min((float(to_numpy(p["p_min"])) for p in parts), key=_nan_last),
+        "n_bad_sum": sum(int(to_numpy(p["n_bad_sum"])) for p in parts),
+        "n_rows": sum(int(to_numpy(p["n_rows"])) for p in parts),
+    }
+
+
+def _nan_first(v):
+    return (np.isnan(v), v if not np.isnan(v) else 0.0)
+
+
+def _nan_last(v):
+    return (not np.isnan(v), v if not np.isnan(v) else 0.0)
+
+
+def finite_flags_kernel(a, b, w, *, xp):
+    """NaN / infinity flags of each input (the error path of the regression metrics)."""
+    out = {}
+    for name, v in (("y_true", a), ("y_pred", b), ("sample_weight", w)):
+        if v is None:
+            continue
+        out[name + "_nan"] = xp.astype(xp.any(xp.isnan(v)), xp.int64)
+        out[name + "_inf"] = xp.astype(xp.any(xp.isinf(v)), xp.int64)
+    return out
+
+
+__all__ = [
+    "finite_flags_kernel",
+    "group_sum",
+    "log_loss_kernel",
+    "merge_log_loss",
+    "merge_pairs",
+    "pair_counts_kernel",
+    "regression_kernel",
+]
