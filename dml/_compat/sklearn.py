@@ -14,3 +14,6 @@ from sklearn.utils.validation import (  # noqa: F401
     _check_sample_weight,
 )
 from sklearn.utils.optimize import _check_optimize_result as check_optimize_result  # noqa: F401
+# metrics, model_selection splitters (dml.metrics, dml.model_selection._split)
+from sklearn.model_selection._split import _validate_shuffle_split  # noqa: F401,E402
+from sklearn.utils.extmath import _approximate_mode  # noqa: F401,E402
