@@ -11,8 +11,8 @@ $(BIN)/.installed-%: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$*]"
 	touch $@
 
-demo: $(BIN)/.installed-test
-	$(BIN)/python -m dml.demo
+demo: $(BIN)/.installed-demo
+	$(BIN)/python -m dml.demo $(DEMO_ARGS)
 
 test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
