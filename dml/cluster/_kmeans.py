@@ -1,0 +1,540 @@
+"""KMeans: scalable seeding (k-means||) and Lloyd iterations as one fused pass each."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from dml._base import check_params
+from dml._compat.sklearn import Interval, StrOptions
+from dml._engine.blockwise import apply_blockwise, guard_finite
+from dml._engine.inputs import (
+    is_dask_collection,
+    raise_if_not_finite,
+    validate_fit_data,
+    validate_predict_data,
+)
+from dml._engine.kernels import combine_centered, moments_kernel
+from dml._engine.mapreduce import map_reduce
+from dml._engine.namespace import to_numpy
+from dml.cluster._kmeans_kernels import (
+    combine_far,
+    combine_races,
+    combine_smallest,
+    distances_kernel,
+    far_points_kernel,
+    inertia_kernel,
+    labels_kernel,
+    lloyd_kernel,
+    race_kernel,
+    smallest_keys_kernel,
+)
+from dml.cluster._rows import with_row_index
+
+_MOMENTS = ("n", "mean", "m2", "n_rows", "w_nonzero")
+_RACE = ("pot", "key", "rows", "ridx")
+#: Sampling rounds of k-means|| (Bahmani et al. report 5 rounds suffice).
+KMEANS_PARALLEL_ROUNDS = 5
+
+
+def _is_arraylike_not_scalar(x):
+    return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not isinstance(x, str)
+
+
+def first_pass_kernel(X, idx, w, *, xp, seed, n_races):
+    """Per-feature moments of X (unweighted: the tolerance and the centring shift, as
+    scikit-learn), the weight sum, and ``n_races`` draws proportional to the weights."""
+    out = moments_kernel(X, None, None, xp=xp)
+    out["wsum"] = xp.asarray(0.0, dtype=xp.float64) if w is None else xp.sum(xp.astype(w, xp.float64))
+    if w is not None:
+        out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64))
+    if n_races:
+        p = X.shape[1]
+        empty = np.zeros((0, p))
+        out.update(
+            race_kernel(X, idx, w, np.zeros(p), empty, None, xp=xp, seed=seed, stream=0, n_races=n_races)
+        )
+    return out
+
+
+def combine_first(parts):
+    parts = [p for p in parts if p]
+    out = combine_centered([{k: p[k] for k in _MOMENTS} for p in parts])
+    out["wsum"] = sum(p["wsum"] for p in parts[1:]) + parts[0]["wsum"]
+    if "key" in parts[0]:
+        out.update(combine_races([{k: p[k] for k in _RACE} for p in parts]))
+    return out
+
+
+def _lloyd(data, centers, shift, *, max_iter, tol, verbose):
+    """Lloyd iterations from ``centers``; one fused pass per iteration.
+
+    Returns ``(centers, inertia, counts, n_iter)`` where inertia and counts belong to
+    the returned centers (scikit-learn's final E-step).
+    """
+    dtype = data.dtype
+    centers = np.asarray(centers, dtype=dtype)
+    res = None
+    shift_tot = np.inf
+    n_iter = 0
+    for i in range(max_iter):
+        res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+        sums = to_numpy(res["sums"]).copy()
+        weights = to_numpy(res["weights"]).copy()
+        if verbose:
+            print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
+        empty = np.flatnonzero(weights == 0)
+        if empty.size:
+            far = map_reduce(
+                far_points_kernel, data, broadcast=(centers,), combine=combine_far, n_far=empty.size
+            )
+            rows = to_numpy(far["rows"]).astype(np.float64)
+            fw = to_numpy(far["w"]).astype(np.float64)
+            flab = to_numpy(far["labels"])
+            for j, new_id in enumerate(empty[: rows.shape[0]]):
+                old_id = flab[j]
+                sums[old_id] -= rows[j] * fw[j]
+                sums[new_id] = rows[j] * fw[j]
+                weights[new_id] = fw[j]
+                weights[old_id] -= fw[j]
+        safe = np.where(weights > 0, weights, 1.0)
+        new = (sums / safe[:, None]).astype(dtype)
+        shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
+        centers = new
+        n_iter = i + 1
+        if shift_tot <= tol:
+            if verbose:
+                print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
+            break
+    if shift_tot != 0.0 or res is None:
+        # the final E-step: inertia and labels of the returned centers
+        res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+    return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
+
+
+class _KMeansPredictMixin:
+    """predict / transform / score / fit_predict shared by the k-means estimators."""
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_predict_data(self, X)
+
+    def predict(self, X):
+        """Index of the closest cluster center for each sample.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray or Dask array of shape (n_samples,), dtype int32
+            Lazy for Dask input.
+        """
+        X = self._check_test_data(X)
+        return self._labels(X)
+
+    def _labels(self, X):
+        centers = self.cluster_centers_
+
+        def func(chunk, *, xp):
+            out = labels_kernel(chunk, xp=xp, centers=centers)
+            if out.shape[0]:
+                guard_finite(xp.sum(chunk, axis=1), chunk)
+            return out
+
+        return apply_blockwise(func, X, n_outputs=None, dtype=np.int32)
+
+    def transform(self, X):
+        """Distances of each sample to every cluster center.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray or Dask array of shape (n_samples, n_clusters)
+            Lazy for Dask input.
+        """
+        X = self._check_test_data(X)
+        return self._transform(X)
+
+    def _transform(self, X):
+        centers = self.cluster_centers_
+
+        def func(chunk, *, xp):
+            return guard_finite(distances_kernel(chunk, xp=xp, centers=centers), chunk)
+
+        return apply_blockwise(func, X, n_outputs=centers.shape[0], dtype=X.dtype)
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit and return ``labels_`` (lazy for Dask input).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray or Dask array of shape (n_samples,)
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit and return the distances of X to the centers (lazy for Dask input).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_new : ndarray or Dask array of shape (n_samples, n_clusters)
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the value of X on the k-means objective (one pass).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
+            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,))
+            raise_if_not_finite(data, res["inertia"])
+        return -float(to_numpy(res["inertia"]))
+
+    def _set_labels(self, X):
+        """labels_ of the training data: lazy for Dask input, else computed now."""
+        X = validate_predict_data(self, X)
+        self.labels_ = self._labels(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-Means clustering on row-chunked data (NumPy, pandas, Dask, CuPy).
+
+    A drop-in for :class:`sklearn.cluster.KMeans` whose Lloyd iterations each run as a
+    single fused pass over the data, and whose default seeding, k-means|| (Bahmani et
+    al., 2012), needs a handful of passes instead of one per center.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form.
+    init : {'k-means||', 'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means||'
+        'k-means||': scalable k-means++ (one pass for the first center,
+        ``KMEANS_PARALLEL_ROUNDS`` = 5 sampling rounds of about
+        ``oversampling_factor * n_clusters`` points each, one pass to weight the
+        candidates, then weighted k-means++ and Lloyd on the candidates in memory).
+        'k-means++': greedy k-means++ as scikit-learn's (``2 + log(n_clusters)`` local
+        trials), one pass per center. 'random': ``n_clusters`` rows drawn without
+        replacement with probability proportional to ``sample_weight``. An array gives
+        the initial centers. A callable is called as ``init(X, n_clusters,
+        random_state=random_state)`` with X as passed to ``fit``.
+    n_init : 'auto' or int, default='auto'
+        Number of runs with different seedings; the best inertia is kept. 'auto' is 1
+        for 'k-means||', 'k-means++' and an array, 10 for 'random' and a callable.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations of one run.
+    tol : float, default=1e-4
+        Relative tolerance: the run stops when the squared norm of the center shift is
+        at most ``tol`` times the mean per-feature variance of X (scikit-learn's rule).
+    verbose : int, default=0
+        Print the inertia of every iteration.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the seeding. The random draws over the data are hashed from the global
+        row index, so the fitted model does not depend on the chunking.
+    copy_x : bool, default=True
+        X is never modified (nothing is centred in place), so both values behave
+        the same; kept for scikit-learn compatibility.
+    algorithm : {'lloyd'}, default='lloyd'
+        Only Lloyd's algorithm ("elkan" is rejected with an error).
+    oversampling_factor : float, default=2.0
+        k-means|| draws about ``oversampling_factor * n_clusters`` candidates per round.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of cluster centers, in X's dtype.
+    labels_ : ndarray or Dask array of shape (n_samples,)
+        Label of each training point for the final centers. A lazy Dask array when X
+        is a Dask collection (nothing computed at fit), else a NumPy array.
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their closest center
+        (exact: squared differences, not expanded norms), for the final centers.
+    n_iter_ : int
+        Lloyd iterations of the best run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Notes
+    -----
+    Computation: one pass for the per-feature moments (the tolerance, the centring
+    shift and the NaN/inf check) fused with the first draws of the seeding; k-means||
+    adds 5 sampling passes and 1 weighting pass per run (k-means++: one pass per
+    center; 'random': one pass). Each Lloyd iteration is one pass and one round trip:
+    every chunk, walked in cache-sized row blocks, computes the distances to the
+    centers by one matrix product, the labels, the per-cluster weighted sums and
+    weights and the exact inertia; only ``(n_clusters, n_features)`` partials travel,
+    combined in a tree on the workers. An empty cluster costs one extra pass (it is
+    moved to the farthest point, as scikit-learn does). If the last iteration moved
+    the centers, one final pass computes the inertia of the final centers. Memory per
+    task: one chunk plus O(block rows x n_clusters). ``labels_`` is computed at fit for
+    in-memory input and is lazy (one blockwise pass when computed) for Dask input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.cluster import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_[:, 0].tolist())
+    [1.0, 10.0]
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means||", "k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd"})],
+        "oversampling_factor": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means||",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+        oversampling_factor=2.0,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.oversampling_factor = oversampling_factor
+
+    def _n_init(self):
+        init = self.init
+        if self.n_init == "auto":
+            if isinstance(init, str) and init == "random" or callable(init):
+                n_init = 10
+            else:
+                n_init = 1
+        else:
+            n_init = self.n_init
+        if _is_arraylike_not_scalar(init) and not isinstance(init, str) and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return n_init
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+            Training instances (float64 and float32 are kept; other types become
+            float64).
+        y : None
+            Ignored.
+        sample_weight : array-like or Dask array of shape (n_samples,), default=None
+            Weights of the observations. Not used by a callable or array ``init``.
+
+        Returns
+        -------
+        self : object
+        """
+        check_params(self)
+        with validate_fit_data(self, X, None, sample_weight) as data0:
+            n_samples = data0.n_samples
+            k = self.n_clusters
+            if n_samples < k:
+                raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+            n_init = self._n_init()
+            init = self.init
+            init_array = None
+            if callable(init):
+                pass
+            elif not isinstance(init, str):
+                init_array = check_array(init, dtype=data0.dtype, copy=True)
+                self._validate_center_shape(data0.n_features, init_array)
+            rs = check_random_state(self.random_state)
+            seed = int(rs.randint(np.iinfo(np.int32).max))
+            data = with_row_index(data0)
+            n_races = n_init if isinstance(init, str) and init != "random" else 0
+            first = map_reduce(first_pass_kernel, data, combine=combine_first, seed=seed, n_races=n_races)
+            raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
+            if sample_weight is not None and int(to_numpy(first["w_nonzero"])) == 0:
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            mean = to_numpy(first["mean"])
+            var = to_numpy(first["m2"]) / max(n_samples, 1)
+            tol = float(np.mean(var) * self.tol) if self.tol else 0.0
+            shift = mean.astype(data.dtype)
+            best = None
+            for run in range(n_init):
+                if init_array is not None:
+                    centers = init_array
+                elif callable(init):
+                    centers = check_array(init(X, k, random_state=rs), dtype=data.dtype, copy=True)
+                    self._validate_center_shape(data.n_features, centers)
+                elif init == "random":
+                    centers = self._init_random(data, seed, run, shift)
+                elif init == "k-means++":
+                    centers = self._init_kmeanspp(data, seed, run, shift, first)
+                else:
+                    centers = self._init_kmeans_parallel(data, seed, run, shift, first, rs)
+                if self.verbose:
+                    print("Initialization complete")
+                out = _lloyd(data, centers, shift, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
+                if best is None or out[1] < best[1]:
+                    best = out
+        centers, inertia, counts, n_iter = best
+        distinct = int(np.count_nonzero(counts))
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self._n_features_out = centers.shape[0]
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self._set_labels(X)
+        return self
+
+    # ------------------------------------------------------------------ seeding
+
+    def _validate_center_shape(self, n_features, centers):
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the "
+                f"number of clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != n_features:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the "
+                f"number of features of the data {n_features}."
+            )
+
+    def _init_random(self, data, seed, run, shift):
+        res = map_reduce(
+            smallest_keys_kernel, data, broadcast=(shift, np.zeros((0, data.n_features))),
+            combine=combine_smallest, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
+        )
+        return to_numpy(res["rows"]).astype(data.dtype)
+
+    def _init_kmeanspp(self, data, seed, run, shift, first):
+        k = self.n_clusters
+        trials = 2 + int(np.log(k))
+        centers = to_numpy(first["rows"])[0, run : run + 1, :].astype(data.dtype)
+        cand = None
+        stream = 1_000_000 * (run + 2)
+        for m in range(1, k + 1):
+            n_races = trials if m < k else 0
+            if cand is None and m == k:
+                break
+            res = map_reduce(
+                race_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
+                seed=seed, stream=stream + m, n_races=n_races,
+            )
+            rows = to_numpy(res["rows"]).astype(data.dtype)
+            if cand is None:
+                cand = rows[0]
+                continue
+            best = int(np.argmin(to_numpy(res["pot"])))
+            centers = np.vstack([centers, cand[best : best + 1]])
+            cand = rows[best] if n_races else None
+        return centers
+
+    def _init_kmeans_parallel(self, data, seed, run, shift, first, rs):
+        from sklearn.cluster import KMeans as _HostKMeans
+
+        k = self.n_clusters
+        ell = self.oversampling_factor * k
+        cap = int(np.ceil(3 * ell)) + 16
+        cand = to_numpy(first["rows"])[0, run : run + 1, :].astype(data.dtype)
+        stream = 1_000_000 * (run + 2)
+        for r in range(KMEANS_PARALLEL_ROUNDS):
+            res = map_reduce(
+                smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest,
+                seed=seed, stream=stream + r, cap=cap,
+            )
+            phi = float(to_numpy(res["phi"]))
+            if phi <= 0:
+                break
+            key = to_numpy(res["key"])
+            take = key < ell / phi
+            if take.any():
+                cand = np.vstack([cand, to_numpy(res["rows"])[take].astype(data.dtype)])
+        if cand.shape[0] < k:
+            extra = self._init_random(data, seed, run, shift)
+            cand = np.vstack([cand, extra[: k - cand.shape[0]]])
+        if cand.shape[0] == k:
+            return cand
+        res = map_reduce(lloyd_kernel, data, broadcast=(cand, shift))
+        weights = to_numpy(res["weights"])
+        if not np.any(weights > 0):
+            weights = np.ones_like(weights)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            host = _HostKMeans(
+                n_clusters=k, init="k-means++", n_init=1, random_state=rs
+            ).fit(cand, sample_weight=weights)
+        return host.cluster_centers_.astype(data.dtype)

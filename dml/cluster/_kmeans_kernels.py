@@ -1,0 +1,364 @@
+"""Chunk kernels of KMeans and MiniBatchKMeans: pure functions of ``(chunk, ..., *, xp)``.
+
+Every kernel walks its chunk in cache-sized row blocks: for each block the distances to
+all centers come from one matrix product, and everything the step needs (labels,
+per-cluster weighted sums, weights, inertia, sampling keys) is taken from the block
+while it is in cache, so a pass reads X from memory once.
+
+Random draws that must not depend on how the data is chunked (the seeding of
+k-means++, k-means|| and 'random') use a counter-based generator: the uniform number
+of a row is a hash of ``(seed, stream, global row index)`` (SplitMix64), so the same
+rows are drawn whatever the chunking or the number of workers. The global row index
+travels in the ``y`` slot of the data (see :func:`dml.cluster._rows.with_row_index`).
+"""
+
+from __future__ import annotations
+
+from dml._engine.kernels import row_blocks
+from dml._engine.namespace import get_namespace
+
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(seed, stream):
+    """A 64-bit key of (seed, stream), computed on the host."""
+    z = (int(seed) * 0xD1342543DE82EF95 + int(stream) * _GOLDEN + 0x632BE59BD9B4E019) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def hash_uniform(idx, seed, stream, *, xp):
+    """Uniform numbers in (0, 1), one per global row index in ``idx`` (SplitMix64)."""
+    z = xp.astype(idx, xp.uint64) * _GOLDEN + _mix(seed, stream)
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+    z = z ^ (z >> 31)
+    return (xp.astype(z >> 11, xp.float64) + 0.5) * (2.0**-53)
+
+
+def hash_exponential(idx, seed, stream, *, xp):
+    """Standard exponential numbers, one per global row index (``-log(u)``)."""
+    return -xp.log(hash_uniform(idx, seed, stream, xp=xp))
+
+
+def _host(a, X, xp, dtype=None):
+    """A small host array in the chunk's namespace (and dtype)."""
+    return xp.asarray(a, dtype=X.dtype if dtype is None else dtype)
+
+
+def _sq_dist(Xb, C, c_sq, xp):
+    """Squared distances (b, k) of (already shifted) rows ``Xb`` to centers ``C``."""
+    x_sq = xp.sum(Xb * Xb, axis=1)
+    d = x_sq[:, None] + c_sq[None, :] - 2.0 * xp.matmul(Xb, xp.permute_dims(C, (1, 0)))
+    return xp.maximum(d, 0.0)
+
+
+def _min_sq_dist(Xb, C, c_sq, xp):
+    if C.shape[0] == 0:
+        return xp.ones((Xb.shape[0],), dtype=Xb.dtype)
+    return xp.min(_sq_dist(Xb, C, c_sq, xp), axis=1)
+
+
+def _f64(a, xp):
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+# ----------------------------------------------------------------------- Lloyd step
+
+
+def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
+    """One fused Lloyd step over a chunk: assign, sum per cluster, inertia.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : ignored; w : (n,) weights or None
+    centers : (k, p) host array, the current centers (X's dtype)
+    shift : (p,) host array, subtracted from centers and rows for the distance
+        computation (the data mean: fewer cancellations for offset data)
+    counts : bool
+        Also return the unweighted number of rows per cluster.
+
+    Returns
+    -------
+    dict: ``sums`` (k, p) float64 weighted sums of the rows of each cluster,
+    ``weights`` (k,) float64 weight per cluster, ``inertia`` (scalar float64, the exact
+    weighted sum of squared distances to the assigned centers), ``n`` optional (k,).
+    """
+    n, p = X.shape
+    k = centers.shape[0]
+    C = _host(centers, X, xp)
+    mu = _host(shift, X, xp)
+    Cs = C - mu
+    # argmin_j ||x - c_j||^2 = argmin_j ||c'_j||^2 + 2 mu.c'_j - 2 x.c'_j  (c' = c - mu)
+    bias = xp.sum(Cs * Cs, axis=1) + 2.0 * xp.sum(Cs * mu[None, :], axis=1)
+    CsT = xp.permute_dims(Cs, (1, 0))
+    ks = xp.arange(k, dtype=xp.int64)
+    sums = xp.zeros((k, p), dtype=xp.float64)
+    wsum = xp.zeros((k,), dtype=xp.float64)
+    cnt = xp.zeros((k,), dtype=xp.float64)
+    inertia = xp.asarray(0.0, dtype=xp.float64)
+    for a, b in row_blocks(n, max(p, k), X.dtype.itemsize):
+        Xb = X[a:b, :]
+        score = bias[None, :] - 2.0 * xp.matmul(Xb, CsT)
+        lab = xp.argmin(score, axis=1)
+        onehot = xp.astype(lab[:, None] == ks[None, :], X.dtype)
+        diff = Xb - xp.take(C, lab, axis=0)
+        d2 = xp.sum(diff * diff, axis=1)
+        if w is None:
+            W = onehot
+            inertia = inertia + xp.sum(_f64(d2, xp))
+        else:
+            wb = w[a:b]
+            W = onehot * wb[:, None]
+            inertia = inertia + xp.sum(_f64(wb * d2, xp))
+        sums = sums + _f64(xp.matmul(xp.permute_dims(W, (1, 0)), Xb), xp)
+        wsum = wsum + _f64(xp.sum(W, axis=0), xp)
+        if counts:
+            cnt = cnt + _f64(xp.sum(onehot, axis=0), xp)
+    out = {"sums": sums, "weights": wsum, "inertia": inertia}
+    if counts:
+        out["n"] = cnt
+    return out
+
+
+def far_points_kernel(X, y, w, centers, *, xp, n_far):
+    """The ``n_far`` rows farthest from their closest center (for empty clusters).
+
+    Returns ``dist`` (m,), ``rows`` (m, p), ``w`` (m,), ``labels`` (m,) with m <= n_far,
+    sorted by decreasing distance; combine with :func:`combine_far`.
+    """
+    n, p = X.shape
+    C = _host(centers, X, xp)
+    c_sq = xp.sum(C * C, axis=1)
+    CT = xp.permute_dims(C, (1, 0))
+    dists, labs = [], []
+    for a, b in row_blocks(n, p, X.dtype.itemsize):
+        Xb = X[a:b, :]
+        lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1)
+        diff = Xb - xp.take(C, lab, axis=0)
+        dists.append(xp.sum(diff * diff, axis=1))
+        labs.append(lab)
+    dist = xp.concat(dists) if len(dists) > 1 else dists[0]
+    lab = xp.concat(labs) if len(labs) > 1 else labs[0]
+    order = xp.argsort(dist, descending=True, stable=True)[:n_far]
+    return {
+        "dist": _f64(xp.take(dist, order), xp),
+        "rows": xp.take(X, order, axis=0),
+        "w": xp.ones((order.shape[0],), dtype=X.dtype) if w is None else xp.take(w, order),
+        "labels": xp.take(lab, order),
+    }
+
+
+def combine_far(parts):
+    """Keep the overall farthest rows of :func:`far_points_kernel` partials."""
+    parts = [p for p in parts if p]
+    xp = get_namespace(parts[0]["dist"])
+    n_far = max(int(p["dist"].shape[0]) for p in parts)
+    cat = {k: xp.concat([p[k] for p in parts], axis=0) for k in parts[0]}
+    order = xp.argsort(cat["dist"], descending=True, stable=True)[:n_far]
+    return {k: xp.take(v, order, axis=0) for k, v in cat.items()}
+
+
+# --------------------------------------------------------------------- predict side
+
+
+def labels_kernel(X, *, xp, centers):
+    """Index of the closest center for every row (blockwise predict)."""
+    n, p = X.shape
+    C = _host(centers, X, xp)
+    c_sq = xp.sum(C * C, axis=1)
+    CT = xp.permute_dims(C, (1, 0))
+    out = []
+    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+        Xb = X[a:b, :]
+        out.append(xp.astype(xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1), xp.int32))
+    if not out:
+        return xp.zeros((0,), dtype=xp.int32)
+    return xp.concat(out) if len(out) > 1 else out[0]
+
+
+def distances_kernel(X, *, xp, centers):
+    """Euclidean distances (n, k) of every row to every center (blockwise transform)."""
+    C = _host(centers, X, xp)
+    c_sq = xp.sum(C * C, axis=1)
+    return xp.sqrt(_sq_dist(X, C, c_sq, xp))
+
+
+def inertia_kernel(X, y, w, centers, *, xp):
+    """Weighted sum of squared distances to the closest center (one pass)."""
+    n, p = X.shape
+    C = _host(centers, X, xp)
+    c_sq = xp.sum(C * C, axis=1)
+    CT = xp.permute_dims(C, (1, 0))
+    inertia = xp.asarray(0.0, dtype=xp.float64)
+    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+        Xb = X[a:b, :]
+        lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1)
+        diff = Xb - xp.take(C, lab, axis=0)
+        d2 = xp.sum(diff * diff, axis=1)
+        inertia = inertia + xp.sum(_f64(d2 if w is None else w[a:b] * d2, xp))
+    return {"inertia": inertia}
+
+
+# -------------------------------------------------------------------------- seeding
+
+
+def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_races):
+    """Exponential races for D^2 sampling (k-means++), with candidate potentials.
+
+    Every row gets, for each race ``r``, the key ``E_r / (w * D^2)`` where ``E_r`` is a
+    hashed standard exponential of its global index; the row with the smallest key
+    of a race is a draw with probability proportional to ``w * D^2``. ``D^2`` is the
+    squared distance to the closest of ``centers`` (1 when there are none: a draw
+    proportional to ``w``). With ``candidates`` (m, p), each candidate ``j`` defines a
+    group with ``D_j^2 = min(D^2, d(x, cand_j)^2)``: the kernel returns the potential
+    ``sum w D_j^2`` of every group and runs the races within every group.
+
+    Returns
+    -------
+    dict: ``pot`` (g,) float64, ``key`` (g, n_races) float64, ``rows`` (g, n_races, p),
+    ``ridx`` (g, n_races) int64; with g = max(1, m). Combine with :func:`combine_races`.
+    """
+    n, p = X.shape
+    mu = _host(shift, X, xp)
+    C = _host(centers, X, xp) - mu
+    c_sq = xp.sum(C * C, axis=1)
+    m = 0 if candidates is None else candidates.shape[0]
+    if m:
+        Cd = _host(candidates, X, xp) - mu
+        cd_sq = xp.sum(Cd * Cd, axis=1)
+    g = max(1, m)
+    inf = float("inf")
+    pot = xp.zeros((g,), dtype=xp.float64)
+    best_key = xp.full((g, n_races), inf, dtype=xp.float64)
+    best_row = xp.zeros((g, n_races), dtype=xp.int64)
+    for a, b in row_blocks(n, max(p, C.shape[0] + m), X.dtype.itemsize):
+        Xb = X[a:b, :] - mu
+        d2 = _f64(_min_sq_dist(Xb, C, c_sq, xp), xp)
+        if m:
+            D = xp.minimum(d2[:, None], _f64(_sq_dist(Xb, Cd, cd_sq, xp), xp))  # (b, m)
+        else:
+            D = d2[:, None]
+        WD = D if w is None else _f64(w[a:b], xp)[:, None] * D
+        pot = pot + xp.sum(WD, axis=0)
+        ib = idx[a:b]
+        for r in range(n_races):
+            E = hash_exponential(ib, seed, stream * 4096 + r, xp=xp)
+            key = E[:, None] / WD  # (b, g); inf where WD == 0
+            key = xp.where(WD > 0, key, inf)
+            j = xp.argmin(key, axis=0)  # (g,)
+            kmin = xp.min(key, axis=0)
+            better = kmin < best_key[:, r]
+            best_key_r = xp.where(better, kmin, best_key[:, r])
+            best_row_r = xp.where(better, j + a, best_row[:, r])
+            best_key = _set_col(best_key, r, best_key_r, xp)
+            best_row = _set_col(best_row, r, best_row_r, xp)
+    flat = xp.reshape(best_row, (-1,))
+    rows = xp.reshape(xp.take(X, flat, axis=0), (g, n_races, p))
+    ridx = xp.reshape(xp.take(idx, flat), (g, n_races))
+    return {"pot": pot, "key": best_key, "rows": rows, "ridx": xp.astype(ridx, xp.int64)}
+
+
+def _set_col(M, r, col, xp):
+    cols = [M[:, i] if i != r else col for i in range(M.shape[1])]
+    return xp.stack(cols, axis=1)
+
+
+def combine_races(parts):
+    """Keep the winner of every race; potentials (and other keys) are summed."""
+    parts = [p for p in parts if p]
+    out = dict(parts[0])
+    xp = get_namespace(out["key"])
+    for p in parts[1:]:
+        better = p["key"] < out["key"]
+        out["rows"] = xp.where(better[:, :, None], p["rows"], out["rows"])
+        out["ridx"] = xp.where(better, p["ridx"], out["ridx"])
+        out["key"] = xp.where(better, p["key"], out["key"])
+        for k in p:
+            if k not in ("rows", "ridx", "key"):
+                out[k] = out[k] + p[k]
+    return out
+
+
+def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
+    """The ``cap`` rows with the smallest keys ``u / (w D^2)`` (k-means|| rounds), or
+    ``E / w`` when ``centers`` is empty (weighted sampling without replacement).
+
+    Returns ``phi`` (the potential ``sum w D^2``), ``key`` (m,), ``rows`` (m, p),
+    ``ridx`` (m,), m <= cap, sorted by key; combine with :func:`combine_smallest`.
+    """
+    n, p = X.shape
+    mu = _host(shift, X, xp)
+    C = _host(centers, X, xp) - mu
+    c_sq = xp.sum(C * C, axis=1)
+    keys = []
+    phi = xp.asarray(0.0, dtype=xp.float64)
+    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+        Xb = X[a:b, :] - mu
+        d2 = _f64(_min_sq_dist(Xb, C, c_sq, xp), xp)
+        wd = d2 if w is None else _f64(w[a:b], xp) * d2
+        phi = phi + xp.sum(wd)
+        if C.shape[0] == 0:
+            num = hash_exponential(idx[a:b], seed, stream, xp=xp)
+        else:
+            num = hash_uniform(idx[a:b], seed, stream, xp=xp)
+        keys.append(xp.where(wd > 0, num / wd, float("inf")))
+    key = xp.concat(keys) if len(keys) > 1 else keys[0]
+    order = xp.argsort(key, stable=True)[:cap]
+    return {
+        "phi": phi,
+        "key": xp.take(key, order),
+        "rows": xp.take(X, order, axis=0),
+        "ridx": xp.astype(xp.take(idx, order), xp.int64),
+    }
+
+
+def combine_smallest(parts):
+    """Keep the overall smallest keys of :func:`smallest_keys_kernel` partials."""
+    parts = [p for p in parts if p]
+    xp = get_namespace(parts[0]["key"])
+    cap = max(int(p["key"].shape[0]) for p in parts)
+    key = xp.concat([p["key"] for p in parts])
+    rows = xp.concat([p["rows"] for p in parts], axis=0)
+    ridx = xp.concat([p["ridx"] for p in parts])
+    # ties broken by the global row index, so the result does not depend on chunking
+    order = xp.argsort(ridx, stable=True)
+    key, rows, ridx = xp.take(key, order), xp.take(rows, order, axis=0), xp.take(ridx, order)
+    order = xp.argsort(key, stable=True)[:cap]
+    return {
+        "phi": sum(p["phi"] for p in parts[1:]) + parts[0]["phi"],
+        "key": xp.take(key, order),
+        "rows": xp.take(rows, order, axis=0),
+        "ridx": xp.take(ridx, order),
+    }
+
+
+def gather_rows_kernel(X, idx, w, *, xp, indices):
+    """The rows of the chunk whose global indices are in the sorted host array
+    ``indices`` (repeats allowed), with their weights and positions in ``indices``."""
+    import numpy as np
+
+    from dml._engine.namespace import to_numpy
+
+    n = X.shape[0]
+    if n == 0:
+        return {}
+    start = int(to_numpy(idx[0:1])[0])
+    lo, hi = np.searchsorted(indices, [start, start + n])
+    local = xp.asarray(indices[lo:hi] - start, dtype=xp.int64)
+    out = {
+        "rows": xp.take(X, local, axis=0),
+        "pos": xp.asarray(np.arange(lo, hi), dtype=xp.int64),
+    }
+    if w is not None:
+        out["w"] = xp.take(w, local)
+    return out
+
+
+def combine_gather(parts):
+    """Concatenate :func:`gather_rows_kernel` partials."""
+    parts = [p for p in parts if p]
+    xp = get_namespace(parts[0]["rows"])
+    return {k: xp.concat([p[k] for p in parts], axis=0) for k in parts[0]}

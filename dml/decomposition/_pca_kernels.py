@@ -1,0 +1,145 @@
+"""Chunk kernels of PCA, TruncatedSVD and IncrementalPCA: pure functions of
+``(chunk, ..., *, xp)``.
+
+- :func:`tsqr_kernel` / :func:`combine_tsqr`: exact TSQR of the centred data. Each
+  chunk returns its mean, the R factor of the chunk centred at its own mean, and its row
+  count; two partials merge by stacking ``[R_a; R_b; sqrt(n_a n_b / n) (mean_a -
+  mean_b)]`` and factoring again (exact and associative: ``R^T R`` is the centred
+  scatter matrix).
+- :func:`power_kernel`: one power iteration of randomized SVD, ``Z = Xc^T (Xc V)``,
+  reading each cache-sized row block once.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dml._engine.kernels import row_blocks
+from dml._engine.namespace import get_namespace, is_numpy_namespace
+
+
+def _f64(a, xp):
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+def qr_r(A, xp):
+    """The R factor of ``A`` (min(m, n) x n)."""
+    if is_numpy_namespace(xp):
+        import numpy as np
+
+        return np.linalg.qr(A, mode="r")
+    return xp.linalg.qr(A).R
+
+
+def _merge(a, b, xp):
+    na, nb = a["n"], b["n"]
+    n = na + nb
+    if nb == 0:
+        return a
+    if na == 0:
+        return b
+    delta = b["mean"] - a["mean"]
+    corr = math.sqrt(na * nb / n) * delta
+    R = qr_r(xp.concat([a["R"], b["R"], corr[None, :]], axis=0), xp)
+    return {"n": n, "mean": a["mean"] + delta * (nb / n), "R": R}
+
+
+def _block_stats(Xb, xp):
+    Xb = _f64(Xb, xp)
+    mean = xp.mean(Xb, axis=0)
+    return {"n": int(Xb.shape[0]), "mean": mean, "R": qr_r(Xb - mean, xp)}
+
+
+def tsqr_kernel(X, y, w, *, xp, batch_size=None):
+    """Mean and R factor of the centred chunk (float64), walked in row blocks.
+
+    Parameters
+    ----------
+    X : (n, p) chunk
+    y : global row indices of the chunk (with ``batch_size``) or None
+    batch_size : int, optional
+        Return one ``(mean, R, n)`` per batch of ``batch_size`` rows of the *global*
+        row numbering (IncrementalPCA's batches), keyed by batch number, instead of
+        one for the chunk.
+
+    Returns
+    -------
+    dict: ``n`` (int), ``mean`` (p,), ``R`` (r, p); or ``{"batches": {b: ...}}``.
+    """
+    n, p = X.shape
+    if batch_size is None:
+        out = None
+        for a, b in row_blocks(n, p, 8, block_bytes=max(2**21, 8 * p * p * 4)):
+            s = _block_stats(X[a:b, :], xp)
+            out = s if out is None else _merge(out, s, xp)
+        return out if out is not None else {"n": 0, "mean": xp.zeros((p,), dtype=xp.float64), "R": xp.zeros((0, p), dtype=xp.float64)}
+    from dml._engine.namespace import to_numpy
+
+    start = int(to_numpy(y[0:1])[0])
+    batches = {}
+    pos = 0
+    while pos < n:
+        g = (start + pos) // batch_size
+        stop = min(n, (g + 1) * batch_size - start)
+        batches[g] = _block_stats(X[pos:stop, :], xp)
+        pos = stop
+    return {"batches": batches}
+
+
+def combine_tsqr(parts):
+    """Merge TSQR partials (exact, associative)."""
+    parts = [p for p in parts if p]
+    if "batches" in parts[0]:
+        out = {}
+        for p in parts:
+            for g, s in p["batches"].items():
+                out[g] = s if g not in out else _merge(out[g], s, get_namespace(s["R"]))
+        return {"batches": out}
+    out = parts[0]
+    for p in parts[1:]:
+        out = _merge(out, p, get_namespace(p["R"]))
+    return out
+
+
+def power_kernel(X, y, w, V, mean, *, xp):
+    """``Z = (X - mean)^T ((X - mean) V)`` summed over the chunk (float64 result).
+
+    ``mean`` may be None (no centring: TruncatedSVD). Also returns the chunk's column
+    sums and sum of squares of X (for TruncatedSVD's variances).
+    """
+    n, p = X.shape
+    Vx = xp.asarray(V, dtype=X.dtype)
+    mu = None if mean is None else xp.asarray(mean, dtype=X.dtype)
+    Z = xp.zeros((p, V.shape[1]), dtype=xp.float64)
+    for a, b in row_blocks(n, p, X.dtype.itemsize):
+        Xb = X[a:b, :]
+        if mu is not None:
+            Xb = Xb - mu
+        Z = Z + _f64(xp.matmul(xp.permute_dims(Xb, (1, 0)), xp.matmul(Xb, Vx)), xp)
+    return {"Z": Z}
+
+
+def projection_kernel(X, *, xp, mean, components, scale=None):
+    """``(X - mean) @ components.T`` (divided by ``scale``), blockwise transform."""
+    C = xp.asarray(components, dtype=X.dtype)
+    out = xp.matmul(X, xp.permute_dims(C, (1, 0)))
+    if mean is not None:
+        out = out - xp.matmul(xp.asarray(mean, dtype=X.dtype)[None, :], xp.permute_dims(C, (1, 0)))
+    if scale is not None:
+        out = out / xp.asarray(scale, dtype=X.dtype)
+    return out
+
+
+def reconstruction_kernel(X, *, xp, mean, components):
+    """``X @ components + mean`` (inverse_transform)."""
+    out = xp.matmul(X, xp.asarray(components, dtype=X.dtype))
+    if mean is not None:
+        out = out + xp.asarray(mean, dtype=X.dtype)
+    return out
+
+
+def loglik_kernel(X, *, xp, mean, precision, const):
+    """Per-sample Gaussian log-likelihood under PCA's probabilistic model."""
+    Xr = X - xp.asarray(mean, dtype=X.dtype)
+    P = xp.asarray(precision, dtype=X.dtype)
+    return -0.5 * xp.sum(Xr * xp.matmul(Xr, P), axis=1) - const
