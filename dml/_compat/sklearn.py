@@ -14,6 +14,23 @@ from sklearn.utils.validation import (  # noqa: F401
     _check_sample_weight,
 )
 from sklearn.utils.optimize import _check_optimize_result as check_optimize_result  # noqa: F401
+# model_selection searches (dml.model_selection._search / _adaptive)
+from sklearn.model_selection._search import BaseSearchCV  # noqa: F401,E402
+from sklearn.model_selection._validation import (  # noqa: F401,E402
+    _aggregate_score_dicts,
+    _insert_error_scores,
+    _score,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.metrics._scorer import _MultimetricScorer  # noqa: F401,E402
+from sklearn.utils.metaestimators import _safe_split  # noqa: F401,E402
+from sklearn.utils.validation import _check_method_params  # noqa: F401,E402
+try:  # scikit-learn's Cython coordinate descent on a Gram matrix (fast path for CV paths)
+    from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram  # noqa: F401
+except ImportError:  # pragma: no cover - moved or removed: dml's NumPy solver is used
+    enet_coordinate_descent_gram = None
 # metrics, model_selection splitters (dml.metrics, dml.model_selection._split)
 from sklearn.model_selection._split import _validate_shuffle_split  # noqa: F401,E402
 from sklearn.utils.extmath import _approximate_mode  # noqa: F401,E402
+from sklearn.utils._param_validation import RealNotInt  # noqa: F401,E402
+from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # noqa: F401,E402

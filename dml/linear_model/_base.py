@@ -79,3 +79,48 @@ def lstsq_from_gram(xx, xy, *, cond):
     inv = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
     coef = V @ (inv[:, None] * (V.T @ xy))
     return coef, int(keep.sum()), s[::-1].copy()
+
+
+def gram_system(stats, fit_intercept):
+    """``(xx, xy, yy)``: centred (with intercept) or about the origin (without).
+
+    ``xx`` (p, p), ``xy`` (p, t), ``yy`` (t, t), all float64 and weighted.
+    """
+    if fit_intercept:
+        return stats.xx, stats.xy, stats.yy
+    xx, xy = stats.uncentered()
+    yy = stats.yy + stats.n * np.outer(stats.y_mean, stats.y_mean)
+    return xx, xy, yy
+
+
+def set_coef_intercept(estimator, coef, stats, *, fit_intercept, y_1d, dtype):
+    """Store ``coef_`` / ``intercept_`` from ``coef`` (t, p), scikit-learn's shapes.
+
+    The intercept is ``y_mean - coef @ x_mean`` with an intercept, else 0.
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    if fit_intercept:
+        intercept = stats.y_mean - coef @ stats.x_mean
+    else:
+        intercept = np.zeros(coef.shape[0])
+    if y_1d:
+        estimator.coef_ = coef[0].astype(dtype, copy=False)
+        estimator.intercept_ = float(intercept[0]) if fit_intercept else 0.0
+    else:
+        estimator.coef_ = coef.astype(dtype, copy=False)
+        estimator.intercept_ = intercept.astype(dtype, copy=False)
+    return estimator
+
+
+#: Above this many features (plus targets) the (p, p) Gram matrix is not formed:
+#: it would take ``8 * p**2`` bytes per task (512 MiB at 8192) and ``O(n p^2)``
+#: flops. The squared-error models then use a distributed iterative solver that
+#: ships only O(p) vectors per round trip (see ``dml.linear_model._wide``).
+GRAM_MAX_FEATURES = 8192
+
+
+def use_gram(n_features):
+    """Whether the one-pass Gram route applies (``n_features <= GRAM_MAX_FEATURES``)."""
+    import dml.linear_model._base as _self
+
+    return n_features <= _self.GRAM_MAX_FEATURES

@@ -16,6 +16,7 @@ from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
 from dml.linear_model._base import compute_sufficient_stats, lstsq_from_gram
 from dml.linear_model._base_kernels import linear_predict_kernel
+from dml.linear_model._summary import SummaryMixin
 
 
 def _nnls_from_gram(xx, xy, n_jobs):
@@ -33,7 +34,7 @@ def _nnls_from_gram(xx, xy, n_jobs):
     return np.stack([o[0] for o in outs], axis=1)
 
 
-class LinearRegression(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Ordinary least squares over row-chunked data, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.LinearRegression`.
@@ -134,6 +135,7 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, BaseEstimator):
         else:
             coef, self.rank_, self.singular_ = lstsq_from_gram(xx, xy, cond=self.tol)
         coef = coef.T  # (t, p)
+        self._summary_stats = None if self.positive else (stats, np.zeros(coef.shape[0]))
         if self.fit_intercept:
             intercept = stats.y_mean - coef @ stats.x_mean
         else:
