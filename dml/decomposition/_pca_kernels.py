@@ -50,37 +50,42 @@ def _block_stats(Xb, xp):
     return {"n": int(Xb.shape[0]), "mean": mean, "R": qr_r(Xb - mean, xp)}
 
 
-def tsqr_kernel(X, y, w, *, xp, batch_size=None):
+def tsqr_kernel(X, y, w, *, xp, batch_starts=None):
     """Mean and R factor of the centred chunk (float64), walked in row blocks.
 
     Parameters
     ----------
     X : (n, p) chunk
-    y : global row indices of the chunk (with ``batch_size``) or None
-    batch_size : int, optional
-        Return one ``(mean, R, n)`` per batch of ``batch_size`` rows of the *global*
-        row numbering (IncrementalPCA's batches), keyed by batch number, instead of
-        one for the chunk.
+    y : global row indices of the chunk (with ``batch_starts``) or None
+    batch_starts : ndarray of int, optional
+        Sorted first rows of batches of the *global* row numbering (IncrementalPCA's
+        batches): return one ``(mean, R, n)`` per batch met in the chunk, keyed by
+        batch number, instead of one for the chunk.
 
     Returns
     -------
     dict: ``n`` (int), ``mean`` (p,), ``R`` (r, p); or ``{"batches": {b: ...}}``.
     """
     n, p = X.shape
-    if batch_size is None:
+    if batch_starts is None:
         out = None
         for a, b in row_blocks(n, p, 8, block_bytes=max(2**21, 8 * p * p * 4)):
             s = _block_stats(X[a:b, :], xp)
             out = s if out is None else _merge(out, s, xp)
-        return out if out is not None else {"n": 0, "mean": xp.zeros((p,), dtype=xp.float64), "R": xp.zeros((0, p), dtype=xp.float64)}
+        if out is None:
+            out = {"n": 0, "mean": xp.zeros((p,), dtype=xp.float64), "R": xp.zeros((0, p), dtype=xp.float64)}
+        return out
+    import numpy as np
+
     from dml._engine.namespace import to_numpy
 
     start = int(to_numpy(y[0:1])[0])
     batches = {}
     pos = 0
     while pos < n:
-        g = (start + pos) // batch_size
-        stop = min(n, (g + 1) * batch_size - start)
+        g = int(np.searchsorted(batch_starts, start + pos, side="right")) - 1
+        nxt = batch_starts[g + 1] if g + 1 < len(batch_starts) else start + n
+        stop = min(n, int(nxt) - start)
         batches[g] = _block_stats(X[pos:stop, :], xp)
         pos = stop
     return {"batches": batches}
