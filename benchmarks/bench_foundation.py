@@ -1,0 +1,149 @@
+"""Foundation benchmark: LogisticRegression (binary, multinomial) and LinearRegression.
+
+dml, scikit-learn and dask-ml on the same data: the Dask arrays are persisted on a
+LocalCluster(n_workers=2, threads_per_worker=1) before timing; scikit-learn fits the same
+data, in memory, in this process. Also reports dml's per-iteration round-trip overhead
+and, for one data pass of the logistic kernel, the fraction of the workers' measured
+memory bandwidth.
+
+    python -m benchmarks.bench_foundation [--n-samples 1000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
+
+
+def _noop_kernel(X, y, w, *, xp):
+    return {"n": xp.asarray(X.shape[0])}
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--dask-ml-timeout", type=float, default=600.0,
+                   help="skip dask-ml's default solver if a smaller probe predicts longer than this")
+    args = p.parse_args(argv)
+    import dask
+    import dask.array as da
+    from sklearn import linear_model as sk
+
+    from dml._engine.inputs import validate_fit_data
+    from dml._engine.mapreduce import map_reduce
+    from dml.datasets import make_classification, make_regression
+    from dml.linear_model import LinearRegression, LogisticRegression
+    from dml.linear_model._logistic_kernels import binary_loss_grad_kernel
+
+    n, p_ = args.n_samples, args.n_features
+    chunk = -(-n // args.chunks)
+    rows, results = [], {"n_samples": n, "n_features": p_, "chunks": args.chunks, "entries": []}
+
+    def add(task, lib, seconds, extra=None, times=None):
+        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
+        results["entries"].append(entry)
+        rows.append(entry)
+        print(f"  {task:28s} {lib:26s} {seconds:8.3f} s {extra or ''}", flush=True)
+
+    with local_cluster() as client:
+        print(f"dashboard: {client.dashboard_link}")
+        bw = cluster_bandwidth(client)
+        results["cluster_read_bandwidth_GBps"] = bw / 1e9
+        print(f"cluster read bandwidth (2 workers): {bw / 1e9:.1f} GB/s")
+
+        data = {}
+        Xb, yb = make_classification(n, p_, n_informative=p_ // 2, random_state=0, chunks=chunk)
+        Xm, ym = make_classification(n, p_, n_informative=p_ // 2, n_classes=10, random_state=1, chunks=chunk)
+        Xr, yr = make_regression(n, p_, n_informative=p_ // 2, noise=10.0, random_state=2, chunks=chunk)
+        persisted = client.persist([Xb, yb, Xm, ym, Xr, yr])
+        dask.compute(*[a.sum() for a in persisted])
+        Xb, yb, Xm, ym, Xr, yr = persisted
+        local = dask.compute(Xb, yb, Xm, ym, Xr, yr)
+        data = dict(zip(["Xb", "yb", "Xm", "ym", "Xr", "yr"], local))
+        print(f"data: {n:,} x {p_} float64 ({Xb.nbytes / 2**30:.2f} GiB per set), {Xb.numblocks[0]} chunks, persisted")
+
+        # ---------------------------------------------------------------- binary logistic
+        t, ts, sk_bin = timeit(lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]), args.repeat)
+        add("logistic binary", "scikit-learn", t, {"n_iter": int(sk_bin.n_iter_[0])}, ts)
+        sk_acc = sk_bin.score(data["Xb"], data["yb"])
+        t, ts, dml_bin = timeit(lambda: LogisticRegression().fit(Xb, yb), args.repeat)
+        dml_acc = dml_bin.score(Xb, yb)
+        add("logistic binary", "dml", t, {"n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_acc,
+                                           "sklearn_accuracy": sk_acc}, ts)
+        if "dask-ml" not in args.skip:
+            import dask_ml.linear_model as dml_peer
+
+            t, ts, m = timeit(lambda: dml_peer.LogisticRegression(solver="lbfgs").fit(Xb, yb), 1)
+            add("logistic binary", "dask-ml (solver=lbfgs)", t,
+                {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
+            if "dask-ml-default" not in args.skip:
+                # Probe on 1/10 of the data; the default (admm) solver is roughly linear in n.
+                k = max(1, Xb.numblocks[0] // 10)
+                probe_n = sum(Xb.chunks[0][:k])
+                t0 = time.perf_counter()
+                dml_peer.LogisticRegression().fit(Xb[:probe_n], yb[:probe_n])
+                predicted = (time.perf_counter() - t0) * n / probe_n
+                if predicted <= args.dask_ml_timeout:
+                    t, ts, m = timeit(lambda: dml_peer.LogisticRegression().fit(Xb, yb), 1)
+                    add("logistic binary", "dask-ml (default solver)", t,
+                        {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
+                else:
+                    add("logistic binary", "dask-ml (default, estimated)", predicted,
+                        {"estimated_from_rows": probe_n})
+
+        # ------------------------------------------------------------ multinomial logistic
+        t, ts, sk_mul = timeit(lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]), args.repeat)
+        add("logistic multinomial (10)", "scikit-learn", t, {"n_iter": int(sk_mul.n_iter_[0])}, ts)
+        t, ts, dml_mul = timeit(lambda: LogisticRegression().fit(Xm, ym), args.repeat)
+        add("logistic multinomial (10)", "dml", t, {
+            "n_iter": int(dml_mul.n_iter_[0]),
+            "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, ts)
+
+        # --------------------------------------------------------------- linear regression
+        t, ts, sk_lin = timeit(lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]), args.repeat)
+        add("linear regression", "scikit-learn", t, None, ts)
+        t, ts, dml_lin = timeit(lambda: LinearRegression().fit(Xr, yr), args.repeat)
+        add("linear regression", "dml", t,
+            {"max_abs_coef_diff": float(np.abs(dml_lin.coef_ - sk_lin.coef_).max())}, ts)
+        if "dask-ml" not in args.skip:
+            import dask_ml.linear_model as dml_peer
+
+            t, ts, _ = timeit(lambda: dml_peer.LinearRegression().fit(Xr, yr), 1)
+            add("linear regression", "dask-ml (default solver)", t, None, ts)
+
+        # ------------------------------------------- round-trip overhead and bandwidth
+        with validate_fit_data(LogisticRegression(), Xb, yb) as cd:
+            with dask.config.set(scheduler="dask.distributed"):
+                overhead, _, _ = timeit(lambda: map_reduce(_noop_kernel, cd), max(5, 3 * args.repeat), warmup=True)
+                yenc = cd  # y is 0/1 already; the kernel accepts it as float targets
+                coef = np.zeros(p_ + 1)
+                one_pass, _, _ = timeit(
+                    lambda: map_reduce(binary_loss_grad_kernel, yenc, broadcast=(coef, None), fit_intercept=True),
+                    max(5, 3 * args.repeat), warmup=True)
+        achieved = Xb.nbytes / one_pass
+        results["round_trip_overhead_s"] = overhead
+        results["logistic_pass_s"] = one_pass
+        results["logistic_pass_bandwidth_fraction"] = achieved / bw
+        print(f"\nround trip with an empty kernel: {overhead * 1e3:.1f} ms; one logistic loss+gradient "
+              f"pass: {one_pass * 1e3:.1f} ms = {achieved / 1e9:.1f} GB/s = {achieved / bw:.0%} of the "
+              "measured read bandwidth")
+
+    ratios = []
+    by = {(e["task"], e["library"]): e["seconds"] for e in results["entries"]}
+    for task in dict.fromkeys(e["task"] for e in results["entries"]):
+        d = by.get((task, "dml"))
+        for (tk, lib), s in by.items():
+            if tk == task and lib != "dml" and d:
+                ratios.append({"task": task, "versus": lib, "their_s": s, "dml_s": d, "speedup": s / d})
+    results["ratios"] = ratios
+    print()
+    print(table(ratios, ["task", "versus", "their_s", "dml_s", "speedup"]))
+    path = write_json("foundation", results)
+    print(f"\nwrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
