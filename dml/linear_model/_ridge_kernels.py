@@ -40,7 +40,7 @@ def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_su
         if fit_intercept:
             Xb = Xb - x_mean
         Z = xp.matmul(Xb, V)  # (m, p)
-        yb = _f64(y[a:b], xp)
+        yb = _f64(y[a:b, ...], xp)
         yb = yb[:, None] if yb.ndim == 1 else yb
         if fit_intercept:
             yb = yb - y_mean

@@ -26,7 +26,7 @@ def wide_moments_kernel(X, y, w, *, xp):
     w_neg = w_nonzero = 0
     for a, b in row_blocks(n_rows, p, 8):
         Xb = _f64(X[a:b, :], xp)
-        yb = _as_2d(_f64(y[a:b], xp))
+        yb = _as_2d(_f64(y[a:b, ...], xp))
         if w is None:
             wb = xp.ones((b - a,), dtype=xp.float64)
         else:
@@ -70,7 +70,7 @@ def wide_matvec_kernel(X, y, w, B, x_mean, y_mean, *, xp, residual):
         Xb = _f64(X[a:b, :], xp)
         u = xp.matmul(Xb, B) - mB
         if residual:
-            u = (_as_2d(_f64(y[a:b], xp)) - y_mean[None, :]) - u
+            u = (_as_2d(_f64(y[a:b, ...], xp)) - y_mean[None, :]) - u
         wu = u if w is None else _f64(w[a:b], xp)[:, None] * u
         g = g + xp.matmul(xp.permute_dims(Xb, (1, 0)), wu)
         swu = swu + xp.sum(wu, axis=0)[None, :]

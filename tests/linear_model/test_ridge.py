@@ -1,0 +1,181 @@
+"""Ridge and RidgeCV against scikit-learn; passes; invariance; CG solver; kernels on
+array_api_strict; bad input."""
+
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn import linear_model as sk
+from sklearn.model_selection import KFold
+
+import dml.linear_model as dl
+import dml.linear_model._base as lm_base
+from dml._engine.mapreduce import count_passes
+
+
+def _data(n=300, p=6, targets=None, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    X[:, 0] += 5.0
+    shape = (p,) if targets is None else (p, targets)
+    y = X @ rng.normal(size=shape) + rng.normal(size=(n,) if targets is None else (n, targets))
+    w = rng.uniform(0.2, 2.0, size=n)
+    return X, y, w
+
+
+def _dask(X, y, w=None, rows=(50, 101, 7)):
+    rows = tuple(rows) + (X.shape[0] - sum(rows),)
+    out = [da.from_array(X, chunks=(rows, -1)), da.from_array(y, chunks=(rows,) + y.shape[1:])]
+    out.append(None if w is None else da.from_array(w, chunks=(rows,)))
+    return out
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "params,targets",
+    [
+        (dict(alpha=1.0), None),
+        (dict(alpha=10.0, fit_intercept=False), None),
+        (dict(alpha=[0.5, 3.0, 30.0]), 3),
+        (dict(alpha=2.0, solver="svd"), 2),
+        (dict(alpha=2.0, solver="cholesky"), None),
+        (dict(alpha=2.0, solver="sparse_cg", tol=1e-10), 2),
+        (dict(alpha=2.0, solver="lsqr", tol=1e-10), None),
+    ],
+    ids=str,
+)
+def test_matches_sklearn(params, targets, weighted):
+    X, y, w = _data(targets=targets)
+    sw = w if weighted else None
+    ref = sk.Ridge(**params).fit(X, y, sample_weight=sw)
+    est = dl.Ridge(**params).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-10)
+    assert np.ndim(est.intercept_) == np.ndim(ref.intercept_)
+
+
+def test_positive_matches_sklearn():
+    X, y, w = _data()
+    y = y - 3 * X[:, 2]
+    ref = sk.Ridge(alpha=1.0, positive=True, tol=1e-10).fit(X, y, sample_weight=w)
+    est = dl.Ridge(alpha=1.0, positive=True, tol=1e-10).fit(X, y, sample_weight=w)
+    assert est.coef_[2] == 0.0 and est.solver_ == "lbfgs"
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-4, atol=1e-4)
+
+
+def test_one_pass_and_scheduler_invariance(scheduler):
+    X, Y, w = _data(targets=2)
+    ref = dl.Ridge(alpha=[1.0, 4.0]).fit(X, Y, sample_weight=w)
+    Xd, Yd, wd = _dask(X, Y, w)
+    with count_passes() as c:
+        est = dl.Ridge(alpha=[1.0, 4.0]).fit(Xd, Yd, sample_weight=wd)
+    assert c.passes == 1
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-10)
+    out = est.predict(Xd)
+    assert isinstance(out, da.Array) and out.shape == Y.shape
+    np.testing.assert_allclose(out.compute(), ref.predict(X), rtol=1e-10)
+
+
+def test_sparse_cg_is_distributed_and_wide_switch(monkeypatch):
+    X, y, w = _data()
+    Xd, yd, wd = _dask(X, y, w)
+    with count_passes() as c:
+        est = dl.Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12).fit(Xd, yd, sample_weight=wd)
+    assert c.passes == 1 + int(est.n_iter_[0]) and set(c.kernels) == {"wide_moments_kernel", "wide_matvec_kernel"}
+    ref = sk.Ridge(alpha=1.0).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
+    monkeypatch.setattr(lm_base, "GRAM_MAX_FEATURES", 3)
+    auto = dl.Ridge(alpha=1.0, tol=1e-12).fit(Xd, yd, sample_weight=wd)
+    assert auto.solver_ == "sparse_cg"
+    np.testing.assert_allclose(auto.coef_, ref.coef_, rtol=1e-8)
+
+
+# -------------------------------------------------------------------------- RidgeCV
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "params,targets",
+    [
+        (dict(), None),
+        (dict(alphas=np.logspace(-3, 3, 13)), 2),
+        (dict(alphas=np.logspace(-3, 3, 13), alpha_per_target=True), 3),
+        (dict(alphas=np.logspace(-2, 2, 5), fit_intercept=False), None),
+        (dict(alphas=[0.1, 1.0, 10.0], store_cv_results=True), 2),
+        (dict(alphas=[0.1, 1.0, 10.0], store_cv_results=True), None),
+        (dict(alphas=np.logspace(-3, 3, 7), cv=5), None),
+        (dict(alphas=np.logspace(-3, 3, 7), cv=KFold(3)), 2),
+    ],
+    ids=str,
+)
+def test_ridgecv_matches_sklearn(params, targets, weighted):
+    X, y, w = _data(targets=targets)
+    sw = w if weighted else None
+    ref = sk.RidgeCV(**params).fit(X, y, sample_weight=sw)
+    est = dl.RidgeCV(**params).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(est.alpha_, ref.alpha_)
+    np.testing.assert_allclose(est.best_score_, ref.best_score_, rtol=1e-8)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-10)
+    if params.get("store_cv_results"):
+        assert est.cv_results_.shape == ref.cv_results_.shape
+        np.testing.assert_allclose(est.cv_results_, ref.cv_results_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("cv,passes", [(None, 2), (4, 1)])
+def test_ridgecv_passes_and_chunking(cv, passes, scheduler):
+    X, y, w = _data()
+    ref = dl.RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv, store_cv_results=cv is None).fit(X, y, sample_weight=w)
+    Xd, yd, wd = _dask(X, y, w, rows=(33, 100, 41))
+    with count_passes() as c:
+        est = dl.RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv, store_cv_results=cv is None).fit(
+            Xd, yd, sample_weight=wd)
+    assert c.passes == passes
+    assert est.alpha_ == ref.alpha_
+    assert est.best_score_ == pytest.approx(ref.best_score_, rel=1e-10)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
+    if cv is None:
+        np.testing.assert_allclose(est.cv_results_, ref.cv_results_, rtol=1e-8)
+
+
+def test_ridge_loo_kernel_on_array_api_strict():
+    xps = pytest.importorskip("array_api_strict")
+    from dml.linear_model._ridge_kernels import ridge_loo_kernel
+
+    X, Y, w = _data(n=80, targets=2)
+    xm, ym = X.mean(0), Y.mean(0)
+    lam, V = np.linalg.eigh((X - xm).T @ (X - xm))
+    VtXy = V.T @ ((X - xm).T @ (Y - ym))
+    args = (xm, ym, V, lam, VtXy, np.array([0.1, 1.0, 10.0]))
+    kw = dict(sw_sum=float(w.sum()), fit_intercept=True, per_sample=True)
+    a = ridge_loo_kernel(xps.asarray(X), xps.asarray(Y), xps.asarray(w), *args, xp=xps, **kw)
+    b = ridge_loo_kernel(X, Y, w, *args, xp=np, **kw)
+    for k in b:
+        np.testing.assert_allclose(np.asarray(a[k]), b[k], rtol=1e-10)
+
+
+def test_bad_input():
+    X, y, w = _data()
+    Y = np.c_[y, y]
+    with pytest.raises(ValueError, match="Number of targets and number of penalties do not correspond: 3 != 2"):
+        dl.Ridge(alpha=[1.0, 2.0, 3.0]).fit(X, Y)
+    with pytest.raises(ValueError, match="'lbfgs' solver can be used only when positive=True"):
+        dl.Ridge(solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="does not support positive fitting"):
+        dl.Ridge(solver="svd", positive=True).fit(X, y)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        dl.Ridge(solver="sag").fit(X, y)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        dl.Ridge().fit(X, y, sample_weight=-w)
+    Xn = X.copy()
+    Xn[0, 0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        dl.Ridge().fit(*_dask(Xn, y)[:2])
+    with pytest.raises(ValueError, match="cv!=None and store_cv_results=True are incompatible"):
+        dl.RidgeCV(cv=3, store_cv_results=True).fit(X, y)
+    with pytest.raises(ValueError, match="cv!=None and alpha_per_target=True are incompatible"):
+        dl.RidgeCV(cv=3, alpha_per_target=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"alphas\[0\] == 0.0, must be > 0.0"):
+        dl.RidgeCV(alphas=[0.0, 1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="scoring=None only"):
+        dl.RidgeCV(scoring="r2").fit(X, y)
