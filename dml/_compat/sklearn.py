@@ -34,3 +34,4 @@ from sklearn.model_selection._split import _validate_shuffle_split  # noqa: F401
 from sklearn.utils.extmath import _approximate_mode  # noqa: F401,E402
 from sklearn.utils._param_validation import RealNotInt  # noqa: F401,E402
 from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # noqa: F401,E402
+from sklearn.utils._param_validation import HasMethods  # noqa: F401,E402  (dml.wrappers.Incremental)
