@@ -1,0 +1,170 @@
+"""Hyperband (Li et al. 2017) over incremental models: successive-halving brackets in parallel."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from dml._compat.sklearn import Interval
+from dml.model_selection._adaptive import (
+    _BASE_DOC_ATTRS,
+    _BASE_DOC_PARAMS,
+    BaseAdaptiveSearch,
+    SynchronousBrackets,
+    bracket_plan,
+    check_common_params,
+    plan_calls,
+)
+
+
+def hyperband_brackets(max_iter, aggressiveness):
+    """Li et al.'s brackets: a list of ``(s, n_models, initial_calls, rounds)``, largest ``s`` first.
+
+    With ``R = max_iter``, ``eta = aggressiveness`` and ``s_max = floor(log_eta(R))``,
+    bracket ``s`` starts ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` models at
+    ``r = R * eta**-s`` calls and runs successive halving (:func:`bracket_plan`) up to
+    ``R`` calls.
+    """
+    R, eta = max_iter, aggressiveness
+    s_max = int(math.floor(math.log(R) / math.log(eta) + 1e-9))
+    out = []
+    for s in range(s_max, -1, -1):
+        n = int(math.ceil((s_max + 1) / (s + 1) * eta**s - 1e-9))
+        r = R * eta ** (-s)
+        out.append((s, n, r, bracket_plan(n, r, R, eta)))
+    return out
+
+
+class HyperbandSearchCV(BaseAdaptiveSearch):
+    """Hyperband over models trained incrementally on the cluster.
+
+    Runs Li et al.'s successive-halving brackets concurrently: bracket ``s`` (from
+    ``s_max = floor(log_aggressiveness(max_iter))`` down to 0) starts
+    ``ceil((s_max + 1) / (s + 1) * aggressiveness**s)`` candidates at
+    ``max_iter * aggressiveness**-s`` calls and keeps the best
+    ``1 / aggressiveness`` each round until ``max_iter`` calls. Aggressive brackets
+    try many candidates briefly; the last trains a few to the end. The planned
+    budget is :attr:`metadata` (e.g. ``max_iter=81``, ``aggressiveness=3``: five
+    brackets of 81, 34, 15, 8 and 5 models, 143 models and 1,107 calls in all).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Has ``partial_fit`` (one call: one ``partial_fit`` on one training block), or
+        ``warm_start`` with ``warm_start_param``.
+    parameters : dict or list of dict
+        Distributions (with ``rvs``) or lists to sample candidates from.
+    max_iter : int, default=81
+        Most calls any model receives (``R``).
+    aggressiveness : float, default=3
+        ``eta``: the fraction ``1 / eta`` of models survives each round.
+    """ + _BASE_DOC_PARAMS + """
+    Attributes
+    ----------
+    """ + _BASE_DOC_ATTRS + """
+    See Also
+    --------
+    SuccessiveHalvingSearchCV, AsyncSuccessiveHalvingSearchCV
+
+    Notes
+    -----
+    Computation: each job (advance one model to its round's calls, score it on the
+    hold-out set) is one task; models stay on the workers between rounds (futures),
+    only scores travel back, and the brackets advance independently (a bracket's
+    round waits for its own models only, using ``distributed.wait``). Round trips:
+    one per round of each bracket. Memory per task: one model, the training blocks
+    its calls read and the hold-out set (computed once, replicated to every worker).
+    Without a client the rounds run on the local Dask scheduler. A lost worker's jobs
+    are recomputed from their lineage.
+
+    References
+    ----------
+    Li, Jamieson, DeSalvo, Rostamizadeh, Talwalkar, "Hyperband: A Novel Bandit-Based
+    Approach to Hyperparameter Optimization", JMLR 18 (2018).
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdaptiveSearch._parameter_constraints,
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "aggressiveness": [Interval(numbers.Real, 1, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        parameters,
+        max_iter=81,
+        aggressiveness=3,
+        patience=False,
+        tol=1e-3,
+        test_size=None,
+        random_state=None,
+        scoring=None,
+        verbose=False,
+        warm_start_param=None,
+        warm_start_step=1,
+        warm_start_cumulative=True,
+    ):
+        self.estimator = estimator
+        self.parameters = parameters
+        self.max_iter = max_iter
+        self.aggressiveness = aggressiveness
+        self.patience = patience
+        self.tol = tol
+        self.test_size = test_size
+        self.random_state = random_state
+        self.scoring = scoring
+        self.verbose = verbose
+        self.warm_start_param = warm_start_param
+        self.warm_start_step = warm_start_step
+        self.warm_start_cumulative = warm_start_cumulative
+
+    def _check_search_params(self):
+        check_common_params(self)
+
+    @property
+    def metadata(self):
+        """The planned brackets, models and calls (without early stopping)."""
+        brackets = [
+            {"bracket": s, "n_models": n, "partial_fit_calls": plan_calls(plan), "rounds": plan}
+            for s, n, r, plan in hyperband_brackets(self.max_iter, self.aggressiveness)
+        ]
+        return {
+            "n_models": sum(b["n_models"] for b in brackets),
+            "partial_fit_calls": sum(b["partial_fit_calls"] for b in brackets),
+            "brackets": brackets,
+        }
+
+    def _candidates(self, rng):
+        n = self.metadata["n_models"]
+        return self._sample_parameters(n, rng)
+
+    def _run(self, candidates, submit, record, release, runner):
+        params_of = dict(enumerate(candidates))
+        brackets, start = [], 0
+        for s, n, r, plan in hyperband_brackets(self.max_iter, self.aggressiveness):
+            ids = list(range(start, min(start + n, len(candidates))))
+            start += n
+            if ids:
+                plan = bracket_plan(len(ids), r, self.max_iter, self.aggressiveness) \
+                    if len(ids) < n else plan
+                brackets.append((s, plan, ids))
+        SynchronousBrackets(brackets).run(self, params_of, submit, record, release, runner)
+
+    def fit(self, X, y=None, **fit_params):
+        """Run the brackets.
+
+        Parameters
+        ----------
+        X : array-like or Dask array of shape (n_samples, n_features)
+            Its row chunks are the training blocks (in-memory X is one block).
+        y : array-like or Dask array of shape (n_samples,), default=None
+        **fit_params : dict
+            Passed to every ``partial_fit`` (or ``fit``) call; ``classes`` is found
+            from ``y`` for classifiers when not given.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit_loop(X, y, fit_params)
