@@ -76,7 +76,9 @@ class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstim
     its eigendecomposition, which gives the minimum-norm solution for rank-deficient
     X. Memory per task: one chunk plus O((p + t)^2). The relative accuracy of the
     coefficients is about ``cond(X)^2 * eps``: ample for well-conditioned data; for
-    very ill-conditioned X, standardize or regularize (``Ridge``).
+    very ill-conditioned X, standardize or regularize (``Ridge``). :meth:`summary`
+    gives standard errors, t- and p-values, RMSE, R^2 and adjusted R^2 from the same
+    statistics, with no further pass.
 
     Examples
     --------

@@ -274,9 +274,10 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
     scoring : None, default=None
         Only the default (mean squared LOO error for ``cv=None``, R^2 with ``cv``)
         is supported; other scorers need per-sample predictions and raise a ValueError.
-    cv : int, KFold(shuffle=False) or None, default=None
+    cv : int, cross-validation splitter, iterable of (train, test) or None, default=None
         None: efficient leave-one-out (as scikit-learn's GCV mode). int: K contiguous
         folds (``KFold(cv)``), scored by R^2 like scikit-learn's grid search.
+        Splitters / iterables whose test sets partition the rows are accepted too.
     gcv_mode : {'auto', 'svd', 'eigen'} or None, default=None
         Accepted: dml always uses the eigendecomposition of ``X^T W X`` (the same LOO
         errors as every scikit-learn mode).
