@@ -513,6 +513,11 @@ def _persisted_futures(collection, client):
 
 
 def _persist_distributed(X, y, w, client):
+    # Persist every lazy input in one call, so tasks they share (X and y made by the same
+    # generator or read from the same files) are computed once.
+    lazy = [v for v in (X, y, w) if v is not None and is_dask_collection(v)]
+    persisted = iter(client.persist(lazy))
+    X, y, w = (next(persisted) if v is not None and is_dask_collection(v) else v for v in (X, y, w))
     Xp, Xf = _persisted_futures(X, client)
     keep = [Xp]
     rows = tuple(int(c) for c in Xp.chunks[0])
