@@ -61,6 +61,10 @@ def _min_sq_dist(Xb, C, c_sq, xp):
     return xp.min(_sq_dist(Xb, C, c_sq, xp), axis=1)
 
 
+def _itemsize(X):
+    return getattr(X.dtype, "itemsize", None) or (4 if "32" in str(X.dtype) else 8)
+
+
 def _f64(a, xp):
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
 
@@ -99,7 +103,7 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     wsum = xp.zeros((k,), dtype=xp.float64)
     cnt = xp.zeros((k,), dtype=xp.float64)
     inertia = xp.asarray(0.0, dtype=xp.float64)
-    for a, b in row_blocks(n, max(p, k), X.dtype.itemsize):
+    for a, b in row_blocks(n, max(p, k), _itemsize(X)):
         Xb = X[a:b, :]
         score = bias[None, :] - 2.0 * xp.matmul(Xb, CsT)
         lab = xp.argmin(score, axis=1)
@@ -134,7 +138,7 @@ def far_points_kernel(X, y, w, centers, *, xp, n_far):
     c_sq = xp.sum(C * C, axis=1)
     CT = xp.permute_dims(C, (1, 0))
     dists, labs = [], []
-    for a, b in row_blocks(n, p, X.dtype.itemsize):
+    for a, b in row_blocks(n, p, _itemsize(X)):
         Xb = X[a:b, :]
         lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1)
         diff = Xb - xp.take(C, lab, axis=0)
@@ -171,7 +175,7 @@ def labels_kernel(X, *, xp, centers):
     c_sq = xp.sum(C * C, axis=1)
     CT = xp.permute_dims(C, (1, 0))
     out = []
-    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+    for a, b in row_blocks(n, max(p, C.shape[0]), _itemsize(X)):
         Xb = X[a:b, :]
         out.append(xp.astype(xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1), xp.int32))
     if not out:
@@ -193,7 +197,7 @@ def inertia_kernel(X, y, w, centers, *, xp):
     c_sq = xp.sum(C * C, axis=1)
     CT = xp.permute_dims(C, (1, 0))
     inertia = xp.asarray(0.0, dtype=xp.float64)
-    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+    for a, b in row_blocks(n, max(p, C.shape[0]), _itemsize(X)):
         Xb = X[a:b, :]
         lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1)
         diff = Xb - xp.take(C, lab, axis=0)
@@ -234,7 +238,7 @@ def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_ra
     pot = xp.zeros((g,), dtype=xp.float64)
     best_key = xp.full((g, n_races), inf, dtype=xp.float64)
     best_row = xp.zeros((g, n_races), dtype=xp.int64)
-    for a, b in row_blocks(n, max(p, C.shape[0] + m), X.dtype.itemsize):
+    for a, b in row_blocks(n, max(p, C.shape[0] + m), _itemsize(X)):
         Xb = X[a:b, :] - mu
         d2 = _f64(_min_sq_dist(Xb, C, c_sq, xp), xp)
         if m:
@@ -246,8 +250,8 @@ def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_ra
         ib = idx[a:b]
         for r in range(n_races):
             E = hash_exponential(ib, seed, stream * 4096 + r, xp=xp)
-            key = E[:, None] / WD  # (b, g); inf where WD == 0
-            key = xp.where(WD > 0, key, inf)
+            pos = WD > 0
+            key = xp.where(pos, E[:, None] / xp.where(pos, WD, 1.0), inf)  # (b, g)
             j = xp.argmin(key, axis=0)  # (g,)
             kmin = xp.min(key, axis=0)
             better = kmin < best_key[:, r]
@@ -295,7 +299,7 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
     c_sq = xp.sum(C * C, axis=1)
     keys = []
     phi = xp.asarray(0.0, dtype=xp.float64)
-    for a, b in row_blocks(n, max(p, C.shape[0]), X.dtype.itemsize):
+    for a, b in row_blocks(n, max(p, C.shape[0]), _itemsize(X)):
         Xb = X[a:b, :] - mu
         d2 = _f64(_min_sq_dist(Xb, C, c_sq, xp), xp)
         wd = d2 if w is None else _f64(w[a:b], xp) * d2
@@ -304,7 +308,8 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
             num = hash_exponential(idx[a:b], seed, stream, xp=xp)
         else:
             num = hash_uniform(idx[a:b], seed, stream, xp=xp)
-        keys.append(xp.where(wd > 0, num / wd, float("inf")))
+        pos = wd > 0
+        keys.append(xp.where(pos, num / xp.where(pos, wd, 1.0), float("inf")))
     key = xp.concat(keys) if len(keys) > 1 else keys[0]
     order = xp.argsort(key, stable=True)[:cap]
     return {

@@ -116,7 +116,7 @@ def power_kernel(X, y, w, V, mean, *, xp):
     Vx = xp.asarray(V, dtype=X.dtype)
     mu = None if mean is None else xp.asarray(mean, dtype=X.dtype)
     Z = xp.zeros((p, V.shape[1]), dtype=xp.float64)
-    for a, b in row_blocks(n, p, X.dtype.itemsize):
+    for a, b in row_blocks(n, p, 4 if "32" in str(X.dtype) else 8):
         Xb = X[a:b, :]
         if mu is not None:
             Xb = Xb - mu
