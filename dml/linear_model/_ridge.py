@@ -65,11 +65,16 @@ def ridge_solve(xx, xy, alphas, solver):
     return ridge_solve_eigh(xx, xy, alphas)
 
 
-def ridge_positive(xx, xy, alphas, *, tol, max_iter):
-    """Non-negative ridge by L-BFGS-B on the Gram matrix (scikit-learn's 'lbfgs')."""
+def ridge_positive(xx, xy, yy, alphas, *, tol, max_iter):
+    """Non-negative ridge by L-BFGS-B on the Gram matrix (scikit-learn's 'lbfgs').
+
+    Returns coef (p, t), n_iter (t,) and the objective after every iteration, per
+    target (``yy`` the diagonal of ``y^T W y``).
+    """
     p, t = xy.shape
     coef = np.zeros((p, t))
     n_iter = np.zeros(t, dtype=np.int32)
+    histories = []
     for k in range(t):
         A = xx + alphas[k] * np.eye(p)
         b = xy[:, k]
@@ -78,14 +83,24 @@ def ridge_positive(xx, xy, alphas, *, tol, max_iter):
             Aw = A @ w
             return 0.5 * w @ Aw - b @ w, Aw - b
 
+        hist = []
         res = optimize.minimize(
             f, np.zeros(p), jac=True, method="L-BFGS-B", bounds=[(0, None)] * p,
+            callback=lambda w, hist=hist, f=f, k=k: hist.append(float(yy[k] + 2.0 * f(w)[0])),
             options={"maxiter": 15000 if max_iter is None else max_iter, "gtol": tol,
                      "ftol": 64 * np.finfo(float).eps},
         )
         coef[:, k] = res.x
         n_iter[k] = res.nit
-    return coef, n_iter
+        histories.append(hist)
+    return coef, n_iter, histories
+
+
+def ridge_objective(xx, xy, yy, coef, alphas):
+    """``||sqrt(s)(y - X w - b)||^2 + alpha ||w||^2`` per target from the statistics
+    (coef (p, t))."""
+    return (np.diag(yy) - 2.0 * np.sum(xy * coef, axis=0) + np.sum(coef * (xx @ coef), axis=0)
+            + alphas * np.sum(coef * coef, axis=0))
 
 
 class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
@@ -133,6 +148,9 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     n_iter_ : ndarray of shape (n_targets,)
         Iterations of an iterative solver; 1 for the direct solvers (their one pass;
         scikit-learn sets None there).
+    objective_history_ : list of float, or list of lists (one per target)
+        The objective ``||sqrt(s)(y - X w - b)||^2 + alpha ||w||^2`` after every
+        iteration of an iterative solver; one entry (the optimum) for the direct ones.
     solver_ : str
         The solver used.
     n_features_in_ : int
@@ -220,22 +238,26 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
             if solver == "sparse_cg" or (solver == "auto" and not use_gram(data.n_features)):
                 from dml.linear_model._wide import ridge_cg
 
-                coef, n_iter, stats = ridge_cg(self, data)
+                coef, n_iter, stats, hist = ridge_cg(self, data)
                 self._summary_stats = None
                 self.solver_ = "sparse_cg"
                 self.n_iter_ = n_iter
+                self.objective_history_ = hist[0] if y_1d else hist
                 set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept,
                                    y_1d=y_1d, dtype=data.dtype)
                 return self
             stats = compute_sufficient_stats(data)
-        xx, xy, _ = gram_system(stats, self.fit_intercept)
+        xx, xy, yy = gram_system(stats, self.fit_intercept)
         alphas = _alpha_vector(self.alpha, xy.shape[1])
         if solver == "lbfgs":
-            coef, self.n_iter_ = ridge_positive(xx, xy, alphas, tol=self.tol, max_iter=self.max_iter)
+            coef, self.n_iter_, hist = ridge_positive(xx, xy, np.diag(yy), alphas, tol=self.tol,
+                                                      max_iter=self.max_iter)
         else:
             solver = "cholesky" if solver == "auto" else solver
             coef = ridge_solve(xx, xy, alphas, solver)
             self.n_iter_ = np.ones(xy.shape[1], dtype=np.int32)
+            hist = [[float(v)] for v in ridge_objective(xx, xy, yy, coef, alphas)]
+        self.objective_history_ = hist[0] if y_1d else hist
         self.solver_ = solver
         self._summary_stats = None if self.positive else (stats, alphas)
         set_coef_intercept(self, coef.T, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,

@@ -59,7 +59,10 @@ def _matvec(data, B, mo, residual=False):
 
 
 def ridge_cg(estimator, data):
-    """Ridge by distributed conjugate gradient. Returns ``(coef (t, p), n_iter (t,), means)``."""
+    """Ridge by distributed conjugate gradient.
+
+    Returns ``(coef (t, p), n_iter (t,), means, objective history per target)``.
+    """
     from dml.linear_model._ridge import _alpha_vector
 
     mo = wide_moments(data, estimator.fit_intercept)
@@ -73,6 +76,7 @@ def ridge_cg(estimator, data):
     gamma = np.sum(R * R, axis=0)
     stop = (estimator.tol * np.sqrt(np.sum(C * C, axis=0))) ** 2
     n_iter = np.zeros(t, dtype=np.int32)
+    history = [[] for _ in range(t)]
     active = gamma > stop
     it = 0
     while active.any() and it < max_iter:
@@ -87,6 +91,10 @@ def ridge_cg(estimator, data):
         P = R + beta * P
         gamma = new_gamma
         n_iter[active] = it
+        # objective ||yc - Xc B||_W^2 + alpha ||B||^2 = yy - C.B - B.R (as A B = C - R)
+        obj = mo.yy - np.sum(C * B, axis=0) - np.sum(B * R, axis=0)
+        for k in np.flatnonzero(active):
+            history[k].append(float(obj[k]))
         active = active & (gamma > stop)
     if active.any():
         warnings.warn(
@@ -95,7 +103,7 @@ def ridge_cg(estimator, data):
             ConvergenceWarning,
             stacklevel=3,
         )
-    return B.T, n_iter, mo
+    return B.T, n_iter, mo, history
 
 
 def _soft(Z, thr, positive):

@@ -287,3 +287,22 @@ def test_kernels_on_array_api_strict():
     b = wide_matvec_kernel(X, y, w, *args, xp=np, residual=True)
     for k in b:
         np.testing.assert_allclose(np.asarray(a[k]), b[k], rtol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cupy_chunks_match_numpy():
+    cp = pytest.importorskip("cupy")
+    X, y, w = _data(n=600)
+    Xd = da.from_array(X, chunks=(150, -1)).map_blocks(cp.asarray)
+    yd = da.from_array(y, chunks=150).map_blocks(cp.asarray)
+    for est in (dl.Lasso(alpha=0.1), dl.ElasticNet(alpha=0.1), dl.LassoCV(cv=3, alphas=20)):
+        a = clone(est).fit(Xd, yd)
+        b = clone(est).fit(X, y)
+        np.testing.assert_allclose(np.asarray(a.coef_), b.coef_, rtol=1e-8, atol=1e-12)
+        pred = a.predict(Xd)
+        assert isinstance(pred._meta, cp.ndarray)
+        np.testing.assert_allclose(pred.compute().get(), b.predict(X), rtol=1e-8)
+    cv = KFold(3, shuffle=True, random_state=0)
+    a = dl.LassoCV(cv=cv, alphas=10).fit(Xd, yd)
+    b = dl.LassoCV(cv=cv, alphas=10).fit(X, y)
+    np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-8)

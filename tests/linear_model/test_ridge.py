@@ -5,6 +5,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from sklearn import linear_model as sk
+from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 import dml.linear_model as dl
@@ -179,3 +180,35 @@ def test_bad_input():
         dl.RidgeCV(alphas=[0.0, 1.0]).fit(X, y)
     with pytest.raises(ValueError, match="scoring=None only"):
         dl.RidgeCV(scoring="r2").fit(X, y)
+
+
+@pytest.mark.gpu
+def test_cupy_chunks_match_numpy():
+    cp = pytest.importorskip("cupy")
+    X, Y, w = _data(n=600, targets=2)
+    Xd = da.from_array(X, chunks=(150, -1)).map_blocks(cp.asarray)
+    Yd = da.from_array(Y, chunks=(150, -1)).map_blocks(cp.asarray)
+    for est in (dl.Ridge(alpha=[1.0, 2.0]), dl.Ridge(solver="sparse_cg", tol=1e-12),
+                dl.RidgeCV(store_cv_results=True), dl.RidgeCV(cv=4)):
+        a = est.fit(Xd, Yd)
+        coef_gpu = np.asarray(a.coef_)
+        b = clone(est).fit(X, Y)
+        np.testing.assert_allclose(coef_gpu, b.coef_, rtol=1e-8, atol=1e-12)
+        pred = a.predict(Xd)
+        assert isinstance(pred._meta, cp.ndarray)
+        np.testing.assert_allclose(pred.compute().get(), b.predict(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("params", [dict(), dict(solver="sparse_cg", tol=1e-12), dict(positive=True)], ids=str)
+def test_objective_history(params):
+    X, y, w = _data()
+    est = dl.Ridge(alpha=3.0, **params).fit(X, y, sample_weight=w)
+    hist = np.asarray(est.objective_history_)
+    assert len(hist) == int(est.n_iter_[0]) >= 1
+    r = y - est.predict(X)
+    obj = (w * r * r).sum() + 3.0 * est.coef_ @ est.coef_
+    assert hist[-1] == pytest.approx(obj, rel=1e-6)
+    assert np.all(np.diff(hist) <= 1e-9 * abs(hist[0]))
+    Y = np.c_[y, 2 * y]
+    est = dl.Ridge(alpha=[1.0, 2.0], **params).fit(X, Y)
+    assert len(est.objective_history_) == 2
