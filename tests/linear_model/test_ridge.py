@@ -212,3 +212,58 @@ def test_objective_history(params):
     Y = np.c_[y, 2 * y]
     est = dl.Ridge(alpha=[1.0, 2.0], **params).fit(X, Y)
     assert len(est.objective_history_) == 2
+
+
+# ------------------------------------------------------- bad input, every estimator
+
+_rng = np.random.default_rng(1)
+_X = _rng.normal(size=(60, 3))
+_y = _X @ np.array([1.0, 2.0, 3.0]) + _rng.normal(size=60)
+
+
+def _with(value, at=(5, 1)):
+    Z = _X.copy()
+    Z[at] = value
+    return Z
+
+
+_BAD = [
+    ("nan", _with(np.nan), _y, None, "Input X contains NaN"),
+    ("inf", _with(np.inf), _y, None, r"Input X contains infinity or a value too large for dtype\('float64'\)"),
+    ("y-nan", _X, np.r_[np.nan, _y[1:]], None, "Input y contains NaN"),
+    ("length", _X, _y[:59], None, r"Found input variables with inconsistent numbers of samples: \[60, 59\]"),
+    ("1d-X", _X[:, 0], _y, None, "Expected 2D array, got 1D array instead"),
+    ("zero-rows", _X[:0], _y[:0], None, r"Found array with 0 sample\(s\)"),
+    ("weights-shape", _X, _y, np.ones(59), r"sample_weight.shape == \(59,\), expected \(60,\)!"),
+    ("weights-nan", _X, _y, np.r_[np.nan, np.ones(59)], "Input sample_weight contains NaN"),
+    ("negative-weights", _X, _y, np.r_[-1.0, np.ones(59)], "Negative values in data passed to `sample_weight`"),
+]
+_NAMES = ["Ridge", "RidgeCV", "Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"]
+
+
+def _lazy(a):
+    if a is None:
+        return None
+    return da.from_array(a, chunks=(20,) + a.shape[1:] if a.shape[0] else -1)
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+@pytest.mark.parametrize("case", _BAD, ids=[c[0] for c in _BAD])
+@pytest.mark.parametrize("name", _NAMES)
+def test_bad_input_table(name, case, lazy):
+    _, Xb, yb, sw, msg = case
+    if lazy:
+        Xb, yb, sw = _lazy(Xb), _lazy(yb), _lazy(sw)
+    kwargs = {} if sw is None else {"sample_weight": sw}
+    est = getattr(dl, name)(**({"cv": 3} if name.endswith("CV") and name != "RidgeCV" else {}))
+    with pytest.raises(ValueError, match=msg):
+        est.fit(Xb, yb, **kwargs)
+
+
+@pytest.mark.parametrize("name", _NAMES)
+def test_wrong_number_of_features_at_predict(name):
+    est = getattr(dl, name)().fit(_X, _y)
+    with pytest.raises(ValueError, match=f"X has 2 features, but {name} is expecting 3 features as input"):
+        est.predict(_lazy(_X[:, :2]))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.predict(_lazy(_with(np.nan))).compute()
