@@ -205,6 +205,9 @@ class IncrementalPCA(_BasePCA):
             corr = np.sqrt((n_seen / n_total) * n_samples) * (mean_seen - mean_b)
             A = np.vstack((self._sv64.reshape((-1, 1)) * self._comp64, R, corr[None, :]))
         _, S, Vt = linalg.svd(A, full_matrices=False, check_finite=False)
+        # as many values as scikit-learn's SVD of [S V; X_batch; correction] has
+        r = min(n_samples + (0 if n_seen == 0 else self._comp64.shape[0] + 1), n_features)
+        S, Vt = S[:r], Vt[:r]
         Vt = svd_flip_v(Vt)
         explained_variance = S**2 / (n_total - 1) if n_total > 1 else S**2 * np.inf
         explained_variance_ratio = S**2 / np.sum(col_var * n_total)

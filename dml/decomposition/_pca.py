@@ -25,7 +25,8 @@ def exact_svd(data):
     raise_if_not_finite(data, stats["mean"], stats["R"])
     R = to_numpy(stats["R"])
     _, S, Vt = linalg.svd(R, full_matrices=False)
-    return to_numpy(stats["mean"]), S, Vt, stats
+    r = min(data.n_samples, data.n_features)  # merged R may carry extra (zero) rows
+    return to_numpy(stats["mean"]), S[:r], Vt[:r], stats
 
 
 def randomized_power(data, mean, rank, n_iter, normalizer, random_state):
