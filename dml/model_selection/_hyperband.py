@@ -45,7 +45,7 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     ``1 / aggressiveness`` each round until ``max_iter`` calls. Aggressive brackets
     try many candidates briefly; the last trains a few to the end. The planned
     budget is :attr:`metadata` (e.g. ``max_iter=81``, ``aggressiveness=3``: five
-    brackets of 81, 34, 15, 8 and 5 models, 143 models and 1,107 calls in all).
+    brackets of 81, 34, 15, 8 and 5 models, 143 models and 1,581 calls in all).
 
     Parameters
     ----------
