@@ -14,7 +14,12 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
-from dml.linear_model._base import compute_sufficient_stats, lstsq_from_gram
+from dml.linear_model._base import (
+    compute_sufficient_stats,
+    lstsq_from_gram,
+    set_coef_intercept,
+    use_gram,
+)
 from dml.linear_model._base_kernels import linear_predict_kernel
 from dml.linear_model._summary import SummaryMixin
 
@@ -76,7 +81,11 @@ class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstim
     its eigendecomposition, which gives the minimum-norm solution for rank-deficient
     X. Memory per task: one chunk plus O((p + t)^2). The relative accuracy of the
     coefficients is about ``cond(X)^2 * eps``: ample for well-conditioned data; for
-    very ill-conditioned X, standardize or regularize (``Ridge``). :meth:`summary`
+    very ill-conditioned X, standardize or regularize (``Ridge``). With more than
+    8192 features (``dml.linear_model._base.GRAM_MAX_FEATURES``) the Gram matrix is
+    not formed: a distributed conjugate gradient on the normal equations runs instead,
+    one round trip per iteration (``rank_`` / ``singular_`` are then not set).
+    :meth:`summary`
     gives standard errors, t- and p-values, RMSE, R^2 and adjusted R^2 from the same
     statistics, with no further pass.
 
@@ -124,6 +133,8 @@ class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstim
             self, X, y, sample_weight, y_numeric=True, multi_output=True
         ) as data:
             y_1d = data.y_ndim == 1
+            if not use_gram(data.n_features):
+                return self._fit_wide(data, y_1d)
             stats = compute_sufficient_stats(data)
         if self.fit_intercept:
             xx, xy = stats.xx, stats.xy
@@ -149,6 +160,29 @@ class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstim
         else:
             self.coef_ = coef.astype(dtype, copy=False)
             self.intercept_ = intercept.astype(dtype, copy=False)
+        return self
+
+    def _fit_wide(self, data, y_1d):
+        """More features than ``GRAM_MAX_FEATURES``: distributed conjugate gradient on
+        the normal equations from zero (the minimum-norm solution), rtol 1e-10."""
+        from types import SimpleNamespace
+
+        from dml.linear_model._wide import ridge_cg
+
+        if self.positive:
+            raise ValueError(
+                f"positive=True needs the Gram matrix, which is not formed for "
+                f"{data.n_features} features (more than GRAM_MAX_FEATURES); use "
+                "dml.linear_model.Lasso(alpha=small, positive=True) instead."
+            )
+        for attr in ("rank_", "singular_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        params = SimpleNamespace(alpha=0.0, max_iter=None, tol=1e-10, fit_intercept=self.fit_intercept)
+        coef, _, stats, _ = ridge_cg(params, data)
+        self._summary_stats = None
+        set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
+                           dtype=data.dtype)
         return self
 
     def predict(self, X):

@@ -101,3 +101,20 @@ def test_summary_unavailable():
         dl.LinearRegression(positive=True).fit(X, y).summary()
     with pytest.raises(NotFittedError, match="one-pass statistics"):
         dl.Ridge(solver="sparse_cg").fit(X, y).summary()
+
+
+def test_linear_regression_wide_fallback(monkeypatch):
+    import dml.linear_model._base as lm_base
+    from sklearn.linear_model import LinearRegression as SkLR
+
+    monkeypatch.setattr(lm_base, "GRAM_MAX_FEATURES", 2)
+    X, y, w = _data()
+    Xd, yd, wd = (da.from_array(a, chunks=70) if a.ndim == 1 else da.from_array(a, chunks=(70, -1)) for a in (X, y, w))
+    with count_passes() as c:
+        est = dl.LinearRegression().fit(Xd, yd, sample_weight=wd)
+    assert c.passes > 1 and not hasattr(est, "rank_")
+    ref = SkLR().fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-7)
+    with pytest.raises(ValueError, match="positive=True needs the Gram matrix"):
+        dl.LinearRegression(positive=True).fit(X, y)
