@@ -25,7 +25,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
-from dml._compat.sklearn import Interval, StrOptions
+from dml._compat.sklearn import Interval
 from dml._engine.inputs import is_dask_collection
 from dml.model_selection._incremental_tasks import concat_test, split_block, train_and_score
 from dml.model_selection._runner import get_runner
@@ -506,5 +506,4 @@ def check_common_params(search):
         raise ValueError(f"aggressiveness must be a number > 1, got {search.aggressiveness!r}.")
 
 
-__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "SynchronousBrackets",
-           "StrOptions"]
+__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "SynchronousBrackets"]
