@@ -138,6 +138,21 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                 ys = [None] * len(xs)
             blocks = list(zip(xs, ys))
         else:
+            import scipy.sparse as sp
+
+            if sp.issparse(X):
+                raise TypeError(
+                    f"Sparse data is not supported by {type(self).__name__}: pass a dense "
+                    "array or a Dask array."
+                )
+            X = X if hasattr(X, "shape") else np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                    "is required."
+                )
             if y is not None and len(y) != X.shape[0]:
                 raise ValueError(
                     "Found input variables with inconsistent numbers of samples: "

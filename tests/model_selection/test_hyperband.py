@@ -166,3 +166,20 @@ def test_bad_input(data, make, match):
     X, y = data
     with pytest.raises(ValueError, match=match):
         make().fit(X, y)
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([
+    HyperbandSearchCV(SGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, max_iter=3,
+                      random_state=0),
+    AsyncSuccessiveHalvingSearchCV(SGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]},
+                                   n_initial_parameters=2, max_iter=3, random_state=0),
+])
+def test_sklearn_compatible(estimator, check):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check(estimator)
