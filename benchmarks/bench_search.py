@@ -1,0 +1,112 @@
+"""scikit-learn's GridSearchCV on a Dask cluster through dml.parallel.parallel_backend.
+
+24 candidates x 5 folds of an SVC (one libsvm fit takes a few tenths of a second, single
+threaded) on the same in-memory data:
+
+- scikit-learn, ``n_jobs=1`` (the baseline);
+- scikit-learn under ``dml.parallel.parallel_backend(client, scatter=[X, y])`` with
+  ``n_jobs=-1`` on a LocalCluster(n_workers=2, threads_per_worker=1);
+- scikit-learn's own process parallelism (joblib ``loky``, ``n_jobs=2``), for reference;
+- dask-ml's ``GridSearchCV`` on the same cluster.
+
+The ideal speed-up on 2 workers is 2x. BLAS / OpenMP threads are pinned to 1 so that the
+baseline uses one core. The scores of every run are checked equal to the baseline's.
+
+    python -m benchmarks.bench_search [--n-samples 3000] [--n-features 20] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from benchmarks._harness import local_cluster, parser, table, timeit, write_json  # noqa: E402
+
+GRID = {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "gamma": [0.003, 0.01, 0.03, 0.1]}
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0], n_samples=3000, n_features=20, repeat=3)
+    args = p.parse_args(argv)
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    import dml.parallel
+
+    X, y = make_classification(
+        n_samples=args.n_samples, n_features=args.n_features, n_informative=args.n_features // 2,
+        flip_y=0.05, random_state=0,
+    )
+    n_fit = int(args.n_samples * 0.8)
+    fit_time, _, _ = timeit(lambda: SVC(C=1.0, gamma=0.01).fit(X[:n_fit], y[:n_fit]), 3)
+    n_candidates = int(np.prod([len(v) for v in GRID.values()]))
+    print(
+        f"data: {args.n_samples} x {args.n_features}; {n_candidates} candidates x 5 folds; "
+        f"one SVC fit on {n_fit} rows: {fit_time:.3f} s"
+    )
+    results = {
+        "n_samples": args.n_samples, "n_features": args.n_features, "candidates": n_candidates,
+        "folds": 5, "single_fit_seconds": fit_time, "entries": [],
+    }
+    rows = []
+
+    def search(n_jobs):
+        return GridSearchCV(SVC(), GRID, cv=5, n_jobs=n_jobs).fit(X, y)
+
+    def add(name, seconds, times, est, baseline):
+        if baseline is not None:
+            np.testing.assert_allclose(
+                est.cv_results_["mean_test_score"], baseline.cv_results_["mean_test_score"]
+            )
+        entry = {"library": name, "seconds": seconds, "times": times}
+        results["entries"].append(entry)
+        rows.append(entry)
+        print(f"  {name:48s} {seconds:8.2f} s", flush=True)
+
+    t, ts, base = timeit(lambda: search(1), args.repeat)
+    add("scikit-learn n_jobs=1", t, ts, base, None)
+
+    with local_cluster() as client:
+        if "dml" not in args.skip:
+
+            def backend():
+                with dml.parallel.parallel_backend(client, scatter=[X, y]):
+                    return search(-1)
+
+            backend()  # warm the workers (imports)
+            t, ts, est = timeit(backend, args.repeat)
+            add("scikit-learn + dml.parallel_backend (2 workers)", t, ts, est, base)
+        if "dask-ml" not in args.skip:
+            try:
+                from dask_ml.model_selection import GridSearchCV as DaskGridSearchCV
+
+                def daskml():
+                    return DaskGridSearchCV(SVC(), GRID, cv=5, scheduler=client).fit(X, y)
+
+                daskml()
+                t, ts, est = timeit(daskml, args.repeat)
+                add("dask-ml GridSearchCV (2 workers)", t, ts, est, base)
+            except Exception as exc:  # noqa: BLE001 - a broken peer is reported, not fatal
+                print(f"  dask-ml GridSearchCV failed: {type(exc).__name__}: {exc}")
+                results["dask_ml_error"] = f"{type(exc).__name__}: {exc}"
+    if "loky" not in args.skip:
+        search(2)
+        t, ts, est = timeit(lambda: search(2), args.repeat)
+        add("scikit-learn n_jobs=2 (joblib loky, reference)", t, ts, est, base)
+
+    serial = rows[0]["seconds"]
+    for r in rows:
+        r["speedup_vs_n_jobs_1"] = serial / r["seconds"]
+    print()
+    print(table(rows, ["library", "seconds", "speedup_vs_n_jobs_1"]))
+    path = write_json("search", {"sklearn_backend": results})
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
