@@ -75,28 +75,30 @@ def _f64(a, xp):
 def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     """One fused Lloyd step over a chunk: assign, sum per cluster, inertia.
 
+    Each cache-sized row block is centred at ``shift`` (as scikit-learn centres the
+    data), multiplied once by the centred centers, and everything else comes from
+    that product: labels, ``||x - c||^2 = ||x'||^2 + ||c'||^2 - 2 x'.c'`` for the inertia,
+    and the per-cluster sums as ``onehot(labels)^T @ (w * x')``.
+
     Parameters
     ----------
     X : (n, p) chunk; y : ignored; w : (n,) weights or None
     centers : (k, p) host array, the current centers (X's dtype)
-    shift : (p,) host array, subtracted from centers and rows for the distance
-        computation (the data mean: fewer cancellations for offset data)
+    shift : (p,) host array, the centring shift (the data mean)
     counts : bool
         Also return the unweighted number of rows per cluster.
 
     Returns
     -------
     dict: ``sums`` (k, p) float64 weighted sums of the rows of each cluster,
-    ``weights`` (k,) float64 weight per cluster, ``inertia`` (scalar float64, the exact
+    ``weights`` (k,) float64 weight per cluster, ``inertia`` (scalar float64, the
     weighted sum of squared distances to the assigned centers), ``n`` optional (k,).
     """
     n, p = X.shape
     k = centers.shape[0]
-    C = _host(centers, X, xp)
     mu = _host(shift, X, xp)
-    Cs = C - mu
-    # argmin_j ||x - c_j||^2 = argmin_j ||c'_j||^2 + 2 mu.c'_j - 2 x.c'_j  (c' = c - mu)
-    bias = xp.sum(Cs * Cs, axis=1) + 2.0 * xp.sum(Cs * mu[None, :], axis=1)
+    Cs = _host(centers, X, xp) - mu
+    c_sq = xp.sum(Cs * Cs, axis=1)
     CsT = xp.permute_dims(Cs, (1, 0))
     ks = xp.arange(k, dtype=xp.int64)
     sums = xp.zeros((k, p), dtype=xp.float64)
@@ -104,12 +106,11 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     cnt = xp.zeros((k,), dtype=xp.float64)
     inertia = xp.asarray(0.0, dtype=xp.float64)
     for a, b in row_blocks(n, max(p, k), _itemsize(X)):
-        Xb = X[a:b, :]
-        score = bias[None, :] - 2.0 * xp.matmul(Xb, CsT)
+        Xb = X[a:b, :] - mu
+        score = c_sq[None, :] - 2.0 * xp.matmul(Xb, CsT)
         lab = xp.argmin(score, axis=1)
+        d2 = xp.maximum(xp.vecdot(Xb, Xb, axis=-1) + xp.min(score, axis=1), 0.0)
         onehot = xp.astype(lab[:, None] == ks[None, :], X.dtype)
-        diff = Xb - xp.take(C, lab, axis=0)
-        d2 = xp.sum(diff * diff, axis=1)
         if w is None:
             W = onehot
             inertia = inertia + xp.sum(_f64(d2, xp))
@@ -121,6 +122,7 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
         wsum = wsum + _f64(xp.sum(W, axis=0), xp)
         if counts:
             cnt = cnt + _f64(xp.sum(onehot, axis=0), xp)
+    sums = sums + wsum[:, None] * _f64(mu, xp)[None, :]
     out = {"sums": sums, "weights": wsum, "inertia": inertia}
     if counts:
         out["n"] = cnt
@@ -194,14 +196,15 @@ def inertia_kernel(X, y, w, centers, *, xp):
     """Weighted sum of squared distances to the closest center (one pass)."""
     n, p = X.shape
     C = _host(centers, X, xp)
-    c_sq = xp.sum(C * C, axis=1)
-    CT = xp.permute_dims(C, (1, 0))
+    mu = xp.mean(C, axis=0)
+    Cs = C - mu
+    c_sq = xp.sum(Cs * Cs, axis=1)
+    CsT = xp.permute_dims(Cs, (1, 0))
     inertia = xp.asarray(0.0, dtype=xp.float64)
     for a, b in row_blocks(n, max(p, C.shape[0]), _itemsize(X)):
-        Xb = X[a:b, :]
-        lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CT), axis=1)
-        diff = Xb - xp.take(C, lab, axis=0)
-        d2 = xp.sum(diff * diff, axis=1)
+        Xb = X[a:b, :] - mu
+        score = c_sq[None, :] - 2.0 * xp.matmul(Xb, CsT)
+        d2 = xp.maximum(xp.vecdot(Xb, Xb, axis=-1) + xp.min(score, axis=1), 0.0)
         inertia = inertia + xp.sum(_f64(d2 if w is None else w[a:b] * d2, xp))
     return {"inertia": inertia}
 
