@@ -136,8 +136,9 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     ----------
     *arrays : sequence of indexables with the same first dimension
         NumPy / pandas / lists (scikit-learn's :func:`~sklearn.model_selection.train_test_split`
-        runs), or Dask arrays (a blockwise split: see Notes). When any input is a Dask
-        array, in-memory inputs are wrapped with its row chunks.
+        runs), Dask arrays (a blockwise split: see Notes; in-memory inputs are then wrapped
+        with the row chunks of the Dask ones), or Dask DataFrames / Series partitioned
+        alike (a partition-wise split).
     test_size : float or int, default=None
         Fraction (float) or number (int) of test samples; 0.25 when both sizes are None.
     train_size : float or int, default=None
@@ -154,7 +155,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     -------
     splitting : list of length 2 * len(arrays)
         ``[a_train, a_test, b_train, b_test, ...]``; Dask arrays with known chunks for
-        Dask input.
+        Dask arrays, Dask DataFrames / Series (index kept) for those.
 
     Notes
     -----
@@ -167,6 +168,11 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     class by class (scikit-learn's ``StratifiedShuffleSplit`` rule inside the block), so
     the class proportions of the whole split match the data's to within one sample per
     class and block. Memory per task: one block of one input.
+
+    Dask DataFrames / Series are split partition by partition with the same per-block
+    rule. Fractional sizes are applied to each partition (``ceil(test_size * n_i)`` test
+    rows; scikit-learn's rounding per partition) so nothing is computed; integer sizes and
+    ``shuffle=False`` need the partition lengths, computed once.
 
     Examples
     --------
@@ -187,6 +193,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         )
     import dask.array as da
 
+    if any(_is_dask_frame(a) for a in (*arrays, stratify) if a is not None):
+        return _train_test_split_frames(arrays, test_size, train_size, random_state, shuffle, stratify)
     ref = next(a for a in (*arrays, stratify) if a is not None and is_dask_collection(a))
     ref, rows = _row_chunks(ref)
     n = int(sum(rows))
@@ -238,6 +246,89 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
                 )
             )
     return out
+
+
+def _train_test_split_frames(arrays, test_size, train_size, random_state, shuffle, stratify):
+    """train_test_split of Dask DataFrames / Series, partition by partition."""
+    import dask.dataframe as dd
+
+    lazy = [a for a in (*arrays, stratify) if a is not None]
+    if not all(_is_dask_frame(a) for a in lazy):
+        raise TypeError(
+            "train_test_split got Dask DataFrames / Series mixed with other inputs; pass "
+            "only Dask DataFrames / Series (same partitions), or convert them all with "
+            ".to_dask_array(lengths=True)."
+        )
+    nparts = {a.npartitions for a in lazy}
+    if len(nparts) > 1:
+        raise ValueError(
+            f"The Dask DataFrames / Series have different numbers of partitions {sorted(nparts)}; "
+            "they must be partitioned alike."
+        )
+    integral = any(isinstance(v, (int, np.integer)) for v in (test_size, train_size))
+    t = r = None
+    if integral or not shuffle:
+        # Sizes in samples (or a positional head split) need the partition lengths: one pass.
+        rows = tuple(int(v) for v in arrays[0].map_partitions(len).compute())
+        n = sum(rows)
+        n_train, n_test = _validate_shuffle_split(n, test_size, train_size, default_test_size=0.25)
+        if not shuffle:
+            if stratify is not None:
+                raise ValueError("Stratified train/test split is not implemented for shuffle=False")
+            starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
+            r = np.clip(n_train - starts, 0, rows)
+            t = np.clip(n_train + n_test - starts, 0, rows) - r
+        else:
+            t = _allocate(n_test, rows)
+            r = _allocate(n_train, rows, capacity=np.asarray(rows) - t)
+    else:
+        _check_fraction(test_size, "test_size")
+        _check_fraction(train_size, "train_size")
+        if test_size is None and train_size is None:
+            test_size = 0.25
+        if test_size is not None and train_size is not None and test_size + train_size > 1:
+            raise ValueError(
+                f"The sum of test_size and train_size = {test_size + train_size}, should be in "
+                "the (0, 1) range. Reduce test_size and/or train_size."
+            )
+    seed = _draw_seed(random_state)
+    out = []
+    for a in arrays:
+        extra = () if stratify is None else (stratify,)
+        for which in ("train", "test"):
+            out.append(
+                dd.map_partitions(
+                    _select_partition, a, *extra, seed=seed, which=which, t=t, r=r,
+                    test_size=test_size, train_size=train_size, shuffle=shuffle,
+                    meta=a._meta, align_dataframes=False,
+                )
+            )
+    return out
+
+
+def _check_fraction(v, name):
+    if v is not None and not 0 < v < 1:
+        raise ValueError(
+            f"{name}={v} should be either positive and smaller than the number of samples "
+            "or a float in the (0, 1) range"
+        )
+
+
+def _select_partition(part, *strat, seed, which, t, r, test_size, train_size, shuffle, partition_info=None):
+    i = partition_info["number"] if partition_info else 0
+    n_i = len(part)
+    if t is not None:
+        t_i, r_i = int(t[i]), int(r[i])
+    else:
+        t_i = int(np.ceil(test_size * n_i)) if test_size is not None else None
+        r_i = int(np.floor(train_size * n_i)) if train_size is not None else None
+        t_i = n_i - r_i if t_i is None else t_i
+        r_i = n_i - t_i if r_i is None else r_i
+    if not shuffle:
+        return part.iloc[:r_i] if which == "train" else part.iloc[r_i : r_i + t_i]
+    labels = np.asarray(strat[0]) if strat else None
+    train, test = _block_train_test_rows(seed, i, n_i, t_i, r_i, labels)
+    return part.iloc[train if which == "train" else test]
 
 
 def _align(a, rows):

@@ -210,3 +210,28 @@ def test_splitter_errors():
         import pandas as pd
 
         next(KFold(2).split(dd.from_pandas(pd.DataFrame({"a": range(4)}), npartitions=2)))
+
+
+def test_train_test_split_dask_dataframes(arrays):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    X, y = arrays
+    df = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": X[:, 1]}), npartitions=4)
+    ys = dd.from_pandas(pd.Series(y, name="y"), npartitions=4)
+    tr, te, ytr, yte = train_test_split(df, ys, test_size=0.2, random_state=0, stratify=ys)
+    assert isinstance(tr, dd.DataFrame) and isinstance(ytr, dd.Series)
+    tr, te, ytr, yte = dask.compute(tr, te, ytr, yte)
+    assert len(te) == 200 and len(tr) == 800  # 4 partitions of 250: ceil(0.2 * 250) each
+    np.testing.assert_array_equal(tr.index, ytr.index)
+    np.testing.assert_array_equal(ytr.to_numpy(), y[tr.index])
+    assert not set(tr.index) & set(te.index)
+    again = train_test_split(df, ys, test_size=0.2, random_state=0, stratify=ys)[1].compute()
+    pd.testing.assert_frame_equal(again, te)
+    # integer sizes and shuffle=False use the partition lengths
+    tr, te = dask.compute(*train_test_split(df, test_size=100, train_size=300, random_state=0))
+    assert (len(tr), len(te)) == (300, 100)
+    tr, te = dask.compute(*train_test_split(df, test_size=0.25, shuffle=False))
+    np.testing.assert_array_equal(tr.index, np.arange(750))
+    with pytest.raises(TypeError, match="mixed with other inputs"):
+        train_test_split(df, D(y))
