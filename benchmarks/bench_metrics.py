@@ -11,6 +11,8 @@ scikit-learn's.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from benchmarks._harness import local_cluster, parser, table, timeit, write_json
@@ -84,6 +86,8 @@ def main(argv=None):
             del lazy
     print()
     print(table(rows, ["metric", "dml_s", "sklearn_s", "dask_ml_s", "sklearn/dml", "dask_ml/dml"]))
+    results["load_average_1_5_15"] = os.getloadavg()
+    print(f"machine load average (1, 5, 15 min): {results['load_average_1_5_15']}")
     path = write_json("metrics", results)
     print(f"\nwrote {path}")
 

@@ -104,6 +104,8 @@ def main(argv=None):
         r["speedup_vs_n_jobs_1"] = serial / r["seconds"]
     print()
     print(table(rows, ["library", "seconds", "speedup_vs_n_jobs_1"]))
+    results["load_average_1_5_15"] = os.getloadavg()
+    print(f"machine load average (1, 5, 15 min): {results['load_average_1_5_15']}")
     path = write_json("search", {"sklearn_backend": results})
     print(f"\nwrote {path}")
 
