@@ -111,6 +111,33 @@ def merge_pairs(parts):
     return {"a": ua[uc // len(ub)], "b": ub[uc % len(ub)], "w": group_sum(ic, w, len(uc), np)}
 
 
+def column_pair_counts_kernel(a, b, w, *, xp):
+    """:func:`pair_counts_kernel` of ``a`` with every column of ``b`` (multiclass scores).
+
+    Also counts the rows whose scores do not sum to one (``np.allclose(1, row_sum)``
+    fails), for scikit-learn's multiclass ROC AUC check.
+    """
+    _check_rows(a, b, w)
+    out = {}
+    for j in range(b.shape[1]):
+        p = pair_counts_kernel(a, b[:, j], w, xp=xp)
+        out[f"a{j}"], out[f"b{j}"], out[f"w{j}"] = p["a"], p["b"], p["w"]
+    s = _f64(xp.sum(b, axis=1), xp)
+    out["n_not_prob"] = xp.sum(xp.astype(xp.abs(1.0 - s) > 1e-8 + 1e-5 * xp.abs(s), xp.int64))
+    return out
+
+
+def merge_column_pairs(parts):
+    """Combine of :func:`column_pair_counts_kernel` partials (host NumPy, associative)."""
+    parts = [p for p in parts if p]
+    k = sum(1 for key in parts[0] if key.startswith("a"))
+    out = {"n_not_prob": sum(int(to_numpy(p["n_not_prob"])) for p in parts)}
+    for j in range(k):
+        m = merge_pairs([{"a": p[f"a{j}"], "b": p[f"b{j}"], "w": p[f"w{j}"]} for p in parts])
+        out[f"a{j}"], out[f"b{j}"], out[f"w{j}"] = m["a"], m["b"], m["w"]
+    return out
+
+
 def regression_kernel(a, b, w, *, xp):
     """Sums for MSE / MAE / R^2 of one chunk, per output.
 
@@ -251,7 +278,9 @@ def finite_flags_kernel(a, b, w, *, xp):
 
 
 __all__ = [
+    "column_pair_counts_kernel",
     "finite_flags_kernel",
+    "merge_column_pairs",
     "group_sum",
     "log_loss_kernel",
     "merge_log_loss",

@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 import dml.metrics as M
 from dml._engine.mapreduce import count_passes
 from dml.metrics._metrics_kernels import (
+    column_pair_counts_kernel,
+    merge_column_pairs,
     log_loss_kernel,
     merge_log_loss,
     merge_pairs,
@@ -174,11 +176,51 @@ def test_roc_auc_string_labels_and_multiclass(data):
     names = np.array(["neg", "pos"], dtype=object)
     yb, s = names[data["yb"]], data["score"]
     assert M.roc_auc_score(D(yb), D(s)) == pytest.approx(skm.roc_auc_score(yb, s), rel=1e-12)
-    # multiclass: in memory as scikit-learn; on Dask a clear error
     yt, proba = data["yt"], data["proba"]
     assert M.roc_auc_score(yt, proba, multi_class="ovr") == skm.roc_auc_score(yt, proba, multi_class="ovr")
-    with pytest.raises(ValueError, match="supports binary targets with 1-D y_score"):
-        M.roc_auc_score(D(yt), D(proba), multi_class="ovr")
+    with pytest.raises(ValueError, match="multi_class='ovo'"):
+        M.roc_auc_score(D(yt), D(proba), multi_class="ovo")
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_multiclass_ovr(data, average, weighted):
+    yt, w = data["yt"], (data["w"] if weighted else None)
+    proba = np.round(data["proba"], 2)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    expected = skm.roc_auc_score(yt, proba, multi_class="ovr", average=average, sample_weight=w)
+    with count_passes() as counter:
+        got = M.roc_auc_score(
+            D(yt), D(proba), multi_class="ovr", average=average,
+            sample_weight=None if w is None else D(w),
+        )
+    assert counter.passes == 1
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    names = np.array(["a", "b", "c"], dtype=object)
+    np.testing.assert_allclose(
+        M.roc_auc_score(D(names[yt]), D(proba), multi_class="ovr", labels=["a", "b", "c"]),
+        skm.roc_auc_score(names[yt], proba, multi_class="ovr", labels=["a", "b", "c"]),
+        rtol=1e-12,
+    )
+
+
+def test_roc_auc_multiclass_errors(data):
+    yt, proba = data["yt"], data["proba"]
+    for kwargs, match in (
+        ({}, r"multi_class must be in \('ovo', 'ovr'\)"),
+        ({"multi_class": "ovr", "max_fpr": 0.5}, "Partial AUC computation not available"),
+        ({"multi_class": "ovr", "average": "samples"}, "average must be one of"),
+        ({"multi_class": "ovr", "labels": [0, 2, 1]}, "Parameter 'labels' must be ordered"),
+        ({"multi_class": "ovr", "labels": [0, 1, 3]}, "'y_true' contains labels not in parameter 'labels'"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            skm.roc_auc_score(yt, proba, **kwargs)
+        with pytest.raises(ValueError, match=match):
+            M.roc_auc_score(D(yt), D(proba), **kwargs)
+    with pytest.raises(ValueError, match="Target scores need to be probabilities"):
+        M.roc_auc_score(D(yt), D(proba * 2), multi_class="ovr")
+    with pytest.raises(ValueError, match="Number of classes in y_true not equal"):
+        M.roc_auc_score(D(yt), D(np.column_stack([proba, proba[:, :1] * 0])), multi_class="ovr")
 
 
 REGRESSION = ["mean_squared_error", "root_mean_squared_error", "mean_absolute_error", "r2_score"]
@@ -361,6 +403,10 @@ def test_kernels_run_on_array_api_strict(data):
     for k in ref:
         np.testing.assert_allclose(np.asarray(got[k]), ref[k], rtol=1e-12)
     P = data["proba"][:50]
+    ref = column_pair_counts_kernel(yt, P, w, xp=np)
+    got = merge_column_pairs([column_pair_counts_kernel(_strict(yt), _strict(P), _strict(w), xp=xps)])
+    for k in ref:
+        np.testing.assert_allclose(np.asarray(got[k], dtype=float), np.asarray(ref[k], dtype=float))
     ref = log_loss_kernel(yt, P, w, xp=np)
     got = merge_log_loss([log_loss_kernel(_strict(yt), _strict(P), _strict(w), xp=xps)])
     np.testing.assert_allclose(got["loss"], ref["loss"], rtol=1e-12)
