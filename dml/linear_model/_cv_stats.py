@@ -1,16 +1,18 @@
 """Per-fold sufficient statistics in one pass, for the cross-validated linear models.
 
-Folds are contiguous row ranges, exactly those of ``KFold(n_splits, shuffle=False)``
-over the whole data set (the first ``n % n_splits`` folds one row longer), whatever
-the chunking: a chunk that straddles a fold boundary contributes to both folds. One
-pass returns, for every fold ``k``, the weighted mean and centred cross-product of
-``[X, y]`` on the rows of fold ``k`` (the test statistics); the training statistics of
-fold ``k`` are the exact (Chan) merge of the other folds' statistics, so nothing is
-subtracted and no precision is lost.
+By default folds are contiguous row ranges, exactly those of ``KFold(n_splits,
+shuffle=False)`` over the whole data set (the first ``n % n_splits`` folds one row
+longer), whatever the chunking: a chunk that straddles a fold boundary contributes to
+both folds. Other partitions of the rows (shuffled KFold, explicit (train, test)
+lists) are given as one fold id per row, broadcast to the chunks. One pass returns,
+for every fold ``k``, the weighted mean and centred cross-product of ``[X, y]`` on the
+rows of fold ``k`` (the test statistics); the training statistics of fold ``k`` are
+the exact (Chan) merge of the other folds' statistics, so nothing is subtracted and
+no precision is lost.
 
 The kernel must know where its chunk starts in the data set: :func:`with_row_offsets`
 pairs every ``y`` chunk with its first row's index (``(y_i, start_i)``), which the
-kernel unpacks.
+kernel unpacks. (An engine-level ``row_offset`` for kernels would replace this.)
 """
 
 from __future__ import annotations
