@@ -7,11 +7,13 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval
 from dml._engine.inputs import _is_dask_frame, is_dask_collection
-from dml.wrappers._parallel_post_fit import ParallelPostFit
+from dml.wrappers._parallel_post_fit import ParallelPostFit, _estimator_has
 
 
 def _partial_fit(model, X, y, kwargs):
@@ -135,6 +137,33 @@ class Incremental(ParallelPostFit):
         else:
             model = self.estimator_
         return self._train(model, X, y, fit_params, 1, first=first)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """Score the trained estimator; lazy (one pass) on Dask input.
+
+        ``scoring=None`` uses :class:`ParallelPostFit`'s default (accuracy / R^2, one
+        pass on Dask input). A scoring name is looked up with
+        :func:`dml.metrics.get_scorer`, so Dask input is scored in one pass too.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if self.scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        check_is_fitted(self)
+        from dml.metrics import get_scorer
+
+        scorer = get_scorer(self.scoring)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return scorer(self, X, y, **kwargs)
 
     def _check(self):
         check_params(self)

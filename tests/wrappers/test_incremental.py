@@ -116,6 +116,22 @@ def test_numpy_input_one_block_and_usable_in_grid_search(data):
     assert search.best_score_ > 0.8
 
 
+def test_scoring_name_is_lazy(data):
+    from dml._engine.mapreduce import count_passes
+
+    X, y = data
+    Xd, yd = da.from_array(X, chunks=(CHUNKS, 4)), da.from_array(y, chunks=CHUNKS)
+    inc = Incremental(SGDClassifier(random_state=0), scoring="f1", random_state=0).fit(Xd, yd)
+    with count_passes() as counter:
+        got = inc.score(Xd, yd)
+    assert counter.passes == 1
+    from sklearn.metrics import f1_score
+
+    assert got == pytest.approx(f1_score(y, inc.estimator_.predict(X)))
+    with pytest.raises(ValueError, match="is not a valid scoring value"):
+        Incremental(SGDClassifier(), scoring="bogus").fit(X, y).score(X, y)
+
+
 def test_bad_parameters(data):
     X, y = data
     with pytest.raises(ValueError, match="The 'estimator' parameter of Incremental must be an object implementing 'partial_fit'"):
