@@ -20,7 +20,6 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import (
-    is_dask_collection,
     raise_if_not_finite,
     validate_fit_data,
     validate_predict_data,

@@ -285,11 +285,6 @@ class MiniBatchKMeans(
             return True
         return False
 
-    def _first_pass(self, data, sample_weight):
-        mom = map_reduce(moments_kernel, data, combine=combine_centered)
-        raise_if_not_finite(data, mom["mean"], mom["m2"])
-        return mom
-
     # ---------------------------------------------------------------------- fit
 
     def fit(self, X, y=None, sample_weight=None):
