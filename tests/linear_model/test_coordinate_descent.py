@@ -187,7 +187,7 @@ def test_cv_one_pass_chunking_and_schedulers(scheduler):
     with count_passes() as c:
         est = dl.ElasticNetCV(cv=5, l1_ratio=[0.5, 0.9], alphas=15).fit(Xd, yd, sample_weight=wd)
     assert c.passes == 1
-    assert est.alpha_ == ref.alpha_ and est.l1_ratio_ == ref.l1_ratio_
+    assert est.alpha_ == pytest.approx(ref.alpha_, rel=1e-12) and est.l1_ratio_ == ref.l1_ratio_
     np.testing.assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-8)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8, atol=1e-12)
 
@@ -306,3 +306,21 @@ def test_cupy_chunks_match_numpy():
     a = dl.LassoCV(cv=cv, alphas=10).fit(Xd, yd)
     b = dl.LassoCV(cv=cv, alphas=10).fit(X, y)
     np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-8)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(1, 199), min_size=0, max_size=6, unique=True), cv=st.integers(2, 6))
+def test_fold_statistics_do_not_depend_on_chunking(cuts, cv):
+    X, y, w = _data(n=200, p=4, seed=3)
+    bounds = [0] + sorted(cuts) + [200]
+    rows = tuple(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+    Xd = da.from_array(X, chunks=(rows, -1))
+    yd, wd = da.from_array(y, chunks=(rows,)), da.from_array(w, chunks=(rows,))
+    ref = dl.LassoCV(cv=cv, alphas=8).fit(X, y, sample_weight=w)
+    est = dl.LassoCV(cv=cv, alphas=8).fit(Xd, yd, sample_weight=wd)
+    np.testing.assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-9)
+    assert est.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
