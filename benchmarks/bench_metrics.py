@@ -83,7 +83,6 @@ def main(argv=None):
             results["entries"].append(entry)
             rows.append(entry)
             print(f"  {name:30s} dml {t_dml:7.3f} s  sklearn {t_sk:7.3f} s  dask-ml {entry.get('dask_ml_s', '-')}", flush=True)
-            del lazy
     print()
     print(table(rows, ["metric", "dml_s", "sklearn_s", "dask_ml_s", "sklearn/dml", "dask_ml/dml"]))
     results["load_average_1_5_15"] = os.getloadavg()

@@ -349,7 +349,7 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     ``y_proba`` (scikit-learn's range checks) and the number of rows whose
     probabilities do not sum to one (its warning).
     """
-    if not any_lazy(y_true, y_proba, sample_weight, labels, None if isinstance(y_pred, str) else y_pred):
+    if not any_lazy(y_true, y_proba, sample_weight, None if isinstance(y_pred, str) else y_pred):
         return skm.log_loss(
             y_true, y_proba, normalize=normalize, sample_weight=sample_weight, labels=labels,
             y_pred=y_pred,

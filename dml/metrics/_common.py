@@ -29,7 +29,7 @@ def _known(chunks):
     return not any(np.isnan(c) for c in chunks)
 
 
-def align(*arrays, names=("y_true", "y_pred", "sample_weight")):
+def align(*arrays):
     """Return the inputs as Dask arrays sharing one row chunking (``None`` kept).
 
     Pandas / NumPy / list inputs are wrapped with the chunks of the lazy ones. Lengths

@@ -89,7 +89,7 @@ def roc_auc_score(
         dict(average=average, max_fpr=max_fpr, multi_class=multi_class, labels=labels),
         caller_name="roc_auc_score",
     )
-    a, b, w = align(y_true, y_score, sample_weight, names=("y_true", "y_score", "sample_weight"))
+    a, b, w = align(y_true, y_score, sample_weight)
     a = check_1d(a, "y_true", "roc_auc_score")
     if b.ndim == 2 and b.shape[1] > 2:
         return _multiclass_ovr(a, b, w, average, max_fpr, multi_class, labels)
