@@ -23,10 +23,10 @@ from numbers import Integral
 import numpy as np
 
 from dml._engine.inputs import raise_if_not_finite
-from dml._engine.kernels import gram_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import get_namespace, to_numpy
 from dml.linear_model._base import SufficientStats
+from dml.linear_model._squared_kernels import sufficient_stats_kernel
 
 
 def kfold_bounds(n_samples, n_splits):
@@ -129,7 +129,8 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
     ``y`` is ``(y_chunk, first_row)``. Folds are given either by ``bounds`` (K + 1
     row boundaries: the chunk's rows are sliced per fold, views, no copy) or by a
     broadcast array of one fold id per row of the data set (rows gathered per fold).
-    Each fold's rows go through :func:`dml._engine.kernels.gram_kernel`.
+    Each fold's rows go through
+    :func:`dml.linear_model._squared_kernels.sufficient_stats_kernel`.
     """
     y, start = y
     n_rows, p = X.shape
@@ -144,7 +145,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
             a = max(int(bounds[k]) - start, 0)
             b = min(int(bounds[k + 1]) - start, n_rows)
             if b > a:
-                out.append(gram_kernel(X[a:b, ...], y[a:b, ...], None if w is None else w[a:b], xp=xp))
+                out.append(sufficient_stats_kernel(X[a:b, ...], y[a:b, ...], None if w is None else w[a:b], xp=xp))
             else:
                 out.append(_empty_stats(q, xp))
             continue
@@ -153,7 +154,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
             out.append(_empty_stats(q, xp))
             continue
         idx = xp.asarray(rows)
-        out.append(gram_kernel(
+        out.append(sufficient_stats_kernel(
             xp.take(X, idx, axis=0), xp.take(y, idx, axis=0),
             None if w is None else xp.take(w, idx, axis=0), xp=xp,
         ))

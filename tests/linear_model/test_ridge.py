@@ -267,3 +267,32 @@ def test_wrong_number_of_features_at_predict(name):
         est.predict(_lazy(_X[:, :2]))
     with pytest.raises(ValueError, match="Input X contains NaN"):
         est.predict(_lazy(_with(np.nan))).compute()
+
+
+@pytest.mark.parametrize("case", ["plain", "weighted", "float32-2d", "offset", "zero-weights", "negative-weights"])
+def test_sufficient_stats_kernel_equals_engine_gram(case):
+    """The tuned one-pass kernel returns exactly the engine's gram_kernel statistics,
+    on NumPy and on array_api_strict."""
+    xps = pytest.importorskip("array_api_strict")
+    from dml._engine.kernels import gram_kernel
+    from dml.linear_model._squared_kernels import sufficient_stats_kernel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(9000, 7))
+    y = rng.normal(size=9000)
+    w = rng.uniform(0, 2, size=9000)
+    if case == "plain":
+        w = None
+    elif case == "float32-2d":
+        X, y = X.astype(np.float32), np.c_[y, 2 * y].astype(np.float32)
+    elif case == "offset":
+        X = X + 1e6
+    elif case == "zero-weights":
+        w[:5000] = 0.0
+    elif case == "negative-weights":
+        w[3] = -1.0
+    ref = gram_kernel(X, y, w, xp=np)
+    for xp, conv in ((np, lambda a: a), (xps, xps.asarray)):
+        out = sufficient_stats_kernel(conv(X), conv(y), None if w is None else conv(w), xp=xp)
+        for k in ref:
+            np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-9, atol=1e-9 * np.abs(ref[k]).max(), err_msg=k)
