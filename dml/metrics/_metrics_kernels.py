@@ -84,6 +84,10 @@ def pair_counts_kernel(a, b, w, *, xp):
     (int64 counts when ``w`` is None or integral, else float64 weight sums).
     """
     _check_rows(a, b, w)
+    if is_numpy_namespace(xp):
+        fast = _small_int_pairs(np.asarray(a), np.asarray(b), None if w is None else np.asarray(w))
+        if fast is not None:
+            return fast
     ua, ia = xp.unique_inverse(a)
     ub, ib = xp.unique_inverse(b)
     nb = ub.shape[0]
@@ -96,6 +100,35 @@ def pair_counts_kernel(a, b, w, *, xp):
     else:
         sums = group_sum(ic, _f64(w, xp), uc.shape[0], xp)
     return {"a": xp.take(ua, uc // nb), "b": xp.take(ub, uc % nb), "w": sums}
+
+
+def _small_int_pairs(a, b, w, max_cells=1 << 20):
+    """NumPy fast path of :func:`pair_counts_kernel` for integer labels of small range.
+
+    One ``bincount`` over ``(a - min a) * range(b) + (b - min b)``: linear time, where
+    the general path sorts. Returns None when it does not apply.
+    """
+    if a.dtype.kind not in "iub" or b.dtype.kind not in "iub" or a.size == 0:
+        return None
+    a64, b64 = a.astype(np.int64, copy=False), b.astype(np.int64, copy=False)
+    amin, amax, bmin, bmax = int(a64.min()), int(a64.max()), int(b64.min()), int(b64.max())
+    ka, kb = amax - amin + 1, bmax - bmin + 1
+    if ka * kb > max_cells:
+        return None
+    code = (a64 - amin) * kb + (b64 - bmin)
+    seen = np.bincount(code, minlength=ka * kb)
+    nz = np.flatnonzero(seen)
+    if w is None:
+        sums = seen[nz]
+    elif w.dtype.kind in "iub":
+        sums = np.rint(np.bincount(code, weights=w, minlength=ka * kb)[nz]).astype(np.int64)
+    else:
+        sums = np.bincount(code, weights=w.astype(np.float64, copy=False), minlength=ka * kb)[nz]
+    return {
+        "a": (nz // kb + amin).astype(a.dtype),
+        "b": (nz % kb + bmin).astype(b.dtype),
+        "w": sums,
+    }
 
 
 def merge_pairs(parts):

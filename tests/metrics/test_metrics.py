@@ -421,3 +421,19 @@ def test_many_groups_generic_group_sum():
     ref = pair_counts_kernel(y, s, w, xp=np)
     got = pair_counts_kernel(xps.asarray(y), xps.asarray(s), xps.asarray(w), xp=xps)
     np.testing.assert_allclose(np.asarray(got["w"]), ref["w"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "a,b,w",
+    [
+        (np.array([-3, 5, 5, -3, 0]), np.array([True, False, True, True, True]), None),
+        (np.array([1, 2, 2, 1, 9], dtype=np.int8), np.array([2, 2, 2, 1, 1]), np.array([1, 2, 3, 4, 0])),
+        (np.array([0, 1, 1, 0, 1]), np.array([1, 1, 0, 0, 1]), np.array([0.5, 1.5, 2.0, 0.0, 1.0])),
+    ],
+)
+def test_integer_fast_path_matches_general_path(a, b, w):
+    fast = pair_counts_kernel(a, b, w, xp=np)
+    general = pair_counts_kernel(xps.asarray(a), xps.asarray(b), None if w is None else xps.asarray(w), xp=xps)
+    for k in ("a", "b", "w"):
+        np.testing.assert_array_equal(fast[k], np.asarray(general[k]))
+        assert fast[k].dtype == np.asarray(general[k]).dtype, k
