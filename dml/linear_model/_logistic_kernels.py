@@ -267,3 +267,61 @@ def multinomial_newton_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept,
         rows.append(xp.concat(row, axis=1))
     H = xp.concat(rows, axis=0)
     return {"loss": loss, "grad": xp.permute_dims(G, (1, 0)), "hess": H, "sw": sw}
+
+
+def fold_score_kernel(X, y, w, coefs, *, xp, fit_intercept, metric, n_classes):
+    """Weighted accuracy or log-loss of many coefficient sets at once (one read of X).
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : (n,) encoded labels (0/1 floats for binary, int64 indices
+    otherwise); w : (n,) weights (zero outside the rows to score) or None
+    coefs : (M, K, q) host array: M models (K = 1 for binary)
+    metric : {'accuracy', 'neg_log_loss'}
+
+    Returns
+    -------
+    dict: ``num`` (M,) weighted sums of hits (accuracy) or of ``-log p_y`` (log-loss,
+    probabilities clipped to ``[eps, 1 - eps]`` as scikit-learn), ``den`` weight sum.
+    """
+    n, p = X.shape
+    dt = X.dtype
+    f64 = xp.float64
+    coefs = np.asarray(coefs, dtype=np.float64)
+    M, K, q = coefs.shape
+    W = xp.asarray(np.ascontiguousarray(coefs[:, :, :p].reshape(M * K, p).T), dtype=dt)
+    b0 = xp.asarray(coefs[:, :, p].reshape(-1) if fit_intercept else np.zeros(M * K), dtype=dt)
+    eps = float(np.finfo(np.float32 if dt == xp.float32 else np.float64).eps)
+    num = xp.zeros((M,), dtype=f64)
+    den = xp.asarray(0.0, dtype=f64)
+    for a, b in row_blocks(n, p + M * K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Z = xp.matmul(X[a:b, :], W) + b0
+        wb = None if w is None else xp.astype(w[a:b], dt)
+        if K == 1:
+            yb = xp.astype(y[a:b], dt)[:, None]
+            if metric == "accuracy":
+                s = xp.astype(xp.astype(Z > 0, dt) == yb, dt)
+            else:
+                ez = xp.exp(-xp.abs(Z))
+                p1 = xp.where(Z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+                py = xp.where(yb > 0.5, p1, 1.0 - p1)
+                s = -xp.log(xp.clip(py, eps, 1 - eps))
+        else:
+            Z3 = xp.reshape(Z, (b - a, M, K))
+            yb = y[a:b]
+            if metric == "accuracy":
+                s = xp.astype(xp.argmax(Z3, axis=2) == yb[:, None], dt)
+            else:
+                zmax = xp.max(Z3, axis=2, keepdims=True)
+                lse = xp.log(xp.sum(xp.exp(Z3 - zmax), axis=2)) + zmax[:, :, 0]
+                onehot = xp.astype(yb[:, None] == xp.arange(K, dtype=xp.int64)[None, :], dt)
+                zy = xp.sum(Z3 * onehot[:, None, :], axis=2)
+                py = xp.exp(zy - lse)
+                s = -xp.log(xp.clip(py, eps, 1 - eps))
+        if wb is not None:
+            s = s * wb[:, None]
+            den = den + xp.sum(xp.astype(wb, f64))
+        else:
+            den = den + float(b - a)
+        num = num + xp.sum(xp.astype(s, f64), axis=0)
+    return {"num": num, "den": den}

@@ -1,0 +1,517 @@
+"""LogisticRegressionCV: cross-validated C (and l1_ratio) paths with warm starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.model_selection import check_cv
+
+from dml._base import check_params, lazy_accuracy
+from dml._compat.sklearn import Interval, StrOptions
+from dml._engine.inputs import validate_fit_data
+from dml._engine.mapreduce import map_chunks, map_reduce
+from dml._engine.namespace import asarray_like, to_numpy
+from dml.linear_model._logistic import LogisticRegression, class_labels
+from dml.linear_model._logistic_kernels import encode_binary, encode_multiclass, fold_score_kernel
+from dml.linear_model._logistic_solvers import fit_logistic
+
+_FAST_SCORES = {None: "accuracy", "accuracy": "accuracy", "neg_log_loss": "neg_log_loss"}
+
+
+def _host(parts, data):
+    """Concatenate one of the aligned arrays of ``data`` on the host (small: y, weights)."""
+    if data.mode == "distributed":
+        parts = data.client.gather(parts)
+    return np.concatenate([to_numpy(p) for p in parts])
+
+
+def _like(X, w):
+    return asarray_like(w, X)
+
+
+def _with_weights(data, w):
+    """``data`` with its sample weights replaced by the host vector ``w``, chunked alike."""
+    bounds = np.cumsum((0,) + tuple(data.row_chunks))
+    parts = [w[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    if data.mode == "distributed":
+        futures = data.client.map(_like, data.X, parts, pure=False)
+        return dataclasses.replace(data, sample_weight=futures,
+                                   _keepalive=list(data._keepalive) + [futures])
+    return dataclasses.replace(data, sample_weight=[_like(x, p) for x, p in zip(data.X, parts)])
+
+
+class LogisticRegressionCV(LogisticRegression):
+    """Logistic regression with built-in cross-validation of ``C`` (and ``l1_ratio``).
+
+    A drop-in for :class:`sklearn.linear_model.LogisticRegressionCV` on row-chunked
+    data: the same folds (``check_cv(cv, y, classifier=True)``), the same path over
+    ``Cs`` with warm starts from one ``C`` to the next, the same selection (the best
+    summed score over folds) and refit, and the same fitted attributes (legacy or new
+    layout, per ``use_legacy_attributes``).
+
+    Parameters
+    ----------
+    Cs : int or array-like, default=10
+        Grid of inverse regularisation strengths; an int ``n`` means
+        ``np.logspace(-4, 4, n)``.
+    l1_ratios : array-like or None, default='warn'
+        Elastic-net mixing values to search (with ``solver='saga'``); the default
+        behaves as ``None`` (pure L2) with scikit-learn's FutureWarning.
+    fit_intercept : bool, default=True
+    cv : int, cross-validation generator or iterable, default=None
+        5-fold stratified by default. The labels (and weights) are gathered on the
+        host once to build the folds.
+    dual : bool, default=False
+        Only ``False``.
+    penalty : {'l1', 'l2', 'elasticnet'} or 'deprecated', default='deprecated'
+        Deprecated as in scikit-learn; use ``l1_ratios``.
+    scoring : str, callable or None, default='warn'
+        ``None`` / ``'accuracy'`` (the default) and ``'neg_log_loss'`` are computed
+        by one fused pass per fold over the held-out rows for every ``C`` at once;
+        any other scikit-learn scorer is applied to the held-out rows per ``C``.
+    solver : {'lbfgs', 'newton-cholesky', 'saga'}, default='lbfgs'
+        As :class:`LogisticRegression` ('saga' is dml's proximal Newton solver).
+    tol : float, default=1e-4
+    max_iter : int, default=100
+    class_weight : dict or 'balanced', default=None
+        'balanced' weights are computed once on the whole data, as scikit-learn.
+    n_jobs : int, default=None
+        Accepted for compatibility; parallelism comes from the Dask scheduler. Values
+        other than None or 1 raise.
+    verbose : int, default=0
+    refit : bool, default=True
+        Refit on all the data at the best ``C`` (warm-started from the folds' mean
+        coefficients); otherwise average the folds' best coefficients.
+    intercept_scaling : float, default=1
+        Only 1 (liblinear only in scikit-learn).
+    random_state : int, RandomState instance or None, default=None
+        Unused: dml's solvers are deterministic.
+    use_legacy_attributes : bool, default='warn'
+        scikit-learn 1.9's switch between the legacy and the simplified layout of
+        ``C_``, ``l1_ratio_``, ``coefs_paths_``, ``scores_`` and ``n_iter_``.
+
+    Attributes
+    ----------
+    classes_, coef_, intercept_, Cs_, l1_ratios_, C_, l1_ratio_, coefs_paths_,
+    scores_, n_iter_, n_features_in_, feature_names_in_ : as scikit-learn.
+
+    Notes
+    -----
+    Computation: one pass over ``y`` for the classes, one gather of ``y`` (and the
+    weights) to the host to build the folds; then, for each fold, the path over
+    ``Cs`` runs the chosen solver on the whole data with the held-out rows' weights
+    set to zero (no copy of X: each pass reads every chunk, so a fold costs about
+    ``n / n_train`` times a fit on the training rows), warm-started along the path;
+    one fused pass per fold scores every ``C`` on the held-out rows. The refit is one
+    more solver run on all rows. Memory per task: one chunk plus the solver's
+    per-block buffers (see :class:`LogisticRegression`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.linear_model import LogisticRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> LogisticRegressionCV(Cs=3, l1_ratios=(0,), scoring="accuracy",
+    ...                      use_legacy_attributes=False).fit(X, y).C_
+    10000.0
+    """
+
+    _parameter_constraints = {
+        k: v for k, v in LogisticRegression._parameter_constraints.items()
+        if k not in ("C", "warm_start", "l1_ratio")
+    }
+    _parameter_constraints.update(
+        {
+            "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+            "l1_ratios": ["array-like", None, StrOptions({"warn"})],
+            "cv": ["cv_object"],
+            "scoring": [StrOptions(set(get_scorer_names()) | {"warn"}), callable, None],
+            "refit": ["boolean"],
+            "penalty": [StrOptions({"l1", "l2", "elasticnet", "deprecated"})],
+            "use_legacy_attributes": ["boolean", StrOptions({"warn"})],
+        }
+    )
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios="warn",
+        fit_intercept=True,
+        cv=None,
+        dual=False,
+        penalty="deprecated",
+        scoring="warn",
+        solver="lbfgs",
+        tol=1e-4,
+        max_iter=100,
+        class_weight=None,
+        n_jobs=None,
+        verbose=0,
+        refit=True,
+        intercept_scaling=1.0,
+        random_state=None,
+        use_legacy_attributes="warn",
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+
+    # ------------------------------------------------------------------ parameters
+
+    def _resolve(self):
+        """scikit-learn 1.9's resolution of l1_ratios / penalty / scoring / layout."""
+        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
+            l1_ratios = None
+            warnings.warn(
+                "The default value for l1_ratios will change from None to (0.0,) "
+                "in version 1.10. From version 1.10 onwards, only array-like "
+                "with values in [0, 1] will be allowed, None will be forbidden. "
+                "To avoid this warning, explicitly set a value, e.g. l1_ratios=(0,).",
+                FutureWarning,
+                stacklevel=3,
+            )
+        else:
+            l1_ratios = self.l1_ratios
+        if self.penalty == "deprecated":
+            if self.l1_ratios is None:
+                warnings.warn(
+                    "'l1_ratios=None' was deprecated in version 1.8 and will trigger an "
+                    "error in 1.10. Use an array-like with valuesin [0, 1] instead.",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+            if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
+                penalty = "l2"
+            elif np.all(np.asarray(l1_ratios) == 1):
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
+        else:
+            penalty = self.penalty
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To "
+                "avoid this warning, leave 'penalty' set to its default value and use "
+                "'l1_ratios' and 'Cs' instead. Use l1_ratios=(0,) instead of penalty='l2', "
+                "l1_ratios=(1,) instead of penalty='l1', l1_ratios set to floats between 0 "
+                "and 1 instead of penalty='elasticnet', and Cs=(np.inf,) instead of "
+                "penalty=None.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if self.scoring == "warn":
+            warnings.warn(
+                "The default value of the parameter 'scoring' will change from None, "
+                "i.e. accuracy, to 'neg_log_loss' in version 1.11. To silence this "
+                "warning, explicitly set the scoring parameter: scoring='neg_log_loss' "
+                "for the new, scoring='accuracy' or scoring=None for the old default.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            scoring = None
+        else:
+            scoring = self.scoring
+        if self.use_legacy_attributes == "warn":
+            warnings.warn(
+                f"The fitted attributes of {type(self).__name__} will be simplified in "
+                "scikit-learn 1.10 to remove redundancy. Set`use_legacy_attributes=False` "
+                "to enable the new behavior now, or set it to `True` to silence this "
+                "warning during the transition period while keeping the deprecated "
+                "behavior for the time being. The default value of use_legacy_attributes "
+                f"will change from True to False in scikit-learn 1.10. See the docstring "
+                f"of {type(self).__name__} for more details.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            legacy = True
+        else:
+            legacy = self.use_legacy_attributes
+        solver = self.solver
+        if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
+            raise ValueError(
+                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
+            )
+        if solver != "liblinear" and self.dual:
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
+        if penalty == "elasticnet" and solver != "saga":
+            raise ValueError(
+                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+            )
+        if solver not in ("lbfgs", "newton-cholesky", "saga"):
+            raise ValueError(
+                "dml's LogisticRegressionCV supports solver in ['lbfgs', 'newton-cholesky', "
+                f"'saga']; got solver={solver!r}."
+            )
+        if penalty == "elasticnet":
+            if (
+                l1_ratios is None
+                or len(l1_ratios) == 0
+                or any(not isinstance(r, numbers.Number) or r < 0 or r > 1 for r in l1_ratios)
+            ):
+                raise ValueError(
+                    "l1_ratios must be an array-like of numbers between 0 and 1; got "
+                    f"(l1_ratios={l1_ratios!r})"
+                )
+            l1_list = list(l1_ratios)
+        else:
+            if l1_ratios is not None and self.penalty != "deprecated":
+                warnings.warn(
+                    "l1_ratios parameter is only used when penalty is 'elasticnet'. Got "
+                    f"(penalty={penalty})",
+                    stacklevel=3,
+                )
+            l1_list = [None] if l1_ratios is None else list(l1_ratios)
+        if self.intercept_scaling != 1:
+            raise ValueError(
+                "intercept_scaling is only used by the 'liblinear' solver, which dml does "
+                f"not provide; got intercept_scaling={self.intercept_scaling}. Leave it at 1."
+            )
+        if self.n_jobs not in (None, 1):
+            raise ValueError(
+                f"n_jobs={self.n_jobs} is not supported: dml's LogisticRegressionCV runs its "
+                "folds as Dask passes; leave n_jobs=None."
+            )
+        return penalty, l1_list, l1_ratios, scoring, legacy
+
+    # ------------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the C (and l1_ratio) paths on every fold, pick the best, refit.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **params : dict
+            Not supported (metadata routing); passing any raises.
+
+        Returns
+        -------
+        self : object
+        """
+        if params:
+            raise ValueError(
+                f"LogisticRegressionCV.fit got unexpected arguments {sorted(params)}; dml "
+                "does not support metadata routing."
+            )
+        check_params(self)
+        penalty, l1_list, l1_ratios_param, scoring, legacy = self._resolve()
+        Cs = np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) else np.asarray(self.Cs, dtype=float)
+        with validate_fit_data(self, X, y, sample_weight) as data:
+            classes, counts = class_labels(data, type(self).__name__)
+            self.classes_ = classes
+            n_classes = len(classes)
+            if n_classes < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the data, but the "
+                    f"data contains only one class: {classes[0]}."
+                )
+            if data.sample_weight is not None and not np.any(counts != 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            y_host = _host(data.y, data)
+            w_host = (np.ones(data.n_samples) if data.sample_weight is None
+                      else _host(data.sample_weight, data).astype(np.float64))
+            cw = self._cv_class_weights(classes, counts)
+            binary = n_classes == 2
+            enc = (map_chunks(encode_binary, data, positive=classes[1]) if binary
+                   else map_chunks(encode_multiclass, data, classes=classes))
+            y_idx = np.searchsorted(classes, y_host)
+            row_cw = np.ones(len(y_host)) if cw is None else cw[y_idx]
+            cv = check_cv(self.cv, y_host, classifier=True)
+            folds = list(cv.split(np.zeros((len(y_host), 1), dtype=np.int8), y_host))
+            K = 1 if binary else n_classes
+            p = data.n_features
+            q = p + int(self.fit_intercept)
+            nF, nC, nL = len(folds), len(Cs), len(l1_list)
+            paths = np.zeros((nF, nL, nC, K, q))
+            scores = np.zeros((nF, nL, nC))
+            n_iter = np.zeros((nF, nL, nC), dtype=np.int32)
+            for f, (train, test) in enumerate(folds):
+                w_train = np.zeros_like(w_host)
+                w_train[train] = w_host[train]
+                fold_data = _with_weights(enc, w_train)
+                sw_sum = float(np.sum(w_train * row_cw))
+                for li, l1r in enumerate(l1_list):
+                    w0 = np.zeros(K * q)
+                    for ci, C in enumerate(Cs):
+                        coef, it, _ = self._path_fit(fold_data, w0, cw, C, l1r, penalty, sw_sum, n_classes)
+                        paths[f, li, ci] = coef.reshape(K, q)
+                        n_iter[f, li, ci] = it
+                        w0 = coef
+                w_test = np.zeros_like(w_host)
+                w_test[test] = w_host[test]
+                scores[f] = self._fold_scores(enc, w_test, paths[f], classes, scoring, X, y_host,
+                                              test, w_host if sample_weight is not None else None)
+            # ---- selection (scikit-learn's layout: scores (n_folds, n_cs, n_l1))
+            sc = np.swapaxes(scores, 1, 2)
+            cp = np.swapaxes(paths, 1, 2)  # (nF, nC, nL, K, q)
+            if self.refit:
+                best = np.unravel_index(np.argmax(sc.sum(axis=0)), sc.shape[1:])
+                C_best, l1_best = Cs[best[0]], l1_list[best[1]]
+                init = np.mean(cp[:, best[0], best[1]], axis=0).ravel()
+                sw_all = float(np.sum(w_host * row_cw))
+                coef, _, hist = self._path_fit(enc, init, cw, C_best, l1_best, penalty, sw_all, n_classes)
+                coef = coef.reshape(K, q)
+                C_ = [C_best]
+                l1_ = [l1_best]
+            else:
+                flat = sc.reshape(nF, -1)
+                bi = np.unravel_index(np.argmax(flat, axis=1), (nC, nL))
+                bi = list(zip(*bi))
+                coef = np.mean([cp[i, bi[i][0], bi[i][1]] for i in range(nF)], axis=0)
+                bi = np.asarray(bi)
+                C_ = [np.mean(Cs[bi[:, 0]])]
+                l1_ = [np.mean(np.asarray(l1_list)[bi[:, 1]])] if penalty == "elasticnet" else [0.0]
+                hist = []
+            dtype = data.dtype
+        self.Cs_ = Cs
+        self.coef_ = np.ascontiguousarray(coef[:, :p]).astype(dtype, copy=False)
+        self.intercept_ = (coef[:, p].astype(dtype) if self.fit_intercept
+                           else np.zeros(K, dtype=dtype))
+        self.objective_history_ = hist
+        self._set_path_attributes(paths, scores, n_iter, classes, binary, C_, l1_, l1_list,
+                                  l1_ratios_param, legacy, q)
+        return self
+
+    def _cv_class_weights(self, classes, counts):
+        if isinstance(self.class_weight, dict):
+            if not set(self.class_weight.keys()) <= set(classes):
+                raise ValueError(
+                    "The given class_weight dict must have the class labels as keys; "
+                    f"classes={classes} but key={self.class_weight.keys()}"
+                )
+        return self._class_weights(classes, counts)
+
+    def _path_fit(self, data, w0, cw, C, l1r, penalty, sw_sum, n_classes):
+        l1r = 0.0 if l1r is None or penalty == "l2" else (1.0 if penalty == "l1" else float(l1r))
+        return fit_logistic(
+            data, w0, cw=cw, C=float(C), l1_ratio=l1r, sw_sum=sw_sum, n_classes=n_classes,
+            fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
+            max_iter=self.max_iter, verbose=max(0, self.verbose - 1), name=type(self).__name__,
+        )
+
+    def _fold_scores(self, enc, w_test, fold_paths, classes, scoring, X, y_host, test, w_host):
+        """Scores of every (l1_ratio, C) on one fold's held-out rows: shape (nL, nC)."""
+        nL, nC, K, q = fold_paths.shape
+        fast = _FAST_SCORES.get(scoring) if isinstance(scoring, (str, type(None))) else None
+        if fast is not None:
+            out = map_reduce(fold_score_kernel, _with_weights(enc, w_test),
+                             broadcast=(fold_paths.reshape(nL * nC, K, q),),
+                             fit_intercept=self.fit_intercept, metric=fast,
+                             n_classes=len(classes))
+            num, den = to_numpy(out["num"]), float(to_numpy(out["den"]))
+            s = num / den
+            return (s if fast == "accuracy" else -s).reshape(nL, nC)
+        scorer = get_scorer(scoring)
+        sig = getattr(scorer, "_score_func", None)
+        import inspect
+
+        if sig is not None and "labels" in inspect.signature(scorer._score_func).parameters:
+            from sklearn.metrics import make_scorer
+
+            extra = {}
+            if len(classes) <= 2 and "pos_label" in inspect.signature(scorer._score_func).parameters:
+                extra["pos_label"] = classes[-1]
+            scorer = make_scorer(scorer._score_func, greater_is_better=scorer._sign == 1,
+                                 response_method=scorer._response_method, labels=classes,
+                                 **extra, **getattr(scorer, "_kwargs", {}))
+        X_test = X.iloc[test] if hasattr(X, "iloc") else X[test]
+        y_test = y_host[test]
+        kw = {} if w_host is None else {"sample_weight": w_host[test]}
+        est = LogisticRegression()
+        est.classes_ = classes
+        est.n_features_in_ = self.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            est.feature_names_in_ = self.feature_names_in_
+        p = q - int(self.fit_intercept)
+        res = np.zeros((nL, nC))
+        for li in range(nL):
+            for ci in range(nC):
+                c = fold_paths[li, ci]
+                est.coef_ = c[:, :p]
+                est.intercept_ = c[:, p] if self.fit_intercept else np.zeros(K)
+                res[li, ci] = scorer(est, X_test, y_test, **kw)
+        return res
+
+    def _set_path_attributes(self, paths, scores, n_iter, classes, binary, C_, l1_, l1_list,
+                             l1_ratios_param, legacy, q):
+        """scikit-learn 1.9's attribute layouts, from (n_folds, n_l1, n_cs, ...) arrays."""
+        nF, nL, nC, K, _ = paths.shape
+        keys = classes[1:] if binary else classes
+        if binary:
+            cp = np.swapaxes(paths[:, :, :, 0, :], 1, 2)[None, ...]  # (1, nF, nC, nL, q)
+        else:
+            cp = np.moveaxis(paths, (0, 1, 3), (1, 3, 0))  # (K, nF, nC, nL, q)
+        sc = np.swapaxes(scores, 1, 2)[None, ...]
+        sc = np.tile(sc, (len(keys), 1, 1, 1))
+        it = np.swapaxes(n_iter, 1, 2)[None, ...]
+        self.scores_ = dict(zip(keys, sc))
+        self.coefs_paths_ = dict(zip(keys, cp))
+        self.n_iter_ = it
+        n_tile = 1 if binary else len(keys)
+        self.C_ = np.asarray(np.tile(C_, n_tile))
+        self.l1_ratio_ = np.asarray(np.tile(l1_, n_tile))
+        self.l1_ratios_ = np.asarray(l1_list)
+        if l1_ratios_param is None:
+            for cls in self.coefs_paths_:
+                self.coefs_paths_[cls] = self.coefs_paths_[cls][:, :, 0, :]
+            for cls in self.scores_:
+                self.scores_[cls] = self.scores_[cls][:, :, 0]
+            self.n_iter_ = self.n_iter_[:, :, :, 0]
+        if not legacy:
+            n_eff = len(keys)
+            self.C_ = float(self.C_[0])
+            newpaths = np.concatenate(list(self.coefs_paths_.values()))
+            newscores = self.scores_[keys[0]]
+            newniter = self.n_iter_[0]
+            if l1_ratios_param is None:
+                newpaths = newpaths.reshape(n_eff, nF, nC, 1, q)
+                newscores = newscores.reshape(nF, nC, 1)
+                newniter = newniter.reshape(nF, nC, 1)
+                self.l1_ratio_ = 1.0 if self.penalty == "l1" else 0.0
+            else:
+                self.l1_ratio_ = float(self.l1_ratio_[0])
+                newpaths = newpaths.reshape(n_eff, nF, nC, nL, q)
+            self.coefs_paths_ = np.moveaxis(newpaths, (0, 1, 3), (3, 0, 1))
+            self.scores_ = np.moveaxis(newscores, (1, 2), (2, 1))
+            self.n_iter_ = np.moveaxis(newniter, (1, 2), (2, 1))
+
+    def score(self, X, y, sample_weight=None):
+        """Score with ``scoring`` (accuracy by default), as scikit-learn.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        scoring = None if self.scoring == "warn" else self.scoring
+        if scoring in (None, "accuracy"):
+            return lazy_accuracy(y, self.predict(X), sample_weight)
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return get_scorer(scoring)(self, X, y, **kw)

@@ -1,0 +1,117 @@
+"""LogisticRegressionCV: the same folds choose the same C as scikit-learn, the same
+paths and attributes (both layouts), on NumPy and Dask input."""
+
+import warnings
+
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn import linear_model as sk
+from sklearn.datasets import make_classification
+from sklearn.model_selection import StratifiedKFold
+
+from dml.linear_model import LogisticRegressionCV
+
+
+def _data(n_classes, n=300, seed=0):
+    return make_classification(n, 5, n_informative=4, n_redundant=0, n_classes=n_classes,
+                               n_clusters_per_class=1, flip_y=0.2, random_state=seed)
+
+
+def _sk(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sk.LogisticRegressionCV(**kw)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "solver,l1_ratios,scoring",
+    [
+        ("lbfgs", (0,), "accuracy"),
+        ("newton-cholesky", (0,), "neg_log_loss"),
+        ("newton-cholesky", (0,), "roc_auc_ovr"),
+        ("saga", (0.5, 1.0), "neg_log_loss"),
+    ],
+)
+def test_same_folds_same_choice_as_sklearn(n_classes, solver, l1_ratios, scoring):
+    X, y = _data(n_classes)
+    w = np.random.default_rng(0).uniform(0.5, 2, len(y))
+    folds = list(StratifiedKFold(3).split(X, y))
+    kw = dict(Cs=5, cv=folds, solver=solver, scoring=scoring, l1_ratios=l1_ratios,
+              use_legacy_attributes=False)
+    est = LogisticRegressionCV(tol=1e-10, max_iter=300, **kw).fit(X, y, sample_weight=w)
+    ref = _sk(tol=1e-10 if solver != "saga" else 1e-12, max_iter=100_000 if solver == "saga" else 300,
+              **kw).fit(X, y, sample_weight=w)
+    assert est.C_ == ref.C_
+    assert est.l1_ratio_ == ref.l1_ratio_
+    np.testing.assert_array_equal(est.Cs_, ref.Cs_)
+    for att in ("coefs_paths_", "scores_", "n_iter_"):
+        assert getattr(est, att).shape == getattr(ref, att).shape, att
+    # small Cs are skipped for saga: there scikit-learn's saga stops (on its relative
+    # change of the weights) before its intercepts converge
+    sl = slice(2, None) if solver == "saga" else slice(None)
+    np.testing.assert_allclose(est.scores_[:, :, sl], ref.scores_[:, :, sl], atol=1e-5)
+    rel = np.max(np.abs(est.coef_ - ref.coef_)) / np.max(np.abs(ref.coef_))
+    assert rel < 1e-4
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_legacy_attributes_match_sklearn(n_classes):
+    X, y = _data(n_classes)
+    kw = dict(Cs=4, cv=3, solver="newton-cholesky", scoring="accuracy", use_legacy_attributes=True)
+    with pytest.warns(FutureWarning, match="l1_ratios"):
+        est = LogisticRegressionCV(tol=1e-10, **kw).fit(X, y)
+    ref = _sk(tol=1e-10, **kw).fit(X, y)
+    np.testing.assert_array_equal(est.C_, ref.C_)
+    assert list(est.coefs_paths_) == list(ref.coefs_paths_)
+    for k in ref.coefs_paths_:
+        np.testing.assert_allclose(est.coefs_paths_[k], ref.coefs_paths_[k], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(est.scores_[k], ref.scores_[k])
+    assert est.n_iter_.shape == ref.n_iter_.shape
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5)
+
+
+def test_refit_false_and_class_weight():
+    X, y = _data(3)
+    kw = dict(Cs=4, cv=3, solver="newton-cholesky", scoring="accuracy", refit=False,
+              class_weight="balanced", l1_ratios=(0,), use_legacy_attributes=False)
+    est = LogisticRegressionCV(tol=1e-10, **kw).fit(X, y)
+    ref = _sk(tol=1e-10, **kw).fit(X, y)
+    assert est.C_ == pytest.approx(ref.C_)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5)
+
+
+def test_dask_input_same_result(scheduler):
+    X, y = _data(2, n=240)
+    kw = dict(Cs=3, cv=3, solver="newton-cholesky", scoring="neg_log_loss", l1_ratios=(0,),
+              use_legacy_attributes=False, tol=1e-8)
+    ref = LogisticRegressionCV(**kw).fit(X, y)
+    est = LogisticRegressionCV(**kw).fit(da.from_array(X, chunks=(70, -1)), da.from_array(y, chunks=70))
+    assert est.C_ == ref.C_
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7)
+    np.testing.assert_allclose(est.scores_, ref.scores_, rtol=1e-9)
+    assert est.score(da.from_array(X, chunks=100), da.from_array(y, chunks=100)) == pytest.approx(
+        est.score(X, y))
+
+
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        (dict(solver="lbfgs", l1_ratios=(1,)), "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty."),
+        (dict(solver="newton-cholesky", l1_ratios=(0.5,)),
+         "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty."),
+        (dict(solver="saga", l1_ratios=(0.5, 2.0)), "l1_ratios must be an array-like of numbers between 0 and 1"),
+        (dict(solver="liblinear"), "dml's LogisticRegressionCV supports solver in"),
+        (dict(scoring="not-a-scorer"), "The 'scoring' parameter of LogisticRegressionCV must be"),
+    ],
+)
+def test_bad_parameters(params, match):
+    import re
+
+    X, y = _data(2, n=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(ValueError, match=re.escape(match)):
+            LogisticRegressionCV(use_legacy_attributes=False, **params).fit(X, y)
