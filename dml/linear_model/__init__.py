@@ -4,6 +4,7 @@ from dml.linear_model._coordinate_descent import ElasticNet, ElasticNetCV, Lasso
 from dml.linear_model._glm import GammaRegressor, PoissonRegressor, TweedieRegressor
 from dml.linear_model._linear import LinearRegression
 from dml.linear_model._logistic import LogisticRegression
+from dml.linear_model._logistic_cv import LogisticRegressionCV
 from dml.linear_model._ridge import Ridge, RidgeCV
 from dml.linear_model._summary import LinearModelSummary
 
@@ -16,6 +17,7 @@ __all__ = [
     "LinearModelSummary",
     "LinearRegression",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "PoissonRegressor",
     "Ridge",
     "RidgeCV",
