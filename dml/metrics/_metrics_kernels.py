@@ -215,6 +215,23 @@ def regression_kernel(a, b, w, *, xp):
     }
 
 
+def _encode(a, xp, max_range=1 << 16):
+    """Sorted distinct values of ``a`` and the index of each element among them.
+
+    Integer NumPy labels of small range take a linear-time path (no sort).
+    """
+    if is_numpy_namespace(xp):
+        a_np = np.asarray(a)
+        if a_np.dtype.kind in "iu" and a_np.size:
+            lo, hi = int(a_np.min()), int(a_np.max())
+            if hi - lo < max_range:
+                seen = np.bincount(a_np - lo, minlength=hi - lo + 1) > 0
+                present = np.flatnonzero(seen)
+                index = np.cumsum(seen) - 1
+                return (present + lo).astype(a_np.dtype), index[a_np - lo]
+    return xp.unique_inverse(a)
+
+
 def log_loss_kernel(a, b, w, *, xp):
     """Per-label sums of ``-log(clip(p))`` for every column of ``y_proba``.
 
@@ -261,7 +278,7 @@ def log_loss_kernel(a, b, w, *, xp):
         wf = _f64(w, xp)
         weight = xp.sum(wf)
         L = L * wf[:, None]
-    labels, inv = xp.unique_inverse(a)
+    labels, inv = _encode(a, xp)
     loss = group_sum(inv, L, labels.shape[0], xp)
     return {
         "labels": labels,
