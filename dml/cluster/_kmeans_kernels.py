@@ -14,8 +14,8 @@ travels in the ``y`` slot of the data (see :func:`dml.cluster._rows.with_row_ind
 
 from __future__ import annotations
 
-from dml._engine.kernels import row_blocks
-from dml._engine.namespace import get_namespace
+from dml._engine.kernels import BLOCK_BYTES, row_blocks
+from dml._engine.namespace import get_namespace, is_numpy_namespace
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -94,6 +94,8 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     ``weights`` (k,) float64 weight per cluster, ``inertia`` (scalar float64, the
     weighted sum of squared distances to the assigned centers), ``n`` optional (k,).
     """
+    if is_numpy_namespace(xp):
+        return _lloyd_numpy(X, w, centers, shift, counts)
     n, p = X.shape
     k = centers.shape[0]
     mu = _host(shift, X, xp)
@@ -124,6 +126,60 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
             cnt = cnt + _f64(xp.sum(onehot, axis=0), xp)
     sums = sums + wsum[:, None] * _f64(mu, xp)[None, :]
     out = {"sums": sums, "weights": wsum, "inertia": inertia}
+    if counts:
+        out["n"] = cnt
+    return out
+
+
+def _lloyd_numpy(X, w, centers, shift, counts):
+    """:func:`lloyd_kernel` for NumPy chunks: the same arithmetic, with the block
+    temporaries allocated once per chunk (``out=``) instead of once per block."""
+    import numpy as np
+
+    X = np.asarray(X)
+    n, p = X.shape
+    k = centers.shape[0]
+    dt = X.dtype
+    mu = np.asarray(shift, dtype=dt)
+    Cs = np.asarray(centers, dtype=dt) - mu
+    c_sq = np.einsum("ij,ij->i", Cs, Cs)
+    CsT = np.ascontiguousarray(Cs.T)
+    sums = np.zeros((k, p))
+    wsum = np.zeros(k)
+    cnt = np.zeros(k)
+    inertia = 0.0
+    step = max(256, BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    m0 = min(step, n)
+    Xb_buf = np.empty((m0, p), dtype=dt)
+    S_buf = np.empty((m0, k), dtype=dt)
+    W_buf = np.empty((m0, k), dtype=dt)
+    ks = np.arange(k)
+    w = None if w is None else np.asarray(w)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        m = b - a
+        Xb = np.subtract(X[a:b], mu, out=Xb_buf[:m])
+        S = np.matmul(Xb, CsT, out=S_buf[:m])
+        S *= -2.0
+        S += c_sq
+        lab = np.argmin(S, axis=1)
+        d2 = np.einsum("ij,ij->i", Xb, Xb)
+        d2 += S[np.arange(m), lab]
+        np.maximum(d2, 0.0, out=d2)
+        W = W_buf[:m]
+        np.equal(lab[:, None], ks[None, :], out=W, casting="unsafe")
+        if counts:
+            cnt += W.sum(axis=0)
+        if w is not None:
+            wb = w[a:b]
+            W *= wb[:, None]
+            inertia += float(np.dot(wb, d2))
+        else:
+            inertia += float(d2.sum())
+        sums += W.T @ Xb
+        wsum += W.sum(axis=0)
+    sums += wsum[:, None] * mu.astype(np.float64)[None, :]
+    out = {"sums": sums, "weights": wsum, "inertia": np.asarray(inertia)}
     if counts:
         out["n"] = cnt
     return out
