@@ -94,10 +94,13 @@ def gram_system(stats, fit_intercept):
     return xx, xy, yy
 
 
-def set_coef_intercept(estimator, coef, stats, *, fit_intercept, y_1d, dtype):
+def set_coef_intercept(estimator, coef, stats, *, fit_intercept, y_1d, dtype,
+                       ravel_single=False):
     """Store ``coef_`` / ``intercept_`` from ``coef`` (t, p), scikit-learn's shapes.
 
-    The intercept is ``y_mean - coef @ x_mean`` with an intercept, else 0.
+    The intercept is ``y_mean - coef @ x_mean`` with an intercept, else 0. With
+    ``ravel_single`` a 2-D y of one column gives a 1-D ``coef_`` and an
+    ``intercept_`` of shape (1,) (as scikit-learn's Ridge and ElasticNet).
     """
     coef = np.asarray(coef, dtype=np.float64)
     if fit_intercept:
@@ -108,7 +111,8 @@ def set_coef_intercept(estimator, coef, stats, *, fit_intercept, y_1d, dtype):
         estimator.coef_ = coef[0].astype(dtype, copy=False)
         estimator.intercept_ = float(intercept[0]) if fit_intercept else 0.0
     else:
-        estimator.coef_ = coef.astype(dtype, copy=False)
+        single = ravel_single and coef.shape[0] == 1
+        estimator.coef_ = (coef[0] if single else coef).astype(dtype, copy=False)
         estimator.intercept_ = intercept.astype(dtype, copy=False)
     return estimator
 

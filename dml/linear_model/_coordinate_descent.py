@@ -209,8 +209,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         else:
             coef, gaps, n_iters, histories = self._solve(stats, max_iter)
         set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype)
-        if y_1d:
+                           dtype=data.dtype, ravel_single=True)
+        if len(n_iters) == 1:  # one target (also a 2-D y of one column), as scikit-learn
             self.n_iter_, self.dual_gap_, self.objective_history_ = n_iters[0], float(gaps[0]), histories[0]
         else:
             self.n_iter_, self.dual_gap_, self.objective_history_ = n_iters, np.asarray(gaps), histories

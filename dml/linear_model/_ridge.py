@@ -244,7 +244,7 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
                 self.n_iter_ = n_iter
                 self.objective_history_ = hist[0] if y_1d else hist
                 set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept,
-                                   y_1d=y_1d, dtype=data.dtype)
+                                   y_1d=y_1d, dtype=data.dtype, ravel_single=True)
                 return self
             stats = compute_sufficient_stats(data)
         xx, xy, yy = gram_system(stats, self.fit_intercept)
@@ -261,7 +261,7 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.solver_ = solver
         self._summary_stats = None if self.positive else (stats, alphas)
         set_coef_intercept(self, coef.T, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype)
+                           dtype=data.dtype, ravel_single=True)
         return self
 
     def predict(self, X):
@@ -408,7 +408,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
         t = xy.shape[1]
         coef = ridge_solve_eigh(xx, xy, _alpha_vector(best_alpha, t))
         set_coef_intercept(self, coef.T, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype)
+                           dtype=data.dtype, ravel_single=True)
         self.alpha_ = best_alpha
         self.best_score_ = best_score
         return self

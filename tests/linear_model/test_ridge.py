@@ -296,3 +296,14 @@ def test_sufficient_stats_kernel_equals_engine_gram(case):
         out = sufficient_stats_kernel(conv(X), conv(y), None if w is None else conv(w), xp=xp)
         for k in ref:
             np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-9, atol=1e-9 * np.abs(ref[k]).max(), err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["Ridge", "RidgeCV", "Lasso", "ElasticNet", "LinearRegression"])
+def test_column_y_shapes_match_sklearn(name):
+    X, y, _ = _data()
+    Y = y[:, None]
+    a, b = getattr(sk, name)().fit(X, Y), getattr(dl, name)().fit(X, Y)
+    assert np.shape(a.coef_) == np.shape(b.coef_)
+    assert np.shape(a.intercept_) == np.shape(b.intercept_)
+    assert np.shape(a.predict(X)) == np.shape(b.predict(X))
+    np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-6)
