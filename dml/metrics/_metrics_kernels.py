@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dml._engine.kernels import row_blocks
 from dml._engine.namespace import is_numpy_namespace, to_numpy
 
 
@@ -171,44 +172,59 @@ def merge_column_pairs(parts):
     return out
 
 
-def regression_kernel(a, b, w, *, xp):
-    """Sums for MSE / MAE / R^2 of one chunk, per output.
+def regression_kernel(a, b, w, *, xp, stats=("sse", "sae", "moments")):
+    """Sums for MSE / MAE / R^2 of one chunk, per output, in one read of the chunk.
 
     Parameters
     ----------
     a, b : arrays of shape (n_rows, n_outputs)
         ``y_true`` and ``y_pred`` (already 2-D).
     w : array of shape (n_rows,) or None
+    stats : tuple of {"sse", "sae", "moments"}
+        The sums to compute (the others are returned as zeros).
 
     Returns
     -------
     dict with ``n`` (weight sum), ``mean`` and ``m2`` (weighted mean and centred sum of
     squares of ``y_true``, per output), ``sse`` and ``sae`` (weighted sums of squared
     and absolute errors, per output) and ``n_rows``.
+
+    Notes
+    -----
+    The chunk is walked in cache-sized row blocks; the moments are accumulated around
+    the first block's mean (a shift), which keeps them accurate for large offsets.
     """
     _check_rows(a, b, w)
     n_rows, k = a.shape
-    yt, yp = _f64(a, xp), _f64(b, xp)
-    d = yt - yp
-    if w is None:
-        sw = xp.asarray(float(n_rows), dtype=xp.float64)
-        s1 = xp.sum(yt, axis=0)
-        sse = xp.sum(d * d, axis=0)
-        sae = xp.sum(xp.abs(d), axis=0)
-    else:
-        wf = _f64(w, xp)[:, None]
-        sw = xp.sum(wf)
-        s1 = xp.sum(wf * yt, axis=0)
-        sse = xp.sum(wf * d * d, axis=0)
-        sae = xp.sum(wf * xp.abs(d), axis=0)
+    zeros = xp.zeros((k,), dtype=xp.float64)
+    sw = xp.asarray(0.0, dtype=xp.float64)
+    sse, sae, s1, s2 = zeros, zeros, zeros, zeros
+    shift = zeros
+    first = True
+    for lo, hi in row_blocks(n_rows, 2 * k, 8):
+        yt = _f64(a[lo:hi, :], xp)
+        wb = None if w is None else _f64(w[lo:hi], xp)[:, None]
+        sw = sw + (float(hi - lo) if wb is None else xp.sum(wb))
+        if "sse" in stats or "sae" in stats:
+            d = yt - _f64(b[lo:hi, :], xp)
+            if "sse" in stats:
+                sse = sse + xp.sum(d * d if wb is None else wb * d * d, axis=0)
+            if "sae" in stats:
+                sae = sae + xp.sum(xp.abs(d) if wb is None else wb * xp.abs(d), axis=0)
+        if "moments" in stats:
+            if first:
+                shift = xp.mean(yt, axis=0)
+                first = False
+            c = yt - shift
+            wc = c if wb is None else wb * c
+            s1 = s1 + xp.sum(wc, axis=0)
+            s2 = s2 + xp.sum(wc * c, axis=0)
     safe = xp.where(sw != 0, sw, xp.asarray(1.0, dtype=xp.float64))
-    mean = s1 / safe
-    c = yt - mean
-    m2 = xp.sum(c * c, axis=0) if w is None else xp.sum(wf * c * c, axis=0)
+    dm = s1 / safe
     return {
         "n": sw,
-        "mean": mean,
-        "m2": m2,
+        "mean": shift + dm,
+        "m2": xp.maximum(s2 - sw * dm * dm, xp.asarray(0.0, dtype=xp.float64)),
         "sse": sse,
         "sae": sae,
         "n_rows": xp.asarray(n_rows, dtype=xp.int64),

@@ -14,7 +14,7 @@ from dml.metrics._common import align, any_lazy, one_pass
 from dml.metrics._metrics_kernels import finite_flags_kernel, regression_kernel
 
 
-def _regression_sums(y_true, y_pred, sample_weight, multioutput, name, allowed):
+def _regression_sums(y_true, y_pred, sample_weight, multioutput, name, allowed, stats):
     """Validate on metadata, run the one pass, return (sums, n_outputs, multioutput)."""
     validate_parameter_constraints(
         {"multioutput": [StrOptions(set(allowed)), "array-like"]},
@@ -50,7 +50,7 @@ def _regression_sums(y_true, y_pred, sample_weight, multioutput, name, allowed):
                 f"There must be equally many custom weights ({multioutput.shape[0]}) as "
                 f"outputs ({n_outputs})."
             )
-    res = one_pass(regression_kernel, a, b, w, combine=combine_centered)
+    res = one_pass(regression_kernel, a, b, w, combine=combine_centered, stats=stats)
     values = [res[k] for k in ("n", "mean", "m2", "sse", "sae")]
     if not all(np.all(np.isfinite(np.asarray(v))) for v in values):
         _raise_not_finite(a, b, w)
@@ -100,8 +100,9 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     -----
     Computation: in-memory input calls :func:`sklearn.metrics.mean_squared_error`.
     Dask input: one pass (one ``compute``); each chunk returns float64 sums per output
-    (weight, squared and absolute errors, mean and centred sum of squares of
-    ``y_true``), merged exactly (Chan's update). Memory per task: one chunk of each
+    (the weight, and the squared or absolute errors; for R^2 also the mean and centred
+    sum of squares of ``y_true``), merged exactly (Chan's update); each chunk is read
+    once, in cache-sized row blocks. Memory per task: one chunk of each
     input. NaN / infinity give scikit-learn's errors (found by a second pass, only on
     that error path).
     """
@@ -109,7 +110,7 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
         return skm.mean_squared_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
     res, _, multioutput = _regression_sums(
         y_true, y_pred, sample_weight, multioutput, "mean_squared_error",
-        ("raw_values", "uniform_average"),
+        ("raw_values", "uniform_average"), ("sse",),
     )
     _check_weight_sum(res)
     return _aggregate(np.asarray(res["sse"]) / float(res["n"]), multioutput)
@@ -139,7 +140,7 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
         )
     res, _, multioutput = _regression_sums(
         y_true, y_pred, sample_weight, multioutput, "root_mean_squared_error",
-        ("raw_values", "uniform_average"),
+        ("raw_values", "uniform_average"), ("sse",),
     )
     _check_weight_sum(res)
     return _aggregate(np.sqrt(np.asarray(res["sse"]) / float(res["n"])), multioutput)
@@ -167,7 +168,7 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
         return skm.mean_absolute_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
     res, _, multioutput = _regression_sums(
         y_true, y_pred, sample_weight, multioutput, "mean_absolute_error",
-        ("raw_values", "uniform_average"),
+        ("raw_values", "uniform_average"), ("sae",),
     )
     _check_weight_sum(res)
     return _aggregate(np.asarray(res["sae"]) / float(res["n"]), multioutput)
@@ -206,7 +207,7 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     )
     res, n_outputs, multioutput = _regression_sums(
         y_true, y_pred, sample_weight, multioutput, "r2_score",
-        ("raw_values", "uniform_average", "variance_weighted"),
+        ("raw_values", "uniform_average", "variance_weighted"), ("sse", "moments"),
     )
     if int(res["n_rows"]) < 2:
         warnings.warn(
