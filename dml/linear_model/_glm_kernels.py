@@ -157,31 +157,36 @@ def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, p
     f64 = xp.float64
     for a, b in row_blocks(n, p, _itemsize(X)):
         Xb = X[a:b, :]
-        yb = xp.astype(y[a:b], dt)
+        yb = y[a:b] if y.dtype == dt else xp.astype(y[a:b], dt)
         z = xp.matmul(Xb, beta) + b0
         lb, gb, hb = pointwise(z, yb, xp=xp, family=family, power=power, hessian=hessian)
         wb = _block_weights(w, y, class_weight, xp, a, b, dt)
         if wb is not None:
             lb = lb * wb
             gb = gb * wb
-            sw = sw + xp.sum(xp.astype(wb, f64))
+            sw = sw + xp.sum(wb, dtype=f64)
         else:
             sw = sw + float(b - a)
-        loss = loss + xp.sum(xp.astype(lb, f64))
-        g = g + xp.astype(xp.matmul(gb, Xb), f64)
-        g0 = g0 + xp.sum(xp.astype(gb, f64))
+        loss = loss + xp.sum(lb, dtype=f64)
+        gX = xp.matmul(gb, Xb)
+        g = g + (gX if gX.dtype == f64 else xp.astype(gX, f64))
+        g0 = g0 + xp.sum(gb, dtype=f64)
         if hessian:
-            nonpos = xp.astype(hb <= 0, dt)
+            nonpos = hb <= 0
             hb = xp.abs(hb)
             if wb is not None:
                 hb = hb * wb
-                nonpos = nonpos * wb
-            hneg = hneg + xp.sum(xp.astype(nonpos, f64))
-            WX = hb[:, None] * Xb
-            Hb = xp.astype(xp.matmul(xp.permute_dims(Xb, (1, 0)), WX), f64)
+                hneg = hneg + xp.sum(xp.where(nonpos, wb, xp.zeros_like(wb)), dtype=f64)
+            else:
+                hneg = hneg + xp.sum(xp.astype(nonpos, dt), dtype=f64)
+            # sqrt-weighted rows: A^T A is one symmetric rank-k update (syrk in BLAS)
+            A = xp.sqrt(hb)[:, None] * Xb
+            Hb = xp.matmul(xp.permute_dims(A, (1, 0)), A)
+            Hb = Hb if Hb.dtype == f64 else xp.astype(Hb, f64)
             if fit_intercept:
-                col = xp.astype(xp.sum(WX, axis=0), f64)
-                corner = xp.reshape(xp.sum(xp.astype(hb, f64)), (1, 1))
+                col = xp.matmul(hb, Xb)
+                col = col if col.dtype == f64 else xp.astype(col, f64)
+                corner = xp.reshape(xp.sum(hb, dtype=f64), (1, 1))
                 Hb = xp.concat(
                     [xp.concat([Hb, col[:, None]], axis=1),
                      xp.concat([col[None, :], corner], axis=1)],
