@@ -23,6 +23,7 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--dask-ml-timeout", type=float, default=300.0,
                    help="skip a dask-ml fit if a probe on 1/10 of the rows predicts longer than this")
+    p.add_argument("--name", default="linear", help="results go to benchmarks/results/<name>.json")
     args = p.parse_args(argv)
     import dask
     from sklearn import linear_model as sk
@@ -64,6 +65,8 @@ def main(argv=None):
             ("ElasticNet", dict(alpha=1.0, l1_ratio=0.5), "elastic_net"),
         ]
         for name, params, penalty in cases:
+            if name in args.skip:
+                continue
             t, ts, ref = timeit(lambda: getattr(sk, name)(**params).fit(Xl, yl), args.repeat)
             add(name, "scikit-learn", t, {"n_iter": _n_iter(ref)}, ts)
             t, ts, est, passes = dml_fit(name, lambda: getattr(dl, name)(**params))
@@ -114,7 +117,7 @@ def main(argv=None):
     results["ratios"] = ratios
     print()
     print(table(ratios, ["task", "versus", "their_s", "dml_s", "speedup"]))
-    path = write_json("linear", results)
+    path = write_json(args.name, results)
     print(f"\nwrote {path}")
     return results
 
