@@ -47,25 +47,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.LogisticRegression` that minimises the
-    same objective, ``C * sum_i s_i * loss_i + ||coef||^2 / 2`` (``s_i`` the sample
-    times class weight), with scikit-learn's L-BFGS settings; the coefficients agree
-    with scikit-learn's to solver tolerance.
+    same objective, ``C * sum_i s_i * loss_i + (1 - r) / 2 ||W||^2 + r ||W||_1``
+    (``s_i`` the sample times class weight, ``r`` the effective ``l1_ratio``,
+    intercepts unpenalised), with scikit-learn's stopping rules; the coefficients agree
+    with scikit-learn's to solver tolerance. Multinomial for more than two classes.
 
     Parameters
     ----------
-    penalty : {'l2', None} or 'deprecated', default='deprecated'
+    penalty : {'l1', 'l2', 'elasticnet', None} or 'deprecated', default='deprecated'
         Deprecated in scikit-learn 1.8 in favour of ``l1_ratio`` and ``C``; accepted
-        with the same FutureWarning. ``None`` means no penalty (``C=inf``).
+        with the same FutureWarning and resolved as scikit-learn does.
     C : float, default=1.0
         Inverse of regularization strength; ``np.inf`` for no penalty.
     l1_ratio : float, default=0.0
-        Elastic-net mixing. dml's L-BFGS solver supports only ``l1_ratio=0`` (pure L2);
-        other values raise a ``ValueError``.
+        Elastic-net mixing: 0 is L2, 1 is L1, in between elastic-net. Values above 0
+        need ``solver='saga'`` (scikit-learn's rule and messages).
     dual : bool, default=False
         Only ``False``: the dual formulation exists only in liblinear.
     tol : float, default=1e-4
-        Stop when the largest gradient component of the scaled objective is below tol
-        (L-BFGS ``gtol``, as scikit-learn).
+        'lbfgs': largest gradient component of the scaled objective (``gtol``);
+        'newton-cholesky': the same, and half the Newton decrement (scikit-learn's
+        rule); 'saga': largest component of the minimum-norm subgradient of the
+        scaled objective (an optimality test, where scikit-learn's saga tests the
+        relative change of the coefficients).
     fit_intercept : bool, default=True
     intercept_scaling : float, default=1
         Only used by liblinear in scikit-learn; values other than 1 raise.
@@ -73,13 +77,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Weights associated with classes; 'balanced' uses
         ``sum(s) / (n_classes * weighted_class_count)``.
     random_state : int, RandomState instance or None, default=None
-        Unused: L-BFGS is deterministic (as in scikit-learn for this solver).
-    solver : {'lbfgs'}, default='lbfgs'
-        Other scikit-learn solvers raise a ``ValueError``.
+        Unused: dml's solvers are deterministic.
+    solver : {'lbfgs', 'newton-cholesky', 'saga'}, default='lbfgs'
+        'lbfgs': L-BFGS-B with scikit-learn's settings, one pass per evaluation.
+        'newton-cholesky': scikit-learn's Newton-Cholesky solver; each iteration is
+        one pass that computes loss, gradient and Hessian together.
+        'saga': dml's proximal Newton solver for L1 / elastic-net (and L2) penalties.
+        It minimises exactly the objective scikit-learn's saga minimises, but is not
+        a stochastic method: each iteration is one pass computing loss, gradient and
+        Hessian, then an L1-penalised quadratic model is solved on the host. With no
+        L1 part it runs the Newton-Cholesky solver. 'liblinear', 'sag' and
+        'newton-cg' raise a ``ValueError``.
     max_iter : int, default=100
-        Maximum number of L-BFGS iterations.
+        Maximum number of solver iterations.
     verbose : int, default=0
-        Positive values print the objective after every L-BFGS iteration.
+        Positive values print the objective after every iteration.
     warm_start : bool, default=False
         Start from the previous ``coef_`` / ``intercept_`` when shapes match.
     n_jobs : int, default=None
@@ -92,20 +104,32 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,)
-        L-BFGS iterations run.
+        Solver iterations run.
+    objective_history_ : list of float
+        The scaled objective (``1 / (C sum(s))`` times the one above) after every
+        iteration.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
     Notes
     -----
-    Computation: one pass over ``y`` to find the classes (and class counts), one
-    map over the ``y`` chunks to encode them, then one round trip per L-BFGS function
-    evaluation (about one per iteration): each chunk returns its summed loss and
-    gradient from a fused kernel that walks the chunk in cache-sized row blocks, so X
-    is read from memory once per iteration; partials are summed in a tree on the
-    workers and only the (n_classes, n_features + 1) gradient travels back. The data
-    are persisted once at the start of ``fit``. Memory per task: one chunk plus
-    O(block_rows * n_classes). ``predict`` and friends are blockwise (lazy on Dask).
+    Computation: one pass over ``y`` to find the classes (and class counts) and one
+    map over the ``y`` chunks to encode them; then
+
+    - 'lbfgs': one round trip per L-BFGS function evaluation (about one per
+      iteration); each chunk returns its summed loss and gradient;
+    - 'newton-cholesky' and 'saga': one round trip at the start and one per
+      iteration (plus one per line-search halving, rare); each chunk returns loss,
+      gradient and the Hessian ``X^T D X`` (binary: (p+1)^2 numbers; multinomial:
+      ``(K (p+1))^2``) from one read of the chunk. The Newton step (a symmetric
+      solve) or the proximal step (coordinate descent with exact active-set solves on
+      the small Hessian) is computed in the caller.
+
+    Every kernel walks its chunk in cache-sized row blocks, so X is read from memory
+    once per pass; partials are summed in a tree on the workers. The data are
+    persisted once at the start of ``fit``. Memory per task: one chunk plus
+    O(block_rows * n_classes + (n_classes * n_features)^2). ``predict`` and friends
+    are blockwise (lazy on Dask).
 
     Examples
     --------
@@ -114,6 +138,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array([0, 0, 1, 1])
     >>> LogisticRegression().fit(X, y).predict(np.array([[-3.0], [3.0]]))
     array([0, 1])
+    >>> LogisticRegression(solver="newton-cholesky").fit(X, y).n_iter_
+    array([3], dtype=int32)
     """
 
     _parameter_constraints = {

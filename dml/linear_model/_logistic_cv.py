@@ -119,7 +119,7 @@ class LogisticRegressionCV(LogisticRegression):
     >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
     >>> LogisticRegressionCV(Cs=3, l1_ratios=(0,), scoring="accuracy",
     ...                      use_legacy_attributes=False).fit(X, y).C_
-    10000.0
+    1.0
     """
 
     _parameter_constraints = {
