@@ -9,6 +9,9 @@ with Chan, Golub and LeVeque's pairwise update, which is exact and associative.
 
 from __future__ import annotations
 
+import numpy as np
+from array_api_compat import is_numpy_namespace
+
 #: Target bytes of one row block inside a kernel (fits in L2/L3 cache).
 BLOCK_BYTES = 2**21
 
@@ -92,45 +95,80 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
 def gram_kernel(X, y, w, *, xp):
     """Weighted mean and centred cross-product of the augmented chunk ``[X, y]``.
 
+    The sufficient statistics of every squared-error linear model (and of PCA's
+    covariance pass when ``y`` is None). One float64 row-block buffer is reused per
+    chunk: ``[X_b, y_b]`` is written into it and the shift subtracted in place, and the
+    cross-product is a symmetric rank-k update of the buffer with itself (BLAS ``syrk``
+    under NumPy: half the flops of a general product); with non-negative weights the
+    block is scaled by ``sqrt(w)`` first so the weighted case is a ``syrk`` too.
+
     Returns
     -------
-    dict with ``n`` (scalar weight sum), ``mean`` (p + t,), ``scatter`` (p + t, p + t):
-    the sufficient statistics of every squared-error linear model; ``n_rows``, and
-    the counts ``w_neg`` / ``w_nonzero`` of negative / non-zero weights.
+    dict with ``n`` (scalar weight sum), ``mean`` (p + t,), ``scatter`` (p + t, p + t),
+    ``n_rows``, and the counts ``w_neg`` / ``w_nonzero`` of negative / non-zero weights.
     ``y`` may be None (then only X's statistics), 1-D or 2-D.
     """
     n_rows, p = X.shape
     t = 0 if y is None else (1 if y.ndim == 1 else y.shape[1])
     q = p + t
+    f64 = xp.float64
+    S = xp.zeros((q, q), dtype=f64)
+    s1 = xp.zeros((q,), dtype=f64)
     sw = 0.0
-    s1 = xp.zeros((q,), dtype=xp.float64)
-    S = xp.zeros((q, q), dtype=xp.float64)
     shift = None
     w_neg = w_nonzero = 0
+    buf = None
+    fused = is_numpy_namespace(xp)
     for a, b in row_blocks(n_rows, q, 8):
-        A = _f64(X[a:b, :], xp)
+        m = b - a
+        if buf is None:
+            buf = xp.empty((m, q), dtype=f64)
+        A = buf[:m, :]
+        Xb = X[a:b, :]
+        yb = None
         if t:
-            yb = _f64(y[a:b], xp)
-            A = xp.concat([A, yb[:, None] if yb.ndim == 1 else yb], axis=1)
+            yb = y[a:b, ...]
+            yb = yb[:, None] if yb.ndim == 1 else yb
+        if shift is not None and fused:
+            # NumPy: write the shifted block into the buffer in one sweep
+            np.subtract(Xb, shift[:p], out=A[:, :p])
+            if t:
+                np.subtract(yb, shift[p:], out=A[:, p:])
+        else:
+            A[:, :p] = Xb if Xb.dtype == f64 else xp.astype(Xb, f64)
+            if t:
+                A[:, p:] = yb if yb.dtype == f64 else xp.astype(yb, f64)
         if w is None:
             wb = None
-            sw_b = float(b - a)
+            sw_b = float(m)
         else:
-            wb = _f64(w[a:b], xp)
+            wb = w[a:b]
+            wb = wb if wb.dtype == f64 else xp.astype(wb, f64)
             sw_b = xp.sum(wb)
-            w_neg += int(xp.sum(xp.astype(wb < 0, xp.int64)))
+            neg = int(xp.sum(xp.astype(wb < 0, xp.int64)))
+            w_neg += neg
             w_nonzero += int(xp.sum(xp.astype(wb != 0, xp.int64)))
         if shift is None:
             if wb is None:
                 shift = xp.mean(A, axis=0)
             else:
                 shift = xp.sum(wb[:, None] * A, axis=0) / xp.where(sw_b > 0, sw_b, 1.0)
-        D = A - shift
-        WD = D if wb is None else wb[:, None] * D
-        s1 = s1 + xp.sum(WD, axis=0)
-        S = S + xp.matmul(xp.permute_dims(WD, (1, 0)), D)
+            A -= shift
+        elif not fused:
+            A -= shift
+        if wb is None:
+            s1 = s1 + xp.sum(A, axis=0)
+            S = S + xp.matmul(xp.permute_dims(A, (1, 0)), A)
+        elif neg == 0:
+            s1 = s1 + xp.matmul(wb[None, :], A)[0, :]
+            A *= xp.sqrt(wb)[:, None]
+            S = S + xp.matmul(xp.permute_dims(A, (1, 0)), A)
+        else:  # negative weights: reported after the pass; keep the sums finite
+            WA = wb[:, None] * A
+            s1 = s1 + xp.sum(WA, axis=0)
+            S = S + xp.matmul(xp.permute_dims(WA, (1, 0)), A)
         sw = sw + sw_b
-    sw = xp.asarray(sw, dtype=xp.float64)
+    sw = xp.asarray(sw, dtype=f64)
     safe = xp.where(sw > 0, sw, 1.0)
     d = s1 / safe
     mean = shift + d

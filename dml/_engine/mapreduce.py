@@ -162,7 +162,8 @@ def _tree_local(parts, combine, split_every):
     return parts[0]
 
 
-def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None, **kwargs):
+def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None,
+               pass_row_offset=False, **kwargs):
     """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
 
     Parameters
@@ -178,6 +179,9 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         ``combine(list_of_partials) -> partial``; associative.
     split_every : int, optional
         Fan-in of the tree; default from ``dml.get_config()["split_every"]``.
+    pass_row_offset : bool, default=False
+        Also pass ``row_offset=`` (the index of the chunk's first row in the data set)
+        to the kernel, for kernels that treat rows by global position (e.g. folds).
     **kwargs
         Static keyword arguments for the kernel.
 
@@ -197,20 +201,25 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
     split_every = split_every or get_config()["split_every"]
     _record_pass(kernel)
     broadcast = tuple(broadcast)
+    if pass_row_offset:
+        starts = np.concatenate([[0], np.cumsum(data.row_chunks)[:-1]]).astype(int).tolist()
+        chunk_kwargs = [dict(kwargs, row_offset=s) for s in starts]
+    else:
+        chunk_kwargs = [kwargs] * data.n_chunks
     if data.mode == "direct":
         X, y, w = next(data.parts())
-        return _run_kernel(kernel, X, y, w, broadcast, kwargs)
+        return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
     if data.mode == "local":
         import dask
 
         run = dask.delayed(_run_kernel, pure=False)
-        tasks = [run(kernel, X, y, w, broadcast, kwargs) for X, y, w in data.parts()]
+        tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
         return _tree_local(parts, combine, split_every)
-    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, kwargs)
+    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs)
 
 
-def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, kwargs):
+def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs):
     client = data.client
     shipped = []
     for b in broadcast:
@@ -227,7 +236,7 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, kwarg
         ys,
         ws,
         [tuple(shipped)] * n,
-        [kwargs] * n,
+        chunk_kwargs,
         pure=False,
     )
     while len(parts) > 1:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.inputs import raise_if_not_finite
-from dml._engine.kernels import combine_centered
+from dml._engine.kernels import combine_centered, gram_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.linear_model._squared_kernels import sufficient_stats_kernel
 
 
 class SufficientStats:
@@ -49,7 +48,7 @@ def compute_sufficient_stats(data, *, check_weights=True):
     Checks ride along: non-finite values (scikit-learn's NaN/inf messages), negative or
     all-zero sample weights.
     """
-    stats = map_reduce(sufficient_stats_kernel, data, combine=combine_centered)
+    stats = map_reduce(gram_kernel, data, combine=combine_centered)
     raise_if_not_finite(data, stats["scatter"], stats["mean"])
     if check_weights and data.sample_weight is not None:
         if int(to_numpy(stats["w_neg"])):

@@ -10,14 +10,12 @@ rows of fold ``k`` (the test statistics); the training statistics of fold ``k`` 
 the exact (Chan) merge of the other folds' statistics, so nothing is subtracted and
 no precision is lost.
 
-The kernel must know where its chunk starts in the data set: :func:`with_row_offsets`
-pairs every ``y`` chunk with its first row's index (``(y_i, start_i)``), which the
-kernel unpacks. (An engine-level ``row_offset`` for kernels would replace this.)
+The kernel must know where its chunk starts in the data set: ``map_reduce(...,
+pass_row_offset=True)`` gives it ``row_offset``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from numbers import Integral
 
 import numpy as np
@@ -26,7 +24,7 @@ from dml._engine.inputs import raise_if_not_finite
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import get_namespace, to_numpy
 from dml.linear_model._base import SufficientStats
-from dml.linear_model._squared_kernels import sufficient_stats_kernel
+from dml._engine.kernels import gram_kernel
 
 
 def kfold_bounds(n_samples, n_splits):
@@ -105,12 +103,6 @@ def _check_n_splits(n_splits, n_samples):
         )
 
 
-def with_row_offsets(data):
-    """A copy of ``data`` whose ``y`` chunks are ``(y_i, first_row_i)`` pairs."""
-    starts = np.concatenate([[0], np.cumsum(data.row_chunks)[:-1]]).astype(int).tolist()
-    return dataclasses.replace(data, y=[(yi, s) for yi, s in zip(data.y, starts)])
-
-
 def _empty_stats(q, xp):
     return {
         "n": xp.asarray(0.0, dtype=xp.float64),
@@ -122,17 +114,17 @@ def _empty_stats(q, xp):
     }
 
 
-def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
+def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, row_offset, bounds=None):
     """Statistics of ``[X, y]`` per fold, stacked: ``n`` (K,), ``mean`` (K, q),
     ``scatter`` (K, q, q), ``n_rows`` / ``w_neg`` / ``w_nonzero`` (K,).
 
-    ``y`` is ``(y_chunk, first_row)``. Folds are given either by ``bounds`` (K + 1
+    ``row_offset`` is the chunk's first row in the data set. Folds are given either by ``bounds`` (K + 1
     row boundaries: the chunk's rows are sliced per fold, views, no copy) or by a
     broadcast array of one fold id per row of the data set (rows gathered per fold).
     Each fold's rows go through
-    :func:`dml.linear_model._squared_kernels.sufficient_stats_kernel`.
+    :func:`dml._engine.kernels.gram_kernel`.
     """
-    y, start = y
+    start = row_offset
     n_rows, p = X.shape
     t = 1 if y.ndim == 1 else y.shape[1]
     q = p + t
@@ -145,7 +137,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
             a = max(int(bounds[k]) - start, 0)
             b = min(int(bounds[k + 1]) - start, n_rows)
             if b > a:
-                out.append(sufficient_stats_kernel(X[a:b, ...], y[a:b, ...], None if w is None else w[a:b], xp=xp))
+                out.append(gram_kernel(X[a:b, ...], y[a:b, ...], None if w is None else w[a:b], xp=xp))
             else:
                 out.append(_empty_stats(q, xp))
             continue
@@ -154,7 +146,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, bounds=None):
             out.append(_empty_stats(q, xp))
             continue
         idx = xp.asarray(rows)
-        out.append(sufficient_stats_kernel(
+        out.append(gram_kernel(
             xp.take(X, idx, axis=0), xp.take(y, idx, axis=0),
             None if w is None else xp.take(w, idx, axis=0), xp=xp,
         ))
@@ -232,13 +224,13 @@ def compute_fold_stats(data, folds, *, check_weights=True):
     """
     if folds.bounds is not None:
         stacked = map_reduce(
-            fold_gram_kernel, with_row_offsets(data), combine=combine_folds,
+            fold_gram_kernel, data, combine=combine_folds, pass_row_offset=True,
             n_splits=folds.n_splits, bounds=tuple(int(b) for b in folds.bounds),
         )
     else:
         stacked = map_reduce(
-            fold_gram_kernel, with_row_offsets(data), broadcast=(folds.fold_ids,),
-            combine=combine_folds, n_splits=folds.n_splits,
+            fold_gram_kernel, data, broadcast=(folds.fold_ids,),
+            combine=combine_folds, pass_row_offset=True, n_splits=folds.n_splits,
         )
     raise_if_not_finite(data, stacked["scatter"], stacked["mean"])
     folds = FoldStats(stacked, data.n_features)

@@ -274,8 +274,8 @@ def test_kernels_on_array_api_strict():
     X, y, w = _data(n=120)
     Xs, ys, ws = xps.asarray(X), xps.asarray(y), xps.asarray(w)
     for kwargs, bc in ((dict(bounds=(0, 30, 61, 120)), ()), ({}, (np.repeat([2, 0, 1], 40),))):
-        a = fold_gram_kernel(Xs, (ys, 0), ws, *bc, xp=xps, n_splits=3, **kwargs)
-        b = fold_gram_kernel(X, (y, 0), w, *bc, xp=np, n_splits=3, **kwargs)
+        a = fold_gram_kernel(Xs, ys, ws, *bc, xp=xps, n_splits=3, row_offset=0, **kwargs)
+        b = fold_gram_kernel(X, y, w, *bc, xp=np, n_splits=3, row_offset=0, **kwargs)
         for k in b:
             np.testing.assert_allclose(np.asarray(a[k]), b[k], rtol=1e-12, atol=1e-9)
     a, b = wide_moments_kernel(Xs, ys, ws, xp=xps), wide_moments_kernel(X, y, w, xp=np)

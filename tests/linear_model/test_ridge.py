@@ -270,12 +270,11 @@ def test_wrong_number_of_features_at_predict(name):
 
 
 @pytest.mark.parametrize("case", ["plain", "weighted", "float32-2d", "offset", "zero-weights", "negative-weights"])
-def test_sufficient_stats_kernel_equals_engine_gram(case):
-    """The tuned one-pass kernel returns exactly the engine's gram_kernel statistics,
-    on NumPy and on array_api_strict."""
+def test_gram_kernel_equals_direct_statistics(case):
+    """The engine's one-pass kernel returns the weighted mean and centred cross-product
+    of [X, y] computed directly, on NumPy and on array_api_strict."""
     xps = pytest.importorskip("array_api_strict")
     from dml._engine.kernels import gram_kernel
-    from dml.linear_model._squared_kernels import sufficient_stats_kernel
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(9000, 7))
@@ -291,11 +290,16 @@ def test_sufficient_stats_kernel_equals_engine_gram(case):
         w[:5000] = 0.0
     elif case == "negative-weights":
         w[3] = -1.0
-    ref = gram_kernel(X, y, w, xp=np)
+    A = np.column_stack([X, y]).astype(np.float64)
+    ww = np.ones(len(A)) if w is None else w
+    mean = (ww[:, None] * A).sum(axis=0) / ww.sum()
+    D = A - mean
+    ref = {"n": ww.sum(), "mean": mean, "scatter": (ww[:, None] * D).T @ D}
     for xp, conv in ((np, lambda a: a), (xps, xps.asarray)):
-        out = sufficient_stats_kernel(conv(X), conv(y), None if w is None else conv(w), xp=xp)
+        out = gram_kernel(conv(X), conv(y), None if w is None else conv(w), xp=xp)
         for k in ref:
             np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-9, atol=1e-9 * np.abs(ref[k]).max(), err_msg=k)
+        assert int(out["w_neg"]) == (0 if w is None else int((w < 0).sum()))
 
 
 @pytest.mark.parametrize("name", ["Ridge", "RidgeCV", "Lasso", "ElasticNet", "LinearRegression"])
