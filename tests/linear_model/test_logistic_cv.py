@@ -38,7 +38,7 @@ def test_same_folds_same_choice_as_sklearn(n_classes, solver, l1_ratios, scoring
     X, y = _data(n_classes)
     w = np.random.default_rng(0).uniform(0.5, 2, len(y))
     folds = list(StratifiedKFold(3).split(X, y))
-    kw = dict(Cs=5, cv=folds, solver=solver, scoring=scoring, l1_ratios=l1_ratios,
+    kw = dict(Cs=4, cv=folds, solver=solver, scoring=scoring, l1_ratios=l1_ratios,
               use_legacy_attributes=False)
     est = LogisticRegressionCV(tol=1e-10, max_iter=300, **kw).fit(X, y, sample_weight=w)
     ref = _sk(tol=1e-10 if solver != "saga" else 1e-12, max_iter=100_000 if solver == "saga" else 300,
@@ -115,3 +115,36 @@ def test_bad_parameters(params, match):
         warnings.simplefilter("ignore", FutureWarning)
         with pytest.raises(ValueError, match=re.escape(match)):
             LogisticRegressionCV(use_legacy_attributes=False, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("metric", ["accuracy", "neg_log_loss"])
+def test_fold_score_kernel_on_array_api_strict_and_sklearn(K, metric):
+    xps = pytest.importorskip("array_api_strict")
+    from sklearn.metrics import accuracy_score, log_loss
+
+    from dml.linear_model import LogisticRegression
+    from dml.linear_model._logistic_kernels import fold_score_kernel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    n_classes = 2 if K == 1 else K
+    labels = rng.integers(0, n_classes, size=300)
+    y = labels.astype(np.float64) if K == 1 else labels.astype(np.int64)
+    w = rng.uniform(0, 2, size=300) * (rng.random(300) < 0.4)
+    coefs = rng.normal(size=(3, K, 5))
+    ref = fold_score_kernel(X, y, w, coefs, xp=np, fit_intercept=True, metric=metric, n_classes=n_classes)
+    out = fold_score_kernel(xps.asarray(X), xps.asarray(y), xps.asarray(w), coefs, xp=xps,
+                            fit_intercept=True, metric=metric, n_classes=n_classes)
+    for k in ref:
+        np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-12)
+    for m in range(3):
+        est = LogisticRegression()
+        est.classes_ = np.arange(n_classes)
+        est.n_features_in_ = 4
+        est.coef_, est.intercept_ = coefs[m, :, :4], coefs[m, :, 4]
+        if metric == "accuracy":
+            expected = accuracy_score(labels, est.predict(X), sample_weight=w)
+        else:
+            expected = log_loss(labels, est.predict_proba(X), sample_weight=w, labels=est.classes_)
+        assert ref["num"][m] / ref["den"] == pytest.approx(expected, rel=1e-10)
