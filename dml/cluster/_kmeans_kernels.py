@@ -132,8 +132,11 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
 
 
 def _lloyd_numpy(X, w, centers, shift, counts):
-    """:func:`lloyd_kernel` for NumPy chunks: the same arithmetic, with the block
-    temporaries allocated once per chunk (``out=``) instead of once per block."""
+    """:func:`lloyd_kernel` for NumPy chunks: the same quantities, with the block
+    temporaries allocated once per chunk and the (k, rows) layout that NumPy reduces
+    fastest. float64 blocks are not copied: the centring is folded into the product
+    (one extra row ``shift`` in the centers matrix); float32 blocks are centred first,
+    as scikit-learn does, to keep the distances accurate."""
     import numpy as np
 
     X = np.asarray(X)
@@ -143,42 +146,69 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     mu = np.asarray(shift, dtype=dt)
     Cs = np.asarray(centers, dtype=dt) - mu
     c_sq = np.einsum("ij,ij->i", Cs, Cs)
-    CsT = np.ascontiguousarray(Cs.T)
+    center_rows = dt != np.float64
+    if center_rows:
+        M = Cs
+        bias = c_sq
+    else:
+        M = np.vstack([Cs, mu[None, :]])
+        bias = c_sq + 2.0 * (Cs @ mu)
+        mu_sq = float(mu @ mu)
+    bias = bias[:, None]
     sums = np.zeros((k, p))
     wsum = np.zeros(k)
     cnt = np.zeros(k)
     inertia = 0.0
     step = max(256, BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
     m0 = min(step, n)
-    Xb_buf = np.empty((m0, p), dtype=dt)
-    S_buf = np.empty((m0, k), dtype=dt)
-    W_buf = np.empty((m0, k), dtype=dt)
-    ks = np.arange(k)
+    Xb_buf = np.empty((m0, p), dtype=dt) if center_rows else None
+    P_buf = np.empty((M.shape[0], m0), dtype=dt)
+    W_buf = np.empty((k, m0), dtype=dt)
+    ks = np.arange(k)[:, None]
     w = None if w is None else np.asarray(w)
     for a in range(0, n, step):
         b = min(n, a + step)
         m = b - a
-        Xb = np.subtract(X[a:b], mu, out=Xb_buf[:m])
-        S = np.matmul(Xb, CsT, out=S_buf[:m])
+        full = m == m0
+        Xb = X[a:b]
+        if center_rows:
+            Xb = np.subtract(Xb, mu, out=Xb_buf[:m])
+        P = np.matmul(M, Xb.T, out=P_buf if full else None)
+        S = P[:k]
         S *= -2.0
-        S += c_sq
-        lab = np.argmin(S, axis=1)
+        S += bias
+        if k <= 32:
+            # a running minimum over the k rows: faster than argmin across rows
+            smin = S[0].copy()
+            lab = np.zeros(m, dtype=np.intp)
+            for j in range(1, k):
+                less = S[j] < smin
+                np.copyto(smin, S[j], where=less)
+                np.copyto(lab, j, where=less)
+        else:
+            lab = np.argmin(S, axis=0)
+            smin = np.min(S, axis=0)
         d2 = np.einsum("ij,ij->i", Xb, Xb)
-        d2 += S[np.arange(m), lab]
+        if not center_rows:
+            d2 -= 2.0 * P[k]
+            d2 += mu_sq
+        d2 += smin
         np.maximum(d2, 0.0, out=d2)
-        W = W_buf[:m]
-        np.equal(lab[:, None], ks[None, :], out=W, casting="unsafe")
+        W = W_buf if full else np.empty((k, m), dtype=dt)
+        np.equal(ks, lab[None, :], out=W, casting="unsafe")
         if counts:
-            cnt += W.sum(axis=0)
+            cnt += np.bincount(lab, minlength=k)
         if w is not None:
             wb = w[a:b]
-            W *= wb[:, None]
+            W *= wb[None, :]
             inertia += float(np.dot(wb, d2))
+            wsum += np.bincount(lab, weights=wb, minlength=k)
         else:
             inertia += float(d2.sum())
-        sums += W.T @ Xb
-        wsum += W.sum(axis=0)
-    sums += wsum[:, None] * mu.astype(np.float64)[None, :]
+            wsum += np.bincount(lab, minlength=k)
+        sums += W @ Xb
+    if center_rows:
+        sums += wsum[:, None] * mu.astype(np.float64)[None, :]
     out = {"sums": sums, "weights": wsum, "inertia": np.asarray(inertia)}
     if counts:
         out["n"] = cnt
