@@ -162,9 +162,9 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         if runner.mode == "distributed":
             client = runner.client
             placed = client.compute([b[0] for b in blocks]) if is_dask_collection(X) else \
-                [runner.put(X)]
+                [runner.put(X, recoverable=True)]
             yplaced = (client.compute([b[1] for b in blocks]) if y is not None and
-                       is_dask_collection(X) else [runner.put(y)])
+                       is_dask_collection(X) else [runner.put(y, recoverable=True)])
         else:
             if is_dask_collection(X):
                 import dask
@@ -181,7 +181,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             gathered = runner.gather(list(splits) + [test])
             splits, test = gathered[:-1], gathered[-1]
         else:
-            runner.client.replicate([test])
+            runner.replicate(test)
         classes = None
         if is_classifier(self.estimator) and y is not None and self.warm_start_param is None:
             if "classes" in inspect.signature(self.estimator.partial_fit).parameters \

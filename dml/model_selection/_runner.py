@@ -17,8 +17,22 @@ from __future__ import annotations
 
 import os
 
+from dml._config import get_config
 from dml._engine.inputs import is_dask_collection
 from dml._engine.runtime import get_client
+
+
+def _identity(obj):
+    return obj
+
+
+def _nbytes(obj):
+    import sys
+
+    n = getattr(obj, "nbytes", None)
+    if n is None and hasattr(obj, "memory_usage"):
+        n = int(obj.memory_usage(deep=True).sum())
+    return int(n) if n is not None else sys.getsizeof(obj)
 
 
 def _scatter_one(client, obj):
@@ -34,15 +48,36 @@ class DistributedRunner:
     def __init__(self, client):
         self.client = client
 
-    def put(self, obj):
-        """Ship a (small or large) object to the workers once; returns a future."""
+    def put(self, obj, recoverable=False):
+        """Ship an object to the workers once; returns a future.
+
+        Dask collections are computed on the cluster (recomputable from their graph).
+        In-memory objects are scattered to every worker; with ``recoverable`` and at
+        most ``chunk_bytes`` (dml config) they travel inside a task instead, so the
+        scheduler can recompute them if every worker holding a copy is lost (the
+        scheduler's memory manager may drop the extra copies of scattered data).
+        """
         if obj is None:
             return None
         if is_dask_collection(obj):
             fut = self.client.compute(obj)
-            self.client.replicate([fut])
+            self.replicate(fut)
             return fut
+        if recoverable and _nbytes(obj) <= get_config()["chunk_bytes"]:
+            return self.client.submit(_identity, obj, pure=False)
         return _scatter_one(self.client, obj)
+
+    def replicate(self, fut):
+        """Copy a computed future to every worker, best effort.
+
+        A copy on every worker means losing one loses no data; if a worker dies while
+        copying, the future is still recomputable from its lineage, so failure here is
+        not an error.
+        """
+        try:
+            self.client.replicate([fut])
+        except Exception:  # noqa: BLE001 - a worker lost mid-copy; lineage still holds
+            pass
 
     def submit(self, func, *args, **kwargs):
         return self.client.submit(func, *args, pure=False, **kwargs)
@@ -72,7 +107,7 @@ class LocalRunner:
     def __init__(self, n_jobs=None):
         self.n_jobs = n_jobs
 
-    def put(self, obj):
+    def put(self, obj, recoverable=False):
         if obj is None:
             return None
         if is_dask_collection(obj):

@@ -122,11 +122,14 @@ def _split_or_parent(step, parent, X, y, fold):
             "fit_time": 0.0, "score_time": 0.0, "n_test_samples": len(test)}
 
 
-def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_score):
+def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_score,
+                       train_eval=False):
     """Fit one pipeline step on a fold's (transformed) training data; transform both sides.
 
     Its output feeds every candidate that shares this prefix (same steps, same
-    parameters, same fold).
+    parameters, same fold). With ``train_eval`` (train scores requested) the training
+    fold is also passed through ``transform``, as the fitted pipeline's ``predict``
+    would see it when scoring on the training fold.
     """
     if isinstance(parent, _Failed):
         return parent
@@ -146,10 +149,13 @@ def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_scor
         return _Failed(format_exc(), prev["fit_time"] + time.time() - start)
     fit_time = time.time() - start
     Xt_test = step.transform(prev["X_test"])
-    return {"X_train": Xt_train, "y_train": prev["y_train"], "X_test": Xt_test,
-            "y_test": prev["y_test"], "fit_time": prev["fit_time"] + fit_time,
-            "score_time": prev["score_time"] + time.time() - start - fit_time,
-            "n_test_samples": prev["n_test_samples"]}
+    out = {"X_train": Xt_train, "y_train": prev["y_train"], "X_test": Xt_test,
+           "y_test": prev["y_test"], "fit_time": prev["fit_time"] + fit_time,
+           "score_time": prev["score_time"] + time.time() - start - fit_time,
+           "n_test_samples": prev["n_test_samples"]}
+    if train_eval:
+        out["X_train_eval"] = step.transform(prev.get("X_train_eval", prev["X_train"]))
+    return out
 
 
 def fit_final_and_score(name, final, parent, X, y, fit_params, fold, *, scorer,
@@ -184,8 +190,8 @@ def fit_final_and_score(name, final, parent, X, y, fit_params, fold, *, scorer,
     result["test_scores"] = _score(final, prev["X_test"], prev["y_test"], scorer, {}, error_score)
     result["score_time"] = prev["score_time"] + time.time() - start - fit_time
     if return_train_score:
-        result["train_scores"] = _score(final, prev["X_train"], prev["y_train"], scorer, {},
-                                        error_score)
+        X_eval = prev.get("X_train_eval", prev["X_train"])
+        result["train_scores"] = _score(final, X_eval, prev["y_train"], scorer, {}, error_score)
     result.update(fit_error=None, fit_time=prev["fit_time"] + fit_time)
     return result
 
@@ -239,6 +245,11 @@ def _pipeline_plan(pipeline, parameters):
     if plan[-1][1] == "passthrough":
         return None
     return plan
+
+
+def _fresh(step):
+    # Each task fits its own copy: tasks on the local threaded scheduler share memory.
+    return step if isinstance(step, str) else clone(step)
 
 
 def _step_key(name, step):
@@ -315,9 +326,9 @@ class _DaskSearchMixin:
         self.n_splits_ = cv.get_n_splits(X_split, y, groups)
 
         # The data travels once per search.
-        X_h, y_h = runner.put(X), runner.put(y)
-        fp_h = runner.put(fit_params) if fit_params else None
-        sp_h = runner.put(score_params) if score_params else None
+        X_h, y_h = runner.put(X, recoverable=True), runner.put(y, recoverable=True)
+        fp_h = runner.put(fit_params, recoverable=True) if fit_params else None
+        sp_h = runner.put(score_params, recoverable=True) if score_params else None
         base_estimator = clone(self.estimator)
         common = dict(scorer=scorers, return_train_score=self.return_train_score,
                       error_score=self.error_score)
@@ -339,7 +350,8 @@ class _DaskSearchMixin:
                     "No fits were performed. Was the CV iterator empty? "
                     "Were there no candidates?"
                 )
-            folds = [runner.put((np.asarray(tr), np.asarray(te))) for tr, te in splits]
+            folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True)
+                     for tr, te in splits]
             handles, nodes = [], {}
             for cand in candidate_params:
                 plan = _pipeline_plan(base_estimator, cand)
@@ -358,13 +370,14 @@ class _DaskSearchMixin:
                             if step != "passthrough":
                                 fit_counts[name] = fit_counts.get(name, 0) + 1
                             nodes[key] = runner.submit(
-                                fit_transform_step, name, step, parent, X_h, y_h, fp_h, fold,
-                                error_score=self.error_score)
+                                fit_transform_step, name, _fresh(step), parent, X_h, y_h, fp_h, fold,
+                                error_score=self.error_score,
+                                train_eval=self.return_train_score)
                         parent = nodes[key]
                     name, final = plan[-1]
                     fit_counts[name] = fit_counts.get(name, 0) + 1
                     handles.append(runner.submit(
-                        fit_final_and_score, name, final, parent, X_h, y_h, fp_h, fold,
+                        fit_final_and_score, name, _fresh(final), parent, X_h, y_h, fp_h, fold,
                         **common))
             self._n_tasks += len(handles) + len(nodes)
             if self.verbose > 0:
@@ -398,7 +411,7 @@ class _DaskSearchMixin:
             self.best_params_ = results["params"][self.best_index_]
         if self.refit:
             best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
-            fp_all = runner.put(fit_params) if fit_params else None
+            fp_all = runner.put(fit_params, recoverable=True) if fit_params else None
             self.best_estimator_, self.refit_time_ = runner.result(
                 runner.submit(refit_estimator, best, X_h, y_h, fp_all))
             if hasattr(self.best_estimator_, "feature_names_in_"):
@@ -430,17 +443,19 @@ _COMPUTATION = """
     ``Client.submit`` on the cluster; without one, a ``dask.delayed`` call computed on
     the local scheduler (``n_jobs`` threads; ``dask.config.set(scheduler="sync")``
     runs them one by one). The training data travels once per search: NumPy / pandas
-    data is scattered to every worker, Dask data is computed onto the cluster (one
-    in-memory array, replicated to every worker) -- it never passes through the
-    calling process. ``y`` and ``groups`` come to the caller to make the splits.
+    data up to ``chunk_bytes`` (dml config, 64 MiB) is sent in one task, so the
+    scheduler can recompute it after losing a worker; larger in-memory data is
+    scattered to every worker; Dask data is computed onto the cluster (one in-memory
+    array, recomputable from its graph) and never passes through the calling process. ``y`` and ``groups`` come to the caller to make the splits.
     Each task holds one training and one test fold in memory.
 
     For a :class:`~sklearn.pipeline.Pipeline`, each step is a task keyed by (fold,
     the configured steps up to it): candidates with the same prefix share its output,
     so a step is fitted ``n_splits x (distinct prefixes ending at it)`` times
     (``fit_counts_`` reports the counts). The final step is scored on the prefix's
-    transformed test fold, which equals scoring the pipeline on the raw fold; train
-    scores use the training fold as the prefix's ``fit_transform`` returned it.
+    transformed test fold, which equals scoring the pipeline on the raw fold; with
+    ``return_train_score`` the prefix also transforms its training fold (as the
+    pipeline's ``predict`` does), so train scores are scikit-learn's too.
     A lost worker's tasks are recomputed by ``distributed``. ``refit`` fits the best
     candidate on all the data as one more task and brings the fitted estimator back.
 """

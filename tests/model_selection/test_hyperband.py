@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -101,7 +103,7 @@ def test_successive_halving(data):
         search.cv_results_["test_score"])
 
 
-def test_async_successive_halving(data, scheduler):
+def test_async_successive_halving(data):
     X, y = data
     search = AsyncSuccessiveHalvingSearchCV(CountingSGD(tol=None), PARAMS, n_initial_parameters=9,
                                             max_iter=9, random_state=0).fit(X, y)
@@ -183,3 +185,56 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         check(estimator)
+
+
+class SlowSGD(SGDClassifier):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        import time
+
+        time.sleep(0.1)
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+@pytest.mark.slow
+def test_hyperband_survives_a_killed_worker(data):
+    """A worker restarted in the middle of Hyperband: same models, same best_params_."""
+    import threading
+    import time
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    X, y = data
+    Xd, yd = da.from_array(X, chunks=(300, -1)), da.from_array(y, chunks=300)
+    kw = dict(max_iter=3, random_state=0)  # brackets: (3 models, 1 call -> 1 model, 3); (2, 3)
+    ref = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS, **kw).fit(X, y)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2)  # in-memory data is scattered to the workers present
+        with dask.config.set(scheduler="dask.distributed"):
+            out = {}
+
+            def run():
+                with client.as_current():
+                    out["search"] = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS,
+                                                      **kw).fit(X, y)
+
+            t = threading.Thread(target=run)
+            t.start()
+            deadline = time.time() + 30
+            while not any(client.processing().values()) and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)
+            assert t.is_alive()
+            victim = sorted(client.scheduler_info()["workers"])[0]
+            # kill the worker process; its nanny starts a fresh one
+            client.run(_kill_worker, workers=[victim], wait=False)
+            t.join(120)
+    search = out["search"]
+    assert search.best_params_ == ref.best_params_
+    np.testing.assert_array_equal(search.cv_results_["test_score"], ref.cv_results_["test_score"])
+    assert search.metadata_ == ref.metadata_
+
+
+async def _kill_worker():
+    os._exit(1)

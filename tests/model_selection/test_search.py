@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -88,7 +89,7 @@ def test_plain_estimator_and_refit_callable(data):
         nofit.predict(X)
 
 
-def test_randomized_search_matches_sklearn(data, scheduler):
+def test_randomized_search_matches_sklearn(data):
     X, y = data
     from scipy.stats import loguniform
 
@@ -181,6 +182,33 @@ def test_whole_step_replacement_and_passthrough(data):
     np.testing.assert_array_equal(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
 
 
+class ScalingOnFit(TransformerMixin, BaseEstimator):
+    """``fit_transform`` differs from ``fit().transform()`` (it also scales by ``a``)."""
+
+    def __init__(self, a=1.0):
+        self.a = a
+
+    def fit(self, X, y=None):
+        self.m_ = X.mean(axis=0)
+        return self
+
+    def transform(self, X):
+        return X - self.m_
+
+    def fit_transform(self, X, y=None):
+        return (X - self.fit(X).m_) * self.a
+
+
+def test_train_scores_use_transform_like_sklearn(data):
+    X, y = data
+    pipe = Pipeline([("odd", ScalingOnFit()), ("clf", LogisticRegression())])
+    grid = {"odd__a": [1.0, 3.0], "clf__C": [0.1, 1.0]}
+    ours = GridSearchCV(pipe, grid, cv=3, return_train_score=True).fit(X, y)
+    ref = skms.GridSearchCV(pipe, grid, cv=3, return_train_score=True).fit(X, y)
+    _assert_same_results(ours, ref)
+    assert ours.fit_counts_["odd"] == 6
+
+
 # ----------------------------------------------------------------- errors
 
 
@@ -198,7 +226,7 @@ class FailingClassifier(ClassifierMixin, BaseEstimator):
         return np.full(len(X), self.classes_[0])
 
 
-def test_error_score(data, scheduler):
+def test_error_score(data):
     X, y = data
     grid = {"parameter": [0, 1, 2]}
     with pytest.warns(FitFailedWarning, match="3 fits failed out of a total of 9"):
@@ -274,6 +302,7 @@ def test_search_survives_a_killed_worker(data):
     ref = skms.GridSearchCV(LogisticRegression(), grid, cv=5).fit(X, y)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2)  # in-memory data is scattered to the workers present
         with dask.config.set(scheduler="dask.distributed"):
             out = {}
 
@@ -288,7 +317,8 @@ def test_search_survives_a_killed_worker(data):
                 time.sleep(0.05)
             time.sleep(0.5)
             victim = sorted(client.scheduler_info()["workers"])[0]
-            client.restart_workers([victim])
+            # kill the worker process; its nanny starts a fresh one
+            client.run(_kill_worker, workers=[victim], wait=False)
             t.join(120)
     search = out["search"]
     assert search.best_params_ == ref.best_params_
@@ -306,3 +336,7 @@ def test_search_survives_a_killed_worker(data):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+async def _kill_worker():
+    os._exit(1)
