@@ -64,7 +64,10 @@ class DistributedRunner:
             self.replicate(fut)
             return fut
         if recoverable and _nbytes(obj) <= get_config()["chunk_bytes"]:
-            return self.client.submit(_identity, obj, pure=False)
+            fut = self.client.submit(_identity, obj, pure=False)
+            # A copy on every worker lets the scheduler spread the tasks that read it.
+            self.replicate(fut)
+            return fut
         return _scatter_one(self.client, obj)
 
     def replicate(self, fut):
