@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sklearn.base import RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.linear_model import SGDClassifier as SkSGDClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks, set_random_state
 
@@ -20,8 +21,17 @@ from dml._engine.mapreduce import count_passes
 from dml.utils import all_estimators
 
 # Meta-estimators need an inner estimator to be checked; everything else uses defaults.
+_ADAPTIVE = dict(max_iter=3, random_state=0)
 _INSTANCES = {
     "ParallelPostFit": lambda cls: cls(SkLogisticRegression()),
+    "Incremental": lambda cls: cls(SkSGDClassifier(random_state=0), n_epochs=5),
+    "GridSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, cv=2),
+    "RandomizedSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2),
+    "HyperbandSearchCV": lambda cls: cls(SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, **_ADAPTIVE),
+    "SuccessiveHalvingSearchCV": lambda cls: cls(
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE),
+    "AsyncSuccessiveHalvingSearchCV": lambda cls: cls(
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE),
 }
 ESTIMATORS = [_INSTANCES.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()]
 

@@ -13,6 +13,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 NOTES = {
     "ParallelPostFit": "(wraps any estimator: in-memory fit, blockwise predict)",
     "Incremental": "(wraps any partial_fit estimator: trains block by block)",
+    "AsyncSuccessiveHalvingSearchCV": "(none: asynchronous successive halving, ASHA)",
+    "HyperbandSearchCV": "(none: Hyperband, as dask_ml.model_selection.HyperbandSearchCV)",
+    "SuccessiveHalvingSearchCV": "(none: as dask_ml.model_selection.SuccessiveHalvingSearchCV)",
 }
 
 

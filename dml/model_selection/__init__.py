@@ -8,4 +8,14 @@ from dml.model_selection._successive_halving import (
     SuccessiveHalvingSearchCV,
 )
 
-__all__ = ["KFold", "ShuffleSplit", "StratifiedKFold", "train_test_split"]
+__all__ = [
+    "AsyncSuccessiveHalvingSearchCV",
+    "GridSearchCV",
+    "HyperbandSearchCV",
+    "KFold",
+    "RandomizedSearchCV",
+    "ShuffleSplit",
+    "StratifiedKFold",
+    "SuccessiveHalvingSearchCV",
+    "train_test_split",
+]

@@ -170,22 +170,6 @@ def test_bad_input(data, make, match):
         make().fit(X, y)
 
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
-
-
-@parametrize_with_checks([
-    HyperbandSearchCV(SGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, max_iter=3,
-                      random_state=0),
-    # The other adaptive searches share the same base class (fit loop, delegation).
-])
-def test_sklearn_compatible(estimator, check):
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        check(estimator)
-
-
 class SlowSGD(SGDClassifier):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         import time

@@ -17,7 +17,6 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from dml.model_selection import GridSearchCV, RandomizedSearchCV
 
@@ -323,19 +322,6 @@ def test_search_survives_a_killed_worker(data):
     search = out["search"]
     assert search.best_params_ == ref.best_params_
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
-
-
-# ---------------------------------------------------------- scikit-learn's suite
-
-
-@parametrize_with_checks(
-    [
-        # RandomizedSearchCV shares all of GridSearchCV's code but the candidate sampling.
-        GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 async def _kill_worker():

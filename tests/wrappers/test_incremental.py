@@ -11,7 +11,6 @@ from sklearn.decomposition import IncrementalPCA
 from sklearn.linear_model import LinearRegression, SGDClassifier, SGDRegressor
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import check_random_state
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from dml.wrappers import Incremental
 
@@ -142,8 +141,3 @@ def test_bad_parameters(data):
         Incremental(SGDClassifier(), n_epochs=0).fit(X, y)
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[1000, 999\]"):
         Incremental(SGDClassifier()).fit(da.from_array(X, chunks=(CHUNKS, 4)), y[:-1])
-
-
-@parametrize_with_checks([Incremental(SGDClassifier(random_state=0), n_epochs=5)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
