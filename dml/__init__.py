@@ -8,4 +8,13 @@ from dml._config import config_context, get_config, set_config
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "config_context", "get_config", "set_config"]
+__all__ = ["__version__", "config_context", "get_config", "parallel_backend", "set_config"]
+
+
+def __getattr__(name):
+    # Imported on first use, so that `import dml` stays free of Dask and joblib.
+    if name == "parallel_backend":
+        from dml._parallel import parallel_backend
+
+        return parallel_backend
+    raise AttributeError(f"module 'dml' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params, lazy_accuracy
+from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
@@ -436,4 +436,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         score : float
         """
-        return lazy_accuracy(y, self.predict(X), sample_weight)
+        from dml.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))

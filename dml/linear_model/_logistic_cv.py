@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from dml._base import check_params, lazy_accuracy
+from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_chunks, map_reduce
@@ -512,6 +512,8 @@ class LogisticRegressionCV(LogisticRegression):
         """
         scoring = None if self.scoring == "warn" else self.scoring
         if scoring in (None, "accuracy"):
-            return lazy_accuracy(y, self.predict(X), sample_weight)
+            from dml.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         return get_scorer(scoring)(self, X, y, **kw)

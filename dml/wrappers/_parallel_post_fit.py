@@ -8,7 +8,6 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import lazy_accuracy, lazy_r2
 from dml._engine.inputs import _is_dask_frame, is_dask_collection
 
 
@@ -225,19 +224,21 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self.scoring is not None:
-            from sklearn.metrics import get_scorer
+            from dml.metrics import get_scorer
 
             scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
-            kwargs = {} if sample_weight is None else {"sample_weight": _to_memory(sample_weight)}
-            return scorer(self, X, _to_memory(y), **kwargs)
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return scorer(self, X, y, **kwargs)
         if not any(is_dask_collection(v) for v in (X, y, sample_weight)):
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
             return self.estimator_.score(X, y, **kwargs)
+        from dml.metrics import accuracy_score, r2_score
+
         kind = get_tags(self.estimator_).estimator_type
         if kind == "classifier":
-            return lazy_accuracy(y, self.predict(X), sample_weight)
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         if kind == "regressor":
-            return lazy_r2(y, self.predict(X), sample_weight)
+            return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
         raise ValueError(
             "ParallelPostFit.score on Dask input needs `scoring` for estimators that are "
             f"neither classifiers nor regressors (got {type(self.estimator_).__name__})."
