@@ -29,14 +29,25 @@ import numpy as np
 from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
 
 
-def _data(n, p, chunks, seed=0):
+def _targets(Xb, beta, seed):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.5)
-    z = X @ beta + 0.2
-    y_bin = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64)
+    z = Xb @ beta + 0.2
+    y_bin = (rng.random(len(z)) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64)
     y_pois = rng.poisson(np.exp(0.3 * z / max(1.0, np.abs(beta).sum() ** 0.5))).astype(np.float64)
-    return X, y_bin, y_pois
+    return np.stack([y_bin, y_pois], axis=1)
+
+
+def _data(n, p, chunk, seed=0):
+    """Data generated on the workers (as a real pipeline's chunks would be: aligned,
+    owned), labels from a sparse logistic / Poisson model."""
+    import dask.array as da
+
+    rng = np.random.default_rng(seed)
+    beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.5)
+    X = da.random.default_rng(seed).standard_normal((n, p), chunks=(chunk, p))
+    Y = X.map_blocks(lambda b, block_info=None: _targets(b, beta, block_info[0]["chunk-location"][0]),
+                     chunks=(X.chunks[0], (2,)), dtype=np.float64)
+    return X, Y[:, 0], Y[:, 1]
 
 
 def main(argv=None):
@@ -47,7 +58,6 @@ def main(argv=None):
                    help="C of the L1 fits (default 20 / n_samples: a sparse solution)")
     args = p.parse_args(argv)
     import dask
-    import dask.array as da
     from sklearn import linear_model as sk
 
     import dml.linear_model as dl
@@ -65,16 +75,13 @@ def main(argv=None):
         rows.append(entry)
         print(f"  {task:34s} {lib:40s} {seconds:8.3f} s {extra or ''}", flush=True)
 
-    Xl, yb, yp = _data(n, p_, args.chunks)
     with local_cluster() as client:
         bw = cluster_bandwidth(client)
         results["cluster_read_bandwidth_GBps"] = bw / 1e9
         print(f"cluster read bandwidth (2 workers): {bw / 1e9:.1f} GB/s")
-        X = da.from_array(Xl, chunks=(chunk, -1))
-        Yb = da.from_array(yb, chunks=chunk)
-        Yp = da.from_array(yp, chunks=chunk)
+        X, Yb, Yp = _data(n, p_, chunk)
         X, Yb, Yp = client.persist([X, Yb, Yp])
-        dask.compute(X.sum(), Yb.sum(), Yp.sum())
+        Xl, yb, yp = dask.compute(X, Yb, Yp)
         print(f"data: {n:,} x {p_} float64 ({X.nbytes / 2**30:.2f} GiB), {X.numblocks[0]} chunks, persisted")
 
         cases = [
