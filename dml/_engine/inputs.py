@@ -84,6 +84,8 @@ class ChunkedData:
     _keepalive: list = field(default_factory=list, repr=False)
     #: ndim of the validated y (1 or 2), None without y.
     y_ndim: int | None = None
+    #: distributed mode: chunk indices grouped by holding worker (see mapreduce.chunk_groups)
+    _groups: list | None = field(default=None, repr=False)
 
     @property
     def n_samples(self):

@@ -195,8 +195,11 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
     Computation: one pass over the data, one round trip. ``direct`` data (one in-memory
     chunk) runs the kernel in the calling thread with no graph. ``local`` data runs one
     task per chunk on the current Dask scheduler and combines in the caller. Distributed
-    data submits one task per chunk future plus ``ceil(n/split_every)`` combine tasks
-    per tree level; only the final partial travels back to the caller.
+    data submits one task per worker thread, running the kernel over the chunks that
+    worker holds and combining them there (so a round trip costs a few tasks however
+    many chunks there are); the per-thread partials are gathered and combined in the
+    caller, or first in a tree of ``split_every`` on the workers when there are more
+    than ``split_every`` of them.
     """
     split_every = split_every or get_config()["split_every"]
     _record_pass(kernel)
@@ -219,32 +222,66 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
     return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs)
 
 
+def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
+    """One task: the kernel over several chunks held by one worker, combined locally."""
+    return combine([_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)])
+
+
+def chunk_groups(data):
+    """Chunk indices grouped by the worker thread that holds them: ``[(worker, [i...])]``.
+
+    Looked up once per :class:`ChunkedData` (``who_has``) and cached. Each worker's chunks
+    are dealt round-robin to its threads, so a worker with T threads gets T tasks.
+    Chunks whose location is unknown form groups of their own with no worker.
+    """
+    if data._groups is not None:
+        return data._groups
+    client = data.client
+    who = client.who_has(data.X)
+    nthreads = {w: info.get("nthreads", 1) for w, info in client.scheduler_info()["workers"].items()}
+    by_worker = {}
+    for i, f in enumerate(data.X):
+        holders = who.get(f.key) or ()
+        by_worker.setdefault(holders[0] if holders else None, []).append(i)
+    groups = []
+    for worker, idx in by_worker.items():
+        if worker is None:
+            groups.extend((None, [i]) for i in idx)
+            continue
+        t = max(1, min(nthreads.get(worker, 1), len(idx)))
+        groups.extend((worker, idx[j::t]) for j in range(t))
+    data._groups = groups
+    return groups
+
+
 def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs):
+    """One task per worker thread over the chunks it holds (fewer tasks per round trip
+    than one per chunk), then the group partials: gathered directly when few, else
+    combined in a tree of ``split_every`` on the workers."""
     client = data.client
     shipped = []
     for b in broadcast:
         if getattr(b, "nbytes", 0) > 2**20:
             b = client.scatter(b, broadcast=True, hash=False)
         shipped.append(b)
+    shipped = tuple(shipped)
     n = data.n_chunks
     ys = data.y if data.y is not None else [None] * n
     ws = data.sample_weight if data.sample_weight is not None else [None] * n
-    parts = client.map(
-        _run_kernel,
-        [kernel] * n,
-        data.X,
-        ys,
-        ws,
-        [tuple(shipped)] * n,
-        chunk_kwargs,
-        pure=False,
-    )
-    while len(parts) > 1:
+    parts = [
+        client.submit(
+            _run_group, kernel, [data.X[i] for i in idx], [ys[i] for i in idx],
+            [ws[i] for i in idx], shipped, [chunk_kwargs[i] for i in idx], combine,
+            pure=False, **({} if worker is None else {"workers": [worker], "allow_other_workers": True}),
+        )
+        for worker, idx in chunk_groups(data)
+    ]
+    while len(parts) > split_every:
         parts = [
             client.submit(combine, parts[i : i + split_every], pure=False)
             for i in range(0, len(parts), split_every)
         ]
-    return parts[0].result()
+    return combine(client.gather(parts))
 
 
 def _call_chunk(func, a, kwargs):

@@ -514,6 +514,6 @@ class LogisticRegressionCV(LogisticRegression):
         if scoring in (None, "accuracy"):
             from dml.metrics import accuracy_score
 
-        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         return get_scorer(scoring)(self, X, y, **kw)
