@@ -24,6 +24,9 @@ from dml.utils import all_estimators
 _ADAPTIVE = dict(max_iter=3, random_state=0)
 _INSTANCES = {
     "ParallelPostFit": lambda cls: cls(SkLogisticRegression()),
+    # scikit-learn's own settings for its checks of LogisticRegressionCV
+    "LogisticRegressionCV": lambda cls: cls(
+        max_iter=5, cv=3, use_legacy_attributes=False, scoring="neg_log_loss", l1_ratios=(0,)),
     "Incremental": lambda cls: cls(SkSGDClassifier(random_state=0), n_epochs=5),
     "GridSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, cv=2),
     "RandomizedSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2),
