@@ -227,28 +227,73 @@ def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
     return combine([_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)])
 
 
+def _same(chunk):
+    return chunk
+
+
+def _balance(data, client, workers, loc):
+    """Move chunks (X with its y and weights) from the most to the least loaded worker,
+    per thread and by rows, while that lowers the maximum load. Done once per fit: it
+    keeps each round trip local (work stealing otherwise ships whole chunks to an idle
+    worker on every iteration)."""
+    rows = data.row_chunks
+    load = {w: 0.0 for w in workers}
+    for i, w in enumerate(loc):
+        if w in load:
+            load[w] += rows[i]
+    per = lambda w: load[w] / workers[w]  # noqa: E731
+    moved = set()
+    while True:
+        hi, lo = max(load, key=per), min(load, key=per)
+        best = None
+        for i, w in enumerate(loc):
+            if w != hi or i in moved:
+                continue
+            r = rows[i]
+            if max((load[hi] - r) / workers[hi], (load[lo] + r) / workers[lo]) < per(hi) and (
+                best is None or r < rows[best]
+            ):
+                best = i
+        if best is None:
+            break
+        loc[best] = lo
+        load[hi] -= rows[best]
+        load[lo] += rows[best]
+        moved.add(best)
+    for i in sorted(moved):
+        for parts in (data.X, data.y, data.sample_weight):
+            if parts is not None:
+                parts[i] = client.submit(_same, parts[i], workers=[loc[i]], allow_other_workers=True, pure=False)
+    if moved:
+        data._keepalive.append([data.X[i] for i in moved])
+    return loc
+
+
 def chunk_groups(data):
     """Chunk indices grouped by the worker thread that holds them: ``[(worker, [i...])]``.
 
-    Looked up once per :class:`ChunkedData` (``who_has``) and cached. Each worker's chunks
-    are dealt round-robin to its threads, so a worker with T threads gets T tasks.
+    Computed once per :class:`ChunkedData` and cached: chunk locations come from
+    ``who_has``; placement is first balanced across worker threads by rows (moving a few
+    chunks, once); each worker's chunks are then dealt round-robin to its threads.
     Chunks whose location is unknown form groups of their own with no worker.
     """
     if data._groups is not None:
         return data._groups
     client = data.client
+    workers = {w: max(1, info.get("nthreads", 1)) for w, info in client.scheduler_info()["workers"].items()}
     who = client.who_has(data.X)
-    nthreads = {w: info.get("nthreads", 1) for w, info in client.scheduler_info()["workers"].items()}
+    loc = [(who.get(f.key) or (None,))[0] for f in data.X]
+    if workers and all(w in workers for w in loc):
+        loc = _balance(data, client, workers, loc)
     by_worker = {}
-    for i, f in enumerate(data.X):
-        holders = who.get(f.key) or ()
-        by_worker.setdefault(holders[0] if holders else None, []).append(i)
+    for i, w in enumerate(loc):
+        by_worker.setdefault(w, []).append(i)
     groups = []
     for worker, idx in by_worker.items():
         if worker is None:
             groups.extend((None, [i]) for i in idx)
             continue
-        t = max(1, min(nthreads.get(worker, 1), len(idx)))
+        t = max(1, min(workers.get(worker, 1), len(idx)))
         groups.extend((worker, idx[j::t]) for j in range(t))
     data._groups = groups
     return groups
