@@ -57,8 +57,3 @@ def asarray_like(value, like):
     if is_numpy_namespace(xp):
         return np.asarray(value, dtype=like.dtype if hasattr(like, "dtype") else None)
     return xp.asarray(np.asarray(value), dtype=like.dtype)
-
-
-def meta_namespace(dask_array):
-    """Namespace of a Dask array's chunks, read from its ``_meta`` (no compute)."""
-    return get_namespace(dask_array._meta)
