@@ -60,6 +60,30 @@ def timeit(fn, repeat=3, warmup=False):
     return statistics.median(times), times, result
 
 
+def interleaved(fns, repeat=3):
+    """Time several callables round-robin: ``repeat`` rounds, each running every one once
+    (the order rotated each round), so drifting machine load hits them alike.
+
+    Returns ``{name: (median_seconds, all_times, last_result)}``; compare libraries with
+    :func:`paired_speedup` on the per-round times.
+    """
+    names = list(fns)
+    times = {n: [] for n in names}
+    last = {}
+    for r in range(repeat):
+        k = r % len(names)
+        for n in names[k:] + names[:k]:
+            t0 = time.perf_counter()
+            last[n] = fns[n]()
+            times[n].append(time.perf_counter() - t0)
+    return {n: (statistics.median(times[n]), times[n], last[n]) for n in names}
+
+
+def paired_speedup(their_times, our_times):
+    """Median over rounds of ``their / ours`` (round i of each from :func:`interleaved`)."""
+    return statistics.median(a / b for a, b in zip(their_times, our_times))
+
+
 def memory_bandwidth(nbytes=400 * 2**20, repeat=5):
     """Measured single-thread read bandwidth (bytes/s): median of ``sum`` over a large array."""
     a = np.ones(nbytes // 8)

@@ -15,7 +15,9 @@ import time
 
 import numpy as np
 
-from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
+from benchmarks._harness import (
+    cluster_bandwidth, interleaved, local_cluster, paired_speedup, parser, table, timeit, write_json,
+)
 
 
 def _noop_kernel(X, y, w, *, xp):
@@ -64,29 +66,37 @@ def main(argv=None):
         data = dict(zip(["Xb", "yb", "Xm", "ym", "Xr", "yr"], local))
         print(f"data: {n:,} x {p_} float64 ({Xb.nbytes / 2**30:.2f} GiB per set), {Xb.numblocks[0]} chunks, persisted")
 
-        # ---------------------------------------------------------------- binary logistic
-        t, ts, sk_bin = timeit(lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]), args.repeat)
-        add("logistic binary", "scikit-learn", t, {"n_iter": int(sk_bin.n_iter_[0])}, ts)
-        sk_acc = sk_bin.score(data["Xb"], data["yb"])
-        t, ts, dml_bin = timeit(lambda: LogisticRegression().fit(Xb, yb), args.repeat)
-        dml_acc = dml_bin.score(Xb, yb)
-        add("logistic binary", "dml", t, {"n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_acc,
-                                           "sklearn_accuracy": sk_acc}, ts)
+        # Each task runs its libraries round-robin (interleaved), so load drift on a shared
+        # machine hits them alike; ratios are medians of per-round ratios.
+        peer = None
         if "dask-ml" not in args.skip:
-            import dask_ml.linear_model as dml_peer
+            import dask_ml.linear_model as peer
 
-            t, ts, m = timeit(lambda: dml_peer.LogisticRegression(solver="lbfgs").fit(Xb, yb), 1)
-            add("logistic binary", "dask-ml (solver=lbfgs)", t,
-                {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
+        # ---------------------------------------------------------------- binary logistic
+        fns = {"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]),
+               "dml": lambda: LogisticRegression().fit(Xb, yb)}
+        if peer is not None:
+            fns["dask-ml (solver=lbfgs)"] = lambda: peer.LogisticRegression(solver="lbfgs").fit(Xb, yb)
+        res = interleaved(fns, args.repeat)
+        sk_bin, dml_bin = res["scikit-learn"][2], res["dml"][2]
+        add("logistic binary", "scikit-learn", res["scikit-learn"][0], {"n_iter": int(sk_bin.n_iter_[0])},
+            res["scikit-learn"][1])
+        add("logistic binary", "dml", res["dml"][0], {
+            "n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_bin.score(Xb, yb),
+            "sklearn_accuracy": sk_bin.score(data["Xb"], data["yb"])}, res["dml"][1])
+        if peer is not None:
+            m = res["dask-ml (solver=lbfgs)"][2]
+            add("logistic binary", "dask-ml (solver=lbfgs)", res["dask-ml (solver=lbfgs)"][0],
+                {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, res["dask-ml (solver=lbfgs)"][1])
             if "dask-ml-default" not in args.skip:
                 # Probe on 1/10 of the data; the default (admm) solver is roughly linear in n.
                 k = max(1, Xb.numblocks[0] // 10)
                 probe_n = sum(Xb.chunks[0][:k])
                 t0 = time.perf_counter()
-                dml_peer.LogisticRegression().fit(Xb[:probe_n], yb[:probe_n])
+                peer.LogisticRegression().fit(Xb[:probe_n], yb[:probe_n])
                 predicted = (time.perf_counter() - t0) * n / probe_n
                 if predicted <= args.dask_ml_timeout:
-                    t, ts, m = timeit(lambda: dml_peer.LogisticRegression().fit(Xb, yb), 1)
+                    t, ts, m = timeit(lambda: peer.LogisticRegression().fit(Xb, yb), 1)
                     add("logistic binary", "dask-ml (default solver)", t,
                         {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
                 else:
@@ -94,24 +104,28 @@ def main(argv=None):
                         {"estimated_from_rows": probe_n})
 
         # ------------------------------------------------------------ multinomial logistic
-        t, ts, sk_mul = timeit(lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]), args.repeat)
-        add("logistic multinomial (10)", "scikit-learn", t, {"n_iter": int(sk_mul.n_iter_[0])}, ts)
-        t, ts, dml_mul = timeit(lambda: LogisticRegression().fit(Xm, ym), args.repeat)
-        add("logistic multinomial (10)", "dml", t, {
+        res = interleaved({"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]),
+                           "dml": lambda: LogisticRegression().fit(Xm, ym)}, args.repeat)
+        sk_mul, dml_mul = res["scikit-learn"][2], res["dml"][2]
+        add("logistic multinomial (10)", "scikit-learn", res["scikit-learn"][0],
+            {"n_iter": int(sk_mul.n_iter_[0])}, res["scikit-learn"][1])
+        add("logistic multinomial (10)", "dml", res["dml"][0], {
             "n_iter": int(dml_mul.n_iter_[0]),
-            "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, ts)
+            "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, res["dml"][1])
 
         # --------------------------------------------------------------- linear regression
-        t, ts, sk_lin = timeit(lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]), args.repeat)
-        add("linear regression", "scikit-learn", t, None, ts)
-        t, ts, dml_lin = timeit(lambda: LinearRegression().fit(Xr, yr), args.repeat)
-        add("linear regression", "dml", t,
-            {"max_abs_coef_diff": float(np.abs(dml_lin.coef_ - sk_lin.coef_).max())}, ts)
-        if "dask-ml" not in args.skip:
-            import dask_ml.linear_model as dml_peer
-
-            t, ts, _ = timeit(lambda: dml_peer.LinearRegression().fit(Xr, yr), 1)
-            add("linear regression", "dask-ml (default solver)", t, None, ts)
+        fns = {"scikit-learn": lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]),
+               "dml": lambda: LinearRegression().fit(Xr, yr)}
+        if peer is not None:
+            fns["dask-ml (default solver)"] = lambda: peer.LinearRegression().fit(Xr, yr)
+        res = interleaved(fns, args.repeat)
+        add("linear regression", "scikit-learn", res["scikit-learn"][0], None, res["scikit-learn"][1])
+        add("linear regression", "dml", res["dml"][0],
+            {"max_abs_coef_diff": float(np.abs(res["dml"][2].coef_ - res["scikit-learn"][2].coef_).max())},
+            res["dml"][1])
+        if peer is not None:
+            add("linear regression", "dask-ml (default solver)", res["dask-ml (default solver)"][0], None,
+                res["dask-ml (default solver)"][1])
 
         # ------------------------------------------- round-trip overhead and bandwidth
         with validate_fit_data(LogisticRegression(), Xb, yb) as cd:
@@ -131,15 +145,19 @@ def main(argv=None):
               "measured read bandwidth")
 
     ratios = []
-    by = {(e["task"], e["library"]): e["seconds"] for e in results["entries"]}
+    by = {(e["task"], e["library"]): e for e in results["entries"]}
     for task in dict.fromkeys(e["task"] for e in results["entries"]):
         d = by.get((task, "dml"))
-        for (tk, lib), s in by.items():
+        for (tk, lib), e in by.items():
             if tk == task and lib != "dml" and d:
-                ratios.append({"task": task, "versus": lib, "their_s": s, "dml_s": d, "speedup": s / d})
+                paired = (paired_speedup(e["times"], d["times"])
+                          if e["times"] and len(e["times"]) == len(d["times"]) else None)
+                ratios.append({"task": task, "versus": lib, "their_s": e["seconds"], "dml_s": d["seconds"],
+                               "speedup": e["seconds"] / d["seconds"], "paired_speedup": paired})
     results["ratios"] = ratios
     print()
-    print(table(ratios, ["task", "versus", "their_s", "dml_s", "speedup"]))
+    print("speedup: their median / dml median; paired_speedup: median of per-round ratios")
+    print(table(ratios, ["task", "versus", "their_s", "dml_s", "speedup", "paired_speedup"]))
     path = write_json("foundation", results)
     print(f"\nwrote {path}")
     return results

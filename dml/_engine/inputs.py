@@ -29,7 +29,7 @@ from sklearn.utils.validation import validate_data
 from dml._compat.sklearn import _check_feature_names, _check_n_features, _check_sample_weight
 from dml._config import get_config
 from dml._engine.namespace import get_namespace, to_numpy
-from dml._engine.runtime import get_client
+from dml._engine.runtime import driver_blas, get_client
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -111,10 +111,19 @@ class ChunkedData:
             self.X = self.y = self.sample_weight = None
 
     def __enter__(self):
+        if self.mode == "distributed":
+            # The driver's BLAS threads would spin against workers on this machine.
+            self._driver = driver_blas(self.client)
+            self._driver.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.release()
+        try:
+            self.release()
+        finally:
+            driver = self.__dict__.pop("_driver", None)
+            if driver is not None:
+                driver.__exit__(*exc)
 
 
 # ------------------------------------------------------------------ metadata checks
@@ -378,11 +387,23 @@ def _chunk_in_memory(X, y, sample_weight):
         if parts is None:
             futures.append(None)
             continue
-        f = client.scatter(parts, hash=False)
+        f = _scatter(client, parts)
         keep.append(f)
         futures.append(f)
     return ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
                        n_features, X.dtype, client, keep)
+
+
+def _scatter(client, parts):
+    """Scatter in-memory chunks to the workers; return futures of aligned chunks.
+
+    A scattered array can be deserialised at a byte offset that misaligns it for its
+    dtype; :func:`~dml._engine.mapreduce.settle` runs once where each chunk lands and
+    copies only those.
+    """
+    from dml._engine.mapreduce import settle
+
+    return client.map(settle, client.scatter(parts, hash=False), pure=False)
 
 
 def _as_float_like(y, X):
@@ -546,7 +567,7 @@ def _persist_distributed(X, y, w, client):
             aligned.append(vf)
         else:
             _check_lengths([n, int(v.shape[0])])
-            f = client.scatter(_split(v, rows), hash=False)
+            f = _scatter(client, _split(v, rows))
             keep.append(f)
             aligned.append(f)
     keep_idx = [i for i, r in enumerate(rows) if r > 0]

@@ -149,7 +149,22 @@ def combine_value_counts(parts, key="labels", count_key="label_counts"):
 # ------------------------------------------------------------------------ execution
 
 
+def settle(chunk):
+    """Return ``chunk``, or an aligned copy when it is a NumPy array whose data is not
+    aligned for its dtype.
+
+    Arrays deserialised from the network (scattered, or moved between workers) can land
+    at any byte offset; NumPy's ``matmul`` then skips BLAS for a naive loop several
+    times slower. Copying once where the chunk lives keeps every later pass fast.
+    """
+    if isinstance(chunk, np.ndarray) and not chunk.flags.aligned:
+        return chunk.copy(order="K")
+    return chunk
+
+
 def _run_kernel(kernel, X, y, w, broadcast, kwargs):
+    X, y, w = settle(X), settle(y), settle(w)
+    broadcast = tuple(settle(b) for b in broadcast)
     xp = get_namespace(X)
     # NaN/inf in the data are reported by the ride-along checks, not as warnings.
     with np.errstate(all="ignore"):
@@ -163,7 +178,7 @@ def _tree_local(parts, combine, split_every):
 
 
 def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None,
-               pass_row_offset=False, **kwargs):
+               pass_row_offset=False, ordered=False, **kwargs):
     """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
 
     Parameters
@@ -182,6 +197,10 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
     pass_row_offset : bool, default=False
         Also pass ``row_offset=`` (the index of the chunk's first row in the data set)
         to the kernel, for kernels that treat rows by global position (e.g. folds).
+    ordered : bool, default=False
+        ``combine`` is not commutative: it must receive the partials in chunk order
+        (for example it concatenates per-row results). On a cluster the per-chunk
+        partials then travel back uncombined and are combined in the caller.
     **kwargs
         Static keyword arguments for the kernel.
 
@@ -219,35 +238,39 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
         return _tree_local(parts, combine, split_every)
-    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs)
+    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs, ordered)
 
 
 def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
-    """One task: the kernel over several chunks held by one worker, combined locally."""
-    return combine([_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)])
+    """One task: the kernel over several chunks held by one worker, combined locally
+    (``combine=None``: the list of per-chunk partials)."""
+    parts = [_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)]
+    return parts if combine is None else combine(parts)
 
 
-def _same(chunk):
-    return chunk
+def _place(rows, holders, workers):
+    """Choose a worker for every chunk: ``[worker or None]``.
 
-
-def _balance(data, client, workers, loc):
-    """Move chunks (X with its y and weights) from the most to the least loaded worker,
-    per thread and by rows, while that lowers the maximum load. Done once per fit: it
-    keeps each round trip local (work stealing otherwise ships whole chunks to an idle
-    worker on every iteration)."""
-    rows = data.row_chunks
+    ``holders[i]`` are the workers holding chunk ``i`` (replicas too); ``workers`` maps
+    each worker to its thread count. Each chunk first goes to its least loaded holder
+    (load = rows per thread); chunks then move from the most to the least loaded worker
+    while that lowers the maximum load. Chunks no known worker holds get ``None``.
+    """
     load = {w: 0.0 for w in workers}
-    for i, w in enumerate(loc):
-        if w in load:
-            load[w] += rows[i]
     per = lambda w: load[w] / workers[w]  # noqa: E731
-    moved = set()
+    loc = [None] * len(rows)
+    for i in sorted(range(len(rows)), key=lambda i: -rows[i]):
+        known = [w for w in holders[i] if w in load]
+        if known:
+            loc[i] = min(known, key=lambda w: (load[w] + rows[i]) / workers[w])
+            load[loc[i]] += rows[i]
+    if not load:
+        return loc
     while True:
         hi, lo = max(load, key=per), min(load, key=per)
         best = None
         for i, w in enumerate(loc):
-            if w != hi or i in moved:
+            if w != hi:
                 continue
             r = rows[i]
             if max((load[hi] - r) / workers[hi], (load[lo] + r) / workers[lo]) < per(hi) and (
@@ -255,36 +278,40 @@ def _balance(data, client, workers, loc):
             ):
                 best = i
         if best is None:
-            break
+            return loc
         loc[best] = lo
         load[hi] -= rows[best]
         load[lo] += rows[best]
-        moved.add(best)
-    for i in sorted(moved):
-        for parts in (data.X, data.y, data.sample_weight):
-            if parts is not None:
-                parts[i] = client.submit(_same, parts[i], workers=[loc[i]], allow_other_workers=True, pure=False)
-    if moved:
-        data._keepalive.append([data.X[i] for i in moved])
-    return loc
 
 
 def chunk_groups(data):
-    """Chunk indices grouped by the worker thread that holds them: ``[(worker, [i...])]``.
+    """Chunk indices grouped by the worker thread that will run them: ``[(worker, [i...])]``.
 
-    Computed once per :class:`ChunkedData` and cached: chunk locations come from
-    ``who_has``; placement is first balanced across worker threads by rows (moving a few
-    chunks, once); each worker's chunks are then dealt round-robin to its threads.
-    Chunks whose location is unknown form groups of their own with no worker.
+    Computed once per :class:`ChunkedData` (once per fit) and cached. Chunk holders come
+    from ``who_has``; :func:`_place` balances rows across worker threads, preferring
+    holders, so few chunks move. Every chunk (X with its y and weights) is then
+    :func:`settle`-d on its chosen worker: this moves the chunks that must move, and
+    leaves each one aligned where it stays, so that later round trips run on local,
+    aligned data (work stealing would otherwise ship chunks to an idle worker every
+    iteration, and transferred replicas can be misaligned). A worker's chunks are dealt
+    round-robin to its threads. Chunks whose holder is unknown form groups of their own
+    with no worker.
     """
     if data._groups is not None:
         return data._groups
     client = data.client
     workers = {w: max(1, info.get("nthreads", 1)) for w, info in client.scheduler_info()["workers"].items()}
     who = client.who_has(data.X)
-    loc = [(who.get(f.key) or (None,))[0] for f in data.X]
-    if workers and all(w in workers for w in loc):
-        loc = _balance(data, client, workers, loc)
+    loc = _place(data.row_chunks, [who.get(f.key) or () for f in data.X], workers)
+    settled = []
+    for parts in (data.X, data.y, data.sample_weight):
+        if parts is None:
+            continue
+        for i, w in enumerate(loc):
+            if w is not None:
+                parts[i] = client.submit(settle, parts[i], workers=[w], allow_other_workers=True, pure=False)
+                settled.append(parts[i])
+    data._keepalive.append(settled)
     by_worker = {}
     for i, w in enumerate(loc):
         by_worker.setdefault(w, []).append(i)
@@ -299,7 +326,7 @@ def chunk_groups(data):
     return groups
 
 
-def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs):
+def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs, ordered):
     """One task per worker thread over the chunks it holds (fewer tasks per round trip
     than one per chunk), then the group partials: gathered directly when few, else
     combined in a tree of ``split_every`` on the workers."""
@@ -313,14 +340,20 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk
     n = data.n_chunks
     ys = data.y if data.y is not None else [None] * n
     ws = data.sample_weight if data.sample_weight is not None else [None] * n
+    groups = chunk_groups(data)
     parts = [
         client.submit(
             _run_group, kernel, [data.X[i] for i in idx], [ys[i] for i in idx],
-            [ws[i] for i in idx], shipped, [chunk_kwargs[i] for i in idx], combine,
+            [ws[i] for i in idx], shipped, [chunk_kwargs[i] for i in idx], None if ordered else combine,
             pure=False, **({} if worker is None else {"workers": [worker], "allow_other_workers": True}),
         )
-        for worker, idx in chunk_groups(data)
+        for worker, idx in groups
     ]
+    if ordered:
+        by_chunk = {}
+        for (_, idx), chunk_parts in zip(groups, client.gather(parts)):
+            by_chunk.update(zip(idx, chunk_parts))
+        return _tree_local([by_chunk[i] for i in sorted(by_chunk)], combine, split_every)
     while len(parts) > split_every:
         parts = [
             client.submit(combine, parts[i : i + split_every], pure=False)

@@ -86,23 +86,24 @@ def binary_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept):
     g0 = 0.0
     for a, b in row_blocks(n, p, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
         Xb = X[a:b, :]
-        yb = xp.astype(y[a:b], dt)
+        yb = xp.astype(y[a:b], dt, copy=False)
         z = xp.matmul(Xb, beta) + b0
-        # log(1 + exp(z)) - y z, stable for any z
-        lossb = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, xp.asarray(0, dtype=dt)) - yb * z
-        ez = xp.exp(-xp.abs(z))
-        prob = xp.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
-        r = prob - yb
+        # loss log(1 + exp(z)) - y z = log1p(exp(-|z|)) + max(z, 0) - y z, stable for any
+        # z; expit(z) = 1 / (1 + exp(-z)) is exact in IEEE arithmetic (exp overflowing to
+        # inf gives 0; overflow warnings are silenced around every kernel).
+        az = xp.abs(z)
+        lossb = xp.log1p(xp.exp(-az)) + 0.5 * (z + az) - yb * z
+        r = 1.0 / (1.0 + xp.exp(-z)) - yb
         wb = _sample_weights(w, y, class_weight, xp, a, b, dt)
         if wb is not None:
             lossb = lossb * wb
             r = r * wb
-            sw += float(xp.sum(xp.astype(wb, xp.float64)))
+            sw += float(xp.sum(xp.astype(wb, xp.float64, copy=False)))
         else:
             sw += float(b - a)
-        loss += float(xp.sum(xp.astype(lossb, xp.float64)))
-        g = g + xp.astype(xp.matmul(r, Xb), xp.float64)
-        g0 += float(xp.sum(xp.astype(r, xp.float64)))
+        loss += float(xp.sum(xp.astype(lossb, xp.float64, copy=False)))
+        g = g + xp.astype(xp.matmul(r, Xb), xp.float64, copy=False)
+        g0 += float(xp.sum(xp.astype(r, xp.float64, copy=False)))
     if fit_intercept:
         g = xp.concat([g, xp.asarray([g0], dtype=xp.float64)])
     return {"loss": xp.asarray(loss, dtype=xp.float64), "grad": g, "sw": xp.asarray(sw, dtype=xp.float64)}

@@ -422,7 +422,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
         y_mean = stats.y_mean if self.fit_intercept else np.zeros_like(stats.y_mean)
         out = map_reduce(
             ridge_loo_kernel, data, broadcast=(x_mean, y_mean, V, lam, V.T @ xy, alphas),
-            combine=combine_loo, sw_sum=stats.n, fit_intercept=self.fit_intercept,
+            combine=combine_loo, ordered=True, sw_sum=stats.n, fit_intercept=self.fit_intercept,
             per_sample=self.store_cv_results,
         )
         sq = np.asarray(out["sq"]).reshape(len(alphas), t)

@@ -62,7 +62,8 @@ def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_su
 
 
 def combine_loo(parts):
-    """Sum ``sq``; concatenate ``looe_sq`` in row order (parts arrive in chunk order)."""
+    """Sum ``sq``; concatenate ``looe_sq`` in row order (``map_reduce(..., ordered=True)``
+    hands the parts over in chunk order)."""
     from dml._engine.namespace import get_namespace
 
     parts = [p for p in parts if p]

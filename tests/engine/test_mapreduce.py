@@ -94,3 +94,91 @@ def test_config_context_controls_chunking_and_validates():
             pass
     with pytest.raises(ValueError, match="split_every"):
         dml.set_config(split_every=1)
+
+
+# ---------------------------------------------------------------- distributed placement
+
+
+def test_place_prefers_holders_and_balances_rows():
+    from dml._engine.mapreduce import _place
+
+    workers = {"a": 1, "b": 1}
+    # All chunks on "a": half of the rows move to "b".
+    loc = _place((10, 10, 10, 10), [("a",)] * 4, workers)
+    assert sorted(loc) == ["a", "a", "b", "b"]
+    # Replicas on both: split between holders without moving anything.
+    loc = _place((10, 10, 10, 10), [("a", "b")] * 4, workers)
+    assert sorted(loc) == ["a", "a", "b", "b"]
+    # Threads count: a worker with 3 threads takes about 3/4 of the rows.
+    loc = _place((10,) * 8, [("a",)] * 8, {"a": 3, "b": 1})
+    assert loc.count("a") == 6
+    # Unknown holders stay unplaced.
+    assert _place((5, 5), [(), ("a",)], workers) == [None, "a"]
+
+
+def _misaligned(n, p):
+    buf = bytearray(n * p * 8 + 1)
+    a = np.frombuffer(buf, dtype=np.float64, offset=1, count=n * p).reshape(n, p)
+    a[...] = np.arange(n * p, dtype=np.float64).reshape(n, p)
+    assert not a.flags.aligned
+    return a
+
+
+def _is_aligned(a):
+    return bool(a.flags.aligned)
+
+
+def _sum_all_kernel(X, y, w, *, xp):
+    return {"s": xp.sum(X, axis=0), "aligned": xp.asarray(float(X.flags.aligned))}
+
+
+def test_fit_data_is_settled_balanced_and_aligned_on_workers(cluster_client):
+    """Chunks all on one worker (one misaligned, as after a network transfer) are spread
+    over both workers once, aligned, and the passes see aligned data."""
+    from dml._engine.inputs import ChunkedData
+    from dml._engine.mapreduce import chunk_groups
+
+    client = cluster_client
+    w0, w1 = sorted(client.scheduler_info()["workers"])
+    X = [client.submit(_misaligned, 50, 3, workers=[w0], pure=False)] + [
+        client.submit(np.full, (50, 3), float(i), workers=[w0], pure=False) for i in range(3)
+    ]
+    client.gather(X)
+    data = ChunkedData("distributed", list(X), None, None, (50,) * 4, 3, np.dtype("float64"), client)
+    groups = chunk_groups(data)
+    assert sorted(w for w, _ in groups) == [w0, w1]
+    assert sorted(len(idx) for _, idx in groups) == [2, 2]
+    assert all(client.gather([client.submit(_is_aligned, f, pure=False) for f in data.X]))
+    assert chunk_groups(data) is groups  # once per data set
+    with client.as_current():
+        out = map_reduce(_sum_all_kernel, data)
+    expected = _misaligned(50, 3).sum(axis=0) + 50 * np.array([0.0 + 1 + 2] * 3)
+    np.testing.assert_allclose(out["s"], expected)
+    assert float(out["aligned"]) == 4.0
+
+
+def test_settle_copies_only_misaligned():
+    from dml._engine.mapreduce import settle
+
+    a = np.ones((4, 2))
+    assert settle(a) is a
+    m = _misaligned(4, 2)
+    s = settle(m)
+    assert s.flags.aligned and s is not m
+    np.testing.assert_array_equal(s, m)
+    assert settle(None) is None
+
+
+def _rows_kernel(X, y, w, *, xp):
+    return {"rows": X[:, 0]}
+
+
+def _concat(parts):
+    return {"rows": np.concatenate([np.asarray(p["rows"]) for p in parts])}
+
+
+def test_ordered_combine_gets_chunk_order(scheduler, rng):
+    X = rng.normal(size=(400, 2))
+    with validate_fit_data(_Probe(), da.from_array(X, chunks=(37, 2)), np.zeros(400), y_numeric=True) as data:
+        out = map_reduce(_rows_kernel, data, combine=_concat, ordered=True, split_every=2)
+    np.testing.assert_array_equal(out["rows"], X[:, 0])
