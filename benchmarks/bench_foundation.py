@@ -26,6 +26,7 @@ def _noop_kernel(X, y, w, *, xp):
 
 def main(argv=None):
     p = parser(__doc__.splitlines()[0])
+    p.epilog = "--skip takes: binary multinomial linear dask-ml dask-ml-default"
     p.add_argument("--dask-ml-timeout", type=float, default=600.0,
                    help="skip dask-ml's default solver if a smaller probe predicts longer than this")
     args = p.parse_args(argv)
@@ -73,59 +74,14 @@ def main(argv=None):
             import dask_ml.linear_model as peer
 
         # ---------------------------------------------------------------- binary logistic
-        fns = {"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]),
-               "dml": lambda: LogisticRegression().fit(Xb, yb)}
-        if peer is not None:
-            fns["dask-ml (solver=lbfgs)"] = lambda: peer.LogisticRegression(solver="lbfgs").fit(Xb, yb)
-        res = interleaved(fns, args.repeat)
-        sk_bin, dml_bin = res["scikit-learn"][2], res["dml"][2]
-        add("logistic binary", "scikit-learn", res["scikit-learn"][0], {"n_iter": int(sk_bin.n_iter_[0])},
-            res["scikit-learn"][1])
-        add("logistic binary", "dml", res["dml"][0], {
-            "n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_bin.score(Xb, yb),
-            "sklearn_accuracy": sk_bin.score(data["Xb"], data["yb"])}, res["dml"][1])
-        if peer is not None:
-            m = res["dask-ml (solver=lbfgs)"][2]
-            add("logistic binary", "dask-ml (solver=lbfgs)", res["dask-ml (solver=lbfgs)"][0],
-                {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, res["dask-ml (solver=lbfgs)"][1])
-            if "dask-ml-default" not in args.skip:
-                # Probe on 1/10 of the data; the default (admm) solver is roughly linear in n.
-                k = max(1, Xb.numblocks[0] // 10)
-                probe_n = sum(Xb.chunks[0][:k])
-                t0 = time.perf_counter()
-                peer.LogisticRegression().fit(Xb[:probe_n], yb[:probe_n])
-                predicted = (time.perf_counter() - t0) * n / probe_n
-                if predicted <= args.dask_ml_timeout:
-                    t, ts, m = timeit(lambda: peer.LogisticRegression().fit(Xb, yb), 1)
-                    add("logistic binary", "dask-ml (default solver)", t,
-                        {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
-                else:
-                    add("logistic binary", "dask-ml (default, estimated)", predicted,
-                        {"estimated_from_rows": probe_n})
-
+        if "binary" not in args.skip:
+            _binary(args, add, sk, data, Xb, yb, n, peer, LogisticRegression)
         # ------------------------------------------------------------ multinomial logistic
-        res = interleaved({"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]),
-                           "dml": lambda: LogisticRegression().fit(Xm, ym)}, args.repeat)
-        sk_mul, dml_mul = res["scikit-learn"][2], res["dml"][2]
-        add("logistic multinomial (10)", "scikit-learn", res["scikit-learn"][0],
-            {"n_iter": int(sk_mul.n_iter_[0])}, res["scikit-learn"][1])
-        add("logistic multinomial (10)", "dml", res["dml"][0], {
-            "n_iter": int(dml_mul.n_iter_[0]),
-            "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, res["dml"][1])
-
+        if "multinomial" not in args.skip:
+            _multinomial(args, add, sk, data, Xm, ym, LogisticRegression)
         # --------------------------------------------------------------- linear regression
-        fns = {"scikit-learn": lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]),
-               "dml": lambda: LinearRegression().fit(Xr, yr)}
-        if peer is not None:
-            fns["dask-ml (default solver)"] = lambda: peer.LinearRegression().fit(Xr, yr)
-        res = interleaved(fns, args.repeat)
-        add("linear regression", "scikit-learn", res["scikit-learn"][0], None, res["scikit-learn"][1])
-        add("linear regression", "dml", res["dml"][0],
-            {"max_abs_coef_diff": float(np.abs(res["dml"][2].coef_ - res["scikit-learn"][2].coef_).max())},
-            res["dml"][1])
-        if peer is not None:
-            add("linear regression", "dask-ml (default solver)", res["dask-ml (default solver)"][0], None,
-                res["dask-ml (default solver)"][1])
+        if "linear" not in args.skip:
+            _linear(args, add, sk, data, Xr, yr, peer, LinearRegression)
 
         # ------------------------------------------- round-trip overhead and bandwidth
         with validate_fit_data(LogisticRegression(), Xb, yb) as cd:
@@ -161,6 +117,64 @@ def main(argv=None):
     path = write_json("foundation", results)
     print(f"\nwrote {path}")
     return results
+
+
+def _binary(args, add, sk, data, Xb, yb, n, peer, LogisticRegression):
+    fns = {"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]),
+           "dml": lambda: LogisticRegression().fit(Xb, yb)}
+    if peer is not None:
+        fns["dask-ml (solver=lbfgs)"] = lambda: peer.LogisticRegression(solver="lbfgs").fit(Xb, yb)
+    res = interleaved(fns, args.repeat)
+    sk_bin, dml_bin = res["scikit-learn"][2], res["dml"][2]
+    add("logistic binary", "scikit-learn", res["scikit-learn"][0], {"n_iter": int(sk_bin.n_iter_[0])},
+        res["scikit-learn"][1])
+    add("logistic binary", "dml", res["dml"][0], {
+        "n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_bin.score(Xb, yb),
+        "sklearn_accuracy": sk_bin.score(data["Xb"], data["yb"])}, res["dml"][1])
+    if peer is not None:
+        m = res["dask-ml (solver=lbfgs)"][2]
+        add("logistic binary", "dask-ml (solver=lbfgs)", res["dask-ml (solver=lbfgs)"][0],
+            {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, res["dask-ml (solver=lbfgs)"][1])
+        if "dask-ml-default" not in args.skip:
+            # Probe on 1/10 of the data; the default (admm) solver is roughly linear in n.
+            k = max(1, Xb.numblocks[0] // 10)
+            probe_n = sum(Xb.chunks[0][:k])
+            t0 = time.perf_counter()
+            peer.LogisticRegression().fit(Xb[:probe_n], yb[:probe_n])
+            predicted = (time.perf_counter() - t0) * n / probe_n
+            if predicted <= args.dask_ml_timeout:
+                t, ts, m = timeit(lambda: peer.LogisticRegression().fit(Xb, yb), 1)
+                add("logistic binary", "dask-ml (default solver)", t,
+                    {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, ts)
+            else:
+                add("logistic binary", "dask-ml (default, estimated)", predicted,
+                    {"estimated_from_rows": probe_n})
+
+
+def _multinomial(args, add, sk, data, Xm, ym, LogisticRegression):
+    res = interleaved({"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]),
+                       "dml": lambda: LogisticRegression().fit(Xm, ym)}, args.repeat)
+    sk_mul, dml_mul = res["scikit-learn"][2], res["dml"][2]
+    add("logistic multinomial (10)", "scikit-learn", res["scikit-learn"][0],
+        {"n_iter": int(sk_mul.n_iter_[0])}, res["scikit-learn"][1])
+    add("logistic multinomial (10)", "dml", res["dml"][0], {
+        "n_iter": int(dml_mul.n_iter_[0]),
+        "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, res["dml"][1])
+
+
+def _linear(args, add, sk, data, Xr, yr, peer, LinearRegression):
+    fns = {"scikit-learn": lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]),
+           "dml": lambda: LinearRegression().fit(Xr, yr)}
+    if peer is not None:
+        fns["dask-ml (default solver)"] = lambda: peer.LinearRegression().fit(Xr, yr)
+    res = interleaved(fns, args.repeat)
+    add("linear regression", "scikit-learn", res["scikit-learn"][0], None, res["scikit-learn"][1])
+    add("linear regression", "dml", res["dml"][0],
+        {"max_abs_coef_diff": float(np.abs(res["dml"][2].coef_ - res["scikit-learn"][2].coef_).max())},
+        res["dml"][1])
+    if peer is not None:
+        add("linear regression", "dask-ml (default solver)", res["dask-ml (default solver)"][0], None,
+            res["dask-ml (default solver)"][1])
 
 
 if __name__ == "__main__":

@@ -126,37 +126,37 @@ def multinomial_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_interce
     K = n_classes
     dt = X.dtype
     coef = np.asarray(coef)
-    W = xp.asarray(np.ascontiguousarray(coef[:, :p].T), dtype=dt)  # (p, K)
-    b0 = xp.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    # Classes along axis 0, rows along axis 1: the per-row reductions over the K
+    # classes (max, sum, the true class's score) then run across contiguous rows.
+    Wt = xp.asarray(np.ascontiguousarray(coef[:, :p]), dtype=dt)  # (K, p)
+    b0 = xp.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)[:, None]
     loss = 0.0
     sw = 0.0
-    G = xp.zeros((p, K), dtype=xp.float64)
+    G = xp.zeros((K, p), dtype=xp.float64)
     g0 = xp.zeros((K,), dtype=xp.float64)
-    classes = xp.arange(K, dtype=xp.int64)
+    ks = xp.arange(K, dtype=xp.int64)[:, None]
     for a, b in row_blocks(n, p + K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
         Xb = X[a:b, :]
-        yb = y[a:b]
-        Z = xp.matmul(Xb, W) + b0
-        zmax = xp.max(Z, axis=1, keepdims=True)
-        E = xp.exp(Z - zmax)
-        s = xp.sum(E, axis=1, keepdims=True)
-        lse = xp.log(s) + zmax
-        onehot = xp.astype(yb[:, None] == classes[None, :], dt)
-        lossb = lse[:, 0] - xp.sum(Z * onehot, axis=1)
-        R = E / s - onehot
+        Z = xp.matmul(Wt, xp.permute_dims(Xb, (1, 0))) + b0  # (K, m)
+        Z = Z - xp.max(Z, axis=0)[None, :]
+        E = xp.exp(Z)
+        s = xp.sum(E, axis=0)
+        onehot = xp.astype(ks == y[None, a:b], dt)
+        lossb = xp.log(s) - xp.sum(Z * onehot, axis=0)
+        R = E / s[None, :] - onehot
         wb = _sample_weights(w, y, class_weight, xp, a, b, dt)
         if wb is not None:
             lossb = lossb * wb
-            R = R * wb[:, None]
-            sw += float(xp.sum(xp.astype(wb, xp.float64)))
+            R = R * wb[None, :]
+            sw += float(xp.sum(xp.astype(wb, xp.float64, copy=False)))
         else:
             sw += float(b - a)
-        loss += float(xp.sum(xp.astype(lossb, xp.float64)))
-        G = G + xp.astype(xp.matmul(xp.permute_dims(Xb, (1, 0)), R), xp.float64)
-        g0 = g0 + xp.astype(xp.sum(R, axis=0), xp.float64)
-    grad = xp.permute_dims(G, (1, 0))
+        loss += float(xp.sum(xp.astype(lossb, xp.float64, copy=False)))
+        G = G + xp.astype(xp.matmul(R, Xb), xp.float64, copy=False)
+        g0 = g0 + xp.astype(xp.sum(R, axis=1), xp.float64, copy=False)
+    grad = G
     if fit_intercept:
-        grad = xp.concat([grad, g0[:, None]], axis=1)
+        grad = xp.concat([G, g0[:, None]], axis=1)
     return {"loss": xp.asarray(loss, dtype=xp.float64), "grad": grad, "sw": xp.asarray(sw, dtype=xp.float64)}
 
 
