@@ -84,6 +84,28 @@ def paired_speedup(their_times, our_times):
     return statistics.median(a / b for a, b in zip(their_times, our_times))
 
 
+def ratio_rows(entries, ours=lambda lib: lib == "dml"):
+    """Per task, dml against every other library: ``speedup`` (their median / ours) and,
+    when both were timed in the same interleaved rounds, ``paired_speedup``."""
+    rows = []
+    for task in dict.fromkeys(e["task"] for e in entries):
+        mine = next((e for e in entries if e["task"] == task and ours(e["library"])), None)
+        if mine is None:
+            continue
+        for e in entries:
+            if e["task"] != task or ours(e["library"]):
+                continue
+            paired = None
+            if e.get("times") and mine.get("times") and len(e["times"]) == len(mine["times"]) > 1:
+                paired = paired_speedup(e["times"], mine["times"])
+            rows.append({"task": task, "versus": e["library"], "their_s": e["seconds"], "dml_s": mine["seconds"],
+                         "speedup": e["seconds"] / mine["seconds"], "paired_speedup": paired})
+    return rows
+
+
+RATIO_COLUMNS = ["task", "versus", "their_s", "dml_s", "speedup", "paired_speedup"]
+
+
 def memory_bandwidth(nbytes=400 * 2**20, repeat=5):
     """Measured single-thread read bandwidth (bytes/s): median of ``sum`` over a large array."""
     a = np.ones(nbytes // 8)

@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 
-from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
+from benchmarks._harness import (
+    RATIO_COLUMNS, cluster_bandwidth, interleaved, local_cluster, parser, ratio_rows, table, timeit, write_json,
+)
 
 
 def _blobs(n, p, k, seed=0):
@@ -70,11 +72,13 @@ def main(argv=None):
 
         # ------------------------------------------------------- same init, same iterations
         task = f"KMeans same init, {M} iter"
-        t, ts, ref = timeit(lambda: skc.KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(X), args.repeat)
-        add(task, "scikit-learn", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
         with count_passes() as c:
             est = KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd)
-        t, ts, est = timeit(lambda: KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd), args.repeat)
+        res = interleaved({"scikit-learn": lambda: skc.KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(X),
+                           "dml": lambda: KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd)}, args.repeat)
+        t, ts, ref = res["scikit-learn"]
+        add(task, "scikit-learn", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
+        t, ts, est = res["dml"]
         add(task, "dml", t, {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_), "passes": c.passes,
                              "inertia_rel_diff": abs(est.inertia_ - ref.inertia_) / ref.inertia_,
                              "max_center_diff": float(np.abs(est.cluster_centers_ - ref.cluster_centers_).max())}, ts)
@@ -83,11 +87,13 @@ def main(argv=None):
 
         # ----------------------------------------------------------------- default seeding
         task = "KMeans default init"
-        t, ts, ref = timeit(lambda: skc.KMeans(k, random_state=0).fit(X), args.repeat)
-        add(task, "scikit-learn (k-means++, n_init=1)", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
         with count_passes() as c:
             est = KMeans(k, random_state=0).fit(Xd)
-        t, ts, est = timeit(lambda: KMeans(k, random_state=0).fit(Xd), args.repeat)
+        res = interleaved({"scikit-learn": lambda: skc.KMeans(k, random_state=0).fit(X),
+                           "dml": lambda: KMeans(k, random_state=0).fit(Xd)}, args.repeat)
+        t, ts, ref = res["scikit-learn"]
+        add(task, "scikit-learn (k-means++, n_init=1)", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
+        t, ts, est = res["dml"]
         add(task, "dml (k-means||)", t, {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_),
                                          "passes": c.passes}, ts)
         if "dask-ml" not in args.skip:
@@ -114,16 +120,10 @@ def main(argv=None):
               f"one memory pass at the measured bandwidth {nbytes / bw * 1e3:.0f} ms "
               f"-> {one / (nbytes / bw):.2f}x the memory pass, {one / read:.2f}x the read pass")
 
-    ratios = []
-    by = [(e["task"], e["library"], e["seconds"]) for e in results["entries"]]
-    for task in dict.fromkeys(t for t, _, _ in by):
-        d = next(s for t, lib, s in by if t == task and lib.startswith("dml"))
-        for t, lib, s in by:
-            if t == task and not lib.startswith("dml"):
-                ratios.append({"task": task, "versus": lib, "their_s": s, "dml_s": d, "speedup": s / d})
+    ratios = ratio_rows(results["entries"], ours=lambda lib: lib.startswith("dml"))
     results["ratios"] = ratios
     print()
-    print(table(ratios, ["task", "versus", "their_s", "dml_s", "speedup"]))
+    print(table(ratios, RATIO_COLUMNS))
     path = write_json("cluster", results)
     print(f"\nwrote {path}")
     return results

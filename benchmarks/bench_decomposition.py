@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks._harness import local_cluster, parser, table, timeit, write_json
+from benchmarks._harness import (
+    RATIO_COLUMNS, interleaved, local_cluster, parser, ratio_rows, table, timeit, write_json,
+)
 
 
 def _data(n, p, seed=0):
@@ -57,26 +59,31 @@ def main(argv=None):
 
         for solver in ("covariance_eigh", "full", "randomized"):
             task = f"PCA({k}) svd_solver={solver}"
-            t, ts, ref = timeit(lambda: skd.PCA(k, svd_solver=solver, random_state=0).fit(X), args.repeat)
-            add(task, "scikit-learn", t, {"max_rel_var_err": err(ref)}, ts)
             with count_passes() as c:
                 PCA(k, svd_solver=solver, random_state=0).fit(Xd)
-            t, ts, est = timeit(lambda: PCA(k, svd_solver=solver, random_state=0).fit(Xd), args.repeat)
+            res = interleaved({"scikit-learn": lambda: skd.PCA(k, svd_solver=solver, random_state=0).fit(X),
+                               "dml": lambda: PCA(k, svd_solver=solver, random_state=0).fit(Xd)}, args.repeat)
+            t, ts, ref = res["scikit-learn"]
+            add(task, "scikit-learn", t, {"max_rel_var_err": err(ref)}, ts)
+            t, ts, est = res["dml"]
             add(task, "dml", t, {"passes": c.passes, "max_rel_var_err": err(est)}, ts)
             if "dask-ml" not in args.skip and solver != "covariance_eigh":
                 _dask_ml_pca(add, task, Xd, k, solver, err, args.repeat)
         task = f"PCA({k}) default"
-        t, ts, ref = timeit(lambda: skd.PCA(k).fit(X), args.repeat)
+        res = interleaved({"scikit-learn": lambda: skd.PCA(k).fit(X), "dml": lambda: PCA(k).fit(Xd)}, args.repeat)
+        t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn", t, {"max_rel_var_err": err(ref)}, ts)
-        t, ts, est = timeit(lambda: PCA(k).fit(Xd), args.repeat)
+        t, ts, est = res["dml"]
         add(task, "dml", t, {"max_rel_var_err": err(est)}, ts)
         if "dask-ml" not in args.skip:
             _dask_ml_pca(add, task, Xd, k, "auto", err, args.repeat)
 
         task = f"TruncatedSVD({k}) randomized"
-        t, ts, ref = timeit(lambda: skd.TruncatedSVD(k, random_state=0).fit(X), args.repeat)
+        res = interleaved({"scikit-learn": lambda: skd.TruncatedSVD(k, random_state=0).fit(X),
+                           "dml": lambda: TruncatedSVD(k, random_state=0).fit(Xd)}, args.repeat)
+        t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn", t, None, ts)
-        t, ts, est = timeit(lambda: TruncatedSVD(k, random_state=0).fit(Xd), args.repeat)
+        t, ts, est = res["dml"]
         add(task, "dml", t, {"max_rel_sv_diff": float(np.max(np.abs(est.singular_values_ / ref.singular_values_ - 1)))}, ts)
         if "dask-ml" not in args.skip:
             from dask_ml.decomposition import TruncatedSVD as Peer
@@ -84,17 +91,12 @@ def main(argv=None):
             t, ts, _ = timeit(lambda: Peer(k, algorithm="randomized", random_state=0).fit(Xd), args.repeat)
             add(task, "dask-ml", t, None, ts)
 
-    ratios = []
-    by = [(e["task"], e["library"], e["seconds"]) for e in results["entries"]]
-    for task in dict.fromkeys(t for t, _, _ in by):
-        d = next(s for t, lib, s in by if t == task and lib == "dml")
-        for t, lib, s in by:
-            if t == task and lib != "dml":
-                ratios.append({"task": task, "versus": lib, "their_s": s, "dml_s": d,
-                               "dml_over_them": d / s, "speedup": s / d})
+    ratios = ratio_rows(results["entries"])
+    for r in ratios:
+        r["dml_over_them"] = r["dml_s"] / r["their_s"]
     results["ratios"] = ratios
     print()
-    print(table(ratios, ["task", "versus", "their_s", "dml_s", "dml_over_them", "speedup"]))
+    print(table(ratios, RATIO_COLUMNS + ["dml_over_them"]))
     path = write_json("decomposition", results)
     print(f"\nwrote {path}")
     return results
