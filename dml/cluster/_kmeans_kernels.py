@@ -131,12 +131,25 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     return out
 
 
+#: Row-block size of the NumPy Lloyd kernel: the block (and its k x rows products) stays
+#: in a core's L2 cache between the distance product and the per-cluster sums.
+LLOYD_BLOCK_BYTES = 2**19
+
+
 def _lloyd_numpy(X, w, centers, shift, counts):
-    """:func:`lloyd_kernel` for NumPy chunks: the same quantities, with the block
-    temporaries allocated once per chunk and the (k, rows) layout that NumPy reduces
-    fastest. float64 blocks are not copied: the centring is folded into the product
-    (one extra row ``shift`` in the centers matrix); float32 blocks are centred first,
-    as scikit-learn does, to keep the distances accurate."""
+    """:func:`lloyd_kernel` for NumPy chunks: the same quantities, with every block
+    temporary allocated once per chunk (Dask workers return freed memory to the OS
+    eagerly, so a fresh block-sized temporary costs page faults each time) and the
+    (k, rows) layout that NumPy reduces fastest.
+
+    float64 blocks are not copied: the centring is folded into the product (one extra
+    row ``shift`` in the centers matrix), the labels come from the column minimum
+    (``S == min(S)`` is the one-hot matrix unless a row ties, which falls back to
+    ``argmin``'s first index, as scikit-learn), and without weights the inertia is
+    summed from scalars (``sum ||x'||^2 + sum min_j (||c'_j||^2 - 2 x'.c'_j)``).
+    float32 blocks are centred first, as scikit-learn does, to keep the distances
+    accurate, and their squared distances are summed per row.
+    """
     import numpy as np
 
     X = np.asarray(X)
@@ -155,61 +168,63 @@ def _lloyd_numpy(X, w, centers, shift, counts):
         bias = c_sq + 2.0 * (Cs @ mu)
         mu_sq = float(mu @ mu)
     bias = bias[:, None]
+    per_row = center_rows or w is not None
     sums = np.zeros((k, p))
     wsum = np.zeros(k)
     cnt = np.zeros(k)
     inertia = 0.0
-    step = max(256, BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
     m0 = min(step, n)
     Xb_buf = np.empty((m0, p), dtype=dt) if center_rows else None
     P_buf = np.empty((M.shape[0], m0), dtype=dt)
     W_buf = np.empty((k, m0), dtype=dt)
+    smin_buf = np.empty(m0, dtype=dt)
+    ones_buf = np.empty(m0, dtype=dt)
+    d2_buf = np.empty(m0, dtype=dt) if per_row else None
+    block_sums = np.empty((k, p), dtype=dt)
     ks = np.arange(k)[:, None]
     w = None if w is None else np.asarray(w)
     for a in range(0, n, step):
         b = min(n, a + step)
         m = b - a
-        full = m == m0
         Xb = X[a:b]
         if center_rows:
             Xb = np.subtract(Xb, mu, out=Xb_buf[:m])
-        P = np.matmul(M, Xb.T, out=P_buf if full else None)
+        P = np.matmul(M, Xb.T, out=P_buf[:, :m])
         S = P[:k]
         S *= -2.0
         S += bias
-        if k <= 32:
-            # a running minimum over the k rows: faster than argmin across rows
-            smin = S[0].copy()
-            lab = np.zeros(m, dtype=np.intp)
-            for j in range(1, k):
-                less = S[j] < smin
-                np.copyto(smin, S[j], where=less)
-                np.copyto(lab, j, where=less)
-        else:
-            lab = np.argmin(S, axis=0)
-            smin = np.min(S, axis=0)
-        d2 = np.einsum("ij,ij->i", Xb, Xb)
-        if not center_rows:
-            d2 -= 2.0 * P[k]
-            d2 += mu_sq
-        d2 += smin
-        np.maximum(d2, 0.0, out=d2)
-        W = W_buf if full else np.empty((k, m), dtype=dt)
-        np.equal(ks, lab[None, :], out=W, casting="unsafe")
+        smin = np.min(S, axis=0, out=smin_buf[:m])
+        W = np.equal(S, smin, out=W_buf[:, :m], casting="unsafe")
+        hits = np.sum(W, axis=0, out=ones_buf[:m])
+        if hits.min() != 1 or hits.max() != 1:
+            # a tie (or a non-finite score): the first minimum, as argmin
+            np.equal(ks, np.argmin(S, axis=0)[None, :], out=W, casting="unsafe")
+            smin = np.min(S, axis=0, out=smin)
         if counts:
-            cnt += np.bincount(lab, minlength=k)
-        if w is not None:
-            wb = w[a:b]
-            W *= wb[None, :]
-            inertia += float(np.dot(wb, d2))
-            wsum += np.bincount(lab, weights=wb, minlength=k)
+            cnt += np.sum(W, axis=1)
+        if per_row:
+            d2 = np.einsum("ij,ij->i", Xb, Xb, out=d2_buf[:m])
+            if not center_rows:
+                d2 -= 2.0 * P[k]
+                d2 += mu_sq
+            d2 += smin
+            np.maximum(d2, 0.0, out=d2)
+            if w is None:
+                inertia += float(np.sum(d2, dtype=np.float64))
+            else:
+                wb = w[a:b]
+                W *= wb[None, :]
+                inertia += float(np.dot(wb, d2))
         else:
-            inertia += float(d2.sum())
-            wsum += np.bincount(lab, minlength=k)
-        sums += W @ Xb
+            flat = Xb.ravel(order="K") if (Xb.flags.c_contiguous or Xb.flags.f_contiguous) else None
+            xx = float(flat @ flat) if flat is not None else float(np.sum(np.vecdot(Xb.T, Xb.T)))
+            inertia += xx - 2.0 * float(np.sum(P[k])) + m * mu_sq + float(np.sum(smin))
+        wsum += np.sum(W, axis=1)
+        sums += np.matmul(W, Xb, out=block_sums)
     if center_rows:
         sums += wsum[:, None] * mu.astype(np.float64)[None, :]
-    out = {"sums": sums, "weights": wsum, "inertia": np.asarray(inertia)}
+    out = {"sums": sums, "weights": wsum, "inertia": np.asarray(max(inertia, 0.0))}
     if counts:
         out["n"] = cnt
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.kernels import row_blocks
+from dml._engine.kernels import BLOCK_BYTES, row_blocks
 
 
 def label_counts_kernel(X, y, w, *, xp):
@@ -122,6 +122,8 @@ def multinomial_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_interce
     -------
     dict: ``loss`` (scalar), ``grad`` (K, p + fit_intercept), ``sw`` (scalar).
     """
+    if isinstance(X, np.ndarray):
+        return _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, n_classes)
     n, p = X.shape
     K = n_classes
     dt = X.dtype
@@ -158,6 +160,62 @@ def multinomial_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_interce
     if fit_intercept:
         grad = xp.concat([G, g0[:, None]], axis=1)
     return {"loss": xp.asarray(loss, dtype=xp.float64), "grad": grad, "sw": xp.asarray(sw, dtype=xp.float64)}
+
+
+def _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, K):
+    """:func:`multinomial_loss_grad_kernel` for NumPy chunks: the same sums, with the
+    (K, rows) block temporaries allocated once per chunk (Dask workers return freed
+    memory to the OS eagerly, so fresh block-sized temporaries cost page faults every
+    time) and updated in place."""
+    n, p = X.shape
+    dt = X.dtype
+    coef = np.asarray(coef)
+    Wt = np.ascontiguousarray(coef[:, :p], dtype=dt)
+    b0 = np.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)[:, None]
+    y = np.asarray(y)
+    w = None if w is None else np.asarray(w)
+    cw = None if class_weight is None else np.asarray(class_weight, dtype=dt)
+    step = max(256, BLOCK_BYTES // max(1, (p + K) * dt.itemsize))
+    m0 = min(step, n)
+    Z_buf = np.empty((K, m0), dtype=dt)
+    E_buf = np.empty((K, m0), dtype=dt)
+    OH_buf = np.empty((K, m0), dtype=dt)
+    v_buf = np.empty(m0, dtype=dt)
+    s_buf = np.empty(m0, dtype=dt)
+    G_blk = np.empty((K, p), dtype=dt)
+    ks = np.arange(K)[:, None]
+    loss = sw = 0.0
+    G = np.zeros((K, p))
+    g0 = np.zeros(K)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        m = b - a
+        Xb = X[a:b]
+        yb = y[a:b]
+        Z = np.matmul(Wt, Xb.T, out=Z_buf[:, :m])
+        Z += b0
+        Z -= np.max(Z, axis=0, out=v_buf[:m])
+        E = np.exp(Z, out=E_buf[:, :m])
+        s = np.sum(E, axis=0, out=s_buf[:m])
+        OH = np.equal(ks, yb[None, :], out=OH_buf[:, :m], casting="unsafe")
+        lossb = np.log(s) - np.einsum("ij,ij->j", Z, OH)
+        E /= s
+        E -= OH  # the residual R = softmax - onehot
+        wb = None if w is None else w[a:b].astype(dt, copy=False)
+        if cw is not None:
+            cwb = cw[yb]
+            wb = cwb if wb is None else wb * cwb
+        if wb is not None:
+            lossb *= wb
+            E *= wb
+            sw += float(np.sum(wb, dtype=np.float64))
+        else:
+            sw += float(m)
+        loss += float(np.sum(lossb, dtype=np.float64))
+        G += np.matmul(E, Xb, out=G_blk)
+        g0 += np.sum(E, axis=1)
+    grad = np.concatenate([G, g0[:, None]], axis=1) if fit_intercept else G
+    return {"loss": np.asarray(loss), "grad": grad, "sw": np.asarray(sw)}
 
 
 def decision_kernel(X, *, xp, coef, intercept):

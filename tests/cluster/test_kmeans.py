@@ -226,3 +226,26 @@ def test_cupy_fit_matches_numpy():
     est2 = KMeans(4, random_state=0).fit(da.from_array(cp.asarray(X), chunks=(500, -1)))
     ref2 = KMeans(4, random_state=0).fit(X)
     assert est2.inertia_ == pytest.approx(ref2.inertia_, rel=1e-6)
+
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_kernel_ties_go_to_the_first_center(dtype, weighted):
+    """Small integer data, a repeated center and no shift: the scores are exact, many
+    rows tie, and each goes to the lowest center index (argmin's rule, scikit-learn's)."""
+    from dml.cluster._kmeans_kernels import _lloyd_numpy
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 4, size=(3000, 3)).astype(dtype)
+    C = np.array([[1, 1, 1], [1, 1, 1], [3, 0, 2], [0, 3, 1], [2, 2, 2]], dtype=dtype)
+    w = rng.integers(1, 4, size=3000).astype(dtype) if weighted else None
+    d2 = ((X[:, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(axis=2)
+    lab = np.argmin(d2, axis=1)
+    assert len(np.unique(d2.min(axis=1))) < len(X)  # ties do occur
+    ww = np.ones(len(X)) if w is None else w.astype(np.float64)
+    out = _lloyd_numpy(X, w, C, np.zeros(3, dtype=dtype), True)
+    np.testing.assert_array_equal(out["n"], np.bincount(lab, minlength=5))
+    np.testing.assert_allclose(out["weights"], np.bincount(lab, weights=ww, minlength=5))
+    np.testing.assert_allclose(out["sums"], np.stack([(ww[lab == j, None] * X[lab == j]).sum(0) for j in range(5)]))
+    assert float(out["inertia"]) == pytest.approx(float((ww * d2.min(axis=1)).sum()), rel=1e-12)

@@ -182,3 +182,30 @@ def test_ordered_combine_gets_chunk_order(scheduler, rng):
     with validate_fit_data(_Probe(), da.from_array(X, chunks=(37, 2)), np.zeros(400), y_numeric=True) as data:
         out = map_reduce(_rows_kernel, data, combine=_concat, ordered=True, split_every=2)
     np.testing.assert_array_equal(out["rows"], X[:, 0])
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_driver_blas_is_one_thread_during_a_local_cluster_fit(cluster_client, rng):
+    from threadpoolctl import threadpool_limits
+
+    from dml._engine.runtime import driver_blas
+
+    X = da.from_array(rng.normal(size=(200, 3)), chunks=50)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        with cluster_client.as_current():
+            with validate_fit_data(_Probe(), X, np.zeros(200), y_numeric=True) as data:
+                assert data.mode == "distributed"
+                assert set(_blas_threads()) == {1}
+                with driver_blas(cluster_client):  # nested (a concurrent fit): still one
+                    assert set(_blas_threads()) == {1}
+                assert set(_blas_threads()) == {1}
+        assert _blas_threads() == before
+    with threadpool_limits(limits=2, user_api="blas"):
+        with driver_blas(None):  # no client: the driver keeps its threads
+            assert set(_blas_threads()) == {2}
