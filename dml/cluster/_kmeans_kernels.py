@@ -14,6 +14,8 @@ travels in the ``y`` slot of the data (see :func:`dml.cluster._rows.with_row_ind
 
 from __future__ import annotations
 
+import numpy as np
+
 from dml._engine.kernels import BLOCK_BYTES, row_blocks
 from dml._engine.namespace import get_namespace, is_numpy_namespace
 
@@ -56,8 +58,17 @@ def _sq_dist(Xb, C, c_sq, xp):
 
 
 def _min_sq_dist(Xb, C, c_sq, xp):
+    """Squared distance (b,) of each (already shifted) row of ``Xb`` to its closest center."""
     if C.shape[0] == 0:
         return xp.ones((Xb.shape[0],), dtype=Xb.dtype)
+    if is_numpy_namespace(xp):
+        # centers along axis 0: the minimum over centers runs across contiguous rows
+        S = C @ Xb.T
+        S *= -2.0
+        S += c_sq[:, None]
+        d = S.min(axis=0)
+        d += np.einsum("ij,ij->i", Xb, Xb)
+        return np.maximum(d, 0.0, out=d)
     return xp.min(_sq_dist(Xb, C, c_sq, xp), axis=1)
 
 
@@ -398,6 +409,8 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
     ``ridx`` (m,), m <= cap, sorted by key; combine with :func:`combine_smallest`.
     """
     n, p = X.shape
+    if isinstance(X, np.ndarray):
+        return _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap)
     mu = _host(shift, X, xp)
     C = _host(centers, X, xp) - mu
     c_sq = xp.sum(C * C, axis=1)
@@ -421,6 +434,60 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
         "key": xp.take(key, order),
         "rows": xp.take(X, order, axis=0),
         "ridx": xp.astype(xp.take(idx, order), xp.int64),
+    }
+
+
+def _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap):
+    """:func:`smallest_keys_kernel` for NumPy chunks: no centred copy of the rows (the
+    shift is folded into the product, one extra row ``shift`` in the centers matrix, as
+    in :func:`_lloyd_numpy`), the minimum over centers taken across contiguous rows of a
+    (centers, rows) block, and the ``cap`` smallest keys found by partitioning (then a
+    stable sort of the few candidates: the same rows, in the same order, as a stable
+    sort of all keys)."""
+    n, p = X.shape
+    dt = X.dtype
+    mu = np.asarray(shift, dtype=np.float64)
+    C = np.asarray(centers, dtype=np.float64) - mu
+    kc = C.shape[0]
+    M = np.vstack([C, mu[None, :]]).astype(dt)
+    bias = (np.einsum("ij,ij->i", C, C) + 2.0 * (C @ mu))[:, None]
+    mu_sq = float(mu @ mu)
+    key = np.empty(n)
+    phi = 0.0
+    step = max(256, (2**19) // max(1, max(p, kc + 1) * dt.itemsize))
+    w = None if w is None else np.asarray(w)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        Xb = X[a:b]
+        if kc:
+            P = M @ Xb.T  # (kc + 1, m)
+            S = P[:kc]
+            S *= -2.0
+            S += bias
+            d2 = S.min(axis=0).astype(np.float64)
+            d2 += np.einsum("ij,ij->i", Xb, Xb)
+            d2 -= 2.0 * P[kc]
+            d2 += mu_sq
+            np.maximum(d2, 0.0, out=d2)
+            num = hash_uniform(idx[a:b], seed, stream, xp=np)
+        else:
+            d2 = np.ones(b - a)
+            num = hash_exponential(idx[a:b], seed, stream, xp=np)
+        wd = d2 if w is None else np.asarray(w[a:b], dtype=np.float64) * d2
+        phi += float(wd.sum())
+        pos = wd > 0
+        key[a:b] = np.where(pos, num / np.where(pos, wd, 1.0), np.inf)
+    if cap < n:
+        cut = np.partition(key, cap - 1)[cap - 1]
+        cand = np.flatnonzero(key <= cut)
+        order = cand[np.argsort(key[cand], kind="stable")[:cap]]
+    else:
+        order = np.argsort(key, kind="stable")
+    return {
+        "phi": np.asarray(phi),
+        "key": key[order],
+        "rows": X[order],
+        "ridx": np.asarray(idx)[order].astype(np.int64),
     }
 
 
