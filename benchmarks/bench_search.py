@@ -27,7 +27,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from benchmarks._harness import local_cluster, parser, table, timeit, write_json  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    interleaved, local_cluster, paired_speedup, parser, table, timeit, write_json,
+)
 
 GRID = {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "gamma": [0.003, 0.01, 0.03, 0.1]}
 
@@ -105,9 +107,6 @@ def main(argv=None):
         rows.append(entry)
         print(f"  {name:48s} {seconds:8.2f} s", flush=True)
 
-    t, ts, base = timeit(lambda: search(1), args.repeat)
-    add("scikit-learn n_jobs=1", t, ts, base, None)
-
     with local_cluster() as client:
         capacity = _parallel_capacity(client, X[:n_fit], y[:n_fit])
         results["parallel_capacity"] = capacity
@@ -115,15 +114,25 @@ def main(argv=None):
             f"parallel capacity of the 2 workers right now: {capacity:.2f}x "
             "(2 concurrent fits vs 1; 2.0 = two free cores)"
         )
+
+        def backend():
+            with dml.parallel.parallel_backend(client, scatter=[X, y]):
+                return search(-1)
+
+        fns = {"scikit-learn n_jobs=1": lambda: search(1)}
         if "dml" not in args.skip:
-
-            def backend():
-                with dml.parallel.parallel_backend(client, scatter=[X, y]):
-                    return search(-1)
-
             backend()  # warm the workers (imports)
-            t, ts, est = timeit(backend, args.repeat)
-            add("scikit-learn + dml.parallel_backend (2 workers)", t, ts, est, base)
+            fns["scikit-learn + dml.parallel_backend (2 workers)"] = backend
+        # interleaved rounds: the baseline and the backend see the same machine load
+        res = interleaved(fns, args.repeat)
+        base = res["scikit-learn n_jobs=1"][2]
+        for name, (t, ts, est) in res.items():
+            add(name, t, ts, est, None if est is base else base)
+        if len(res) == 2:
+            results["paired_speedup_backend_vs_n_jobs_1"] = paired_speedup(
+                res["scikit-learn n_jobs=1"][1], res["scikit-learn + dml.parallel_backend (2 workers)"][1])
+            print(f"  paired speed-up of the backend over n_jobs=1: "
+                  f"{results['paired_speedup_backend_vs_n_jobs_1']:.2f}x")
         if "dask-ml" not in args.skip:
             try:
                 from dask_ml.model_selection import GridSearchCV as DaskGridSearchCV
