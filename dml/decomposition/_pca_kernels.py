@@ -67,6 +67,8 @@ def tsqr_kernel(X, y, w, *, xp, batch_starts=None):
     dict: ``n`` (int), ``mean`` (p,), ``R`` (r, p); or ``{"batches": {b: ...}}``.
     """
     n, p = X.shape
+    if batch_starts is None and is_numpy_namespace(xp) and n > 0:
+        return _tsqr_numpy(X)
     if batch_starts is None:
         out = None
         for a, b in row_blocks(n, p, 8, block_bytes=max(2**21, 8 * p * p * 4)):
@@ -89,6 +91,36 @@ def tsqr_kernel(X, y, w, *, xp, batch_starts=None):
         batches[g] = _block_stats(X[pos:stop, :], xp)
         pos = stop
     return {"batches": batches}
+
+
+def _tsqr_numpy(X):
+    """:func:`tsqr_kernel` for a NumPy chunk: the same block statistics and merges, with
+    the centred block written into one Fortran-ordered float64 buffer per chunk and
+    factored in place by LAPACK ``geqrf`` (no per-block temporaries: Dask workers return
+    freed memory to the OS eagerly, so those would page-fault each time)."""
+    import numpy as np
+    from scipy.linalg import lapack
+
+    xp = get_namespace(np.zeros(1))
+    n, p = X.shape
+    step = max(256, max(2**21, 8 * p * p * 4) // max(1, p * 8))
+    m0 = min(step, n)
+    buf = np.empty((m0, p), order="F")
+    geqrf = lapack.get_lapack_funcs("geqrf", (buf,))
+    out = None
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        m = b - a
+        Xb = X[a:b]
+        mean = Xb.mean(axis=0, dtype=np.float64)
+        B = buf[:m] if m == m0 else np.empty((m, p), order="F")
+        np.subtract(Xb, mean, out=B)
+        qr, _, _, info = geqrf(B, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"geqrf failed with info={info}")
+        s = {"n": m, "mean": mean, "R": np.triu(qr[: min(m, p)])}
+        out = s if out is None else _merge(out, s, xp)
+    return out
 
 
 def combine_tsqr(parts):
