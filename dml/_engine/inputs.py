@@ -86,6 +86,8 @@ class ChunkedData:
     y_ndim: int | None = None
     #: distributed mode: chunk indices grouped by holding worker (see mapreduce.chunk_groups)
     _groups: list | None = field(default=None, repr=False)
+    #: the entered :func:`~dml._engine.runtime.driver_blas` context while a fit holds the data
+    _driver: object = field(default=None, init=False, repr=False)
 
     @property
     def n_samples(self):
@@ -121,7 +123,7 @@ class ChunkedData:
         try:
             self.release()
         finally:
-            driver = self.__dict__.pop("_driver", None)
+            driver, self._driver = self._driver, None
             if driver is not None:
                 driver.__exit__(*exc)
 

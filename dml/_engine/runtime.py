@@ -7,6 +7,7 @@ default ``distributed.Client`` when one exists and Dask is configured to use it,
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from contextlib import contextmanager
@@ -75,8 +76,9 @@ _driver_depth = 0
 _driver_limiter = None
 
 
-def _workers_share_this_host(client):
-    """True when some worker of ``client`` runs on this machine (a ``LocalCluster``)."""
+@functools.lru_cache(maxsize=1)
+def _this_host():
+    """Names and addresses of this machine (looked up once per process)."""
     import socket
 
     hosts = {"127.0.0.1", "localhost", "::1"}
@@ -86,6 +88,12 @@ def _workers_share_this_host(client):
         hosts.update(socket.gethostbyname_ex(hostname)[2])
     except OSError:
         pass
+    return frozenset(hosts)
+
+
+def _workers_share_this_host(client):
+    """True when some worker of ``client`` runs on this machine (a ``LocalCluster``)."""
+    hosts = _this_host()
     workers = client.scheduler_info().get("workers", {})
     return any(info.get("host") in hosts for info in workers.values())
 
