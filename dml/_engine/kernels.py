@@ -80,6 +80,12 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
             cD = cw * D
             s1 = s1 + xp.sum(cD, axis=0)
             s2 = s2 + xp.sum(cD * D, axis=0)
+    return _moments_result(count, shift, s1, s2, n_rows, w_nonzero, xp)
+
+
+def _moments_result(count, shift, s1, s2, n_rows, w_nonzero, xp):
+    """The per-feature count, mean and centred sum of squares from the sums ``s1``, ``s2``
+    of the rows shifted by ``shift`` (features with no count get zeros)."""
     safe = xp.where(count > 0, count, 1.0)
     dmean = s1 / safe
     mean = xp.where(count > 0, shift + dmean, 0.0)
@@ -131,21 +137,7 @@ def _moments_numpy(X, w):
         else:
             s1 += wb @ D
             s2 += np.einsum("ij,ij->j", np.multiply(D, wb[:, None], out=wD_buf[:m]), D)
-    count_v = np.full(p, count)
-    if count > 0:
-        dmean = s1 / count
-        mean = shift + dmean
-        m2 = np.maximum(s2 - count * dmean * dmean, 0.0)
-    else:
-        mean = np.zeros(p)
-        m2 = np.zeros(p)
-    return {
-        "n": count_v,
-        "mean": mean,
-        "m2": m2,
-        "n_rows": np.asarray(n_rows, dtype=np.int64),
-        "w_nonzero": np.asarray(w_nonzero, dtype=np.int64),
-    }
+    return _moments_result(np.full(p, count), shift, s1, s2, n_rows, w_nonzero, np)
 
 
 def gram_kernel(X, y, w, *, xp):

@@ -142,8 +142,8 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     return out
 
 
-#: Row-block size of the NumPy Lloyd kernel: the block (and its k x rows products) stays
-#: in a core's L2 cache between the distance product and the per-cluster sums.
+#: Row-block size of the NumPy Lloyd and k-means|| kernels: the block (and its
+#: centers x rows products) stays in a core's L2 cache between the products and the sums.
 LLOYD_BLOCK_BYTES = 2**19
 
 
@@ -190,7 +190,7 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     P_buf = np.empty((M.shape[0], m0), dtype=dt)
     W_buf = np.empty((k, m0), dtype=dt)
     smin_buf = np.empty(m0, dtype=dt)
-    ones_buf = np.empty(m0, dtype=dt)
+    hits_buf = np.empty(m0, dtype=dt)
     d2_buf = np.empty(m0, dtype=dt) if per_row else None
     block_sums = np.empty((k, p), dtype=dt)
     ks = np.arange(k)[:, None]
@@ -207,11 +207,10 @@ def _lloyd_numpy(X, w, centers, shift, counts):
         S += bias
         smin = np.min(S, axis=0, out=smin_buf[:m])
         W = np.equal(S, smin, out=W_buf[:, :m], casting="unsafe")
-        hits = np.sum(W, axis=0, out=ones_buf[:m])
+        hits = np.sum(W, axis=0, out=hits_buf[:m])
         if hits.min() != 1 or hits.max() != 1:
             # a tie (or a non-finite score): the first minimum, as argmin
             np.equal(ks, np.argmin(S, axis=0)[None, :], out=W, casting="unsafe")
-            smin = np.min(S, axis=0, out=smin)
         if counts:
             cnt += np.sum(W, axis=1)
         if per_row:
@@ -454,7 +453,7 @@ def _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap):
     mu_sq = float(mu @ mu)
     key = np.empty(n)
     phi = 0.0
-    step = max(256, (2**19) // max(1, max(p, kc + 1) * dt.itemsize))
+    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, kc + 1) * dt.itemsize))
     w = None if w is None else np.asarray(w)
     for a in range(0, n, step):
         b = min(n, a + step)
