@@ -60,6 +60,19 @@ def timeit(fn, repeat=3, warmup=False):
     return statistics.median(times), times, result
 
 
+def entry_recorder(results, task_width=28, library_width=30):
+    """Return ``add(task, library, seconds, extra=None, times=None)``: it appends an entry
+    (``extra`` merged in) to ``results["entries"]``, prints it as a line and returns it."""
+
+    def add(task, library, seconds, extra=None, times=None):
+        entry = {"task": task, "library": library, "seconds": seconds, "times": times, **(extra or {})}
+        results["entries"].append(entry)
+        print(f"  {task:{task_width}s} {library:{library_width}s} {seconds:8.3f} s {extra or ''}", flush=True)
+        return entry
+
+    return add
+
+
 def interleaved(fns, repeat=3):
     """Time several callables round-robin: ``repeat`` rounds, each running every one once
     (the order rotated each round), so drifting machine load hits them alike.

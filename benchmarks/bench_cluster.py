@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, cluster_bandwidth, interleaved, local_cluster, parser, ratio_rows, table, timeit, write_json,
+    RATIO_COLUMNS, cluster_bandwidth, entry_recorder, interleaved, local_cluster, parser,
+    ratio_rows, table, timeit, write_json,
 )
 
 
@@ -53,10 +54,7 @@ def main(argv=None):
     results = {"n_samples": n, "n_features": p_, "n_clusters": k, "chunks": args.chunks,
                "max_iter": args.max_iter, "entries": []}
 
-    def add(task, lib, seconds, extra=None, times=None):
-        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
-        results["entries"].append(entry)
-        print(f"  {task:28s} {lib:30s} {seconds:8.3f} s {extra or ''}", flush=True)
+    add = entry_recorder(results, 28, 30)
 
     X = _blobs(n, p_, k)
     rng = np.random.default_rng(1)

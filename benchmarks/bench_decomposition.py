@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, interleaved, local_cluster, parser, ratio_rows, table, timeit, write_json,
+    RATIO_COLUMNS, entry_recorder, interleaved, local_cluster, parser, ratio_rows, table,
+    timeit, write_json,
 )
 
 
@@ -42,10 +43,7 @@ def main(argv=None):
     chunk = -(-n // args.chunks)
     results = {"n_samples": n, "n_features": p_, "n_components": k, "chunks": args.chunks, "entries": []}
 
-    def add(task, lib, seconds, extra=None, times=None):
-        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
-        results["entries"].append(entry)
-        print(f"  {task:34s} {lib:28s} {seconds:8.3f} s {extra or ''}", flush=True)
+    add = entry_recorder(results, 34, 28)
 
     X = _data(n, p_)
     exact = skd.PCA(k, svd_solver="covariance_eigh").fit(X).explained_variance_

@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, cluster_bandwidth, interleaved, local_cluster, parser, ratio_rows, table, timeit, write_json,
+    RATIO_COLUMNS, cluster_bandwidth, entry_recorder, interleaved, local_cluster, parser,
+    ratio_rows, table, timeit, write_json,
 )
 
 
@@ -42,13 +43,9 @@ def main(argv=None):
 
     n, p_ = args.n_samples, args.n_features
     chunk = -(-n // args.chunks)
-    rows, results = [], {"n_samples": n, "n_features": p_, "chunks": args.chunks, "entries": []}
+    results = {"n_samples": n, "n_features": p_, "chunks": args.chunks, "entries": []}
 
-    def add(task, lib, seconds, extra=None, times=None):
-        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
-        results["entries"].append(entry)
-        rows.append(entry)
-        print(f"  {task:28s} {lib:26s} {seconds:8.3f} s {extra or ''}", flush=True)
+    add = entry_recorder(results, 28, 26)
 
     with local_cluster() as client:
         print(f"dashboard: {client.dashboard_link}")

@@ -26,7 +26,9 @@ import warnings
 
 import numpy as np
 
-from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
+from benchmarks._harness import (
+    cluster_bandwidth, entry_recorder, local_cluster, parser, table, timeit, write_json,
+)
 
 
 def _targets(Xb, beta, seed):
@@ -67,13 +69,8 @@ def main(argv=None):
     chunk = -(-n // args.chunks)
     l1_C = args.l1_C or 20.0 / n
     results = {"n_samples": n, "n_features": p_, "chunks": args.chunks, "l1_C": l1_C, "entries": []}
-    rows = []
 
-    def add(task, lib, seconds, extra=None, times=None):
-        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
-        results["entries"].append(entry)
-        rows.append(entry)
-        print(f"  {task:34s} {lib:40s} {seconds:8.3f} s {extra or ''}", flush=True)
+    add = entry_recorder(results, 34, 40)
 
     with local_cluster() as client:
         bw = cluster_bandwidth(client)

@@ -16,7 +16,9 @@ import time
 
 import numpy as np
 
-from benchmarks._harness import cluster_bandwidth, local_cluster, parser, table, timeit, write_json
+from benchmarks._harness import (
+    cluster_bandwidth, entry_recorder, local_cluster, parser, table, timeit, write_json,
+)
 
 
 def main(argv=None):
@@ -34,13 +36,9 @@ def main(argv=None):
 
     n, p_ = args.n_samples, args.n_features
     chunk = -(-n // args.chunks)
-    rows, results = [], {"n_samples": n, "n_features": p_, "chunks": args.chunks, "entries": []}
+    results = {"n_samples": n, "n_features": p_, "chunks": args.chunks, "entries": []}
 
-    def add(task, lib, seconds, extra=None, times=None):
-        entry = {"task": task, "library": lib, "seconds": seconds, "times": times, **(extra or {})}
-        results["entries"].append(entry)
-        rows.append(entry)
-        print(f"  {task:22s} {lib:34s} {seconds:8.3f} s {extra or ''}", flush=True)
+    add = entry_recorder(results, 22, 34)
 
     with local_cluster() as client:
         bw = cluster_bandwidth(client)
