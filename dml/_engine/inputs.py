@@ -389,23 +389,11 @@ def _chunk_in_memory(X, y, sample_weight):
         if parts is None:
             futures.append(None)
             continue
-        f = _scatter(client, parts)
+        f = client.scatter(parts, hash=False)
         keep.append(f)
         futures.append(f)
     return ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
                        n_features, X.dtype, client, keep)
-
-
-def _scatter(client, parts):
-    """Scatter in-memory chunks to the workers; return futures of aligned chunks.
-
-    A scattered array can be deserialised at a byte offset that misaligns it for its
-    dtype; :func:`~dml._engine.mapreduce.settle` runs once where each chunk lands and
-    copies only those.
-    """
-    from dml._engine.mapreduce import settle
-
-    return client.map(settle, client.scatter(parts, hash=False), pure=False)
 
 
 def _as_float_like(y, X):
@@ -569,7 +557,7 @@ def _persist_distributed(X, y, w, client):
             aligned.append(vf)
         else:
             _check_lengths([n, int(v.shape[0])])
-            f = _scatter(client, _split(v, rows))
+            f = client.scatter(_split(v, rows), hash=False)
             keep.append(f)
             aligned.append(f)
     keep_idx = [i for i, r in enumerate(rows) if r > 0]
