@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import threading
+import uuid
+from collections import OrderedDict
 from contextlib import contextmanager
 
 import numpy as np
@@ -162,7 +164,72 @@ def settle(chunk):
     return chunk
 
 
+# ---------------------------------------------------------------------- chunk caches
+
+#: Per-process store of chunk caches: ``token -> {chunk index: dict}``. On a cluster each
+#: worker process holds the entries of the chunks it ran; locally, this process does.
+_chunk_caches = OrderedDict()
+_chunk_caches_lock = threading.Lock()
+#: Tokens kept per process; the oldest is dropped beyond this (a cache is only a cache).
+CHUNK_CACHE_TOKENS = 32
+
+
+def _chunk_cache_entry(token, index):
+    with _chunk_caches_lock:
+        store = _chunk_caches.get(token)
+        if store is None:
+            store = _chunk_caches[token] = {}
+            while len(_chunk_caches) > CHUNK_CACHE_TOKENS:
+                _chunk_caches.popitem(last=False)
+        return store.setdefault(index, {})
+
+
+def _drop_chunk_cache(token):
+    with _chunk_caches_lock:
+        _chunk_caches.pop(token, None)
+
+
+async def _drop_chunk_cache_async(token):
+    """:func:`_drop_chunk_cache` as a coroutine, for ``Client.run(..., wait=False)``."""
+    _drop_chunk_cache(token)
+
+
+def chunk_cache_size(token=None):
+    """Number of chunk entries held in this process (for ``token``, or all)."""
+    with _chunk_caches_lock:
+        stores = [_chunk_caches.get(token, {})] if token is not None else list(_chunk_caches.values())
+        return sum(len(s) for s in stores)
+
+
+@contextmanager
+def chunk_cache(data):
+    """A token for per-chunk caches kept where each chunk is processed, across passes.
+
+    Inside the block, ``map_reduce(kernel, data, cache=token)`` gives each kernel call a
+    ``cache=`` dict of its own chunk, living in the process that runs the chunk (a
+    worker's memory on a cluster) and surviving from one pass to the next. Iterative
+    kernels keep per-row state there (k-means distance bounds and labels) instead of
+    recomputing it or shipping it. The dict may be empty on any call (first pass, a chunk
+    re-run on another worker after a failure, a process-pool scheduler, an evicted token),
+    so a kernel must treat it strictly as a cache: its result may not depend on what the
+    dict holds. Leaving the block drops the entries everywhere.
+    """
+    token = uuid.uuid4().hex
+    try:
+        yield token
+    finally:
+        _drop_chunk_cache(token)
+        if data.mode == "distributed" and data.client is not None:
+            try:
+                data.client.run(_drop_chunk_cache_async, token, wait=False)
+            except Exception:  # noqa: BLE001 - a closed client: its workers went with it
+                pass
+
+
 def _run_kernel(kernel, X, y, w, broadcast, kwargs):
+    if "_cache" in kwargs:
+        kwargs = dict(kwargs)
+        kwargs["cache"] = _chunk_cache_entry(*kwargs.pop("_cache"))
     X, y, w = settle(X), settle(y), settle(w)
     broadcast = tuple(settle(b) for b in broadcast)
     xp = get_namespace(X)
@@ -178,7 +245,7 @@ def _tree_local(parts, combine, split_every):
 
 
 def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None,
-               pass_row_offset=False, ordered=False, **kwargs):
+               pass_row_offset=False, ordered=False, cache=None, **kwargs):
     """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
 
     Parameters
@@ -201,6 +268,9 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         ``combine`` is not commutative: it must receive the partials in chunk order
         (for example it concatenates per-row results). On a cluster the per-chunk
         partials then travel back uncombined and are combined in the caller.
+    cache : str, optional
+        A token from :func:`chunk_cache`: the kernel also gets ``cache=``, a dict of its
+        chunk kept where the chunk runs from one pass to the next.
     **kwargs
         Static keyword arguments for the kernel.
 
@@ -228,6 +298,8 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         chunk_kwargs = [dict(kwargs, row_offset=s) for s in starts]
     else:
         chunk_kwargs = [kwargs] * data.n_chunks
+    if cache is not None:
+        chunk_kwargs = [dict(kw, _cache=(cache, i)) for i, kw in enumerate(chunk_kwargs)]
     if data.mode == "direct":
         X, y, w = next(data.parts())
         return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])

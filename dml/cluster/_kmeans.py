@@ -25,7 +25,7 @@ from dml._engine.inputs import (
     validate_predict_data,
 )
 from dml._engine.kernels import combine_centered, moments_kernel
-from dml._engine.mapreduce import map_reduce
+from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans_kernels import (
     combine_far,
@@ -35,6 +35,7 @@ from dml.cluster._kmeans_kernels import (
     far_points_kernel,
     inertia_kernel,
     labels_kernel,
+    lloyd_bounds_kernel,
     lloyd_kernel,
     race_kernel,
     smallest_keys_kernel,
@@ -77,49 +78,83 @@ def combine_first(parts):
 
 
 def _lloyd(data, centers, shift, *, max_iter, tol, verbose):
-    """Lloyd iterations from ``centers``; one fused pass per iteration.
+    """Lloyd iterations from ``centers``; one pass per iteration.
+
+    The iterations run :func:`lloyd_bounds_kernel`, whose per-row distance bounds stay
+    in each chunk's cache on the worker that holds it, so that only the rows whose
+    closest center may have changed are read again (``verbose`` runs the full
+    :func:`lloyd_kernel` instead, to print the inertia of every iteration). A final
+    pass labels the rows for the returned centers (scikit-learn's final E-step) and
+    gives their inertia and cluster sizes: from the per-cluster sums and the chunks'
+    scatter when that is accurate (float64, :func:`_inertia_from_sums`), else by a
+    full pass that sums the squared differences (:func:`inertia_kernel`).
 
     Returns ``(centers, inertia, counts, n_iter)`` where inertia and counts belong to
-    the returned centers (scikit-learn's final E-step).
+    the returned centers.
     """
     dtype = data.dtype
     centers = np.asarray(centers, dtype=dtype)
     res = None
     shift_tot = np.inf
     n_iter = 0
-    for i in range(max_iter):
-        res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
-        sums = to_numpy(res["sums"]).copy()
-        weights = to_numpy(res["weights"]).copy()
-        if verbose:
-            print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
-        empty = np.flatnonzero(weights == 0)
-        if empty.size:
-            far = map_reduce(
-                far_points_kernel, data, broadcast=(centers,), combine=combine_far, n_far=empty.size
-            )
-            rows = to_numpy(far["rows"]).astype(np.float64)
-            fw = to_numpy(far["w"]).astype(np.float64)
-            flab = to_numpy(far["labels"])
-            for j, new_id in enumerate(empty[: rows.shape[0]]):
-                old_id = flab[j]
-                sums[old_id] -= rows[j] * fw[j]
-                sums[new_id] = rows[j] * fw[j]
-                weights[new_id] = fw[j]
-                weights[old_id] -= fw[j]
-        safe = np.where(weights > 0, weights, 1.0)
-        new = (sums / safe[:, None]).astype(dtype)
-        shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
-        centers = new
-        n_iter = i + 1
-        if shift_tot <= tol:
+    with chunk_cache(data) as cache:
+        for i in range(max_iter):
             if verbose:
-                print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
-            break
-    if shift_tot != 0.0 or res is None:
-        # the final E-step: inertia and labels of the returned centers
-        res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+                print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
+            else:
+                res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache)
+            sums = to_numpy(res["sums"]).copy()
+            weights = to_numpy(res["weights"]).copy()
+            empty = np.flatnonzero(weights == 0)
+            if empty.size:
+                far = map_reduce(
+                    far_points_kernel, data, broadcast=(centers,), combine=combine_far, n_far=empty.size
+                )
+                rows = to_numpy(far["rows"]).astype(np.float64)
+                fw = to_numpy(far["w"]).astype(np.float64)
+                flab = to_numpy(far["labels"])
+                for j, new_id in enumerate(empty[: rows.shape[0]]):
+                    old_id = flab[j]
+                    sums[old_id] -= rows[j] * fw[j]
+                    sums[new_id] = rows[j] * fw[j]
+                    weights[new_id] = fw[j]
+                    weights[old_id] -= fw[j]
+            safe = np.where(weights > 0, weights, 1.0)
+            new = (sums / safe[:, None]).astype(dtype)
+            shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
+            centers = new
+            n_iter = i + 1
+            if shift_tot <= tol:
+                if verbose:
+                    print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
+                break
+        if not verbose and dtype == np.float64:
+            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True)
+            inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
+            if inertia is not None:
+                return centers, inertia, to_numpy(res["n"]), n_iter
+    # the final E-step by a full pass: inertia (exact differences) and sizes
+    res = map_reduce(inertia_kernel, data, broadcast=(centers,), counts=True)
     return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
+
+
+#: The inertia is taken from the per-cluster sums only when it is at least this fraction
+#: of the total scatter (the cancellation then costs at most ~1e-12 relative).
+_MIN_INERTIA_FRACTION = 1e-4
+
+
+def _inertia_from_sums(res, centers, shift):
+    """``sum_i w_i ||x_i - c_{l_i}||^2`` from :func:`lloyd_bounds_kernel`'s final partials,
+    or None when the cancellation in that identity could cost accuracy."""
+    C = centers.astype(np.float64) - np.asarray(shift, dtype=centers.dtype).astype(np.float64)
+    S = to_numpy(res["centred_sums"])
+    W = to_numpy(res["weights"])
+    scatter = float(to_numpy(res["scatter"]))
+    inertia = scatter - 2.0 * float(np.sum(C * S)) + float(np.dot(W, np.sum(C * C, axis=1)))
+    if not inertia >= _MIN_INERTIA_FRACTION * scatter:
+        return None
+    return inertia
 
 
 class _KMeansPredictMixin:
@@ -304,14 +339,19 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     Computation: one pass for the per-feature moments (the tolerance, the centring
     shift and the NaN/inf check) fused with the first draws of the seeding; k-means||
     adds 5 sampling passes and 1 weighting pass per run (k-means++: one pass per
-    center; 'random': one pass). Each Lloyd iteration is one pass and one round trip:
-    every chunk, walked in cache-sized row blocks, computes the distances to the
-    centers by one matrix product, the labels, the per-cluster weighted sums and
-    weights and the exact inertia; only ``(n_clusters, n_features)`` partials travel,
-    combined in a tree on the workers. An empty cluster costs one extra pass (it is
-    moved to the farthest point, as scikit-learn does). If the last iteration moved
-    the centers, one final pass computes the inertia of the final centers. Memory per
-    task: one chunk plus O(block rows x n_clusters). ``labels_`` is computed at fit for
+    center; 'random': one pass). Each Lloyd iteration is one pass and one round trip,
+    and only ``(n_clusters, n_features)`` partials travel, combined on the workers.
+    The first iteration computes, for every row, the distances to all centers by one
+    matrix product per cache-sized row block, and keeps per row (in the memory of the
+    worker holding the chunk, 24 bytes per row) its label and Hamerly's bounds on the
+    distances to its center and to the others; later iterations move the bounds by
+    how far the centers moved and recompute only the rows whose label may change
+    (near-ties always), moving their weighted values between the per-cluster sums. The
+    iterations are Lloyd's exactly (same labels, centers, ``n_iter_``); as the centers
+    settle, an iteration reads a shrinking fraction of X. An empty cluster costs one
+    extra pass (it is moved to the farthest point, as scikit-learn does). One final
+    full pass computes the exact inertia and cluster sizes of the final centers.
+    Memory per task: one chunk plus O(block rows x n_clusters). ``labels_`` is computed at fit for
     in-memory input and is lazy (one blockwise pass when computed) for Dask input.
 
     Examples

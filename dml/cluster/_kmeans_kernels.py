@@ -240,6 +240,203 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     return out
 
 
+def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False):
+    """One Lloyd step that computes distances only for the rows whose closest center
+    may have changed: :func:`lloyd_kernel`'s ``sums`` and ``weights`` from per-row
+    state kept in the chunk's ``cache`` between iterations.
+
+    The state is Hamerly's: per row, its label, an upper bound on the distance to its
+    center and a lower bound on the distance to every other center, plus the chunk's
+    per-cluster sums. When the centers move by ``delta_j``, the upper bound grows by
+    ``delta`` of the row's center and the lower bound shrinks by the largest ``delta``
+    of the others; a row whose upper bound is below its lower bound, or below half the
+    distance from its center to the nearest other center, keeps its label without
+    reading it. Only the other rows are gathered and their distances computed (as
+    :func:`lloyd_kernel` computes them: centred rows, one matrix product); the rows
+    that change cluster move their weighted values between the per-cluster sums.
+
+    Exactness: the bounds are widened by the rounding error of the computed squared
+    distances (``2 (p + 2) eps (max ||x'||^2 + max ||c'||^2)``) and a row is kept only
+    with a margin of twice that error's square root, so a kept row's label is the one a
+    full recomputation in the same floating-point type would give. Near-ties are always
+    recomputed, and ties go to the first center, as scikit-learn.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : ignored; w : (n,) weights or None
+    centers : (k, p) host array, the current centers (X's dtype)
+    shift : (p,) host array, the centring shift (the data mean); constant during a fit
+    cache : dict
+        The chunk's cache (see :func:`dml._engine.mapreduce.chunk_cache`); empty on the
+        first call, or whenever the chunk runs where its state is not, in which case
+        every row is computed.
+    final : bool
+        Also return what the inertia of ``centers`` follows from without another read
+        of X: ``centred_sums`` (k, p), the sums of ``w (x - shift)`` per cluster,
+        ``scatter``, the total ``sum w ||x - shift||^2`` of the chunk (computed once, in
+        the first call), and ``n`` (k,), the unweighted cluster sizes. Then
+        ``inertia = scatter - 2 sum_j c'_j . centred_sums_j + sum_j weights_j ||c'_j||^2``
+        with ``c' = centers - shift``; this loses accuracy only when the inertia is
+        tiny next to the scatter, which the caller checks. float64 NumPy chunks only
+        (other chunks return the plain step).
+
+    Returns
+    -------
+    dict: ``sums`` (k, p) float64, ``weights`` (k,) float64 as :func:`lloyd_kernel`,
+    ``recomputed``, the number of rows whose distances were computed, and with
+    ``final`` the keys above.
+
+    Notes
+    -----
+    Computation: reads only the recomputed rows of X (all of them on the first call);
+    the state costs 20 bytes per row (int32 label, float64 bounds) in the memory of the
+    process holding the chunk. Other namespaces than NumPy run :func:`lloyd_kernel`.
+    """
+    if not is_numpy_namespace(xp) or final and X.dtype != np.float64:
+        # the full step (and no scatter: float32 sums would not give the inertia to
+        # its precision)
+        out = lloyd_kernel(X, y, w, centers, shift, xp=xp)
+        n = xp.asarray(float(X.shape[0]), dtype=xp.float64)
+        return {"sums": out["sums"], "weights": out["weights"], "recomputed": n}
+    return _lloyd_bounds_numpy(np.asarray(X), None if w is None else np.asarray(w), centers, shift, cache, final)
+
+
+def _nearest_block(Xb, wb, old, ctx):
+    """Closest and second closest centers of the rows ``Xb`` (one row block).
+
+    Centres the rows into a per-chunk buffer, takes the distances to all centers from
+    one product, and adds the rows' weighted centred values to ``ctx["sums"]`` /
+    ``ctx["wsum"]`` under their new label (and subtracts them under ``old`` when
+    given). Returns the labels and the squared distances to the closest and second
+    closest centers, the latter two as views of per-chunk buffers.
+    """
+    m = Xb.shape[0]
+    k = ctx["k"]
+    Xc = np.subtract(Xb, ctx["mu"], out=ctx["Xc"][:m])
+    S = np.matmul(ctx["Cm2"], Xc.T, out=ctx["S"][:, :m])  # -2 c'.x'
+    S += ctx["c_sq"]
+    smin = np.min(S, axis=0, out=ctx["d1"][:m])
+    B = np.equal(S, smin, out=ctx["B"][:, :m])
+    W = ctx["W"][:, :m]
+    np.copyto(W, B)
+    if float(W.sum()) != m or not np.isfinite(smin.sum()):
+        # a tie (or a non-finite score): the first minimum, as argmin
+        np.equal(ctx["ks"], np.argmin(S, axis=0)[None, :], out=B)
+        np.copyto(W, B)
+    lab = np.matmul(ctx["ks_row"], W)[0].astype(np.intp)
+    x_sq = np.einsum("ij,ij->i", Xc, Xc)
+    if old is None:
+        ctx["x_sq_max"] = max(ctx["x_sq_max"], float(x_sq.max()))
+        ctx["scatter"] += float(np.sum(x_sq, dtype=np.float64) if wb is None else np.dot(wb, x_sq))
+    if ctx["cnt"] is not None:
+        ctx["cnt"] += B.sum(axis=1)
+        if old is not None:
+            ctx["cnt"] -= np.bincount(old, minlength=k)
+    np.copyto(S, np.inf, where=B)
+    d2 = np.min(S, axis=0, out=ctx["d2"][:m])
+    d1 = np.add(smin, x_sq, out=smin)
+    d2 += x_sq
+    if wb is not None:
+        W *= wb[None, :]
+    if old is not None:
+        W[old, np.arange(m)] -= 1.0 if wb is None else wb
+    ctx["wsum"] += W.sum(axis=1, dtype=np.float64)
+    ctx["sums"] += np.matmul(W, Xc, out=ctx["block_sums"])
+    return lab, d1, d2
+
+
+def _lloyd_bounds_numpy(X, w, centers, shift, cache, final):
+    n, p = X.shape
+    k = centers.shape[0]
+    dt = X.dtype
+    mu = np.asarray(shift, dtype=dt)
+    Cs = np.asarray(centers, dtype=dt) - mu
+    c_sq = np.einsum("ij,ij->i", Cs, Cs)
+    C64 = Cs.astype(np.float64)
+    gamma = 2.0 * (p + 2) * float(np.finfo(dt).eps)
+    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    st = cache.get("lloyd")
+    rows = None
+    if st is not None and st["labels"].shape[0] == n and st["centers"].shape == C64.shape:
+        # move the bounds by how far the centers moved; keep the rows clear of every other center
+        delta = np.sqrt(np.sum((C64 - st["centers"]) ** 2, axis=1))
+        if k > 1:
+            top = np.argsort(delta)
+            other_max = np.full(k, delta[top[-1]])
+            other_max[top[-1]] = delta[top[-2]]
+            cc = np.sum((C64[:, None, :] - C64[None, :, :]) ** 2, axis=2)
+            np.fill_diagonal(cc, np.inf)
+            half = 0.5 * np.sqrt(cc.min(axis=1))
+        else:
+            other_max = np.zeros(1)
+            half = np.full(1, np.inf)
+        lab, up, lo, sc = st["labels"], st["upper"], st["lower"], st["scratch"]
+        np.take(delta, lab, out=sc, mode="clip")
+        up += sc
+        np.take(other_max, lab, out=sc, mode="clip")
+        lo -= sc
+        np.take(half, lab, out=sc, mode="clip")
+        np.maximum(sc, lo, out=sc)
+        sc -= up
+        tau = 2.0 * np.sqrt(gamma * (st["x_sq_max"] + float(c_sq.max())))
+        rows = np.flatnonzero(sc < tau)
+        if rows.shape[0] > n // 2:
+            rows = None  # most rows: recompute all, in place, with exact sums
+    else:
+        st = {"labels": np.empty(n, dtype=np.intp), "upper": np.empty(n), "lower": np.empty(n),
+              "scratch": np.empty(n), "x_sq_max": 0.0, "scatter": 0.0}
+    m0 = min(step, n)
+    ctx = {
+        "k": k, "mu": mu, "Cm2": -2.0 * Cs, "c_sq": c_sq[:, None], "x_sq_max": st["x_sq_max"],
+        "ks": np.arange(k)[:, None], "ks_row": np.arange(k, dtype=dt)[None, :],
+        "Xc": np.empty((m0, p), dtype=dt), "S": np.empty((k, m0), dtype=dt),
+        "B": np.empty((k, m0), dtype=bool), "W": np.empty((k, m0), dtype=dt),
+        "d1": np.empty(m0, dtype=dt), "d2": np.empty(m0, dtype=dt),
+        "block_sums": np.empty((k, p), dtype=dt), "scatter": 0.0,
+    }
+    if rows is None:
+        ctx["sums"], ctx["wsum"], ctx["x_sq_max"] = np.zeros((k, p)), np.zeros(k), 0.0
+        ctx["cnt"] = None if w is None else np.zeros(k, dtype=np.int64)
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            lab, d1, d2 = _nearest_block(X[a:b], None if w is None else w[a:b], None, ctx)
+            st["labels"][a:b] = lab
+            st["upper"][a:b] = d1
+            st["lower"][a:b] = d2
+        st["x_sq_max"], st["scatter"], st["n"] = ctx["x_sq_max"], ctx["scatter"], ctx["cnt"]
+        err = gamma * (st["x_sq_max"] + float(c_sq.max()))
+        # widen the bounds by the rounding error of the computed squared distances
+        for key, sign in (("upper", 1.0), ("lower", -1.0)):
+            v = st[key]
+            v += sign * err
+            np.maximum(v, 0.0, out=v)
+            np.sqrt(v, out=v)
+        recomputed = n
+    else:
+        ctx["sums"], ctx["wsum"], ctx["cnt"] = st["sums"], st["weights"], st["n"]
+        err = gamma * (st["x_sq_max"] + float(c_sq.max()))
+        gathered = np.empty((m0, p), dtype=dt)
+        for a in range(0, rows.shape[0], step):
+            idx = rows[a : a + step]
+            Xg = np.take(X, idx, axis=0, out=gathered[: idx.shape[0]], mode="clip")
+            lab, d1, d2 = _nearest_block(Xg, None if w is None else w[idx], st["labels"][idx], ctx)
+            st["labels"][idx] = lab
+            d1 += err
+            st["upper"][idx] = np.sqrt(np.maximum(d1, 0.0, out=d1), out=d1)
+            d2 -= err
+            st["lower"][idx] = np.sqrt(np.maximum(d2, 0.0, out=d2), out=d2)
+        recomputed = rows.shape[0]
+    st["sums"], st["weights"], st["centers"] = ctx["sums"], ctx["wsum"], C64
+    cache["lloyd"] = st
+    raw = ctx["sums"] + ctx["wsum"][:, None] * mu.astype(np.float64)[None, :]
+    out = {"sums": raw, "weights": ctx["wsum"].copy(), "recomputed": np.asarray(float(recomputed))}
+    if final:
+        out["centred_sums"] = ctx["sums"].copy()
+        out["scatter"] = np.asarray(st["scatter"])
+        out["n"] = ctx["wsum"].copy() if w is None else st["n"].astype(np.float64)
+    return out
+
+
 def far_points_kernel(X, y, w, centers, *, xp, n_far):
     """The ``n_far`` rows farthest from their closest center (for empty clusters).
 
@@ -303,21 +500,36 @@ def distances_kernel(X, *, xp, centers):
     return xp.sqrt(_sq_dist(X, C, c_sq, xp))
 
 
-def inertia_kernel(X, y, w, centers, *, xp):
-    """Weighted sum of squared distances to the closest center (one pass)."""
+def inertia_kernel(X, y, w, centers, *, xp, counts=False):
+    """Weighted sum of squared distances to the closest center (one pass).
+
+    The closest center comes from one matrix product per row block; the distance to it
+    is then summed from the differences ``x - c`` (as scikit-learn's inertia), so it
+    stays exact when clusters are tight next to their distances. ``counts=True`` also
+    returns ``n`` (k,), the unweighted cluster sizes.
+    """
     n, p = X.shape
+    k = centers.shape[0]
     C = _host(centers, X, xp)
     mu = xp.mean(C, axis=0)
     Cs = C - mu
     c_sq = xp.sum(Cs * Cs, axis=1)
     CsT = xp.permute_dims(Cs, (1, 0))
+    ks = xp.arange(k, dtype=xp.int64)
     inertia = xp.asarray(0.0, dtype=xp.float64)
-    for a, b in row_blocks(n, max(p, C.shape[0]), _itemsize(X)):
+    cnt = xp.zeros((k,), dtype=xp.float64)
+    for a, b in row_blocks(n, max(p, k), _itemsize(X)):
         Xb = X[a:b, :] - mu
-        score = c_sq[None, :] - 2.0 * xp.matmul(Xb, CsT)
-        d2 = xp.maximum(xp.vecdot(Xb, Xb, axis=-1) + xp.min(score, axis=1), 0.0)
+        lab = xp.argmin(c_sq[None, :] - 2.0 * xp.matmul(Xb, CsT), axis=1)
+        diff = Xb - xp.take(Cs, lab, axis=0)
+        d2 = xp.sum(diff * diff, axis=1)
         inertia = inertia + xp.sum(_f64(d2 if w is None else w[a:b] * d2, xp))
-    return {"inertia": inertia}
+        if counts:
+            cnt = cnt + _f64(xp.sum(xp.astype(lab[:, None] == ks[None, :], xp.float64), axis=0), xp)
+    out = {"inertia": inertia}
+    if counts:
+        out["n"] = cnt
+    return out
 
 
 # -------------------------------------------------------------------------- seeding

@@ -86,10 +86,14 @@ def test_lloyd_is_one_pass_per_iteration():
     init = X[:4]
     with count_passes() as c:
         est = KMeans(4, init=init, n_init=1, max_iter=50).fit(da.from_array(X, chunks=(200, -1)))
-    lloyd = c.kernels.count("lloyd_kernel")
-    # one pass per iteration, plus the final E-step unless the last one did not move
-    assert est.n_iter_ <= lloyd <= est.n_iter_ + 1
-    assert c.passes == 1 + lloyd  # the first pass: moments, tolerance and NaN check
+    # one pass per iteration, plus the final E-step (labels, inertia and cluster sizes
+    # of the final centers, from the bounds and the per-cluster sums)
+    assert c.kernels.count("lloyd_bounds_kernel") == est.n_iter_ + 1
+    assert "lloyd_kernel" not in c.kernels
+    assert c.passes == 2 + est.n_iter_  # the first pass: moments, tolerance and NaN check
+    labels = np.asarray(est.labels_.compute())
+    exact = np.sum((X - est.cluster_centers_[labels]) ** 2)
+    assert est.inertia_ == pytest.approx(exact, rel=1e-12)
 
 
 def test_seeding_passes():
@@ -249,3 +253,30 @@ def test_lloyd_kernel_ties_go_to_the_first_center(dtype, weighted):
     np.testing.assert_allclose(out["weights"], np.bincount(lab, weights=ww, minlength=5))
     np.testing.assert_allclose(out["sums"], np.stack([(ww[lab == j, None] * X[lab == j]).sum(0) for j in range(5)]))
     assert float(out["inertia"]) == pytest.approx(float((ww * d2.min(axis=1)).sum()), rel=1e-12)
+
+
+def test_tight_clusters_get_the_exact_inertia_from_a_full_pass():
+    rng = np.random.default_rng(7)
+    centers = np.array([[0.0, 0.0, 0.0], [50.0, 0.0, 0.0], [0.0, 50.0, 0.0]])
+    X = centers[rng.integers(0, 3, 900)] + rng.normal(scale=1e-5, size=(900, 3))
+    with count_passes() as c:
+        est = KMeans(3, init=centers + 0.1, n_init=1).fit(da.from_array(X, chunks=(300, -1)))
+    assert "inertia_kernel" in c.kernels  # the sums identity would cancel: a full final pass
+    labels = np.asarray(est.labels_.compute())
+    exact = np.sum((X - est.cluster_centers_[labels]) ** 2)
+    assert est.inertia_ == pytest.approx(exact, rel=1e-9)
+
+
+def test_lloyd_state_is_dropped_from_the_workers_after_fit(cluster_client):
+    import time
+
+    from dml._engine.mapreduce import chunk_cache_size
+
+    X = _blobs(n=2000, k=4)
+    with cluster_client.as_current():
+        est = KMeans(4, init=X[:4], n_init=1).fit(da.from_array(X, chunks=(250, -1)))
+    assert est.n_iter_ > 1
+    deadline = time.monotonic() + 10
+    while sum(cluster_client.run(chunk_cache_size).values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sum(cluster_client.run(chunk_cache_size).values()) == 0

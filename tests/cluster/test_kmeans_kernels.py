@@ -79,3 +79,93 @@ def test_predict_kernels():
     a = K.distances_kernel(X, xp=get_namespace(X), centers=C)
     b = K.distances_kernel(xps.asarray(X), xp=xps, centers=C)
     np.testing.assert_allclose(to_numpy(b), a, rtol=1e-12)
+
+
+def _lloyd_sequence(X, w, k, n_iter, seed=0):
+    """Centers of ``n_iter`` Lloyd steps (full kernel), from k random rows."""
+    rng = np.random.default_rng(seed)
+    C = X[rng.choice(X.shape[0], k, replace=False)].copy()
+    mu = X.mean(0).astype(X.dtype)
+    seq = []
+    for _ in range(n_iter):
+        seq.append(C)
+        out = K.lloyd_kernel(X, None, w, C, mu, xp=np)
+        C = np.where(out["weights"][:, None] > 0, out["sums"] / np.maximum(out["weights"], 1e-300)[:, None], C)
+        C = C.astype(X.dtype)
+    return seq, mu
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_bounds_kernel_matches_the_full_step(dtype, weighted):
+    rng = np.random.default_rng(4)
+    k, p = 6, 5
+    centers = rng.normal(scale=3.0, size=(k, p))
+    X = (centers[rng.integers(0, k, 3000)] + rng.normal(size=(3000, p)) + 50.0).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=3000) if weighted else None
+    seq, mu = _lloyd_sequence(X, w, k, 12)
+    rtol = 1e-11 if dtype == np.float64 else 2e-6
+    cache, recomputed = {}, []
+    for i, C in enumerate(seq):
+        if i == 7:
+            cache.clear()  # the chunk ran elsewhere: everything is recomputed, same result
+        ref = K.lloyd_kernel(X, None, w, C, mu, xp=np)
+        out = K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache)
+        np.testing.assert_allclose(out["weights"], ref["weights"], rtol=rtol)
+        np.testing.assert_allclose(out["sums"], ref["sums"], rtol=rtol, atol=rtol * np.abs(ref["sums"]).max())
+        recomputed.append(int(out["recomputed"]))
+    assert recomputed[0] == recomputed[7] == X.shape[0]
+    assert recomputed[6] < X.shape[0] // 4 and recomputed[-1] < X.shape[0] // 4  # the bounds prune
+
+
+def test_lloyd_bounds_kernel_recomputes_near_ties():
+    # every row is equidistant from the two centers: a label may only come from computing
+    X = np.array([[0.0, y] for y in np.linspace(-1, 1, 50)])
+    C = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    mu = np.zeros(2)
+    cache = {}
+    first = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache)
+    again = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache)
+    assert int(again["recomputed"]) == 50
+    np.testing.assert_array_equal(first["weights"], [50.0, 0.0])  # ties go to the first center
+    np.testing.assert_array_equal(again["weights"], [50.0, 0.0])
+    np.testing.assert_array_equal(cache["lloyd"]["labels"], 0)
+
+
+def test_lloyd_bounds_kernel_generic_namespace_is_the_full_step():
+    X, w, idx = _data()
+    C = X[:3].copy()
+    out = K.lloyd_bounds_kernel(xps.asarray(X), None, xps.asarray(w), C, X.mean(0), xp=xps, cache={})
+    ref = K.lloyd_kernel(X, None, w, C, X.mean(0), xp=np)
+    np.testing.assert_allclose(to_numpy(out["sums"]), ref["sums"], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(out["weights"]), ref["weights"], rtol=1e-12)
+    assert float(to_numpy(out["recomputed"])) == X.shape[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_bounds_kernel_final_gives_inertia_and_sizes(weighted):
+    from dml.cluster._kmeans import _inertia_from_sums
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2000, 4)) * [1.0, 2.0, 0.5, 1.0] + 7.0
+    w = rng.uniform(0.5, 2.0, size=2000) if weighted else None
+    seq, mu = _lloyd_sequence(X, w, 5, 6)
+    cache = {}
+    for C in seq[:-1]:
+        K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache)
+    out = K.lloyd_bounds_kernel(X, None, w, seq[-1], mu, xp=np, cache=cache, final=True)
+    ref = K.lloyd_kernel(X, None, w, seq[-1], mu, xp=np, counts=True)
+    np.testing.assert_array_equal(out["n"], ref["n"])
+    assert _inertia_from_sums(out, seq[-1], mu) == pytest.approx(float(ref["inertia"]), rel=1e-12)
+
+
+def test_inertia_from_sums_declines_when_cancellation_would_cost_accuracy():
+    from dml.cluster._kmeans import _inertia_from_sums
+
+    rng = np.random.default_rng(6)
+    centers = np.array([[0.0, 0.0], [1e3, 0.0]])
+    X = centers[rng.integers(0, 2, 500)] + rng.normal(scale=1e-6, size=(500, 2))
+    mu = X.mean(0)
+    cache = {}
+    out = K.lloyd_bounds_kernel(X, None, None, centers, mu, xp=np, cache=cache, final=True)
+    assert _inertia_from_sums(out, centers, mu) is None

@@ -209,3 +209,54 @@ def test_driver_blas_is_one_thread_during_a_local_cluster_fit(cluster_client, rn
     with threadpool_limits(limits=2, user_api="blas"):
         with driver_blas(None):  # no client: the driver keeps its threads
             assert set(_blas_threads()) == {2}
+
+
+def _cache_kernel(X, y, w, *, xp, cache):
+    cache["calls"] = cache.get("calls", 0) + 1
+    first = cache.setdefault("first_value", float(X[0, 0]))
+    return {"calls": xp.asarray(float(cache["calls"])), "own": xp.asarray(float(first == float(X[0, 0])))}
+
+
+def _held(data, token):
+    from dml._engine.mapreduce import chunk_cache_size
+
+    if data.mode != "distributed":
+        return chunk_cache_size(token)
+    return sum(data.client.run(chunk_cache_size, token).values())
+
+
+def test_chunk_cache_persists_per_chunk_across_passes_and_is_dropped(scheduler, rng):
+    import time
+
+    from dml._engine.mapreduce import chunk_cache
+
+    X = rng.normal(size=(300, 2))
+    with validate_fit_data(_Probe(), da.from_array(X, chunks=(60, 2)), np.zeros(300), y_numeric=True) as data:
+        with chunk_cache(data) as token:
+            for i in range(1, 4):
+                out = map_reduce(_cache_kernel, data, cache=token)
+                assert float(out["calls"]) == 5 * i  # every chunk found its own entry again
+                assert float(out["own"]) == 5
+            assert _held(data, token) == 5
+        # a fresh token starts empty
+        with chunk_cache(data) as other:
+            assert float(map_reduce(_cache_kernel, data, cache=other)["calls"]) == 5
+        deadline = time.monotonic() + 10
+        while _held(data, token) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _held(data, token) == 0
+
+
+def test_chunk_cache_keeps_a_bounded_number_of_tokens():
+    from dml._engine import mapreduce as mr
+
+    tokens = [f"probe-{i}" for i in range(mr.CHUNK_CACHE_TOKENS + 3)]
+    try:
+        for t in tokens:
+            mr._chunk_cache_entry(t, 0)["x"] = 1
+        assert mr.chunk_cache_size(tokens[0]) == 0  # the oldest were dropped
+        assert mr.chunk_cache_size(tokens[-1]) == 1
+        assert mr._chunk_cache_entry(tokens[-1], 0) == {"x": 1}
+    finally:
+        for t in tokens:
+            mr._drop_chunk_cache(t)
