@@ -77,7 +77,24 @@ def combine_first(parts):
     return out
 
 
-def _lloyd(data, centers, shift, *, max_iter, tol, verbose):
+def _check_weights_nonzero(count):
+    if int(to_numpy(count)) == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
+def _tolerance(data, res, tol_factor, weighted):
+    """The value checks and the tolerance from the first iteration's ``moments``
+    (``tol_factor`` times the mean per-feature variance, as scikit-learn)."""
+    xs, xss = to_numpy(res["xs"]), to_numpy(res["xss"])
+    raise_if_not_finite(data, res["sums"], res["weights"], xs, xss)
+    if weighted:
+        _check_weights_nonzero(res["w_nonzero"])
+    mean = xs / data.n_samples
+    var = np.maximum(xss / data.n_samples - mean * mean, 0.0)
+    return float(np.mean(var) * tol_factor) if tol_factor else 0.0
+
+
+def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, weighted=False):
     """Lloyd iterations from ``centers``; one pass per iteration.
 
     The iterations run :func:`lloyd_bounds_kernel`, whose per-row distance bounds stay
@@ -88,6 +105,10 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose):
     gives their inertia and cluster sizes: from the per-cluster sums and the chunks'
     scatter when that is accurate (float64, :func:`_inertia_from_sums`), else by a
     full pass that sums the squared differences (:func:`inertia_kernel`).
+
+    ``tol=None`` (explicit init, not verbose): the first iteration also returns the
+    per-feature moments, from which the value checks run and the tolerance
+    (``tol_factor``) is computed, so the fit needs no pass of its own for them.
 
     Returns ``(centers, inertia, counts, n_iter)`` where inertia and counts belong to
     the returned centers.
@@ -103,7 +124,12 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose):
                 res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
                 print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
             else:
-                res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache)
+                checks = tol is None
+                res = map_reduce(
+                    lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, moments=checks
+                )
+                if checks:
+                    tol = _tolerance(data, res, tol_factor, weighted)
             sums = to_numpy(res["sums"]).copy()
             weights = to_numpy(res["weights"]).copy()
             empty = np.flatnonzero(weights == 0)
@@ -454,16 +480,21 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 self._validate_center_shape(data0.n_features, init_array)
             rs = check_random_state(self.random_state)
             seed = int(rs.randint(np.iinfo(np.int32).max))
-            data = with_row_index(data0)
-            n_races = n_init if isinstance(init, str) and init != "random" else 0
-            first = map_reduce(first_pass_kernel, data, combine=combine_first, seed=seed, n_races=n_races)
-            raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
-            if sample_weight is not None and int(to_numpy(first["w_nonzero"])) == 0:
-                raise ValueError("Sample weights must contain at least one non-zero number.")
-            mean = to_numpy(first["mean"])
-            var = to_numpy(first["m2"]) / max(n_samples, 1)
-            tol = float(np.mean(var) * self.tol) if self.tol else 0.0
-            shift = mean.astype(data.dtype)
+            if init_array is not None and not self.verbose:
+                # no seeding: the checks and the tolerance ride on the first iteration,
+                # centred at the initial centers' mean instead of the data's
+                data, tol, shift = data0, None, init_array.mean(axis=0).astype(data0.dtype)
+            else:
+                data = with_row_index(data0)
+                n_races = n_init if isinstance(init, str) and init != "random" else 0
+                first = map_reduce(first_pass_kernel, data, combine=combine_first, seed=seed, n_races=n_races)
+                raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
+                if sample_weight is not None:
+                    _check_weights_nonzero(first["w_nonzero"])
+                mean = to_numpy(first["mean"])
+                var = to_numpy(first["m2"]) / max(n_samples, 1)
+                tol = float(np.mean(var) * self.tol) if self.tol else 0.0
+                shift = mean.astype(data.dtype)
             best = None
             for run in range(n_init):
                 if init_array is not None:
@@ -479,7 +510,8 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                     centers = self._init_kmeans_parallel(data, seed, run, shift, first, rs)
                 if self.verbose:
                     print("Initialization complete")
-                out = _lloyd(data, centers, shift, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
+                out = _lloyd(data, centers, shift, max_iter=self.max_iter, tol=tol, verbose=self.verbose,
+                             tol_factor=self.tol, weighted=sample_weight is not None)
                 if best is None or out[1] < best[1]:
                     best = out
         centers, inertia, counts, n_iter = best

@@ -240,7 +240,7 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     return out
 
 
-def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False):
+def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, moments=False):
     """One Lloyd step that computes distances only for the rows whose closest center
     may have changed: :func:`lloyd_kernel`'s ``sums`` and ``weights`` from per-row
     state kept in the chunk's ``cache`` between iterations.
@@ -280,11 +280,17 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False):
         tiny next to the scatter, which the caller checks. float64 NumPy chunks only
         (other chunks return the plain step).
 
+    moments : bool
+        Also return the per-feature sums ``xs`` and ``xss`` of ``x - shift`` and its
+        square (float64, unweighted), and ``w_nonzero``, the number of non-zero weights:
+        the first iteration of a fit gives its tolerance and value checks this way
+        instead of a pass of their own. All rows are then computed.
+
     Returns
     -------
     dict: ``sums`` (k, p) float64, ``weights`` (k,) float64 as :func:`lloyd_kernel`,
     ``recomputed``, the number of rows whose distances were computed, and with
-    ``final`` the keys above.
+    ``final`` or ``moments`` the keys above.
 
     Notes
     -----
@@ -297,8 +303,16 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False):
         # its precision)
         out = lloyd_kernel(X, y, w, centers, shift, xp=xp)
         n = xp.asarray(float(X.shape[0]), dtype=xp.float64)
-        return {"sums": out["sums"], "weights": out["weights"], "recomputed": n}
-    return _lloyd_bounds_numpy(np.asarray(X), None if w is None else np.asarray(w), centers, shift, cache, final)
+        out = {"sums": out["sums"], "weights": out["weights"], "recomputed": n}
+        if moments:
+            Xc = X - _host(shift, X, xp)
+            out["xs"] = _f64(xp.sum(Xc, axis=0), xp)
+            out["xss"] = _f64(xp.sum(Xc * Xc, axis=0), xp)
+            out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64)) if w is not None else n
+        return out
+    X = np.asarray(X)
+    w = None if w is None else np.asarray(w)
+    return _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments)
 
 
 def _nearest_block(Xb, wb, old, ctx):
@@ -328,6 +342,9 @@ def _nearest_block(Xb, wb, old, ctx):
     if old is None:
         ctx["x_sq_max"] = max(ctx["x_sq_max"], float(x_sq.max()))
         ctx["scatter"] += float(np.sum(x_sq, dtype=np.float64) if wb is None else np.dot(wb, x_sq))
+        if ctx["xs"] is not None:
+            ctx["xs"] += Xc.sum(axis=0, dtype=np.float64)
+            ctx["xss"] += np.einsum("ij,ij->j", Xc, Xc)
     if ctx["cnt"] is not None:
         ctx["cnt"] += B.sum(axis=1)
         if old is not None:
@@ -345,7 +362,7 @@ def _nearest_block(Xb, wb, old, ctx):
     return lab, d1, d2
 
 
-def _lloyd_bounds_numpy(X, w, centers, shift, cache, final):
+def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
@@ -380,7 +397,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final):
         sc -= up
         tau = 2.0 * np.sqrt(gamma * (st["x_sq_max"] + float(c_sq.max())))
         rows = np.flatnonzero(sc < tau)
-        if rows.shape[0] > n // 2:
+        if rows.shape[0] > n // 2 or moments:
             rows = None  # most rows: recompute all, in place, with exact sums
     else:
         st = {"labels": np.empty(n, dtype=np.intp), "upper": np.empty(n), "lower": np.empty(n),
@@ -393,6 +410,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final):
         "B": np.empty((k, m0), dtype=bool), "W": np.empty((k, m0), dtype=dt),
         "d1": np.empty(m0, dtype=dt), "d2": np.empty(m0, dtype=dt),
         "block_sums": np.empty((k, p), dtype=dt), "scatter": 0.0,
+        "xs": np.zeros(p) if moments else None, "xss": np.zeros(p) if moments else None,
     }
     if rows is None:
         ctx["sums"], ctx["wsum"], ctx["x_sq_max"] = np.zeros((k, p)), np.zeros(k), 0.0
@@ -430,6 +448,9 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final):
     cache["lloyd"] = st
     raw = ctx["sums"] + ctx["wsum"][:, None] * mu.astype(np.float64)[None, :]
     out = {"sums": raw, "weights": ctx["wsum"].copy(), "recomputed": np.asarray(float(recomputed))}
+    if moments:
+        out["xs"], out["xss"] = ctx["xs"], ctx["xss"]
+        out["w_nonzero"] = np.asarray(n if w is None else int(np.count_nonzero(w)))
     if final:
         out["centred_sums"] = ctx["sums"].copy()
         out["scatter"] = np.asarray(st["scatter"])

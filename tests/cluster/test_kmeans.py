@@ -90,7 +90,9 @@ def test_lloyd_is_one_pass_per_iteration():
     # of the final centers, from the bounds and the per-cluster sums)
     assert c.kernels.count("lloyd_bounds_kernel") == est.n_iter_ + 1
     assert "lloyd_kernel" not in c.kernels
-    assert c.passes == 2 + est.n_iter_  # the first pass: moments, tolerance and NaN check
+    # an explicit init needs no pass of its own: the first iteration also gives the
+    # moments for the tolerance and the value checks
+    assert c.passes == 1 + est.n_iter_
     labels = np.asarray(est.labels_.compute())
     exact = np.sum((X - est.cluster_centers_[labels]) ** 2)
     assert est.inertia_ == pytest.approx(exact, rel=1e-12)
@@ -280,3 +282,19 @@ def test_lloyd_state_is_dropped_from_the_workers_after_fit(cluster_client):
     while sum(cluster_client.run(chunk_cache_size).values()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sum(cluster_client.run(chunk_cache_size).values()) == 0
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "zero_weights"])
+def test_explicit_init_checks_ride_on_the_first_iteration(bad):
+    X = _blobs(n=400, k=3)
+    sw = None
+    if bad == "zero_weights":
+        sw = np.zeros(X.shape[0])
+    else:
+        X[123, 2] = np.nan if bad == "nan" else np.inf
+    Xd = da.from_array(X, chunks=(100, -1))
+    init = _blobs(n=400, k=3)[:3]
+    msg = {"nan": "Input X contains NaN", "inf": "Input X contains infinity",
+           "zero_weights": "Sample weights must contain at least one non-zero number"}[bad]
+    with pytest.raises(ValueError, match=msg):
+        KMeans(3, init=init, n_init=1).fit(Xd, sample_weight=sw)
