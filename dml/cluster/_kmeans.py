@@ -90,8 +90,8 @@ def _tolerance(data, res, tol_factor, weighted):
     if weighted:
         _check_weights_nonzero(res["w_nonzero"])
     mean = xs / data.n_samples
-    var = np.maximum(xss / data.n_samples - mean * mean, 0.0)
-    return float(np.mean(var) * tol_factor) if tol_factor else 0.0
+    var = max(float(xss) / data.n_samples - float(mean @ mean), 0.0) / data.n_features
+    return var * tol_factor if tol_factor else 0.0
 
 
 def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, weighted=False):

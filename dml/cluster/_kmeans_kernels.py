@@ -281,8 +281,9 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         (other chunks return the plain step).
 
     moments : bool
-        Also return the per-feature sums ``xs`` and ``xss`` of ``x - shift`` and its
-        square (float64, unweighted), and ``w_nonzero``, the number of non-zero weights:
+        Also return ``xs``, the per-feature sums of ``x - shift``, and ``xss``, the sum
+        of ``||x - shift||^2`` (float64, unweighted; the mean per-feature variance is
+        ``(xss / n - ||xs / n||^2) / p``), and ``w_nonzero``, the number of non-zero weights:
         the first iteration of a fit gives its tolerance and value checks this way
         instead of a pass of their own. All rows are then computed.
 
@@ -307,7 +308,7 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         if moments:
             Xc = X - _host(shift, X, xp)
             out["xs"] = _f64(xp.sum(Xc, axis=0), xp)
-            out["xss"] = _f64(xp.sum(Xc * Xc, axis=0), xp)
+            out["xss"] = _f64(xp.sum(Xc * Xc), xp)
             out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64)) if w is not None else n
         return out
     X = np.asarray(X)
@@ -338,18 +339,19 @@ def _nearest_block(Xb, wb, old, ctx):
         np.equal(ctx["ks"], np.argmin(S, axis=0)[None, :], out=B)
         np.copyto(W, B)
     lab = np.matmul(ctx["ks_row"], W)[0].astype(np.intp)
-    x_sq = np.einsum("ij,ij->i", Xc, Xc)
+    x_sq = np.vecdot(Xc, Xc)
     if old is None:
         ctx["x_sq_max"] = max(ctx["x_sq_max"], float(x_sq.max()))
         ctx["scatter"] += float(np.sum(x_sq, dtype=np.float64) if wb is None else np.dot(wb, x_sq))
         if ctx["xs"] is not None:
-            ctx["xs"] += Xc.sum(axis=0, dtype=np.float64)
-            ctx["xss"] += np.einsum("ij,ij->j", Xc, Xc)
+            ctx["xs"] += np.matmul(ctx["ones"][:m], Xc)
+            ctx["xss"] += float(np.sum(x_sq, dtype=np.float64))
     if ctx["cnt"] is not None:
         ctx["cnt"] += B.sum(axis=1)
         if old is not None:
             ctx["cnt"] -= np.bincount(old, minlength=k)
-    np.copyto(S, np.inf, where=B)
+    # the second closest: the minimum once the closest is pushed out of reach
+    S += np.multiply(W, ctx["far"], out=ctx["T"][:, :m])
     d2 = np.min(S, axis=0, out=ctx["d2"][:m])
     d1 = np.add(smin, x_sq, out=smin)
     d2 += x_sq
@@ -408,9 +410,10 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
         "ks": np.arange(k)[:, None], "ks_row": np.arange(k, dtype=dt)[None, :],
         "Xc": np.empty((m0, p), dtype=dt), "S": np.empty((k, m0), dtype=dt),
         "B": np.empty((k, m0), dtype=bool), "W": np.empty((k, m0), dtype=dt),
+        "T": np.empty((k, m0), dtype=dt), "far": float(np.finfo(dt).max) / 4,
         "d1": np.empty(m0, dtype=dt), "d2": np.empty(m0, dtype=dt),
         "block_sums": np.empty((k, p), dtype=dt), "scatter": 0.0,
-        "xs": np.zeros(p) if moments else None, "xss": np.zeros(p) if moments else None,
+        "xs": np.zeros(p) if moments else None, "xss": 0.0, "ones": np.ones(m0, dtype=dt),
     }
     if rows is None:
         ctx["sums"], ctx["wsum"], ctx["x_sq_max"] = np.zeros((k, p)), np.zeros(k), 0.0
@@ -449,7 +452,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     raw = ctx["sums"] + ctx["wsum"][:, None] * mu.astype(np.float64)[None, :]
     out = {"sums": raw, "weights": ctx["wsum"].copy(), "recomputed": np.asarray(float(recomputed))}
     if moments:
-        out["xs"], out["xss"] = ctx["xs"], ctx["xss"]
+        out["xs"], out["xss"] = ctx["xs"], np.asarray(ctx["xss"])
         out["w_nonzero"] = np.asarray(n if w is None else int(np.count_nonzero(w)))
     if final:
         out["centred_sums"] = ctx["sums"].copy()
