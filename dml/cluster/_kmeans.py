@@ -103,8 +103,8 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     :func:`lloyd_kernel` instead, to print the inertia of every iteration). A final
     pass labels the rows for the returned centers (scikit-learn's final E-step) and
     gives their inertia and cluster sizes: from the per-cluster sums and the chunks'
-    scatter when that is accurate (float64, :func:`_inertia_from_sums`), else by a
-    full pass that sums the squared differences (:func:`inertia_kernel`).
+    scatter when that is accurate (:func:`_inertia_from_sums`), else by a full pass
+    that sums the squared differences (:func:`inertia_kernel`).
 
     ``tol=None`` (explicit init, not verbose): the first iteration also returns the
     per-feature moments, from which the value checks run and the tolerance
@@ -155,7 +155,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                 if verbose:
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
-        if not verbose and dtype == np.float64:
+        if not verbose:
             res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True)
             inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
             if inertia is not None:
@@ -166,8 +166,10 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
 
 
 #: The inertia is taken from the per-cluster sums only when it is at least this fraction
-#: of the total scatter (the cancellation then costs at most ~1e-12 relative).
-_MIN_INERTIA_FRACTION = 1e-4
+#: of the total scatter: the cancellation then costs at most ~1e-12 relative in float64;
+#: float32 rows (their norms rounded to ~1e-7) need the inertia within 10x of the scatter
+#: to stay at float32's own accuracy (~1e-6).
+_MIN_INERTIA_FRACTION = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-1}
 
 
 def _inertia_from_sums(res, centers, shift):
@@ -178,7 +180,7 @@ def _inertia_from_sums(res, centers, shift):
     W = to_numpy(res["weights"])
     scatter = float(to_numpy(res["scatter"]))
     inertia = scatter - 2.0 * float(np.sum(C * S)) + float(np.dot(W, np.sum(C * C, axis=1)))
-    if not inertia >= _MIN_INERTIA_FRACTION * scatter:
+    if not inertia >= _MIN_INERTIA_FRACTION.get(np.dtype(centers.dtype), 1.0) * scatter:
         return None
     return inertia
 

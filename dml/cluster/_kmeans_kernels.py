@@ -277,8 +277,8 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         the first call), and ``n`` (k,), the unweighted cluster sizes. Then
         ``inertia = scatter - 2 sum_j c'_j . centred_sums_j + sum_j weights_j ||c'_j||^2``
         with ``c' = centers - shift``; this loses accuracy only when the inertia is
-        tiny next to the scatter, which the caller checks. float64 NumPy chunks only
-        (other chunks return the plain step).
+        tiny next to the scatter, which the caller checks. NumPy chunks only (other
+        namespaces return the plain step).
 
     moments : bool
         Also return ``xs``, the per-feature sums of ``x - shift``, and ``xss``, the sum
@@ -299,9 +299,7 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
     the state costs 20 bytes per row (int32 label, float64 bounds) in the memory of the
     process holding the chunk. Other namespaces than NumPy run :func:`lloyd_kernel`.
     """
-    if not is_numpy_namespace(xp) or final and X.dtype != np.float64:
-        # the full step (and no scatter: float32 sums would not give the inertia to
-        # its precision)
+    if not is_numpy_namespace(xp):
         out = lloyd_kernel(X, y, w, centers, shift, xp=xp)
         n = xp.asarray(float(X.shape[0]), dtype=xp.float64)
         out = {"sums": out["sums"], "weights": out["weights"], "recomputed": n}
@@ -532,6 +530,8 @@ def inertia_kernel(X, y, w, centers, *, xp, counts=False):
     stays exact when clusters are tight next to their distances. ``counts=True`` also
     returns ``n`` (k,), the unweighted cluster sizes.
     """
+    if is_numpy_namespace(xp):
+        return _inertia_numpy(np.asarray(X), None if w is None else np.asarray(w), centers, counts)
     n, p = X.shape
     k = centers.shape[0]
     C = _host(centers, X, xp)
@@ -551,6 +551,42 @@ def inertia_kernel(X, y, w, centers, *, xp, counts=False):
         if counts:
             cnt = cnt + _f64(xp.sum(xp.astype(lab[:, None] == ks[None, :], xp.float64), axis=0), xp)
     out = {"inertia": inertia}
+    if counts:
+        out["n"] = cnt
+    return out
+
+
+def _inertia_numpy(X, w, centers, counts):
+    """:func:`inertia_kernel` for NumPy chunks, with per-chunk block buffers."""
+    n, p = X.shape
+    k = centers.shape[0]
+    dt = X.dtype
+    C = np.asarray(centers, dtype=dt)
+    mu = C.mean(axis=0)
+    Cs = C - mu
+    Cm2 = -2.0 * Cs
+    c_sq = np.einsum("ij,ij->i", Cs, Cs)[:, None]
+    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    m0 = min(step, n)
+    Xc_buf = np.empty((m0, p), dtype=dt)
+    D_buf = np.empty((m0, p), dtype=dt)
+    S_buf = np.empty((k, m0), dtype=dt)
+    inertia = 0.0
+    cnt = np.zeros(k)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        m = b - a
+        Xc = np.subtract(X[a:b], mu, out=Xc_buf[:m])
+        S = np.matmul(Cm2, Xc.T, out=S_buf[:, :m])
+        S += c_sq
+        lab = np.argmin(S, axis=0)
+        D = np.take(Cs, lab, axis=0, out=D_buf[:m], mode="clip")
+        np.subtract(Xc, D, out=D)
+        d2 = np.vecdot(D, D)
+        inertia += float(np.sum(d2, dtype=np.float64) if w is None else np.dot(w[a:b], d2))
+        if counts:
+            cnt += np.bincount(lab, minlength=k)
+    out = {"inertia": np.asarray(inertia)}
     if counts:
         out["n"] = cnt
     return out
