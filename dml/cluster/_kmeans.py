@@ -28,6 +28,7 @@ from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans_kernels import (
+    candidate_weights_kernel,
     combine_far,
     combine_races,
     combine_smallest,
@@ -584,24 +585,27 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         cap = int(np.ceil(3 * ell)) + 16
         cand = to_numpy(first["rows"])[0, run : run + 1, :].astype(data.dtype)
         stream = 1_000_000 * (run + 2)
-        for r in range(KMEANS_PARALLEL_ROUNDS):
-            res = map_reduce(
-                smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest,
-                seed=seed, stream=stream + r, cap=cap,
-            )
-            phi = float(to_numpy(res["phi"]))
-            if phi <= 0:
-                break
-            key = to_numpy(res["key"])
-            take = key < ell / phi
-            if take.any():
-                cand = np.vstack([cand, to_numpy(res["rows"])[take].astype(data.dtype)])
-        if cand.shape[0] < k:
-            extra = self._init_random(data, seed, run, shift)
-            cand = np.vstack([cand, extra[: k - cand.shape[0]]])
-        if cand.shape[0] == k:
-            return cand
-        res = map_reduce(lloyd_kernel, data, broadcast=(cand, shift))
+        with chunk_cache(data) as cache:
+            # each row's distance to its closest candidate stays on its worker between
+            # rounds: a round computes the distances to the new candidates only
+            for r in range(KMEANS_PARALLEL_ROUNDS):
+                res = map_reduce(
+                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest,
+                    seed=seed, stream=stream + r, cap=cap, cache=cache,
+                )
+                phi = float(to_numpy(res["phi"]))
+                if phi <= 0:
+                    break
+                key = to_numpy(res["key"])
+                take = key < ell / phi
+                if take.any():
+                    cand = np.vstack([cand, to_numpy(res["rows"])[take].astype(data.dtype)])
+            if cand.shape[0] < k:
+                extra = self._init_random(data, seed, run, shift)
+                cand = np.vstack([cand, extra[: k - cand.shape[0]]])
+            if cand.shape[0] == k:
+                return cand
+            res = map_reduce(candidate_weights_kernel, data, broadcast=(shift, cand), cache=cache)
         weights = to_numpy(res["weights"])
         if not np.any(weights > 0):
             weights = np.ones_like(weights)

@@ -672,16 +672,22 @@ def combine_races(parts):
     return out
 
 
-def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
+def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap, cache=None):
     """The ``cap`` rows with the smallest keys ``u / (w D^2)`` (k-means|| rounds), or
     ``E / w`` when ``centers`` is empty (weighted sampling without replacement).
+
+    With a chunk ``cache`` (NumPy chunks), each row's ``D^2`` and closest candidate are
+    kept between rounds: k-means|| only appends candidates, so a round computes the
+    distances to the candidates added since the previous one only (see
+    :func:`_fold_candidates`), and :func:`candidate_weights_kernel` then needs no
+    distances but those to the last round's candidates.
 
     Returns ``phi`` (the potential ``sum w D^2``), ``key`` (m,), ``rows`` (m, p),
     ``ridx`` (m,), m <= cap, sorted by key; combine with :func:`combine_smallest`.
     """
     n, p = X.shape
     if isinstance(X, np.ndarray):
-        return _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap)
+        return _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap, cache)
     mu = _host(shift, X, xp)
     C = _host(centers, X, xp) - mu
     c_sq = xp.sum(C * C, axis=1)
@@ -708,46 +714,81 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap):
     }
 
 
-def _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap):
-    """:func:`smallest_keys_kernel` for NumPy chunks: no centred copy of the rows (the
-    shift is folded into the product, one extra row ``shift`` in the centers matrix, as
-    in :func:`_lloyd_numpy`), the minimum over centers taken across contiguous rows of a
-    (centers, rows) block, and the ``cap`` smallest keys found by partitioning (then a
-    stable sort of the few candidates: the same rows, in the same order, as a stable
-    sort of all keys)."""
+def _fold_candidates(X, shift, centers, cache):
+    """Squared distance (float64) of every row to its closest of ``centers`` and that
+    candidate's index, for NumPy chunks.
+
+    Each cache-sized row block is centred at ``shift`` into a per-chunk buffer and
+    multiplied once by the centred candidates; the minimum is taken across contiguous
+    rows of the (candidates, rows) product, and ``argmin`` only for the rows that found
+    a closer candidate. With a chunk ``cache`` holding the result for a prefix of
+    ``centers`` (candidates are only ever appended), only the new candidates are
+    computed, and the rows' squared norms are kept too; a new candidate replaces the
+    closest only when strictly closer, so ties keep the first index, as ``argmin``.
+    """
     n, p = X.shape
     dt = X.dtype
-    mu = np.asarray(shift, dtype=np.float64)
-    C = np.asarray(centers, dtype=np.float64) - mu
-    kc = C.shape[0]
-    M = np.vstack([C, mu[None, :]]).astype(dt)
-    bias = (np.einsum("ij,ij->i", C, C) + 2.0 * (C @ mu))[:, None]
-    mu_sq = float(mu @ mu)
-    key = np.empty(n)
-    phi = 0.0
-    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, kc + 1) * dt.itemsize))
-    w = None if w is None else np.asarray(w)
-    for a in range(0, n, step):
-        b = min(n, a + step)
-        Xb = X[a:b]
-        if kc:
-            P = M @ Xb.T  # (kc + 1, m)
-            S = P[:kc]
-            S *= -2.0
-            S += bias
-            d2 = S.min(axis=0).astype(np.float64)
-            d2 += np.einsum("ij,ij->i", Xb, Xb)
-            d2 -= 2.0 * P[kc]
-            d2 += mu_sq
+    kc = centers.shape[0]
+    st = None if cache is None else cache.get("candidates")
+    if st is None or st["d2"].shape[0] != n or st["k"] > kc or not np.array_equal(st["shift"], shift):
+        st = {"d2": np.full(n, np.inf), "nearest": np.zeros(n, dtype=np.intp), "k": 0,
+              "shift": np.array(shift, copy=True), "x_sq": None}
+    j = st["k"]
+    if kc > j:
+        mu = np.asarray(shift, dtype=dt)
+        Cs = np.asarray(centers[j:], dtype=dt) - mu
+        kn = Cs.shape[0]
+        Cm2 = -2.0 * Cs
+        c_sq = np.einsum("ij,ij->i", Cs, Cs)[:, None]
+        step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, kn) * dt.itemsize))
+        m0 = min(step, n)
+        Xc_buf = np.empty((m0, p), dtype=dt)
+        S_buf = np.empty((kn, m0), dtype=dt)
+        smin_buf = np.empty(m0, dtype=dt)
+        first = st["x_sq"] is None
+        if first:
+            st["x_sq"] = np.empty(n)
+        d2_all, near_all, x_sq = st["d2"], st["nearest"], st["x_sq"]
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            m = b - a
+            Xc = np.subtract(X[a:b], mu, out=Xc_buf[:m])
+            S = np.matmul(Cm2, Xc.T, out=S_buf[:, :m])
+            S += c_sq
+            smin = np.min(S, axis=0, out=smin_buf[:m])
+            if first:
+                x_sq[a:b] = np.vecdot(Xc, Xc)
+            d2 = np.add(x_sq[a:b], smin)
             np.maximum(d2, 0.0, out=d2)
-            num = hash_uniform(idx[a:b], seed, stream, xp=np)
-        else:
-            d2 = np.ones(b - a)
-            num = hash_exponential(idx[a:b], seed, stream, xp=np)
-        wd = d2 if w is None else np.asarray(w[a:b], dtype=np.float64) * d2
-        phi += float(wd.sum())
-        pos = wd > 0
-        key[a:b] = np.where(pos, num / np.where(pos, wd, 1.0), np.inf)
+            closer = np.flatnonzero(d2 < d2_all[a:b])
+            if closer.size:
+                arg = np.argmin(S[:, closer], axis=0) if kn > 1 else 0
+                d2_all[a + closer] = d2[closer]
+                near_all[a + closer] = arg + j
+        st["k"] = kc
+    if cache is not None:
+        cache["candidates"] = st
+    return st["d2"], st["nearest"]
+
+
+def _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap, cache):
+    """:func:`smallest_keys_kernel` for NumPy chunks: ``D^2`` from
+    :func:`_fold_candidates`, and the ``cap`` smallest keys found by partitioning (then
+    a stable sort of the few candidates: the same rows, in the same order, as a stable
+    sort of all keys)."""
+    n, p = X.shape
+    idx = np.asarray(idx)
+    w = None if w is None else np.asarray(w, dtype=np.float64)
+    if centers.shape[0]:
+        d2, _ = _fold_candidates(X, shift, centers, cache)
+        num = hash_uniform(idx, seed, stream, xp=np)
+    else:
+        d2 = np.ones(n)
+        num = hash_exponential(idx, seed, stream, xp=np)
+    wd = d2 if w is None else w * d2
+    phi = float(wd.sum())
+    pos = wd > 0
+    key = np.where(pos, num / np.where(pos, wd, 1.0), np.inf)
     if cap < n:
         cut = np.partition(key, cap - 1)[cap - 1]
         cand = np.flatnonzero(key <= cut)
@@ -758,8 +799,23 @@ def _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap):
         "phi": np.asarray(phi),
         "key": key[order],
         "rows": X[order],
-        "ridx": np.asarray(idx)[order].astype(np.int64),
+        "ridx": idx[order].astype(np.int64),
     }
+
+
+def candidate_weights_kernel(X, idx, w, shift, centers, *, xp, cache=None):
+    """The weight of the rows closest to each k-means|| candidate: ``weights`` (m,).
+
+    NumPy chunks use (and complete) the closest candidates kept in the chunk ``cache``
+    by the sampling rounds; other chunks compute the assignment (as :func:`lloyd_kernel`).
+    Ties go to the first candidate.
+    """
+    if not isinstance(X, np.ndarray):
+        return {"weights": lloyd_kernel(X, None, w, centers, shift, xp=xp)["weights"]}
+    _, nearest = _fold_candidates(X, shift, centers, cache)
+    weights = np.bincount(nearest, None if w is None else np.asarray(w, dtype=np.float64),
+                          minlength=centers.shape[0])
+    return {"weights": weights.astype(np.float64)}
 
 
 def combine_smallest(parts):

@@ -169,3 +169,41 @@ def test_inertia_from_sums_declines_when_cancellation_would_cost_accuracy():
     cache = {}
     out = K.lloyd_bounds_kernel(X, None, None, centers, mu, xp=np, cache=cache, final=True)
     assert _inertia_from_sums(out, centers, mu) is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cached_kmeans_parallel_rounds_match_uncached(weighted):
+    X, w, idx = _data(n=900, p=3)
+    w = w if weighted else None
+    cands = [X[[3]], X[[3, 10, 11]], X[[3, 10, 11, 500, 501]]]  # only ever appended
+    cache = {}
+    for r, C in enumerate(cands):
+        ref = K.smallest_keys_kernel(X, idx, w, X.mean(0), C, xp=np, seed=2, stream=r, cap=25)
+        got = K.smallest_keys_kernel(X, idx, w, X.mean(0), C, xp=np, seed=2, stream=r, cap=25, cache=cache)
+        np.testing.assert_allclose(got["phi"], ref["phi"], rtol=1e-12)
+        np.testing.assert_array_equal(got["ridx"], ref["ridx"])
+        np.testing.assert_allclose(got["key"], ref["key"], rtol=1e-10)
+    final = np.vstack([cands[-1], X[[42, 43]]])
+    got = K.candidate_weights_kernel(X, idx, w, X.mean(0), final, xp=np, cache=cache)
+    ref = K.lloyd_kernel(X, None, w, final, X.mean(0), xp=np)
+    np.testing.assert_allclose(got["weights"], ref["weights"], rtol=1e-12)
+    # without the rounds' cache the weights are computed from scratch, the same
+    np.testing.assert_allclose(
+        K.candidate_weights_kernel(X, idx, w, X.mean(0), final, xp=np, cache={})["weights"], ref["weights"]
+    )
+    s = K.candidate_weights_kernel(xps.asarray(X), None, None if w is None else xps.asarray(w), X.mean(0), final,
+                                   xp=xps)
+    np.testing.assert_allclose(to_numpy(s["weights"]), ref["weights"], rtol=1e-12)
+
+
+def test_candidate_weights_ties_go_to_the_first_candidate():
+    rng = np.random.default_rng(8)
+    X = rng.integers(-4, 5, size=(600, 3)).astype(np.float64)  # every distance is exact
+    idx = np.arange(600)
+    shift = np.zeros(3)
+    cache = {}
+    K.smallest_keys_kernel(X, idx, None, shift, X[[0]], xp=np, seed=1, stream=0, cap=5, cache=cache)
+    final = np.vstack([X[[0]], X[[7, 0]]])  # candidate 2 repeats candidate 0
+    got = K.candidate_weights_kernel(X, idx, None, shift, final, xp=np, cache=cache)
+    assert got["weights"][2] == 0 and got["weights"].sum() == 600
+    np.testing.assert_array_equal(got["weights"], K.lloyd_kernel(X, None, None, final, shift, xp=np)["weights"])
