@@ -309,8 +309,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     """K-Means clustering on row-chunked data (NumPy, pandas, Dask, CuPy).
 
     A drop-in for :class:`sklearn.cluster.KMeans` whose Lloyd iterations each run as a
-    single fused pass over the data, and whose default seeding, k-means|| (Bahmani et
-    al., 2012), needs a handful of passes instead of one per center.
+    single fused pass over the data (reading, after the first ones, only the rows whose
+    label may change), and whose default seeding, k-means|| (Bahmani et al., 2012),
+    needs a handful of passes instead of one per center.
 
     Parameters
     ----------
@@ -344,7 +345,8 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         X is never modified (nothing is centred in place), so both values behave
         the same; kept for scikit-learn compatibility.
     algorithm : {'lloyd'}, default='lloyd'
-        Only Lloyd's algorithm ("elkan" is rejected with an error).
+        Lloyd's iterations ("elkan" is rejected with an error; the Lloyd iterations
+        already skip the rows that triangle-inequality bounds settle).
     oversampling_factor : float, default=2.0
         k-means|| draws about ``oversampling_factor * n_clusters`` candidates per round.
 
@@ -366,9 +368,11 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     Notes
     -----
     Computation: one pass for the per-feature moments (the tolerance, the centring
-    shift and the NaN/inf check) fused with the first draws of the seeding; k-means||
-    adds 5 sampling passes and 1 weighting pass per run (k-means++: one pass per
-    center; 'random': one pass). Each Lloyd iteration is one pass and one round trip,
+    shift and the NaN/inf check) fused with the first draws of the seeding (with an
+    array ``init`` these ride on the first Lloyd iteration instead); k-means|| adds 5
+    sampling passes and 1 weighting pass per run, each row's distance to its closest
+    candidate kept on its worker so that a pass computes distances to the new
+    candidates only (k-means++: one pass per center; 'random': one pass). Each Lloyd iteration is one pass and one round trip,
     and only ``(n_clusters, n_features)`` partials travel, combined on the workers.
     The first iteration computes, for every row, the distances to all centers by one
     matrix product per cache-sized row block, and keeps per row (in the memory of the
@@ -379,7 +383,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     iterations are Lloyd's exactly (same labels, centers, ``n_iter_``); as the centers
     settle, an iteration reads a shrinking fraction of X. An empty cluster costs one
     extra pass (it is moved to the farthest point, as scikit-learn does). One final
-    full pass computes the exact inertia and cluster sizes of the final centers.
+    pass labels the rows for the final centers and gives their inertia and cluster
+    sizes from the per-cluster sums and each chunk's scatter, or, when that identity
+    would cancel (tight clusters), one more pass sums the squared differences.
     Memory per task: one chunk plus O(block rows x n_clusters). ``labels_`` is computed at fit for
     in-memory input and is lazy (one blockwise pass when computed) for Dask input.
 
