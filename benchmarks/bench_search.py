@@ -13,9 +13,11 @@ The ideal speed-up on 2 workers is 2x. BLAS / OpenMP threads are pinned to 1 so 
 baseline uses one core. The scores of every run are checked equal to the baseline's. The
 script also measures the machine's *parallel capacity* at the time (two concurrent fits on
 the two workers vs the same two fits one after the other): on a shared or busy machine it is
-below 2x, and no 2-worker search can beat it.
+below 2x, and no 2-worker search can beat it. For the backend it also reports the workers'
+busy fraction (task compute time from the scheduler's task stream over 2 x wall time), which
+shows whether any shortfall is idle workers or slower fits.
 
-    python -m benchmarks.bench_search [--n-samples 3000] [--n-features 20] [--repeat 3]
+    python -m benchmarks.bench_search [--n-samples 4000] [--n-features 20] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -68,8 +70,16 @@ def _parallel_capacity(client, X, y, repeat=3):
     return statistics.median(one) / statistics.median(two)
 
 
+def _busy_fraction(task_stream, wall, n_workers):
+    """Compute time of the tasks in ``task_stream`` over ``n_workers * wall``."""
+    busy = sum(
+        s["stop"] - s["start"] for t in task_stream for s in t["startstops"] if s["action"] == "compute"
+    )
+    return busy / (n_workers * wall)
+
+
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0], n_samples=3000, n_features=20, repeat=3)
+    p = parser(__doc__.splitlines()[0], n_samples=4000, n_features=20, repeat=3)
     args = p.parse_args(argv)
     from sklearn.datasets import make_classification
     from sklearn.model_selection import GridSearchCV
@@ -115,9 +125,20 @@ def main(argv=None):
             "(2 concurrent fits vs 1; 2.0 = two free cores)"
         )
 
+        busy = []
+
         def backend():
-            with dml.parallel.parallel_backend(client, scatter=[X, y]):
-                return search(-1)
+            import time
+
+            from distributed import get_task_stream
+
+            with get_task_stream(client) as stream:
+                t0 = time.perf_counter()
+                with dml.parallel.parallel_backend(client, scatter=[X, y]):
+                    out = search(-1)
+                wall = time.perf_counter() - t0
+            busy.append(_busy_fraction(stream.data, wall, len(client.scheduler_info()["workers"])))
+            return out
 
         fns = {"scikit-learn n_jobs=1": lambda: search(1)}
         if "dml" not in args.skip:
@@ -125,6 +146,10 @@ def main(argv=None):
             fns["scikit-learn + dml.parallel_backend (2 workers)"] = backend
         # interleaved rounds: the baseline and the backend see the same machine load
         res = interleaved(fns, args.repeat)
+        if busy:
+            results["backend_worker_busy_fraction"] = float(np.median(busy[1:] or busy))
+            print(f"  workers busy during the backend's searches: {results['backend_worker_busy_fraction']:.1%} "
+                  "of the wall time (median)")
         base = res["scikit-learn n_jobs=1"][2]
         for name, (t, ts, est) in res.items():
             add(name, t, ts, est, None if est is base else base)
