@@ -16,3 +16,34 @@ def check_params(estimator):
         estimator.get_params(deep=False),
         caller_name=type(estimator).__name__,
     )
+
+
+class RegressorScoreMixin:
+    """``score`` of dml's regressors: :func:`dml.metrics.r2_score` of ``predict(X)``.
+
+    scikit-learn's ``RegressorMixin.score`` with the metric computed by dml: exactly
+    scikit-learn's value for in-memory input, one lazy pass (no gathering of ``y`` or
+    the predictions) for Dask input. Put it before ``RegressorMixin`` in the bases.
+    """
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of ``self.predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like or Dask array of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            R^2 averaged uniformly over the outputs, as scikit-learn's.
+
+        Notes
+        -----
+        Computation: ``predict`` plus one pass over ``y`` and the predictions.
+        """
+        from dml.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))

@@ -23,6 +23,7 @@ from sklearn.model_selection._validation import (  # noqa: F401,E402
     _warn_or_raise_about_fit_failures,
 )
 from sklearn.metrics._scorer import _MultimetricScorer  # noqa: F401,E402
+from sklearn.metrics._scorer import _check_multimetric_scoring  # noqa: F401,E402
 from sklearn.utils.metaestimators import _safe_split  # noqa: F401,E402
 from sklearn.utils.validation import _check_method_params  # noqa: F401,E402
 try:  # scikit-learn's Cython coordinate descent on a Gram matrix (fast path for CV paths)

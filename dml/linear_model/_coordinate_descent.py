@@ -14,7 +14,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
@@ -71,7 +71,7 @@ def _warm_coef(estimator, n_targets, n_features):
 
 
 @_with_notes(_COMPUTATION_ENET)
-class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class ElasticNet(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 priors, on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.ElasticNet`. Minimises
@@ -357,7 +357,7 @@ def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, r
     return sse / test.n
 
 
-class _LinearModelCV(RegressorMixin, BaseEstimator):
+class _LinearModelCV(RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Shared fit of LassoCV / ElasticNetCV: every fold's path from one pass."""
 
     _parameter_constraints = {

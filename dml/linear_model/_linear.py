@@ -10,7 +10,7 @@ from scipy import optimize
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
@@ -39,7 +39,7 @@ def _nnls_from_gram(xx, xy, n_jobs):
     return np.stack([o[0] for o in outs], axis=1)
 
 
-class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
+class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Ordinary least squares over row-chunked data, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.LinearRegression`.

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
@@ -103,7 +103,7 @@ def ridge_objective(xx, xy, yy, coef, alphas):
             + alphas * np.sum(coef * coef, axis=0))
 
 
-class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
+class Ridge(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear least squares with L2 regularization, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.Ridge`: minimises
@@ -283,7 +283,7 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
                                coef=self.coef_, intercept=self.intercept_)
 
 
-class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class RidgeCV(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Ridge regression with built-in cross-validation of alpha.
 
     A drop-in for :class:`sklearn.linear_model.RidgeCV`.

@@ -24,6 +24,7 @@ from dml._compat.sklearn import (
     Interval,
     _check_method_params,
     _insert_error_scores,
+    _check_multimetric_scoring,
     _MultimetricScorer,
     _safe_split,
     _score,
@@ -38,6 +39,36 @@ from dml.model_selection._runner import get_runner
 def resolve_scorers(search):
     """``(scorer, refit_metric)`` of a search: the one place scorers are resolved."""
     return search._get_scorers()
+
+
+def _named_scorer(name):
+    """dml's scorer for a name it has (Dask folds scored in one lazy pass), else
+    scikit-learn's (which raises scikit-learn's error for an unknown name)."""
+    from sklearn.metrics import get_scorer as sk_get_scorer
+
+    from dml.metrics import get_scorer, get_scorer_names
+
+    return get_scorer(name) if name in get_scorer_names() else sk_get_scorer(name)
+
+
+def search_scorers(search):
+    """scikit-learn's ``BaseSearchCV._get_scorers`` with :mod:`dml.metrics` scorers for
+    the names dml has: ``(scorer, refit_metric)``. The validation (and its messages) of
+    multi-metric ``scoring`` and of ``refit`` is scikit-learn's."""
+    scoring = search.scoring
+    if callable(scoring):
+        return scoring, "score"
+    if isinstance(scoring, str):
+        return _named_scorer(scoring), "score"
+    if scoring is None:
+        from dml.metrics import check_scoring
+
+        return check_scoring(search.estimator, None), "score"
+    scorers = _check_multimetric_scoring(search.estimator, scoring)
+    names = dict(zip(scoring, scoring)) if not isinstance(scoring, dict) else scoring
+    scorers = {k: _named_scorer(names[k]) if isinstance(names[k], str) else v for k, v in scorers.items()}
+    search._check_refit_for_multimetric(scorers)
+    return _MultimetricScorer(scorers=scorers, raise_exc=(search.error_score == "raise")), search.refit
 
 
 def resolve_cv(cv, y, classifier):
@@ -262,6 +293,9 @@ def _step_key(name, step):
 
 
 class _DaskSearchMixin:
+    def _get_scorers(self):
+        return search_scorers(self)
+
     """``fit`` of dml's searches: the candidates' fits as tasks, results as scikit-learn's."""
 
     def fit(self, X, y=None, **params):

@@ -311,3 +311,27 @@ def test_column_y_shapes_match_sklearn(name):
     assert np.shape(a.intercept_) == np.shape(b.intercept_)
     assert np.shape(a.predict(X)) == np.shape(b.predict(X))
     np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-6)
+
+
+def test_regressors_score_with_dml_r2_in_one_lazy_pass():
+    import dask
+    import sklearn.metrics
+
+    import dml._base
+    from dml.linear_model import ElasticNet, LinearRegression, Ridge, RidgeCV
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(size=300)
+    w = rng.uniform(0.5, 2.0, size=300)
+    Xd, yd, wd = da.from_array(X, chunks=100), da.from_array(y, chunks=100), da.from_array(w, chunks=100)
+    for est in (LinearRegression(), Ridge(1.0), RidgeCV(), ElasticNet(alpha=0.01)):
+        est.fit(X, y)
+        assert type(est).score is dml._base.RegressorScoreMixin.score
+        want = sklearn.metrics.r2_score(y, est.predict(X), sample_weight=w)
+        assert est.score(X, y, sample_weight=w) == pytest.approx(want, rel=1e-12)
+        calls = []
+        with dask.config.set(scheduler=lambda dsk, keys, **kw: calls.append(1) or dask.get(dsk, keys)):
+            got = est.score(Xd, yd, sample_weight=wd)
+        assert got == pytest.approx(want, rel=1e-12)
+        assert len(calls) == 1  # one computation for the whole score
