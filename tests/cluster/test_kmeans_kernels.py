@@ -207,3 +207,18 @@ def test_candidate_weights_ties_go_to_the_first_candidate():
     got = K.candidate_weights_kernel(X, idx, None, shift, final, xp=np, cache=cache)
     assert got["weights"][2] == 0 and got["weights"].sum() == 600
     np.testing.assert_array_equal(got["weights"], K.lloyd_kernel(X, None, None, final, shift, xp=np)["weights"])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_bounds_kernel_moments_agree_across_namespaces(weighted):
+    X, w, idx = _data()
+    w = w if weighted else None
+    C, shift = X[:3].copy(), X[:3].mean(0)
+    ours = K.lloyd_bounds_kernel(X, None, w, C, shift, xp=np, cache={}, moments=True)
+    strict = K.lloyd_bounds_kernel(xps.asarray(X), None, None if w is None else xps.asarray(w), C, shift,
+                                   xp=xps, cache={}, moments=True)
+    Xc = X - shift
+    np.testing.assert_allclose(ours["xs"], Xc.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(float(ours["xss"]), (Xc**2).sum(), rtol=1e-12)
+    for key in ("xs", "xss", "w_nonzero", "sums", "weights"):
+        np.testing.assert_allclose(to_numpy(strict[key]), np.asarray(ours[key]), rtol=1e-12, err_msg=key)
