@@ -198,6 +198,24 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
 
     # ---------------------------------------------------------------------- jobs
 
+    def fit(self, X, y=None, **fit_params):
+        """Run the search: sample the candidates, train them and stop the weaker ones.
+
+        Parameters
+        ----------
+        X : array-like or Dask array of shape (n_samples, n_features)
+            Its row chunks are the training blocks (in-memory X is one block).
+        y : array-like or Dask array of shape (n_samples,), default=None
+        **fit_params : dict
+            Passed to every ``partial_fit`` (or ``fit``) call; ``classes`` is found
+            from ``y`` for classifiers when not given.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit_loop(X, y, fit_params)
+
     def _fit_loop(self, X, y, fit_params):
         check_params(self)
         warm = self._check_estimator()

@@ -150,21 +150,3 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
                     if len(ids) < n else plan
                 brackets.append((s, plan, ids))
         SynchronousBrackets(brackets).run(self, params_of, submit, record, release, runner)
-
-    def fit(self, X, y=None, **fit_params):
-        """Run the brackets.
-
-        Parameters
-        ----------
-        X : array-like or Dask array of shape (n_samples, n_features)
-            Its row chunks are the training blocks (in-memory X is one block).
-        y : array-like or Dask array of shape (n_samples,), default=None
-        **fit_params : dict
-            Passed to every ``partial_fit`` (or ``fit``) call; ``classes`` is found
-            from ``y`` for classifiers when not given.
-
-        Returns
-        -------
-        self : object
-        """
-        return self._fit_loop(X, y, fit_params)

@@ -140,24 +140,6 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
         SynchronousBrackets([(0, plan, list(params_of))]).run(
             self, params_of, submit, record, release, runner)
 
-    def fit(self, X, y=None, **fit_params):
-        """Run the search: sample candidates, train and halve.
-
-        Parameters
-        ----------
-        X : array-like or Dask array of shape (n_samples, n_features)
-            Its row chunks are the training blocks (in-memory X is one block).
-        y : array-like or Dask array of shape (n_samples,), default=None
-        **fit_params : dict
-            Passed to every ``partial_fit`` (or ``fit``) call; ``classes`` is found
-            from ``y`` for classifiers when not given.
-
-        Returns
-        -------
-        self : object
-        """
-        return self._fit_loop(X, y, fit_params)
-
 
 class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     """Asynchronous successive halving (in the spirit of ASHA, Li et al. 2018).
