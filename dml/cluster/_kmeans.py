@@ -152,7 +152,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
             shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
             centers = new
             n_iter = i + 1
-            if shift_tot <= tol:
+            if shift_tot <= max(tol, _rounding_shift(centers)):
                 if verbose:
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
@@ -164,6 +164,19 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     # the final E-step by a full pass: inertia (exact differences) and sizes
     res = map_reduce(inertia_kernel, data, broadcast=(centers,), counts=True)
     return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
+
+
+def _rounding_shift(centers):
+    """The largest squared center shift that re-rounding alone can cause.
+
+    A chunk whose cached sums were lost (its worker died, or it ran elsewhere) sums its
+    rows afresh, which can differ from the incrementally kept sums in the last bits;
+    that moves the centers by ~1e-16 relative, while one row changing cluster moves a
+    center by its distance over the cluster's weight, many orders of magnitude more.
+    A shift this small therefore means no row changed cluster (the strict convergence
+    of scikit-learn), so the iterations stop at the same point whatever was cached.
+    """
+    return (1024 * np.finfo(np.float64).eps) ** 2 * float(np.sum(centers.astype(np.float64) ** 2))
 
 
 #: The inertia is taken from the per-cluster sums only when it is at least this fraction

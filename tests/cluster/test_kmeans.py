@@ -298,3 +298,22 @@ def test_explicit_init_checks_ride_on_the_first_iteration(bad):
            "zero_weights": "Sample weights must contain at least one non-zero number"}[bad]
     with pytest.raises(ValueError, match=msg):
         KMeans(3, init=init, n_init=1).fit(Xd, sample_weight=sw)
+
+
+def test_process_pool_scheduler_with_stale_chunk_caches():
+    # chunks land on arbitrary pool processes: caches are missing or from older iterations
+    import dask
+
+    X = _blobs(n=3000, p=6, k=5, spread=1.0)
+    init = X[:5]
+    ref = KMeans(5, init=init, n_init=1, tol=0, max_iter=50).fit(X)
+    ref_par = KMeans(5, random_state=0).fit(da.from_array(X, chunks=(400, -1)))
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool, dask.config.set(scheduler="processes", pool=pool):
+        got = KMeans(5, init=init, n_init=1, tol=0, max_iter=50).fit(da.from_array(X, chunks=(400, -1)))
+        got_par = KMeans(5, random_state=0).fit(da.from_array(X, chunks=(400, -1)))
+    assert got.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-10)
+    assert got.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    np.testing.assert_allclose(got_par.cluster_centers_, ref_par.cluster_centers_, rtol=1e-10, atol=1e-10)
