@@ -317,3 +317,20 @@ def test_process_pool_scheduler_with_stale_chunk_caches():
     np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-10)
     assert got.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
     np.testing.assert_allclose(got_par.cluster_centers_, ref_par.cluster_centers_, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2, 7])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_edge_shapes_zero_weights_and_one_row_chunks_match_sklearn(k, dtype):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(500, 3)) + 5).astype(dtype)
+    sw = rng.uniform(0, 2, 500)
+    sw[::5] = 0
+    ref = skc.KMeans(k, init=X[:k], n_init=1, tol=0).fit(X, sample_weight=sw)
+    for Xin in (X, da.from_array(X, chunks=((1, 99, 200, 200), (3,)))):
+        got = KMeans(k, init=X[:k], n_init=1, tol=0).fit(Xin, sample_weight=sw)
+        assert got.n_iter_ == ref.n_iter_
+        rtol = 1e-10 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=rtol, atol=rtol)
+        assert got.inertia_ == pytest.approx(ref.inertia_, rel=rtol)
+        np.testing.assert_array_equal(np.asarray(got.labels_), ref.labels_)
