@@ -16,9 +16,15 @@ from array_api_compat import is_numpy_namespace
 BLOCK_BYTES = 2**21
 
 
+def block_rows(n_cols, itemsize=8, block_bytes=BLOCK_BYTES):
+    """Rows in one block of about ``block_bytes`` (at least 256): the step of
+    :func:`row_blocks`, for kernels that size per-chunk block buffers by it."""
+    return max(256, block_bytes // max(1, n_cols * itemsize))
+
+
 def row_blocks(n_rows, n_cols, itemsize=8, block_bytes=BLOCK_BYTES):
     """Yield ``(start, stop)`` row ranges of about ``block_bytes`` each."""
-    step = max(256, block_bytes // max(1, n_cols * itemsize))
+    step = block_rows(n_cols, itemsize, block_bytes)
     for start in range(0, n_rows, step):
         yield start, min(n_rows, start + step)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.kernels import BLOCK_BYTES, row_blocks
+from dml._engine.kernels import block_rows, row_blocks
 from dml._engine.namespace import get_namespace, is_numpy_namespace
 
 _M64 = (1 << 64) - 1
@@ -78,6 +78,14 @@ def _itemsize(X):
 
 def _f64(a, xp):
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+def _centred_centers(centers, shift, dt):
+    """``(mu, Cs, c_sq)``: the shift and the centers centred at it, in ``dt``, and the
+    centred centers' squared norms (NumPy kernels)."""
+    mu = np.asarray(shift, dtype=dt)
+    Cs = np.asarray(centers, dtype=dt) - mu
+    return mu, Cs, np.einsum("ij,ij->i", Cs, Cs)
 
 
 # ----------------------------------------------------------------------- Lloyd step
@@ -142,6 +150,17 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     return out
 
 
+def _onehot_first_min(S, smin, ks, W):
+    """The (k, m) one-hot matrix, in ``W``, of each column's minimum ``smin`` of the
+    scores ``S``: ``S == smin`` unless a column ties (or holds a non-finite score),
+    which takes ``argmin``'s first index, scikit-learn's rule. (Every finite column has
+    at least one hit, so ``m`` hits in all means one per column.)"""
+    np.equal(S, smin, out=W, casting="unsafe")
+    if float(W.sum()) != W.shape[1] or not np.isfinite(smin.sum()):
+        np.equal(ks, np.argmin(S, axis=0)[None, :], out=W, casting="unsafe")
+    return W
+
+
 #: Row-block size of the NumPy Lloyd and k-means|| kernels: the block (and its
 #: centers x rows products) stays in a core's L2 cache between the products and the sums.
 LLOYD_BLOCK_BYTES = 2**19
@@ -167,9 +186,7 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
-    mu = np.asarray(shift, dtype=dt)
-    Cs = np.asarray(centers, dtype=dt) - mu
-    c_sq = np.einsum("ij,ij->i", Cs, Cs)
+    mu, Cs, c_sq = _centred_centers(centers, shift, dt)
     center_rows = dt != np.float64
     if center_rows:
         M = Cs
@@ -184,13 +201,12 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     wsum = np.zeros(k)
     cnt = np.zeros(k)
     inertia = 0.0
-    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
     m0 = min(step, n)
     Xb_buf = np.empty((m0, p), dtype=dt) if center_rows else None
     P_buf = np.empty((M.shape[0], m0), dtype=dt)
     W_buf = np.empty((k, m0), dtype=dt)
     smin_buf = np.empty(m0, dtype=dt)
-    hits_buf = np.empty(m0, dtype=dt)
     d2_buf = np.empty(m0, dtype=dt) if per_row else None
     block_sums = np.empty((k, p), dtype=dt)
     ks = np.arange(k)[:, None]
@@ -206,11 +222,7 @@ def _lloyd_numpy(X, w, centers, shift, counts):
         S *= -2.0
         S += bias
         smin = np.min(S, axis=0, out=smin_buf[:m])
-        W = np.equal(S, smin, out=W_buf[:, :m], casting="unsafe")
-        hits = np.sum(W, axis=0, out=hits_buf[:m])
-        if hits.min() != 1 or hits.max() != 1:
-            # a tie (or a non-finite score): the first minimum, as argmin
-            np.equal(ks, np.argmin(S, axis=0)[None, :], out=W, casting="unsafe")
+        W = _onehot_first_min(S, smin, ks, W_buf[:, :m])
         if counts:
             cnt += np.sum(W, axis=1)
         if per_row:
@@ -329,13 +341,7 @@ def _nearest_block(Xb, wb, old, ctx):
     S = np.matmul(ctx["Cm2"], Xc.T, out=ctx["S"][:, :m])  # -2 c'.x'
     S += ctx["c_sq"]
     smin = np.min(S, axis=0, out=ctx["d1"][:m])
-    B = np.equal(S, smin, out=ctx["B"][:, :m])
-    W = ctx["W"][:, :m]
-    np.copyto(W, B)
-    if float(W.sum()) != m or not np.isfinite(smin.sum()):
-        # a tie (or a non-finite score): the first minimum, as argmin
-        np.equal(ctx["ks"], np.argmin(S, axis=0)[None, :], out=B)
-        np.copyto(W, B)
+    W = _onehot_first_min(S, smin, ctx["ks"], ctx["W"][:, :m])
     lab = np.matmul(ctx["ks_row"], W)[0].astype(np.intp)
     x_sq = np.vecdot(Xc, Xc)
     if old is None:
@@ -345,7 +351,7 @@ def _nearest_block(Xb, wb, old, ctx):
             ctx["xs"] += np.matmul(ctx["ones"][:m], Xc)
             ctx["xss"] += float(np.sum(x_sq, dtype=np.float64))
     if ctx["cnt"] is not None:
-        ctx["cnt"] += B.sum(axis=1)
+        ctx["cnt"] += W.sum(axis=1)
         if old is not None:
             ctx["cnt"] -= np.bincount(old, minlength=k)
     # the second closest: the minimum once the closest is pushed out of reach
@@ -366,12 +372,10 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
-    mu = np.asarray(shift, dtype=dt)
-    Cs = np.asarray(centers, dtype=dt) - mu
-    c_sq = np.einsum("ij,ij->i", Cs, Cs)
+    mu, Cs, c_sq = _centred_centers(centers, shift, dt)
     C64 = Cs.astype(np.float64)
     gamma = 2.0 * (p + 2) * float(np.finfo(dt).eps)
-    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
     st = cache.get("lloyd")
     rows = None
     if st is not None and st["labels"].shape[0] == n and st["centers"].shape == C64.shape:
@@ -407,7 +411,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
         "k": k, "mu": mu, "Cm2": -2.0 * Cs, "c_sq": c_sq[:, None], "x_sq_max": st["x_sq_max"],
         "ks": np.arange(k)[:, None], "ks_row": np.arange(k, dtype=dt)[None, :],
         "Xc": np.empty((m0, p), dtype=dt), "S": np.empty((k, m0), dtype=dt),
-        "B": np.empty((k, m0), dtype=bool), "W": np.empty((k, m0), dtype=dt),
+        "W": np.empty((k, m0), dtype=dt),
         "T": np.empty((k, m0), dtype=dt), "far": float(np.finfo(dt).max) / 4,
         "d1": np.empty(m0, dtype=dt), "d2": np.empty(m0, dtype=dt),
         "block_sums": np.empty((k, p), dtype=dt), "scatter": 0.0,
@@ -415,7 +419,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     }
     if rows is None:
         ctx["sums"], ctx["wsum"], ctx["x_sq_max"] = np.zeros((k, p)), np.zeros(k), 0.0
-        ctx["cnt"] = None if w is None else np.zeros(k, dtype=np.int64)
+        ctx["cnt"] = None if w is None else np.zeros(k)
         for a in range(0, n, step):
             b = min(n, a + step)
             lab, d1, d2 = _nearest_block(X[a:b], None if w is None else w[a:b], None, ctx)
@@ -455,7 +459,7 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     if final:
         out["centred_sums"] = ctx["sums"].copy()
         out["scatter"] = np.asarray(st["scatter"])
-        out["n"] = ctx["wsum"].copy() if w is None else st["n"].astype(np.float64)
+        out["n"] = (ctx["wsum"] if w is None else st["n"]).copy()
     return out
 
 
@@ -561,12 +565,10 @@ def _inertia_numpy(X, w, centers, counts):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
-    C = np.asarray(centers, dtype=dt)
-    mu = C.mean(axis=0)
-    Cs = C - mu
+    mu, Cs, c_sq = _centred_centers(centers, np.asarray(centers, dtype=dt).mean(axis=0), dt)
     Cm2 = -2.0 * Cs
-    c_sq = np.einsum("ij,ij->i", Cs, Cs)[:, None]
-    step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, k) * dt.itemsize))
+    c_sq = c_sq[:, None]
+    step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
     m0 = min(step, n)
     Xc_buf = np.empty((m0, p), dtype=dt)
     D_buf = np.empty((m0, p), dtype=dt)
@@ -735,12 +737,11 @@ def _fold_candidates(X, shift, centers, cache):
               "shift": np.array(shift, copy=True), "x_sq": None}
     j = st["k"]
     if kc > j:
-        mu = np.asarray(shift, dtype=dt)
-        Cs = np.asarray(centers[j:], dtype=dt) - mu
+        mu, Cs, c_sq = _centred_centers(centers[j:], shift, dt)
         kn = Cs.shape[0]
         Cm2 = -2.0 * Cs
-        c_sq = np.einsum("ij,ij->i", Cs, Cs)[:, None]
-        step = max(256, LLOYD_BLOCK_BYTES // max(1, max(p, kn) * dt.itemsize))
+        c_sq = c_sq[:, None]
+        step = block_rows(max(p, kn), dt.itemsize, LLOYD_BLOCK_BYTES)
         m0 = min(step, n)
         Xc_buf = np.empty((m0, p), dtype=dt)
         S_buf = np.empty((kn, m0), dtype=dt)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from dml._engine.kernels import row_blocks
+from dml._engine.kernels import block_rows, row_blocks
 from dml._engine.namespace import get_namespace, is_numpy_namespace
 
 
@@ -103,7 +103,7 @@ def _tsqr_numpy(X):
 
     xp = get_namespace(np.zeros(1))
     n, p = X.shape
-    step = max(256, max(2**21, 8 * p * p * 4) // max(1, p * 8))
+    step = block_rows(p, 8, max(2**21, 8 * p * p * 4))
     m0 = min(step, n)
     buf = np.empty((m0, p), order="F")
     geqrf = lapack.get_lapack_funcs("geqrf", (buf,))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.kernels import BLOCK_BYTES, row_blocks
+from dml._engine.kernels import block_rows, row_blocks
 
 
 def label_counts_kernel(X, y, w, *, xp):
@@ -175,7 +175,7 @@ def _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, K):
     y = np.asarray(y)
     w = None if w is None else np.asarray(w)
     cw = None if class_weight is None else np.asarray(class_weight, dtype=dt)
-    step = max(256, BLOCK_BYTES // max(1, (p + K) * dt.itemsize))
+    step = block_rows(p + K, dt.itemsize)
     m0 = min(step, n)
     Z_buf = np.empty((K, m0), dtype=dt)
     E_buf = np.empty((K, m0), dtype=dt)
