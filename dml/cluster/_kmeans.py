@@ -95,7 +95,7 @@ def _tolerance(data, res, tol_factor, weighted):
     return var * tol_factor if tol_factor else 0.0
 
 
-def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, weighted=False):
+def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, weighted=False, elkan=False):
     """Lloyd iterations from ``centers``; one pass per iteration.
 
     The iterations run :func:`lloyd_bounds_kernel`, whose per-row distance bounds stay
@@ -110,6 +110,8 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     ``tol=None`` (explicit init, not verbose): the first iteration also returns the
     per-feature moments, from which the value checks run and the tolerance
     (``tol_factor``) is computed, so the fit needs no pass of its own for them.
+
+    ``elkan``: the bounds kernel keeps a lower bound per center (Elkan's) instead of one.
 
     Returns ``(centers, inertia, counts, n_iter)`` where inertia and counts belong to
     the returned centers.
@@ -127,7 +129,8 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
             else:
                 checks = tol is None
                 res = map_reduce(
-                    lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, moments=checks
+                    lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, moments=checks,
+                    elkan=elkan,
                 )
                 if checks:
                     tol = _tolerance(data, res, tol_factor, weighted)
@@ -157,7 +160,10 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
         if not verbose:
-            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True)
+            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True,
+                             elkan=elkan)
+            if "inertia" in res:  # chunks without per-row state ran the exact inertia pass
+                return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
             inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
             if inertia is not None:
                 return centers, inertia, to_numpy(res["n"]), n_iter
@@ -357,9 +363,14 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     copy_x : bool, default=True
         X is never modified (nothing is centred in place), so both values behave
         the same; kept for scikit-learn compatibility.
-    algorithm : {'lloyd'}, default='lloyd'
-        Lloyd's iterations ("elkan" is rejected with an error; the Lloyd iterations
-        already skip the rows that triangle-inequality bounds settle).
+    algorithm : {'lloyd', 'elkan'}, default='lloyd'
+        Both run Lloyd's iterations exactly (same labels, centers and ``n_iter_``) and
+        skip the rows whose label triangle-inequality bounds settle. 'lloyd' keeps
+        Hamerly's bounds: per row, one upper and one lower bound (32 bytes of state).
+        'elkan' keeps Elkan's: a lower bound per center (``8 * (n_clusters + 3)``
+        bytes per row, as scikit-learn's 'elkan'), which settles more rows when a few
+        centers move and the others stay (many clusters, late iterations). With one
+        cluster 'elkan' falls back to 'lloyd' with a warning, as scikit-learn.
     oversampling_factor : float, default=2.0
         k-means|| draws about ``oversampling_factor * n_clusters`` candidates per round.
 
@@ -389,8 +400,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     and only ``(n_clusters, n_features)`` partials travel, combined on the workers.
     The first iteration computes, for every row, the distances to all centers by one
     matrix product per cache-sized row block, and keeps per row (in the memory of the
-    worker holding the chunk, 24 bytes per row) its label and Hamerly's bounds on the
-    distances to its center and to the others; later iterations move the bounds by
+    worker holding the chunk, 32 bytes per row) its label and Hamerly's bounds on the
+    distances to its center and to the others (``algorithm='elkan'``: to each other
+    center); later iterations move the bounds by
     how far the centers moved and recompute only the rows whose label may change
     (near-ties always), moving their weighted values between the per-cluster sums. The
     iterations are Lloyd's exactly (same labels, centers, ``n_iter_``); as the centers
@@ -421,7 +433,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"lloyd"})],
+        "algorithm": [StrOptions({"lloyd", "elkan"})],
         "oversampling_factor": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -500,6 +512,14 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             elif not isinstance(init, str):
                 init_array = check_array(init, dtype=data0.dtype, copy=True)
                 self._validate_center_shape(data0.n_features, init_array)
+            elkan = self.algorithm == "elkan"
+            if elkan and k == 1:
+                warnings.warn(
+                    "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                elkan = False
             rs = check_random_state(self.random_state)
             seed = int(rs.randint(np.iinfo(np.int32).max))
             if init_array is not None and not self.verbose:
@@ -533,7 +553,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 if self.verbose:
                     print("Initialization complete")
                 out = _lloyd(data, centers, shift, max_iter=self.max_iter, tol=tol, verbose=self.verbose,
-                             tol_factor=self.tol, weighted=sample_weight is not None)
+                             tol_factor=self.tol, weighted=sample_weight is not None, elkan=elkan)
                 if best is None or out[1] < best[1]:
                     best = out
         centers, inertia, counts, n_iter = best

@@ -252,7 +252,7 @@ def _lloyd_numpy(X, w, centers, shift, counts):
     return out
 
 
-def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, moments=False):
+def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, moments=False, elkan=False):
     """One Lloyd step that computes distances only for the rows whose closest center
     may have changed: :func:`lloyd_kernel`'s ``sums`` and ``weights`` from per-row
     state kept in the chunk's ``cache`` between iterations.
@@ -273,6 +273,12 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
     full recomputation in the same floating-point type would give. Near-ties are always
     recomputed, and ties go to the first center, as scikit-learn.
 
+    ``elkan=True`` keeps Elkan's bounds instead: a lower bound on the distance to each
+    other center (``n_clusters`` per row), each lowered by that center's own shift, so
+    a row is read again only when its upper bound reaches the smallest of them. The
+    bounds are tighter when a few centers move and the others stay (many clusters,
+    late iterations), at ``8 * n_clusters`` bytes per row more state.
+
     Parameters
     ----------
     X : (n, p) chunk; y : ignored; w : (n,) weights or None
@@ -289,8 +295,9 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         the first call), and ``n`` (k,), the unweighted cluster sizes. Then
         ``inertia = scatter - 2 sum_j c'_j . centred_sums_j + sum_j weights_j ||c'_j||^2``
         with ``c' = centers - shift``; this loses accuracy only when the inertia is
-        tiny next to the scatter, which the caller checks. NumPy chunks only (other
-        namespaces return the plain step).
+        tiny next to the scatter, which the caller checks. Other namespaces than NumPy,
+        which keep no per-row state, return :func:`inertia_kernel`'s ``inertia``
+        (exact differences) and ``n`` instead, from the same single pass.
 
     moments : bool
         Also return ``xs``, the per-feature sums of ``x - shift``, and ``xss``, the sum
@@ -298,6 +305,8 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         ``(xss / n - ||xs / n||^2) / p``), and ``w_nonzero``, the number of non-zero weights:
         the first iteration of a fit gives its tolerance and value checks this way
         instead of a pass of their own. All rows are then computed.
+    elkan : bool
+        Per-center lower bounds (Elkan) instead of one (Hamerly); same results.
 
     Returns
     -------
@@ -308,10 +317,15 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
     Notes
     -----
     Computation: reads only the recomputed rows of X (all of them on the first call);
-    the state costs 20 bytes per row (int32 label, float64 bounds) in the memory of the
-    process holding the chunk. Other namespaces than NumPy run :func:`lloyd_kernel`.
+    the state costs 32 bytes per row (label, the two bounds and a scratch value, 8 bytes
+    each; with ``elkan``, ``8 * (n_clusters + 3)``) in the memory of the process holding
+    the chunk. Other namespaces than NumPy run :func:`lloyd_kernel`
+    (with ``final``, :func:`inertia_kernel`): one full pass per call.
     """
     if not is_numpy_namespace(xp):
+        if final:
+            # no per-row state to reuse: the final E-step is the exact inertia pass itself
+            return inertia_kernel(X, y, w, centers, xp=xp, counts=True)
         out = lloyd_kernel(X, y, w, centers, shift, xp=xp)
         n = xp.asarray(float(X.shape[0]), dtype=xp.float64)
         out = {"sums": out["sums"], "weights": out["weights"], "recomputed": n}
@@ -323,7 +337,7 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
         return out
     X = np.asarray(X)
     w = None if w is None else np.asarray(w)
-    return _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments)
+    return _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments, elkan)
 
 
 def _nearest_block(Xb, wb, old, ctx):
@@ -333,7 +347,9 @@ def _nearest_block(Xb, wb, old, ctx):
     one product, and adds the rows' weighted centred values to ``ctx["sums"]`` /
     ``ctx["wsum"]`` under their new label (and subtracts them under ``old`` when
     given). Returns the labels and the squared distances to the closest and second
-    closest centers, the latter two as views of per-chunk buffers.
+    closest centers, the latter two as views of per-chunk buffers, and ``(S, x_sq)``:
+    ``S + x_sq`` are the squared distances to every center (k, m), except that the
+    closest center's entry is pushed out of reach (a view valid until the next block).
     """
     m = Xb.shape[0]
     k = ctx["k"]
@@ -365,10 +381,10 @@ def _nearest_block(Xb, wb, old, ctx):
         W[old, np.arange(m)] -= 1.0 if wb is None else wb
     ctx["wsum"] += W.sum(axis=1, dtype=np.float64)
     ctx["sums"] += np.matmul(W, Xc, out=ctx["block_sums"])
-    return lab, d1, d2
+    return lab, d1, d2, S, x_sq
 
 
-def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
+def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments, elkan=False):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
@@ -376,35 +392,44 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
     C64 = Cs.astype(np.float64)
     gamma = 2.0 * (p + 2) * float(np.finfo(dt).eps)
     step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
+    lower_shape = (k, n) if elkan else (n,)  # Elkan's: one row of bounds per center
     st = cache.get("lloyd")
     rows = None
-    if st is not None and st["labels"].shape[0] == n and st["centers"].shape == C64.shape:
+    if st is not None and st["lower"].shape == lower_shape and st["centers"].shape == C64.shape:
         # move the bounds by how far the centers moved; keep the rows clear of every other center
         delta = np.sqrt(np.sum((C64 - st["centers"]) ** 2, axis=1))
         if k > 1:
-            top = np.argsort(delta)
-            other_max = np.full(k, delta[top[-1]])
-            other_max[top[-1]] = delta[top[-2]]
             cc = np.sum((C64[:, None, :] - C64[None, :, :]) ** 2, axis=2)
             np.fill_diagonal(cc, np.inf)
             half = 0.5 * np.sqrt(cc.min(axis=1))
         else:
-            other_max = np.zeros(1)
             half = np.full(1, np.inf)
         lab, up, lo, sc = st["labels"], st["upper"], st["lower"], st["scratch"]
         np.take(delta, lab, out=sc, mode="clip")
         up += sc
-        np.take(other_max, lab, out=sc, mode="clip")
-        lo -= sc
-        np.take(half, lab, out=sc, mode="clip")
-        np.maximum(sc, lo, out=sc)
+        if elkan:
+            # each center's bound drops by its own shift (a row's own center is out of reach)
+            lo -= delta[:, None]
+            np.min(lo, axis=0, out=sc)
+            np.maximum(sc, np.take(half, lab, mode="clip"), out=sc)
+        else:
+            if k > 1:
+                top = np.argsort(delta)
+                other_max = np.full(k, delta[top[-1]])
+                other_max[top[-1]] = delta[top[-2]]
+            else:
+                other_max = np.zeros(1)
+            np.take(other_max, lab, out=sc, mode="clip")
+            lo -= sc
+            np.take(half, lab, out=sc, mode="clip")
+            np.maximum(sc, lo, out=sc)
         sc -= up
         tau = 2.0 * np.sqrt(gamma * (st["x_sq_max"] + float(c_sq.max())))
         rows = np.flatnonzero(sc < tau)
         if rows.shape[0] > n // 2 or moments:
             rows = None  # most rows: recompute all, in place, with exact sums
     else:
-        st = {"labels": np.empty(n, dtype=np.intp), "upper": np.empty(n), "lower": np.empty(n),
+        st = {"labels": np.empty(n, dtype=np.intp), "upper": np.empty(n), "lower": np.empty(lower_shape),
               "scratch": np.empty(n), "x_sq_max": 0.0, "scatter": 0.0}
     m0 = min(step, n)
     ctx = {
@@ -417,15 +442,26 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
         "block_sums": np.empty((k, p), dtype=dt), "scatter": 0.0,
         "xs": np.zeros(p) if moments else None, "xss": 0.0, "ones": np.ones(m0, dtype=dt),
     }
+
+    def lower_rows(d2, S, x_sq, err):
+        """The widened lower bounds of a block: (m,) Hamerly, (k, m) Elkan."""
+        if elkan:
+            d2 = np.add(S, x_sq[None, :], dtype=np.float64)  # the own center's entry stays out of reach
+        d2 -= err
+        return np.sqrt(np.maximum(d2, 0.0, out=d2), out=d2)
+
     if rows is None:
         ctx["sums"], ctx["wsum"], ctx["x_sq_max"] = np.zeros((k, p)), np.zeros(k), 0.0
         ctx["cnt"] = None if w is None else np.zeros(k)
         for a in range(0, n, step):
             b = min(n, a + step)
-            lab, d1, d2 = _nearest_block(X[a:b], None if w is None else w[a:b], None, ctx)
+            lab, d1, d2, S, x_sq = _nearest_block(X[a:b], None if w is None else w[a:b], None, ctx)
             st["labels"][a:b] = lab
             st["upper"][a:b] = d1
-            st["lower"][a:b] = d2
+            if elkan:
+                np.add(S, x_sq[None, :], out=st["lower"][:, a:b])
+            else:
+                st["lower"][a:b] = d2
         st["x_sq_max"], st["scatter"], st["n"] = ctx["x_sq_max"], ctx["scatter"], ctx["cnt"]
         err = gamma * (st["x_sq_max"] + float(c_sq.max()))
         # widen the bounds by the rounding error of the computed squared distances
@@ -442,12 +478,14 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments):
         for a in range(0, rows.shape[0], step):
             idx = rows[a : a + step]
             Xg = np.take(X, idx, axis=0, out=gathered[: idx.shape[0]], mode="clip")
-            lab, d1, d2 = _nearest_block(Xg, None if w is None else w[idx], st["labels"][idx], ctx)
+            lab, d1, d2, S, x_sq = _nearest_block(Xg, None if w is None else w[idx], st["labels"][idx], ctx)
             st["labels"][idx] = lab
             d1 += err
             st["upper"][idx] = np.sqrt(np.maximum(d1, 0.0, out=d1), out=d1)
-            d2 -= err
-            st["lower"][idx] = np.sqrt(np.maximum(d2, 0.0, out=d2), out=d2)
+            if elkan:
+                st["lower"][:, idx] = lower_rows(d2, S, x_sq, err)
+            else:
+                st["lower"][idx] = lower_rows(d2, S, x_sq, err)
         recomputed = rows.shape[0]
     st["sums"], st["weights"], st["centers"] = ctx["sums"], ctx["wsum"], C64
     cache["lloyd"] = st

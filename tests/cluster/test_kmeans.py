@@ -20,16 +20,17 @@ def _blobs(n=1200, p=6, k=5, seed=0, spread=1.5, dtype=np.float64):
     return X.astype(dtype)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_identical_to_sklearn_from_explicit_init(dtype, weighted):
+def test_identical_to_sklearn_from_explicit_init(dtype, weighted, algorithm):
     X = _blobs(dtype=dtype)
     rng = np.random.default_rng(1)
     init = X[rng.choice(X.shape[0], 5, replace=False)]
     sw = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
-    ref = skc.KMeans(5, init=init, n_init=1, tol=1e-6).fit(X, sample_weight=sw)
+    ref = skc.KMeans(5, init=init, n_init=1, tol=1e-6, algorithm=algorithm).fit(X, sample_weight=sw)
     for Xin in (X, da.from_array(X, chunks=(250, -1))):
-        est = KMeans(5, init=init, n_init=1, tol=1e-6).fit(Xin, sample_weight=sw)
+        est = KMeans(5, init=init, n_init=1, tol=1e-6, algorithm=algorithm).fit(Xin, sample_weight=sw)
         rtol = 1e-10 if dtype == np.float64 else 1e-5
         assert est.cluster_centers_.dtype == dtype
         np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=rtol, atol=rtol)
@@ -96,6 +97,25 @@ def test_lloyd_is_one_pass_per_iteration():
     labels = np.asarray(est.labels_.compute())
     exact = np.sum((X - est.cluster_centers_[labels]) ** 2)
     assert est.inertia_ == pytest.approx(exact, rel=1e-12)
+
+
+def test_generic_namespace_final_e_step_is_one_pass(monkeypatch):
+    """Chunks of another namespace keep no per-row state: each iteration is a full step,
+    and the final E-step is the exact inertia pass itself (not a step and then that pass)."""
+    import dml.cluster._kmeans_kernels as K
+
+    monkeypatch.setattr(K, "is_numpy_namespace", lambda xp: False)  # NumPy through the generic code
+    X = _blobs(n=800, k=4)
+    init = X[:4]
+    with count_passes() as c:
+        est = KMeans(4, init=init, n_init=1, max_iter=50).fit(da.from_array(X, chunks=(200, -1)))
+    assert c.passes == est.n_iter_ + 1
+    assert c.kernels.count("lloyd_bounds_kernel") == est.n_iter_ + 1
+    assert "inertia_kernel" not in c.kernels
+    ref = skc.KMeans(4, init=init, n_init=1, max_iter=50).fit(X)
+    assert est.n_iter_ == ref.n_iter_
+    assert est.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
 
 
 def test_seeding_passes():
@@ -201,7 +221,10 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match="does not match the number of features"):
         KMeans(2, init=X[:2, :3]).fit(X)
     with pytest.raises(ValueError, match="algorithm"):
-        KMeans(2, algorithm="elkan").fit(X)
+        KMeans(2, algorithm="full").fit(X)
+    with pytest.warns(RuntimeWarning, match="algorithm='elkan' doesn't make sense for a single cluster"):
+        one = KMeans(1, algorithm="elkan").fit(X)
+    assert one.inertia_ == pytest.approx(skc.KMeans(1).fit(X).inertia_, rel=1e-12)
     with pytest.raises(ValueError, match="oversampling_factor"):
         KMeans(2, oversampling_factor=0).fit(X)
     with pytest.warns(RuntimeWarning, match="Explicit initial center position passed"):

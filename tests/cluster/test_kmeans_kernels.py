@@ -95,9 +95,10 @@ def _lloyd_sequence(X, w, k, n_iter, seed=0):
     return seq, mu
 
 
+@pytest.mark.parametrize("elkan", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_lloyd_bounds_kernel_matches_the_full_step(dtype, weighted):
+def test_lloyd_bounds_kernel_matches_the_full_step(dtype, weighted, elkan):
     rng = np.random.default_rng(4)
     k, p = 6, 5
     centers = rng.normal(scale=3.0, size=(k, p))
@@ -110,7 +111,7 @@ def test_lloyd_bounds_kernel_matches_the_full_step(dtype, weighted):
         if i == 7:
             cache.clear()  # the chunk ran elsewhere: everything is recomputed, same result
         ref = K.lloyd_kernel(X, None, w, C, mu, xp=np)
-        out = K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache)
+        out = K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache, elkan=elkan)
         np.testing.assert_allclose(out["weights"], ref["weights"], rtol=rtol)
         np.testing.assert_allclose(out["sums"], ref["sums"], rtol=rtol, atol=rtol * np.abs(ref["sums"]).max())
         recomputed.append(int(out["recomputed"]))
@@ -118,18 +119,47 @@ def test_lloyd_bounds_kernel_matches_the_full_step(dtype, weighted):
     assert recomputed[6] < X.shape[0] // 4 and recomputed[-1] < X.shape[0] // 4  # the bounds prune
 
 
-def test_lloyd_bounds_kernel_recomputes_near_ties():
+@pytest.mark.parametrize("elkan", [False, True])
+def test_lloyd_bounds_kernel_recomputes_near_ties(elkan):
     # every row is equidistant from the two centers: a label may only come from computing
     X = np.array([[0.0, y] for y in np.linspace(-1, 1, 50)])
     C = np.array([[-1.0, 0.0], [1.0, 0.0]])
     mu = np.zeros(2)
     cache = {}
-    first = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache)
-    again = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache)
+    first = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache, elkan=elkan)
+    again = K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=cache, elkan=elkan)
     assert int(again["recomputed"]) == 50
     np.testing.assert_array_equal(first["weights"], [50.0, 0.0])  # ties go to the first center
     np.testing.assert_array_equal(again["weights"], [50.0, 0.0])
     np.testing.assert_array_equal(cache["lloyd"]["labels"], 0)
+
+
+def test_elkan_bounds_settle_more_rows_when_few_centers_move():
+    """Many clusters, two of them drifting, the rest still: Hamerly's single lower bound
+    drops by the largest shift for every row, Elkan's per-center bounds only toward the
+    drifting centers. Same sums and weights, fewer rows read again."""
+    rng = np.random.default_rng(11)
+    k, p = 16, 4
+    centers = rng.normal(scale=6.0, size=(k, p))
+    X = centers[rng.integers(0, k, 8000)] + rng.normal(size=(8000, p))
+    mu = X.mean(0)
+    seq = [centers + 0.0]
+    for i in range(1, 8):
+        C = centers.copy()
+        C[:2] += 0.05 * i  # two centers keep moving
+        seq.append(C)
+    caches = {False: {}, True: {}}
+    read = {False: 0, True: 0}
+    for i, C in enumerate(seq):
+        outs = {e: K.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=caches[e], elkan=e) for e in caches}
+        np.testing.assert_array_equal(outs[True]["weights"], outs[False]["weights"])
+        np.testing.assert_allclose(outs[True]["sums"], outs[False]["sums"], rtol=1e-12)
+        np.testing.assert_array_equal(caches[True]["lloyd"]["labels"], caches[False]["lloyd"]["labels"])
+        if i:
+            for e in caches:
+                read[e] += int(outs[e]["recomputed"])
+    assert caches[True]["lloyd"]["lower"].shape == (k, 8000)
+    assert read[True] < read[False] / 2
 
 
 def test_lloyd_bounds_kernel_generic_namespace_is_the_full_step():
@@ -142,8 +172,9 @@ def test_lloyd_bounds_kernel_generic_namespace_is_the_full_step():
     assert float(to_numpy(out["recomputed"])) == X.shape[0]
 
 
+@pytest.mark.parametrize("elkan", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_lloyd_bounds_kernel_final_gives_inertia_and_sizes(weighted):
+def test_lloyd_bounds_kernel_final_gives_inertia_and_sizes(weighted, elkan):
     from dml.cluster._kmeans import _inertia_from_sums
 
     rng = np.random.default_rng(5)
@@ -152,8 +183,8 @@ def test_lloyd_bounds_kernel_final_gives_inertia_and_sizes(weighted):
     seq, mu = _lloyd_sequence(X, w, 5, 6)
     cache = {}
     for C in seq[:-1]:
-        K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache)
-    out = K.lloyd_bounds_kernel(X, None, w, seq[-1], mu, xp=np, cache=cache, final=True)
+        K.lloyd_bounds_kernel(X, None, w, C, mu, xp=np, cache=cache, elkan=elkan)
+    out = K.lloyd_bounds_kernel(X, None, w, seq[-1], mu, xp=np, cache=cache, final=True, elkan=elkan)
     ref = K.lloyd_kernel(X, None, w, seq[-1], mu, xp=np, counts=True)
     np.testing.assert_array_equal(out["n"], ref["n"])
     assert _inertia_from_sums(out, seq[-1], mu) == pytest.approx(float(ref["inertia"]), rel=1e-12)
