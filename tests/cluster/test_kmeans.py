@@ -39,16 +39,18 @@ def test_identical_to_sklearn_from_explicit_init(dtype, weighted, algorithm):
         assert est.inertia_ == pytest.approx(ref.inertia_, rel=rtol)
 
 
-def test_empty_cluster_relocated_as_sklearn():
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_empty_cluster_relocated_as_sklearn(algorithm):
     X = _blobs(n=400, k=3)
     init = np.vstack([X[:2], np.full((1, X.shape[1]), 1e3)])  # the third center gets no point
-    ref = skc.KMeans(3, init=init, n_init=1).fit(X)
-    with count_passes() as c:
-        est = KMeans(3, init=init, n_init=1).fit(X)
-    assert "far_points_kernel" in c.kernels
-    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
-    np.testing.assert_array_equal(est.labels_, ref.labels_)
-    assert est.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    ref = skc.KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
+    for Xin in (X, da.from_array(X, chunks=(100, -1))):
+        with count_passes() as c:
+            est = KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(Xin)
+        assert "far_points_kernel" in c.kernels
+        np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+        np.testing.assert_array_equal(np.asarray(est.labels_), ref.labels_)
+        assert est.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
 
 
 @pytest.mark.parametrize("init", ["k-means||", "k-means++", "random"])
