@@ -43,7 +43,8 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
     w : array of shape (n_rows,) or None
     allow_nan : bool
         Skip NaNs (each feature counts its own non-NaN rows), as scikit-learn's
-        scalers do.
+        scalers do. NumPy chunks first take the unmasked path; only a chunk whose sums
+        come out non-finite (it holds a NaN or an inf) is summed again with masks.
 
     Returns
     -------
@@ -51,8 +52,12 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
     ``n_rows`` (scalar: rows in the chunk) and ``w_nonzero`` (scalar count of non-zero
     weights, 0 when unweighted).
     """
-    if is_numpy_namespace(xp) and not allow_nan and isinstance(X, np.ndarray):
-        return _moments_numpy(X, None if w is None else np.asarray(w))
+    if is_numpy_namespace(xp) and isinstance(X, np.ndarray):
+        out = _moments_numpy(X, None if w is None else np.asarray(w))
+        # a NaN (or inf) anywhere in the chunk makes its sums non-finite: only such a
+        # chunk needs the masked computation below (5-6x slower)
+        if not allow_nan or (np.isfinite(out["mean"]).all() and np.isfinite(out["m2"]).all()):
+            return out
     n_rows, p = X.shape
     count = xp.zeros((p,), dtype=xp.float64)
     s1 = xp.zeros((p,), dtype=xp.float64)
