@@ -20,6 +20,27 @@ def test_import_dml_is_light():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_worker_side_kernel_imports_skip_the_estimators():
+    """Workers unpickle kernels by reference, importing the kernel's module and its
+    parent packages: the estimator families load lazily, so a fresh worker does not
+    import scikit-learn (or every estimator) to run a chunk kernel."""
+    code = (
+        "import sys;"
+        "import dml.linear_model._logistic_kernels, dml.cluster._kmeans_kernels,"
+        " dml.preprocessing._data_kernels, dml._engine.kernels, dml._engine.mapreduce, dml._engine.blockwise;"
+        "loaded = [m for m in ('sklearn', 'scipy', 'dml.linear_model._logistic', 'dml.cluster._kmeans')"
+        " if m in sys.modules];"
+        "assert not loaded, loaded;"
+        "from dml.linear_model import LogisticRegression; import dml.cluster as c;"
+        "assert c.KMeans.__module__ == 'dml.cluster._kmeans' and 'KMeans' in dir(c)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    import dml.cluster
+
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        dml.cluster.Nope  # noqa: B018
+
+
 @pytest.fixture
 def cp():
     return pytest.importorskip("cupy")

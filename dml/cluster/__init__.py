@@ -1,7 +1,18 @@
 """Clustering on row-chunked data: KMeans (k-means|| seeding, one fused pass per Lloyd
 iteration) and MiniBatchKMeans (minibatch updates, partial_fit for streams)."""
 
-from dml.cluster._kmeans import KMeans
-from dml.cluster._minibatch import MiniBatchKMeans
+from typing import TYPE_CHECKING
 
-__all__ = ["KMeans", "MiniBatchKMeans"]
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_kmeans": ["KMeans"],
+        "_minibatch": ["MiniBatchKMeans"],
+    },
+)
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.cluster._kmeans import KMeans  # noqa: F401
+    from dml.cluster._minibatch import MiniBatchKMeans  # noqa: F401

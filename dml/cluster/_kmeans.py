@@ -24,10 +24,11 @@ from dml._engine.inputs import (
     validate_fit_data,
     validate_predict_data,
 )
-from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans_kernels import (
+    combine_first,
+    first_pass_kernel,
     candidate_weights_kernel,
     combine_far,
     combine_races,
@@ -43,39 +44,12 @@ from dml.cluster._kmeans_kernels import (
 )
 from dml.cluster._rows import with_row_index
 
-_MOMENTS = ("n", "mean", "m2", "n_rows", "w_nonzero")
-_RACE = ("pot", "key", "rows", "ridx")
 #: Sampling rounds of k-means|| (Bahmani et al. report 5 rounds suffice).
 KMEANS_PARALLEL_ROUNDS = 5
 
 
 def _is_arraylike_not_scalar(x):
     return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not isinstance(x, str)
-
-
-def first_pass_kernel(X, idx, w, *, xp, seed, n_races):
-    """Per-feature moments of X (unweighted: the tolerance and the centring shift, as
-    scikit-learn), the weight sum, and ``n_races`` draws proportional to the weights."""
-    out = moments_kernel(X, None, None, xp=xp)
-    out["wsum"] = xp.asarray(0.0, dtype=xp.float64) if w is None else xp.sum(xp.astype(w, xp.float64))
-    if w is not None:
-        out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64))
-    if n_races:
-        p = X.shape[1]
-        empty = np.zeros((0, p))
-        out.update(
-            race_kernel(X, idx, w, np.zeros(p), empty, None, xp=xp, seed=seed, stream=0, n_races=n_races)
-        )
-    return out
-
-
-def combine_first(parts):
-    parts = [p for p in parts if p]
-    out = combine_centered([{k: p[k] for k in _MOMENTS} for p in parts])
-    out["wsum"] = sum(p["wsum"] for p in parts[1:]) + parts[0]["wsum"]
-    if "key" in parts[0]:
-        out.update(combine_races([{k: p[k] for k in _RACE} for p in parts]))
-    return out
 
 
 def _check_weights_nonzero(count):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.kernels import block_rows, row_blocks
+from dml._engine.kernels import block_rows, combine_centered, moments_kernel, row_blocks
 from dml._engine.namespace import get_namespace, is_numpy_namespace
 
 _M64 = (1 << 64) - 1
@@ -635,6 +635,37 @@ def _inertia_numpy(X, w, centers, counts):
 # -------------------------------------------------------------------------- seeding
 
 
+_MOMENTS = ("n", "mean", "m2", "n_rows", "w_nonzero")
+_RACE = ("pot", "key", "rows", "ridx")
+
+
+def first_pass_kernel(X, idx, w, *, xp, seed, n_races):
+    """Per-feature moments of X (unweighted: the tolerance and the centring shift, as
+    scikit-learn), the weight sum, and ``n_races`` draws proportional to the weights."""
+    out = moments_kernel(X, None, None, xp=xp)
+    out["wsum"] = xp.asarray(0.0, dtype=xp.float64) if w is None else xp.sum(xp.astype(w, xp.float64))
+    if w is not None:
+        out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64))
+    if n_races:
+        p = X.shape[1]
+        empty = np.zeros((0, p))
+        out.update(
+            race_kernel(X, idx, w, np.zeros(p), empty, None, xp=xp, seed=seed, stream=0, n_races=n_races)
+        )
+    return out
+
+
+def combine_first(parts):
+    parts = [p for p in parts if p]
+    out = combine_centered([{k: p[k] for k in _MOMENTS} for p in parts])
+    out["wsum"] = sum(p["wsum"] for p in parts[1:]) + parts[0]["wsum"]
+    if "key" in parts[0]:
+        out.update(combine_races([{k: p[k] for k in _RACE} for p in parts]))
+    return out
+
+
+
+
 def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_races):
     """Exponential races for D^2 sampling (k-means++), with candidate potentials.
 
@@ -904,3 +935,8 @@ def combine_gather(parts):
     parts = [p for p in parts if p]
     xp = get_namespace(parts[0]["rows"])
     return {k: xp.concat([p[k] for p in parts], axis=0) for k in parts[0]}
+
+
+def weight_count_kernel(X, y, w, *, xp):
+    """Number of non-zero weights of a chunk."""
+    return {"nonzero": xp.sum(xp.astype(w != 0, xp.int64))}

@@ -17,7 +17,13 @@ from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans import _is_arraylike_not_scalar, _KMeansPredictMixin
-from dml.cluster._kmeans_kernels import combine_gather, gather_rows_kernel, inertia_kernel, lloyd_kernel
+from dml.cluster._kmeans_kernels import (
+    combine_gather,
+    gather_rows_kernel,
+    inertia_kernel,
+    lloyd_kernel,
+    weight_count_kernel,
+)
 from dml.cluster._rows import with_row_index
 
 #: Bytes of minibatch rows fetched from the workers in one round trip.
@@ -314,7 +320,7 @@ class MiniBatchKMeans(
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
-                sw = map_reduce(_weight_count_kernel, data)
+                sw = map_reduce(weight_count_kernel, data)
                 if int(to_numpy(sw["nonzero"])) == 0:
                     raise ValueError("Sample weights must contain at least one non-zero number.")
             var = to_numpy(mom["m2"]) / n
@@ -419,7 +425,3 @@ class MiniBatchKMeans(
         self.n_steps_ += 1
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
-
-
-def _weight_count_kernel(X, y, w, *, xp):
-    return {"nonzero": xp.sum(xp.astype(w != 0, xp.int64))}

@@ -5,43 +5,22 @@ result is scikit-learn's) or Dask arrays / DataFrames (one ``compute`` of small
 per-chunk reductions; the data never travels to the caller).
 """
 
-from dml.metrics._classification import (
-    accuracy_score,
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-    fbeta_score,
-    log_loss,
-    precision_recall_fscore_support,
-    precision_score,
-    recall_score,
-)
-from dml.metrics._ranking import roc_auc_score
-from dml.metrics._regression import (
-    mean_absolute_error,
-    mean_squared_error,
-    r2_score,
-    root_mean_squared_error,
-)
-from dml.metrics._scorer import check_scoring, get_scorer, get_scorer_names, make_scorer
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "accuracy_score",
-    "balanced_accuracy_score",
-    "check_scoring",
-    "confusion_matrix",
-    "f1_score",
-    "fbeta_score",
-    "get_scorer",
-    "get_scorer_names",
-    "log_loss",
-    "make_scorer",
-    "mean_absolute_error",
-    "mean_squared_error",
-    "precision_recall_fscore_support",
-    "precision_score",
-    "r2_score",
-    "recall_score",
-    "roc_auc_score",
-    "root_mean_squared_error",
-]
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_classification": ["accuracy_score", "balanced_accuracy_score", "confusion_matrix", "f1_score", "fbeta_score", "log_loss", "precision_recall_fscore_support", "precision_score", "recall_score"],
+        "_ranking": ["roc_auc_score"],
+        "_regression": ["mean_absolute_error", "mean_squared_error", "r2_score", "root_mean_squared_error"],
+        "_scorer": ["check_scoring", "get_scorer", "get_scorer_names", "make_scorer"],
+    },
+)
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.metrics._classification import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, fbeta_score, log_loss, precision_recall_fscore_support, precision_score, recall_score  # noqa: F401
+    from dml.metrics._ranking import roc_auc_score  # noqa: F401
+    from dml.metrics._regression import mean_absolute_error, mean_squared_error, r2_score, root_mean_squared_error  # noqa: F401
+    from dml.metrics._scorer import check_scoring, get_scorer, get_scorer_names, make_scorer  # noqa: F401

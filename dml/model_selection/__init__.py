@@ -1,21 +1,21 @@
 """Model selection on the cluster: hyperparameter searches whose fits are Dask tasks."""
 
-from dml.model_selection._hyperband import HyperbandSearchCV
-from dml.model_selection._search import GridSearchCV, RandomizedSearchCV
-from dml.model_selection._split import KFold, ShuffleSplit, StratifiedKFold, train_test_split
-from dml.model_selection._successive_halving import (
-    AsyncSuccessiveHalvingSearchCV,
-    SuccessiveHalvingSearchCV,
+from typing import TYPE_CHECKING
+
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_hyperband": ["HyperbandSearchCV"],
+        "_search": ["GridSearchCV", "RandomizedSearchCV"],
+        "_split": ["KFold", "ShuffleSplit", "StratifiedKFold", "train_test_split"],
+        "_successive_halving": ["AsyncSuccessiveHalvingSearchCV", "SuccessiveHalvingSearchCV"],
+    },
 )
 
-__all__ = [
-    "AsyncSuccessiveHalvingSearchCV",
-    "GridSearchCV",
-    "HyperbandSearchCV",
-    "KFold",
-    "RandomizedSearchCV",
-    "ShuffleSplit",
-    "StratifiedKFold",
-    "SuccessiveHalvingSearchCV",
-    "train_test_split",
-]
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.model_selection._hyperband import HyperbandSearchCV  # noqa: F401
+    from dml.model_selection._search import GridSearchCV, RandomizedSearchCV  # noqa: F401
+    from dml.model_selection._split import KFold, ShuffleSplit, StratifiedKFold, train_test_split  # noqa: F401
+    from dml.model_selection._successive_halving import AsyncSuccessiveHalvingSearchCV, SuccessiveHalvingSearchCV  # noqa: F401

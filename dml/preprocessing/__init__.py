@@ -1,5 +1,15 @@
 """Scalers that fit in one pass over row-chunked data."""
 
-from dml.preprocessing._data import MinMaxScaler, StandardScaler
+from typing import TYPE_CHECKING
 
-__all__ = ["MinMaxScaler", "StandardScaler"]
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_data": ["MinMaxScaler", "StandardScaler"],
+    },
+)
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.preprocessing._data import MinMaxScaler, StandardScaler  # noqa: F401
