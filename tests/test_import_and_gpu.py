@@ -24,11 +24,20 @@ def test_worker_side_kernel_imports_skip_the_estimators():
     """Workers unpickle kernels by reference, importing the kernel's module and its
     parent packages: the estimator families load lazily, so a fresh worker does not
     import scikit-learn (or every estimator) to run a chunk kernel."""
+    import pathlib
+
+    import dml
+
+    root = pathlib.Path(dml.__file__).parent
+    kernel_modules = sorted(
+        "dml." + ".".join(f.relative_to(root).with_suffix("").parts) for f in root.rglob("*kernels.py")
+    )
+    assert "dml.cluster._kmeans_kernels" in kernel_modules and len(kernel_modules) >= 10
+    worker_side = kernel_modules + ["dml._engine.mapreduce", "dml._engine.blockwise"]
     code = (
-        "import sys;"
-        "import dml.linear_model._logistic_kernels, dml.cluster._kmeans_kernels,"
-        " dml.preprocessing._data_kernels, dml._engine.kernels, dml._engine.mapreduce, dml._engine.blockwise;"
-        "loaded = [m for m in ('sklearn', 'scipy', 'dml.linear_model._logistic', 'dml.cluster._kmeans')"
+        "import importlib, sys;"
+        f"[importlib.import_module(m) for m in {worker_side!r}];"
+        "loaded = [m for m in ('sklearn', 'scipy', 'pandas', 'dml.linear_model._logistic', 'dml.cluster._kmeans')"
         " if m in sys.modules];"
         "assert not loaded, loaded;"
         "from dml.linear_model import LogisticRegression; import dml.cluster as c;"
