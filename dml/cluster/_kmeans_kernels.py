@@ -683,10 +683,12 @@ def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_ra
     ``ridx`` (g, n_races) int64; with g = max(1, m). Combine with :func:`combine_races`.
     """
     n, p = X.shape
+    m = 0 if candidates is None else candidates.shape[0]
+    if m == 0 and centers.shape[0] == 0:
+        return _first_draw_races(X, idx, w, xp=xp, seed=seed, stream=stream, n_races=n_races)
     mu = _host(shift, X, xp)
     C = _host(centers, X, xp) - mu
     c_sq = xp.sum(C * C, axis=1)
-    m = 0 if candidates is None else candidates.shape[0]
     if m:
         Cd = _host(candidates, X, xp) - mu
         cd_sq = xp.sum(Cd * Cd, axis=1)
@@ -720,6 +722,31 @@ def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_ra
     rows = xp.reshape(xp.take(X, flat, axis=0), (g, n_races, p))
     ridx = xp.reshape(xp.take(idx, flat), (g, n_races))
     return {"pot": pot, "key": best_key, "rows": rows, "ridx": xp.astype(ridx, xp.int64)}
+
+
+def _first_draw_races(X, idx, w, *, xp, seed, stream, n_races):
+    """:func:`race_kernel` with no centers and no candidates: every ``D^2`` is 1, so the
+    races need the weights and the hashed keys only, not X (whose winning rows alone are
+    gathered). Same keys and winners as the blocked computation (ties: the first row)."""
+    n, p = X.shape
+    WD = xp.ones((n,), dtype=xp.float64) if w is None else _f64(w, xp)
+    pos = WD > 0
+    safe = xp.where(pos, WD, 1.0)
+    keys, rows = [], []
+    for r in range(n_races):
+        E = hash_exponential(idx, seed, stream * 4096 + r, xp=xp)
+        key = xp.where(pos, E / safe, float("inf"))
+        j = xp.argmin(key)
+        keys.append(key[j])
+        rows.append(j)
+    best_row = xp.reshape(xp.astype(xp.stack(rows), xp.int64), (1, n_races))
+    flat = xp.reshape(best_row, (-1,))
+    return {
+        "pot": xp.reshape(xp.sum(WD), (1,)),
+        "key": xp.reshape(xp.stack(keys), (1, n_races)),
+        "rows": xp.reshape(xp.take(X, flat, axis=0), (1, n_races, p)),
+        "ridx": xp.astype(xp.reshape(xp.take(idx, flat), (1, n_races)), xp.int64),
+    }
 
 
 def _set_col(M, r, col, xp):

@@ -60,6 +60,29 @@ def test_sampling_kernels():
     np.testing.assert_allclose(ref["rows"], X[[0, 3, 3, 699]])
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_first_draw_races_match_the_blocked_races(weighted):
+    """No centers and no candidates: the races skip X (every D^2 is 1). A candidate far
+    beyond every row leaves every D^2 at 1 too, through the blocked computation: the
+    same keys, winners and potential. Zero weights never win."""
+    X, w, idx = _data()
+    w = w.copy() if weighted else None
+    if weighted:
+        w[::3] = 0.0
+    empty = np.zeros((0, X.shape[1]))
+    fast = K.race_kernel(X, idx, w, X.mean(0), empty, None, xp=np, seed=3, stream=0, n_races=4)
+    far = np.full((1, X.shape[1]), 1e6)
+    blocked = K.race_kernel(X, idx, w, X.mean(0), empty, far, xp=np, seed=3, stream=0, n_races=4)
+    for key in ("key", "ridx", "rows"):
+        np.testing.assert_array_equal(fast[key], blocked[key], err_msg=key)
+    np.testing.assert_allclose(fast["pot"], blocked["pot"], rtol=1e-12)
+    if weighted:
+        assert np.all(w[np.searchsorted(idx, fast["ridx"][0])] > 0)
+    strict = K.race_kernel(xps.asarray(X), xps.asarray(idx), None if w is None else xps.asarray(w), X.mean(0),
+                           empty, None, xp=xps, seed=3, stream=0, n_races=4)
+    np.testing.assert_array_equal(to_numpy(strict["ridx"]), fast["ridx"])
+
+
 def test_hash_uniform_is_uniform_and_generic():
     idx = np.arange(200_000, dtype=np.int64)
     u = K.hash_uniform(idx, 1, 2, xp=get_namespace(idx))
