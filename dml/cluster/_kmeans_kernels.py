@@ -166,6 +166,33 @@ def _onehot_first_min(S, smin, ks, W):
 LLOYD_BLOCK_BYTES = 2**19
 
 
+class _BlockScores:
+    """The centred centers of a NumPy k-means kernel and its per-chunk block buffers.
+
+    ``scores(Xb)`` centres the row block ``Xb`` at ``shift`` into a reused buffer and
+    returns ``(Xc, S)`` with ``S = ||c'||^2 - 2 c'.x'`` (k, m): the squared distances
+    to the centers less ``||x'||^2``, from one matrix product. ``step`` is the block
+    row count and ``m0`` the buffers' rows (``min(step, n)``).
+    """
+
+    def __init__(self, centers, shift, dt, n, p):
+        self.mu, self.Cs, self.c_sq = _centred_centers(centers, shift, dt)
+        k = self.Cs.shape[0]
+        self.step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
+        self.m0 = min(self.step, n)
+        self._Cm2 = -2.0 * self.Cs
+        self._c_sq_col = self.c_sq[:, None]
+        self._Xc = np.empty((self.m0, p), dtype=dt)
+        self._S = np.empty((k, self.m0), dtype=dt)
+
+    def __call__(self, Xb):
+        m = Xb.shape[0]
+        Xc = np.subtract(Xb, self.mu, out=self._Xc[:m])
+        S = np.matmul(self._Cm2, Xc.T, out=self._S[:, :m])
+        S += self._c_sq_col
+        return Xc, S
+
+
 def _lloyd_numpy(X, w, centers, shift, counts):
     """:func:`lloyd_kernel` for NumPy chunks: the same quantities, with every block
     temporary allocated once per chunk (Dask workers return freed memory to the OS
@@ -343,8 +370,8 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
 def _nearest_block(Xb, wb, old, ctx):
     """Closest and second closest centers of the rows ``Xb`` (one row block).
 
-    Centres the rows into a per-chunk buffer, takes the distances to all centers from
-    one product, and adds the rows' weighted centred values to ``ctx["sums"]`` /
+    Centres the rows into a per-chunk buffer and takes the distances to all centers
+    from one product (``ctx["scores"]``, a :class:`_BlockScores`), and adds the rows' weighted centred values to ``ctx["sums"]`` /
     ``ctx["wsum"]`` under their new label (and subtracts them under ``old`` when
     given). Returns the labels and the squared distances to the closest and second
     closest centers, the latter two as views of per-chunk buffers, and ``(S, x_sq)``:
@@ -353,9 +380,7 @@ def _nearest_block(Xb, wb, old, ctx):
     """
     m = Xb.shape[0]
     k = ctx["k"]
-    Xc = np.subtract(Xb, ctx["mu"], out=ctx["Xc"][:m])
-    S = np.matmul(ctx["Cm2"], Xc.T, out=ctx["S"][:, :m])  # -2 c'.x'
-    S += ctx["c_sq"]
+    Xc, S = ctx["scores"](Xb)
     smin = np.min(S, axis=0, out=ctx["d1"][:m])
     W = _onehot_first_min(S, smin, ctx["ks"], ctx["W"][:, :m])
     lab = np.matmul(ctx["ks_row"], W)[0].astype(np.intp)
@@ -388,10 +413,10 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments, elkan=False
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
-    mu, Cs, c_sq = _centred_centers(centers, shift, dt)
-    C64 = Cs.astype(np.float64)
+    scores = _BlockScores(centers, shift, dt, n, p)
+    mu, c_sq, step, m0 = scores.mu, scores.c_sq, scores.step, scores.m0
+    C64 = scores.Cs.astype(np.float64)
     gamma = 2.0 * (p + 2) * float(np.finfo(dt).eps)
-    step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
     lower_shape = (k, n) if elkan else (n,)  # Elkan's: one row of bounds per center
     st = cache.get("lloyd")
     rows = None
@@ -431,11 +456,9 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments, elkan=False
     else:
         st = {"labels": np.empty(n, dtype=np.intp), "upper": np.empty(n), "lower": np.empty(lower_shape),
               "scratch": np.empty(n), "x_sq_max": 0.0, "scatter": 0.0}
-    m0 = min(step, n)
     ctx = {
-        "k": k, "mu": mu, "Cm2": -2.0 * Cs, "c_sq": c_sq[:, None], "x_sq_max": st["x_sq_max"],
+        "k": k, "scores": scores, "x_sq_max": st["x_sq_max"],
         "ks": np.arange(k)[:, None], "ks_row": np.arange(k, dtype=dt)[None, :],
-        "Xc": np.empty((m0, p), dtype=dt), "S": np.empty((k, m0), dtype=dt),
         "W": np.empty((k, m0), dtype=dt),
         "T": np.empty((k, m0), dtype=dt), "far": float(np.finfo(dt).max) / 4,
         "d1": np.empty(m0, dtype=dt), "d2": np.empty(m0, dtype=dt),
@@ -603,24 +626,17 @@ def _inertia_numpy(X, w, centers, counts):
     n, p = X.shape
     k = centers.shape[0]
     dt = X.dtype
-    mu, Cs, c_sq = _centred_centers(centers, np.asarray(centers, dtype=dt).mean(axis=0), dt)
-    Cm2 = -2.0 * Cs
-    c_sq = c_sq[:, None]
-    step = block_rows(max(p, k), dt.itemsize, LLOYD_BLOCK_BYTES)
-    m0 = min(step, n)
-    Xc_buf = np.empty((m0, p), dtype=dt)
-    D_buf = np.empty((m0, p), dtype=dt)
-    S_buf = np.empty((k, m0), dtype=dt)
+    scores = _BlockScores(centers, np.asarray(centers, dtype=dt).mean(axis=0), dt, n, p)
+    step = scores.step
+    D_buf = np.empty((scores.m0, p), dtype=dt)
     inertia = 0.0
     cnt = np.zeros(k)
     for a in range(0, n, step):
         b = min(n, a + step)
         m = b - a
-        Xc = np.subtract(X[a:b], mu, out=Xc_buf[:m])
-        S = np.matmul(Cm2, Xc.T, out=S_buf[:, :m])
-        S += c_sq
+        Xc, S = scores(X[a:b])
         lab = np.argmin(S, axis=0)
-        D = np.take(Cs, lab, axis=0, out=D_buf[:m], mode="clip")
+        D = np.take(scores.Cs, lab, axis=0, out=D_buf[:m], mode="clip")
         np.subtract(Xc, D, out=D)
         d2 = np.vecdot(D, D)
         inertia += float(np.sum(d2, dtype=np.float64) if w is None else np.dot(w[a:b], d2))
@@ -833,15 +849,9 @@ def _fold_candidates(X, shift, centers, cache):
               "shift": np.array(shift, copy=True), "x_sq": None}
     j = st["k"]
     if kc > j:
-        mu, Cs, c_sq = _centred_centers(centers[j:], shift, dt)
-        kn = Cs.shape[0]
-        Cm2 = -2.0 * Cs
-        c_sq = c_sq[:, None]
-        step = block_rows(max(p, kn), dt.itemsize, LLOYD_BLOCK_BYTES)
-        m0 = min(step, n)
-        Xc_buf = np.empty((m0, p), dtype=dt)
-        S_buf = np.empty((kn, m0), dtype=dt)
-        smin_buf = np.empty(m0, dtype=dt)
+        scores = _BlockScores(centers[j:], shift, dt, n, p)
+        kn, step = scores.Cs.shape[0], scores.step
+        smin_buf = np.empty(scores.m0, dtype=dt)
         first = st["x_sq"] is None
         if first:
             st["x_sq"] = np.empty(n)
@@ -849,9 +859,7 @@ def _fold_candidates(X, shift, centers, cache):
         for a in range(0, n, step):
             b = min(n, a + step)
             m = b - a
-            Xc = np.subtract(X[a:b], mu, out=Xc_buf[:m])
-            S = np.matmul(Cm2, Xc.T, out=S_buf[:, :m])
-            S += c_sq
+            Xc, S = scores(X[a:b])
             smin = np.min(S, axis=0, out=smin_buf[:m])
             if first:
                 x_sq[a:b] = np.vecdot(Xc, Xc)
