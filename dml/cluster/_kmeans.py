@@ -27,14 +27,14 @@ from dml._engine.inputs import (
 from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans_kernels import (
-    combine_first,
-    first_pass_kernel,
     candidate_weights_kernel,
     combine_far,
+    combine_first,
     combine_races,
     combine_smallest,
     distances_kernel,
     far_points_kernel,
+    first_pass_kernel,
     inertia_kernel,
     labels_kernel,
     lloyd_bounds_kernel,

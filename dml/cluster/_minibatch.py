@@ -16,7 +16,7 @@ from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.cluster._kmeans import _is_arraylike_not_scalar, _KMeansPredictMixin
+from dml.cluster._kmeans import _check_weights_nonzero, _is_arraylike_not_scalar, _KMeansPredictMixin
 from dml.cluster._kmeans_kernels import (
     combine_gather,
     gather_rows_kernel,
@@ -320,9 +320,7 @@ class MiniBatchKMeans(
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
-                sw = map_reduce(weight_count_kernel, data)
-                if int(to_numpy(sw["nonzero"])) == 0:
-                    raise ValueError("Sample weights must contain at least one non-zero number.")
+                _check_weights_nonzero(map_reduce(weight_count_kernel, data)["nonzero"])
             var = to_numpy(mom["m2"]) / n
             self._tol = float(np.mean(var) * self.tol) if self.tol else 0.0
             X_valid, w_valid = gather_rows(data, rs.randint(0, n, self._init_size))
