@@ -293,10 +293,10 @@ def _step_key(name, step):
 
 
 class _DaskSearchMixin:
+    """``fit`` of dml's searches: the candidates' fits as tasks, results as scikit-learn's."""
+
     def _get_scorers(self):
         return search_scorers(self)
-
-    """``fit`` of dml's searches: the candidates' fits as tasks, results as scikit-learn's."""
 
     def fit(self, X, y=None, **params):
         """Run fit with all sets of parameters, each (candidate, fold) fit as a task.
