@@ -360,7 +360,7 @@ def lloyd_bounds_kernel(X, y, w, centers, shift, *, xp, cache, final=False, mome
             Xc = X - _host(shift, X, xp)
             out["xs"] = _f64(xp.sum(Xc, axis=0), xp)
             out["xss"] = _f64(xp.sum(Xc * Xc), xp)
-            out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64)) if w is not None else n
+            out["w_nonzero"] = _n_nonzero(w, xp) if w is not None else n
         return out
     X = np.asarray(X)
     w = None if w is None else np.asarray(w)
@@ -661,7 +661,7 @@ def first_pass_kernel(X, idx, w, *, xp, seed, n_races):
     out = moments_kernel(X, None, None, xp=xp)
     out["wsum"] = xp.asarray(0.0, dtype=xp.float64) if w is None else xp.sum(xp.astype(w, xp.float64))
     if w is not None:
-        out["w_nonzero"] = xp.sum(xp.astype(w != 0, xp.int64))
+        out["w_nonzero"] = _n_nonzero(w, xp)
     if n_races:
         p = X.shape[1]
         empty = np.zeros((0, p))
@@ -678,8 +678,6 @@ def combine_first(parts):
     if "key" in parts[0]:
         out.update(combine_races([{k: p[k] for k in _RACE} for p in parts]))
     return out
-
-
 
 
 def race_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_races):
@@ -972,6 +970,11 @@ def combine_gather(parts):
     return {k: xp.concat([p[k] for p in parts], axis=0) for k in parts[0]}
 
 
+def _n_nonzero(w, xp):
+    """Number of non-zero weights (int64 scalar in ``w``'s namespace)."""
+    return xp.sum(xp.astype(w != 0, xp.int64))
+
+
 def weight_count_kernel(X, y, w, *, xp):
     """Number of non-zero weights of a chunk."""
-    return {"nonzero": xp.sum(xp.astype(w != 0, xp.int64))}
+    return {"nonzero": _n_nonzero(w, xp)}
