@@ -57,3 +57,8 @@ def asarray_like(value, like):
     if is_numpy_namespace(xp):
         return np.asarray(value, dtype=like.dtype if hasattr(like, "dtype") else None)
     return xp.asarray(np.asarray(value), dtype=like.dtype)
+
+
+def as_float64(a, xp):
+    """``a`` in float64 (``a`` itself when it already is): kernels accumulate in float64."""
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
