@@ -21,6 +21,10 @@ _DEFAULTS = MappingProxyType(
         "progress": False,
         # Fan-in of the tree combine on the workers.
         "split_every": 8,
+        # Whether iterative fits keep lazy (Dask) input in memory between passes:
+        # "auto" when it fits in half the workers' memory (see dml._engine.memory),
+        # True always, False never (every pass re-reads the source). One-pass fits never do.
+        "persist": "auto",
     }
 )
 
@@ -44,6 +48,8 @@ def _validate(updates):
             raise ValueError(f"{key} must be an int >= {2 if key == 'split_every' else 1}, got {value!r}.")
         if key == "fast_path_bytes" and value is not None and (not isinstance(value, int) or value < 0):
             raise ValueError(f"fast_path_bytes must be None or an int >= 0, got {value!r}.")
+        if key == "persist" and not (value is True or value is False or value == "auto"):
+            raise ValueError(f"persist must be 'auto', True or False, got {value!r}.")
         if key == "progress" and not isinstance(value, bool):
             raise ValueError(f"progress must be True or False, got {value!r}.")
 
@@ -62,6 +68,12 @@ def set_config(**settings):
         Show a progress bar (``tqdm.auto``: terminal or notebook) during iterative fits.
     split_every : int, optional
         Fan-in of the tree combine of per-chunk partial results.
+    persist : {"auto", True, False}, optional
+        Whether iterative fits (``LogisticRegression``, ``KMeans``, ...) keep Dask input
+        in the cluster's memory (or this process's, without a client) between passes.
+        ``"auto"`` (default) does when the input takes at most half of the workers' total
+        memory limit (half of this machine's available memory without a client), and
+        otherwise re-reads it from its source on every pass. One-pass fits never persist.
     """
     _validate(settings)
     new = dict(_config.get())

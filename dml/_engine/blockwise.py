@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.namespace import get_namespace
-
-# The validation layer (``dml._engine.inputs``) imports scikit-learn: it is imported where
-# used, so that the functions here that run on the workers (``_call``, ``guard_finite``)
-# do not make a fresh worker import scikit-learn.
+from dml._engine.namespace import assert_finite_chunk, get_namespace, is_dask_collection
 
 
 def guard_finite(out, X, *, allow_nan=False):
@@ -17,8 +13,6 @@ def guard_finite(out, X, *, allow_nan=False):
     finite, raise scikit-learn's NaN/inf error when ``X`` is the cause."""
     xp = get_namespace(out)
     if not bool(xp.all(xp.isfinite(out))):
-        from dml._engine.inputs import assert_finite_chunk
-
         assert_finite_chunk(X, allow_nan=allow_nan)
     return out
 
@@ -48,8 +42,6 @@ def apply_blockwise(func, X, *, n_outputs=None, dtype=None, **kwargs):
     Computation: no pass at call time for Dask input (a lazy ``map_blocks``); one pass
     when the result is computed. Memory per task: one chunk plus its output.
     """
-    from dml._engine.inputs import is_dask_collection
-
     dtype = np.dtype(dtype if dtype is not None else X.dtype)
     if not is_dask_collection(X):
         return _call(X, func, kwargs)

@@ -28,20 +28,18 @@ from sklearn.utils.validation import validate_data
 
 from dml._compat.sklearn import _check_feature_names, _check_n_features, _check_sample_weight
 from dml._config import get_config
-from dml._engine.namespace import get_namespace, to_numpy
+from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_finite_chunk: re-exported
+    _is_dask_frame,
+    assert_finite_chunk,
+    get_namespace,
+    is_dask_collection,
+    to_numpy,
+)
+from dml._engine.memory import should_persist
+from dml._engine.recovery import note_host
 from dml._engine.runtime import driver_blas, get_client
 
 FLOAT_DTYPES = (np.float64, np.float32)
-
-
-def is_dask_collection(x):
-    """True for Dask arrays, DataFrames and Series (checked without importing Dask)."""
-    return hasattr(x, "__dask_graph__") and hasattr(x, "dask") or _is_dask_frame(x)
-
-
-def _is_dask_frame(x):
-    mod = type(x).__module__ or ""
-    return mod.startswith("dask") and hasattr(x, "divisions")
 
 
 def _is_dask_array(x):
@@ -88,6 +86,15 @@ class ChunkedData:
     _groups: list | None = field(default=None, repr=False)
     #: the entered :func:`~dml._engine.runtime.driver_blas` context while a fit holds the data
     _driver: object = field(default=None, init=False, repr=False)
+    #: chunks are lazy (``dask.delayed``) and every pass reads them from their source
+    lazy: bool = False
+    #: how each of X / y / sample_weight can be made again after a lost worker (see
+    #: :mod:`dml._engine.recovery`): ``{"X": recipe, ...}``
+    _recipes: dict = field(default_factory=dict, repr=False)
+    #: the validated Dask collections (X, y, w) of lazy data, for :meth:`for_iterations`
+    _collections: tuple | None = field(default=None, repr=False)
+    #: whether the fit that made this data iterates (the persist policy's question)
+    iterative: bool = True
 
     @property
     def n_samples(self):
@@ -106,9 +113,43 @@ class ChunkedData:
                 None if self.sample_weight is None else self.sample_weight[i],
             )
 
+    def gather(self, which="y"):
+        """One of the aligned arrays, concatenated on the host (NumPy): for small per-row
+        arrays such as ``y`` or the weights. Lazy data reads its source once."""
+        from dml._engine.mapreduce import gather_parts
+
+        return gather_parts(self, which)
+
+    def with_host(self, which, values):
+        """A copy whose ``which`` array is the host vector ``values`` (one entry per row),
+        chunked like the data and living where its chunks live."""
+        from dml._engine.mapreduce import replace_with_host
+
+        return replace_with_host(self, which, values)
+
+    def for_iterations(self):
+        """Persist this data (in place) when the persist policy allows it, and return it.
+
+        For a fit that validated its input for one pass (``iterative=False``) and then
+        turns out to iterate (a wide linear model falling back to an iterative solver).
+        A no-op unless the data is lazy and was not derived (call it right after
+        validation)."""
+        if not self.lazy or self._collections is None:
+            return self
+        X, y, w = self._collections
+        if not should_persist(_nbytes(X, y, w), self.client, iterative=True):
+            return self
+        new = _persisted_data(X, y, w, self.client)
+        for name in ("mode", "X", "y", "sample_weight", "row_chunks", "_keepalive", "_recipes"):
+            setattr(self, name, getattr(new, name))
+        self.lazy, self._groups, self._collections, self.iterative = False, None, None, True
+        return self
+
     def release(self):
         """Drop the references that keep persisted chunks alive on the cluster."""
         self._keepalive.clear()
+        self._collections = None
+        self._recipes = {}
         if self.mode == "distributed":
             self.X = self.y = self.sample_weight = None
 
@@ -261,6 +302,7 @@ def validate_fit_data(
     y_numeric=False,
     multi_output=False,
     reset=True,
+    iterative=True,
 ):
     """Validate training data and split it into aligned row chunks.
 
@@ -279,6 +321,11 @@ def validate_fit_data(
         Allow 2-D ``y``.
     reset : bool
         True in ``fit``; False in ``partial_fit`` after the first call.
+    iterative : bool, default=True
+        Whether the fit makes several passes over the data. ``False`` (one-pass fits)
+        never persists Dask input: every pass streams it from its source. ``True`` lets
+        the persist policy (:func:`dml._engine.memory.should_persist`) keep it in memory
+        when it fits.
 
     Returns
     -------
@@ -287,9 +334,12 @@ def validate_fit_data(
 
     Notes
     -----
-    Computation: in-memory input is split into views (no copy). Dask input is persisted
-    once (on the cluster when a ``distributed.Client`` is active, else in memory by the
-    current scheduler). Unknown chunk lengths are read from the persisted chunks.
+    Computation: in-memory input is split into views (no copy); on a cluster its chunks
+    are scattered once and sent again if a worker holding one dies. Dask input stays lazy
+    (every pass reads it chunk by chunk from its source, on the cluster or the local
+    scheduler) unless the fit is iterative and the persist policy keeps it in memory
+    (persisted once on the cluster, or computed into this process without a client).
+    Unknown chunk lengths cost one extra read of the input.
     """
     if y is None and estimator is not None and get_tags(estimator).target_tags.required:
         raise ValueError(
@@ -301,10 +351,12 @@ def validate_fit_data(
             estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
             multi_output=multi_output, reset=reset,
         )
-    return _fit_data_dask(
+    data = _fit_data_dask(
         estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
-        multi_output=multi_output, reset=reset,
+        multi_output=multi_output, reset=reset, iterative=iterative,
     )
+    data.iterative = iterative
+    return data
 
 
 def _check_y_shape(y, multi_output, name):
@@ -392,8 +444,12 @@ def _chunk_in_memory(X, y, sample_weight):
         f = client.scatter(parts, hash=False)
         keep.append(f)
         futures.append(f)
-    return ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
+    data = ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
                        n_features, X.dtype, client, keep)
+    for which, parts in (("X", Xs), ("y", ys), ("sample_weight", ws)):
+        if parts is not None:
+            note_host(data, which, parts)
+    return data
 
 
 def _as_float_like(y, X):
@@ -418,7 +474,8 @@ def _in_memory_weight(sample_weight, X):
     return xp.astype(sample_weight, X.dtype)
 
 
-def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset):
+def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset,
+                   iterative):
     import dask
     import dask.array as da
 
@@ -457,12 +514,89 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
 
     _check_lengths_meta(X, y, sample_weight)
     client = get_client()
-    if client is None:
-        data = _materialise_local(X, y, sample_weight, dask)
+    X, y, sample_weight = _known_lengths(X, y, sample_weight, client)
+    if should_persist(_nbytes(X, y, sample_weight), client, iterative=iterative):
+        data = _persisted_data(X, y, sample_weight, client)
     else:
-        data = _persist_distributed(X, y, sample_weight, client)
+        data = _lazy_data(X, y, sample_weight, client)
     data.y_ndim = None if y is None else y.ndim
     return data
+
+
+def _persisted_data(X, y, w, client):
+    import dask
+
+    if client is None:
+        return _materialise_local(X, y, w, dask)
+    return _persist_distributed(X, y, w, client)
+
+
+def _nbytes(*arrays):
+    """Bytes of the arrays (Dask or in-memory) with known shapes."""
+    total = 0
+    for a in arrays:
+        if a is not None:
+            total += int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize
+    return total
+
+
+def _block_lengths(block):
+    return np.array([block.shape[0]], dtype=np.int64)
+
+
+def _known_lengths(X, y, w, client):
+    """The Dask arrays among X, y, w with their unknown chunk lengths read (one pass over
+    those inputs, computed together), checked for equal totals."""
+    import dask
+    import dask.array as da
+
+    todo = [v for v in (X, y, w) if v is not None and _is_dask_array(v)
+            and any(np.isnan(c) for c in v.chunks[0])]
+    if not todo:
+        return X, y, w
+    probes = [v.map_blocks(_block_lengths, dtype=np.int64, chunks=((1,) * v.numblocks[0],),
+                           drop_axis=list(range(1, v.ndim)) or None, meta=np.empty(0, np.int64))
+              for v in todo]
+    if client is None:
+        lengths = dask.compute(*probes)
+    else:
+        lengths = client.gather(client.compute(probes))
+    fixed = {}
+    for v, lens in zip(todo, lengths):
+        chunks = (tuple(int(n) for n in lens),) + tuple(v.chunks[1:])
+        fixed[id(v)] = da.Array(v.dask, v.name, chunks, meta=v._meta)
+    out = [fixed.get(id(v), v) if v is not None else None for v in (X, y, w)]
+    n = out[0].shape[0]
+    if n == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 "
+            "is required."
+        )
+    _check_lengths([int(v.shape[0]) for v in out if v is not None])
+    return tuple(out)
+
+
+def _lazy_data(X, y, w, client):
+    """Lazy row chunks: one ``dask.delayed`` per chunk of X (and of y, w aligned to it),
+    read from the source by every pass; nothing is computed here."""
+    rows = tuple(int(c) for c in X.chunks[0])
+    parts = []
+    for v in (X, y, w):
+        if v is None:
+            parts.append(None)
+        elif is_dask_collection(v):
+            if tuple(v.chunks[0]) != rows:
+                v = v.rechunk({0: rows})
+            if v.ndim == 2 and len(v.chunks[1]) > 1:
+                v = v.rechunk({1: -1})
+            parts.append(list(v.to_delayed(optimize_graph=False).ravel()))
+        else:
+            parts.append(_split(v, rows))
+    keep = [i for i, r in enumerate(rows) if r > 0]
+    pick = lambda p: None if p is None else [p[i] for i in keep]  # noqa: E731
+    return ChunkedData("local" if client is None else "distributed", pick(parts[0]),
+                       pick(parts[1]), pick(parts[2]), tuple(rows[i] for i in keep),
+                       int(X.shape[1]), X.dtype, client, lazy=True, _collections=(X, y, w))
 
 
 def _check_lengths_meta(*arrays):
@@ -557,13 +691,19 @@ def _persist_distributed(X, y, w, client):
             aligned.append(vf)
         else:
             _check_lengths([n, int(v.shape[0])])
-            f = client.scatter(_split(v, rows), hash=False)
+            host = _split(v, rows)
+            f = client.scatter(host, hash=False)
             keep.append(f)
-            aligned.append(f)
+            aligned.append((f, host))
     keep_idx = [i for i, r in enumerate(rows) if r > 0]
     pick = lambda parts: None if parts is None else [parts[i] for i in keep_idx]  # noqa: E731
-    return ChunkedData("distributed", pick(Xf), pick(aligned[0]), pick(aligned[1]),
+    futures = [a[0] if isinstance(a, tuple) else a for a in aligned]
+    data = ChunkedData("distributed", pick(Xf), pick(futures[0]), pick(futures[1]),
                        tuple(rows[i] for i in keep_idx), int(X.shape[1]), X.dtype, client, keep)
+    for which, a in zip(("y", "sample_weight"), aligned):
+        if isinstance(a, tuple):
+            note_host(data, which, pick(a[1]))
+    return data
 
 
 # -------------------------------------------------------------------- predict input
@@ -579,18 +719,6 @@ def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES):
         return _check_dask_X(X, estimator, reset=False, dtype=dtype)
     X, _ = _check_in_memory_X(X, estimator, reset=False, dtype=dtype)
     return X
-
-
-def assert_finite_chunk(X, input_name="X", *, allow_nan=False):
-    """Raise scikit-learn's error when a chunk holds NaN (unless allowed) or infinity."""
-    xp = get_namespace(X)
-    if not allow_nan and bool(xp.any(xp.isnan(X))):
-        raise ValueError(f"Input {input_name} contains NaN.")
-    if bool(xp.any(xp.isinf(X))):
-        raise ValueError(
-            f"Input {input_name} contains infinity or a value too large for "
-            f"dtype({np.dtype(to_numpy(X[:0]).dtype).name!r})."
-        )
 
 
 def _finite_kernel(X, y, w, *, xp):

@@ -20,7 +20,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from dml._config import get_config
-from dml._engine.namespace import get_namespace, to_numpy
+from dml._engine.memory import group_bytes_limit, scheduler_workers
+from dml._engine.namespace import asarray_like, get_namespace, to_numpy
+from dml._engine.recovery import note_derived, with_recovery
 
 # ----------------------------------------------------------------------- pass count
 
@@ -303,6 +305,8 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
     if data.mode == "direct":
         X, y, w = next(data.parts())
         return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
+    if data.lazy:
+        return _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs)
     if data.mode == "local":
         import dask
 
@@ -310,7 +314,41 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
         return _tree_local(parts, combine, split_every)
-    return _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs, ordered)
+    return with_recovery(
+        data, _map_reduce_distributed, kernel, data, broadcast, combine, split_every,
+        chunk_kwargs, ordered,
+    )
+
+
+def _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs):
+    """A pass over lazy chunks: one task per chunk reading it from its source, a tree of
+    ``combine`` tasks (``split_every`` wide, consecutive chunks together, so the order is
+    kept), computed on the cluster or the current local scheduler. A task holds one
+    chunk; the scheduler releases it once its kernel ran, so the pass streams."""
+    import dask
+
+    client = data.client if data.mode == "distributed" else None
+    if client is not None:
+        broadcast = _ship(client, broadcast)
+    run = dask.delayed(_run_kernel, pure=False)
+    parts = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
+    merge = dask.delayed(combine, pure=False)
+    while len(parts) > split_every:
+        parts = [merge(parts[i : i + split_every]) for i in range(0, len(parts), split_every)]
+    root = merge(parts)
+    if client is None:
+        return dask.compute(root)[0]
+    return client.compute(root).result()
+
+
+def _ship(client, broadcast):
+    """Broadcast arrays over 1 MiB scattered once for the call (small ones travel inline)."""
+    shipped = []
+    for b in broadcast:
+        if getattr(b, "nbytes", 0) > 2**20:
+            b = client.scatter(b, broadcast=True, hash=False)
+        shipped.append(b)
+    return tuple(shipped)
 
 
 def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
@@ -372,7 +410,9 @@ def chunk_groups(data):
     if data._groups is not None:
         return data._groups
     client = data.client
-    workers = {w: max(1, info.get("nthreads", 1)) for w, info in client.scheduler_info()["workers"].items()}
+    info = scheduler_workers(client)
+    workers = {w: max(1, i.get("nthreads", 1)) for w, i in info.items()}
+    limits = {w: group_bytes_limit(i.get("memory_limit"), workers[w]) for w, i in info.items()}
     who = client.who_has(data.X)
     loc = _place(data.row_chunks, [who.get(f.key) or () for f in data.X], workers)
     settled = []
@@ -393,9 +433,28 @@ def chunk_groups(data):
             groups.extend((None, [i]) for i in idx)
             continue
         t = max(1, min(workers.get(worker, 1), len(idx)))
-        groups.extend((worker, idx[j::t]) for j in range(t))
+        for j in range(t):
+            groups.extend((worker, g) for g in _cap_group(idx[j::t], data, limits.get(worker)))
     data._groups = groups
     return groups
+
+
+def _cap_group(idx, data, limit):
+    """Split a thread's chunk list into runs whose bytes (X, y and weights) stay within
+    ``limit``, so one task never holds more of a worker's memory than that (each run
+    keeps at least one chunk)."""
+    if limit is None:
+        return [idx]
+    row_bytes = data.n_features * np.dtype(data.dtype).itemsize + 16
+    runs, run, size = [], [], 0
+    for i in idx:
+        b = data.row_chunks[i] * row_bytes
+        if run and size + b > limit:
+            runs.append(run)
+            run, size = [], 0
+        run.append(i)
+        size += b
+    return runs + ([run] if run else [])
 
 
 def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk_kwargs, ordered):
@@ -403,12 +462,7 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk
     than one per chunk), then the group partials: gathered directly when few, else
     combined in a tree of ``split_every`` on the workers."""
     client = data.client
-    shipped = []
-    for b in broadcast:
-        if getattr(b, "nbytes", 0) > 2**20:
-            b = client.scatter(b, broadcast=True, hash=False)
-        shipped.append(b)
-    shipped = tuple(shipped)
+    shipped = _ship(client, broadcast)
     n = data.n_chunks
     ys = data.y if data.y is not None else [None] * n
     ws = data.sample_weight if data.sample_weight is not None else [None] * n
@@ -439,27 +493,107 @@ def _call_chunk(func, a, kwargs):
         return func(a, xp=get_namespace(a), **kwargs)
 
 
-def map_chunks(func, data, *, which="y", **kwargs):
-    """Return a copy of ``data`` whose ``which`` arrays are ``func(chunk, xp=xp, **kwargs)``.
+def _chunk_starts(data):
+    return [int(v) for v in np.cumsum((0,) + tuple(data.row_chunks[:-1]))]
+
+
+def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **kwargs):
+    """Return a copy of ``data`` whose ``which`` arrays are ``func(chunk, xp=xp, **kwargs)``
+    of the ``source`` arrays (default: ``which`` itself).
 
     The new chunks stay where the old ones are (on the workers for distributed data);
     nothing travels back. Used for per-fit preprocessing such as label encoding, so
-    that iterations do not repeat it.
+    that iterations do not repeat it, and, with ``source="X", pass_row_offset=True``,
+    for per-row global indices.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(chunk, *, xp, **kwargs) -> array`` with one entry per row of the chunk.
+    data : ChunkedData
+    which : {"y", "sample_weight", "X"}, default="y"
+        The array to replace.
+    source : {"X", "y", "sample_weight"}, optional
+        The array ``func`` reads (default: ``which``).
+    pass_row_offset : bool, default=False
+        Also pass ``row_offset=`` (the chunk's first row in the data set).
 
     Notes
     -----
-    Computation: no pass for local data beyond ``func`` itself; on a cluster one task per
-    chunk, whose results are kept (as futures) for the lifetime of the returned data.
+    Computation: no pass for in-memory data beyond ``func`` itself; on a cluster one task
+    per chunk, whose results are kept (as futures) for the lifetime of the returned data
+    and made again from their source if a worker holding one dies. Lazy data stays lazy:
+    ``func`` runs inside every later pass, beside the read of its chunk.
     """
     import dataclasses
 
-    parts = getattr(data, which)
+    source = which if source is None else source
+    parts = getattr(data, source)
     if parts is None:
-        raise ValueError(f"The data has no {which!r} to map.")
-    if data.mode == "distributed":
-        new = data.client.map(_call_chunk, [func] * len(parts), parts, [kwargs] * len(parts), pure=False)
-        keep = list(data._keepalive) + [new]
+        raise ValueError(f"The data has no {source!r} to map.")
+    kws = ([dict(kwargs, row_offset=s) for s in _chunk_starts(data)] if pass_row_offset
+           else [kwargs] * len(parts))
+    keep = list(data._keepalive)
+    if data.lazy:
+        import dask
+
+        call = dask.delayed(_call_chunk, pure=False)
+        new = [call(func, p, kw) for p, kw in zip(parts, kws)]
+    elif data.mode == "distributed":
+        new = data.client.map(_call_chunk, [func] * len(parts), parts, kws, pure=False)
+        keep.append(new)
     else:
-        new = [_call_chunk(func, p, kwargs) for p in parts]
-        keep = list(data._keepalive)
-    return dataclasses.replace(data, **{which: new, "_keepalive": keep})
+        new = [_call_chunk(func, p, kw) for p, kw in zip(parts, kws)]
+    out = dataclasses.replace(data, **{which: new, "_keepalive": keep})
+    if which == "y" and func is not None:
+        out.y_ndim = data.y_ndim if source == "y" else 1
+    note_derived(out, data, which, ("map", func, source, kws))
+    return out
+
+
+def gather_parts(data, which="y"):
+    """The ``which`` array of ``data`` concatenated on the host (NumPy).
+
+    For small per-row arrays (labels, weights). Lazy data reads its source once.
+    """
+    if getattr(data, which) is None:
+        return None
+    if data.lazy:
+        import dask
+
+        parts = getattr(data, which)
+        if data.mode == "distributed":
+            got = data.client.gather(data.client.compute(parts))
+        else:
+            got = dask.compute(*parts)
+    elif data.mode == "distributed":
+        got = with_recovery(data, lambda: data.client.gather(getattr(data, which)))
+    else:
+        got = getattr(data, which)
+    return np.concatenate([to_numpy(p) for p in got])
+
+
+def replace_with_host(data, which, values):
+    """A copy of ``data`` whose ``which`` array holds the host vector ``values`` (one
+    entry per row), chunked like the data, in its chunks' namespace and where they live."""
+    import dataclasses
+
+    values = np.asarray(values)
+    if values.shape[0] != data.n_samples:
+        raise ValueError(f"Expected {data.n_samples} values, got {values.shape[0]}.")
+    bounds = np.cumsum((0,) + tuple(data.row_chunks))
+    host = [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    keep = list(data._keepalive)
+    if data.lazy:
+        import dask
+
+        like = dask.delayed(asarray_like, pure=False)
+        new = [like(h, X) for h, X in zip(host, data.X)]
+    elif data.mode == "distributed":
+        new = data.client.map(asarray_like, host, data.X, pure=False)
+        keep.append(new)
+    else:
+        new = [asarray_like(h, X) for h, X in zip(host, data.X)]
+    out = dataclasses.replace(data, **{which: new, "_keepalive": keep})
+    note_derived(out, data, which, ("like", host))
+    return out

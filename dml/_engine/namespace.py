@@ -62,3 +62,25 @@ def asarray_like(value, like):
 def as_float64(a, xp):
     """``a`` in float64 (``a`` itself when it already is): kernels accumulate in float64."""
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
+def _is_dask_frame(x):
+    mod = type(x).__module__ or ""
+    return mod.startswith("dask") and hasattr(x, "divisions")
+
+
+def is_dask_collection(x):
+    """True for Dask arrays, DataFrames and Series (checked without importing Dask)."""
+    return hasattr(x, "__dask_graph__") and hasattr(x, "dask") or _is_dask_frame(x)
+
+
+def assert_finite_chunk(X, input_name="X", *, allow_nan=False):
+    """Raise scikit-learn's error when a chunk holds NaN (unless allowed) or infinity."""
+    xp = get_namespace(X)
+    if not allow_nan and bool(xp.any(xp.isnan(X))):
+        raise ValueError(f"Input {input_name} contains NaN.")
+    if bool(xp.any(xp.isinf(X))):
+        raise ValueError(
+            f"Input {input_name} contains infinity or a value too large for "
+            f"dtype({np.dtype(to_numpy(X[:0]).dtype).name!r})."
+        )

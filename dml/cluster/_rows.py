@@ -8,16 +8,11 @@ every row in the ``y`` slot of the data.
 
 from __future__ import annotations
 
-import dataclasses
-
-import numpy as np
-
-from dml._engine.namespace import get_namespace
+from dml._engine.mapreduce import map_chunks
 
 
-def _arange_like(X, start):
-    xp = get_namespace(X)
-    return xp.arange(int(start), int(start) + int(X.shape[0]), dtype=xp.int64)
+def _arange_like(X, *, xp, row_offset):
+    return xp.arange(int(row_offset), int(row_offset) + int(X.shape[0]), dtype=xp.int64)
 
 
 def with_row_index(data):
@@ -26,13 +21,7 @@ def with_row_index(data):
     Notes
     -----
     Computation: the index chunks are created where the data lives (one small task
-    per chunk on a cluster, nothing travels); 8 bytes per row.
+    per chunk on a cluster, nothing travels; inside each pass for lazy data); 8 bytes
+    per row.
     """
-    starts = [int(s) for s in np.cumsum((0,) + tuple(data.row_chunks[:-1]))]
-    if data.mode == "distributed":
-        idx = data.client.map(_arange_like, data.X, starts, pure=False)
-        keep = list(data._keepalive) + [idx]
-    else:
-        idx = [_arange_like(X, s) for X, s in zip(data.X, starts)]
-        keep = list(data._keepalive)
-    return dataclasses.replace(data, y=idx, _keepalive=keep, y_ndim=1)
+    return map_chunks(_arange_like, data, which="y", source="X", pass_row_offset=True)

@@ -181,7 +181,8 @@ class PCA(_BasePCA):
         self : object
         """
         check_params(self)
-        with validate_fit_data(self, X) as data:
+        # One pass for the covariance / TSQR solvers; the randomized ones iterate.
+        with validate_fit_data(self, X, iterative=False) as data:
             n, p = data.n_samples, data.n_features
             solver = self.svd_solver
             if self.n_components is None:
@@ -201,7 +202,7 @@ class PCA(_BasePCA):
             if solver in ("full", "covariance_eigh"):
                 self._fit_full(data, n_components, solver)
             else:
-                self._fit_truncated(data, n_components, solver)
+                self._fit_truncated(data.for_iterations(), n_components, solver)
         return self
 
     def _fit_full(self, data, n_components, solver):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 import warnings
 from numbers import Integral
@@ -15,34 +14,12 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_chunks, map_reduce
-from dml._engine.namespace import asarray_like, to_numpy
+from dml._engine.namespace import to_numpy
 from dml.linear_model._logistic import LogisticRegression, class_labels
 from dml.linear_model._logistic_kernels import encode_binary, encode_multiclass, fold_score_kernel
 from dml.linear_model._logistic_solvers import fit_logistic
 
 _FAST_SCORES = {None: "accuracy", "accuracy": "accuracy", "neg_log_loss": "neg_log_loss"}
-
-
-def _host(parts, data):
-    """Concatenate one of the aligned arrays of ``data`` on the host (small: y, weights)."""
-    if data.mode == "distributed":
-        parts = data.client.gather(parts)
-    return np.concatenate([to_numpy(p) for p in parts])
-
-
-def _like(X, w):
-    return asarray_like(w, X)
-
-
-def _with_weights(data, w):
-    """``data`` with its sample weights replaced by the host vector ``w``, chunked alike."""
-    bounds = np.cumsum((0,) + tuple(data.row_chunks))
-    parts = [w[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    if data.mode == "distributed":
-        futures = data.client.map(_like, data.X, parts, pure=False)
-        return dataclasses.replace(data, sample_weight=futures,
-                                   _keepalive=list(data._keepalive) + [futures])
-    return dataclasses.replace(data, sample_weight=[_like(x, p) for x, p in zip(data.X, parts)])
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -329,9 +306,9 @@ class LogisticRegressionCV(LogisticRegression):
                 )
             if data.sample_weight is not None and not np.any(counts != 0):
                 raise ValueError("Sample weights must contain at least one non-zero number.")
-            y_host = _host(data.y, data)
+            y_host = data.gather("y")
             w_host = (np.ones(data.n_samples) if data.sample_weight is None
-                      else _host(data.sample_weight, data).astype(np.float64))
+                      else data.gather("sample_weight").astype(np.float64))
             cw = self._cv_class_weights(classes, counts)
             binary = n_classes == 2
             enc = (map_chunks(encode_binary, data, positive=classes[1]) if binary
@@ -350,7 +327,7 @@ class LogisticRegressionCV(LogisticRegression):
             for f, (train, test) in enumerate(folds):
                 w_train = np.zeros_like(w_host)
                 w_train[train] = w_host[train]
-                fold_data = _with_weights(enc, w_train)
+                fold_data = enc.with_host("sample_weight", w_train)
                 sw_sum = float(np.sum(w_train * row_cw))
                 for li, l1r in enumerate(l1_list):
                     w0 = np.zeros(K * q)
@@ -416,7 +393,7 @@ class LogisticRegressionCV(LogisticRegression):
         nL, nC, K, q = fold_paths.shape
         fast = _FAST_SCORES.get(scoring) if isinstance(scoring, (str, type(None))) else None
         if fast is not None:
-            out = map_reduce(fold_score_kernel, _with_weights(enc, w_test),
+            out = map_reduce(fold_score_kernel, enc.with_host("sample_weight", w_test),
                              broadcast=(fold_paths.reshape(nL * nC, K, q),),
                              fit_intercept=self.fit_intercept, metric=fast,
                              n_classes=len(classes))

@@ -160,7 +160,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if not (self.with_mean or self.with_std):
             # Nothing is estimated: scikit-learn counts rows, unweighted.
             sample_weight = None
-        with validate_fit_data(self, X, None, sample_weight, reset=first) as data:
+        with validate_fit_data(self, X, None, sample_weight, reset=first, iterative=False) as data:
             stats = map_reduce(moments_kernel, data, combine=combine_centered, allow_nan=True)
             raise_if_not_finite(data, stats["mean"], stats["m2"], allow_nan=True)
         if sample_weight is not None and int(to_numpy(stats["w_nonzero"])) == 0:
@@ -339,7 +339,7 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 % str(self.feature_range)
             )
         first = not hasattr(self, "n_samples_seen_")
-        with validate_fit_data(self, X, reset=first) as data:
+        with validate_fit_data(self, X, reset=first, iterative=False) as data:
             stats = map_reduce(
                 minmax_kernel, data, combine=make_combine(data_min="min", data_max="max")
             )

@@ -1,0 +1,119 @@
+"""Chunks made again after a lost worker.
+
+Dask input persisted on a cluster is recomputed by the scheduler from its graph when a
+worker dies. In-memory input that dml scattered has no graph: only the caller holds it.
+So every :class:`~dml._engine.inputs.ChunkedData` records, per array (X, y,
+sample_weight), a *recipe* for its chunks:
+
+- ``("host", parts)``: scattered from these host arrays (views of the caller's data);
+- ``("like", parts)``: these host arrays put in the namespace of the X chunks;
+- ``("map", func, source, kwargs)``: ``func`` of the ``source`` array's chunks
+  (:func:`~dml._engine.mapreduce.map_chunks`), with the source's own recipe and parts;
+- no recipe: the chunks come from a graph the scheduler can recompute.
+
+When a pass fails because chunks it needed were lost, :func:`with_recovery` sends the lost
+host chunks again, re-derives the lost derived ones (only those chunks), forgets the chunk
+placement and runs the pass again. The result is the same: the chunks hold the same
+values. This module runs on the driver only; workers never import ``distributed`` here.
+"""
+
+from __future__ import annotations
+
+import time
+
+#: Passes re-run after lost chunks before the error is raised.
+MAX_RECOVERIES = 3
+#: Seconds to wait for the client to learn which futures were lost.
+_LOSS_WAIT = 5.0
+
+
+def note_host(data, which, parts):
+    """Record that ``data``'s ``which`` chunks were scattered from host ``parts``."""
+    data._recipes = dict(data._recipes)
+    data._recipes[which] = (("host", parts), getattr(data, which))
+
+
+def note_derived(out, data, which, recipe):
+    """Record ``out``'s ``which`` chunks as derived from ``data`` by ``recipe``."""
+    recipes = dict(data._recipes)
+    if recipe[0] == "map":
+        _, func, source, kws = recipe
+        src = data._recipes.get(source, (None, getattr(data, source)))
+        recipe = ("map", func, src, kws)
+    recipes[which] = (recipe, getattr(out, which))
+    out._recipes = recipes
+
+
+def _lost(future):
+    return getattr(future, "status", "finished") in ("lost", "cancelled", "error")
+
+
+def _rebuild(client, entry, i, X_parts):
+    """A new future for chunk ``i`` of a recorded ``(recipe, parts)`` entry."""
+    from dml._engine.mapreduce import _call_chunk
+    from dml._engine.namespace import asarray_like
+
+    recipe, parts = entry
+    if recipe is None:
+        raise _Unrecoverable()
+    kind = recipe[0]
+    if kind == "host":
+        new = client.scatter(recipe[1][i], hash=False)
+    elif kind == "like":
+        new = client.submit(asarray_like, recipe[1][i], X_parts[i], pure=False)
+    else:
+        _, func, src, kws = recipe
+        src_parts = src[1]
+        if _lost(src_parts[i]):
+            src_parts[i] = _rebuild(client, src, i, X_parts)
+        new = client.submit(_call_chunk, func, src_parts[i], kws[i], pure=False)
+    parts[i] = new
+    return new
+
+
+class _Unrecoverable(Exception):
+    pass
+
+
+def _recover(data):
+    """Make the lost chunks of ``data`` again; False when none was lost or one cannot be."""
+    deadline = time.monotonic() + _LOSS_WAIT
+    arrays = [w for w in ("X", "y", "sample_weight") if getattr(data, w) is not None]
+    while True:
+        lost = {w: [i for i, f in enumerate(getattr(data, w)) if _lost(f)] for w in arrays}
+        if any(lost.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if not any(lost.values()):
+        return False
+    try:
+        for w in arrays:  # X first: the "like" recipes of y and weights read it
+            current = getattr(data, w)
+            entry = data._recipes.get(w, (None, current))
+            for i in lost[w]:
+                if _lost(current[i]):
+                    current[i] = _rebuild(data.client, (entry[0], current), i, data.X)
+    except _Unrecoverable:
+        return False
+    data._groups = None
+    return True
+
+
+def with_recovery(data, func, *args):
+    """``func(*args)`` (one pass over ``data`` on a cluster), run again after chunks of
+    ``data`` were lost with a worker and made again (at most :data:`MAX_RECOVERIES`)."""
+    from concurrent.futures import CancelledError
+
+    attempts = 0
+    while True:
+        try:
+            return func(*args)
+        except (CancelledError, KeyError, OSError) as exc:
+            # A task whose input was forgotten is cancelled (FutureCancelledError is a
+            # CancelledError); a gather of a lost key can fail with KeyError or a
+            # communication error.
+            if data.mode != "distributed" or data.lazy or attempts >= MAX_RECOVERIES:
+                raise
+            attempts += 1
+            if not _recover(data):
+                raise exc
