@@ -47,3 +47,34 @@ class RegressorScoreMixin:
         from dml.metrics import r2_score
 
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+class LazyAttributesPickleMixin:
+    """Pickling without the cluster for estimators whose fitted attributes can be lazy.
+
+    A fitted attribute that is a Dask collection (``labels_`` of a clustering fitted on
+    Dask input) is a graph over the training data: pickled, it would carry that graph,
+    and any persisted chunks in it would be futures tied to the cluster that made them.
+    Such attributes are therefore left out of the pickle; after loading, reading one
+    raises an ``AttributeError`` that says how to get it again (``predict`` on the
+    training data). Everything else (centers, coefficients: NumPy) pickles as usual.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # is_dask_collection without importing the engine's validation layer
+        lazy = tuple(k for k, v in state.items() if hasattr(v, "__dask_graph__"))
+        if lazy:
+            state = {k: v for k, v in state.items() if k not in lazy}
+            state["_lazy_not_pickled"] = lazy
+        return state
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails
+        if name in vars(self).get("_lazy_not_pickled", ()):
+            raise AttributeError(
+                f"{name} was a lazy Dask array over the training data and is not kept "
+                f"when a {type(self).__name__} is pickled; call predict on the training "
+                "data to compute it again."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -16,9 +16,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import LazyAttributesPickleMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
-from dml._engine.blockwise import apply_blockwise, guard_finite
+from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import (
     raise_if_not_finite,
     validate_fit_data,
@@ -42,6 +42,7 @@ from dml.cluster._kmeans_kernels import (
     race_kernel,
     smallest_keys_kernel,
 )
+from dml.cluster._predict_kernels import distances_block, labels_block
 from dml.cluster._rows import with_row_index
 
 #: Sampling rounds of k-means|| (Bahmani et al. report 5 rounds suffice).
@@ -179,7 +180,7 @@ def _inertia_from_sums(res, centers, shift):
     return inertia
 
 
-class _KMeansPredictMixin:
+class _KMeansPredictMixin(LazyAttributesPickleMixin):
     """predict / transform / score / fit_predict shared by the k-means estimators."""
 
     def _check_test_data(self, X):
@@ -202,15 +203,8 @@ class _KMeansPredictMixin:
         return self._labels(X)
 
     def _labels(self, X):
-        centers = self.cluster_centers_
-
-        def func(chunk, *, xp):
-            out = labels_kernel(chunk, xp=xp, centers=centers)
-            if out.shape[0]:
-                guard_finite(xp.sum(chunk, axis=1), chunk)
-            return out
-
-        return apply_blockwise(func, X, n_outputs=None, dtype=np.int32)
+        return apply_blockwise(labels_block, X, n_outputs=None, dtype=np.int32,
+                               centers=self.cluster_centers_)
 
     def transform(self, X):
         """Distances of each sample to every cluster center.
@@ -229,11 +223,8 @@ class _KMeansPredictMixin:
 
     def _transform(self, X):
         centers = self.cluster_centers_
-
-        def func(chunk, *, xp):
-            return guard_finite(distances_kernel(chunk, xp=xp, centers=centers), chunk)
-
-        return apply_blockwise(func, X, n_outputs=centers.shape[0], dtype=X.dtype)
+        return apply_blockwise(distances_block, X, n_outputs=centers.shape[0], dtype=X.dtype,
+                               centers=centers)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit and return ``labels_`` (lazy for Dask input).

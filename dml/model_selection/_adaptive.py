@@ -297,7 +297,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         self.best_estimator_ = runner.result(self._best[2]) if runner.mode == "distributed" \
             else self._best[2]
         self._finish(best_id, scorer)
-        self._models = None
+        # The fitted search keeps no handles (futures) of the run: it pickles without the cluster.
+        self._models = self._best = None
         return self
 
     def _wait(self, runner, jobs):

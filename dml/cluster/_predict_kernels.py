@@ -1,0 +1,23 @@
+"""Blockwise kernels of the k-means estimators' ``predict`` / ``transform``.
+
+Module-level functions (no closures), so lazy results such as ``labels_`` hold graphs
+that pickle, and workers import only NumPy-level code to run them.
+"""
+
+from __future__ import annotations
+
+from dml._engine.blockwise import guard_finite
+from dml.cluster._kmeans_kernels import distances_kernel, labels_kernel
+
+
+def labels_block(chunk, *, xp, centers):
+    """Index of the closest of ``centers`` for every row of ``chunk`` (int32)."""
+    out = labels_kernel(chunk, xp=xp, centers=centers)
+    if out.shape[0]:
+        guard_finite(xp.sum(chunk, axis=1), chunk)
+    return out
+
+
+def distances_block(chunk, *, xp, centers):
+    """Euclidean distances of every row of ``chunk`` to each of ``centers``."""
+    return guard_finite(distances_kernel(chunk, xp=xp, centers=centers), chunk)

