@@ -560,7 +560,7 @@ def _known_lengths(X, y, w, client):
     if client is None:
         lengths = dask.compute(*probes)
     else:
-        lengths = client.gather(client.compute(probes))
+        lengths = client.gather(client.compute(probes, optimize_graph=False))
     fixed = {}
     for v, lens in zip(todo, lengths):
         chunks = (tuple(int(n) for n in lens),) + tuple(v.chunks[1:])
@@ -652,7 +652,7 @@ def _persisted_futures(collection, client):
     from dask.core import flatten
     from distributed import futures_of
 
-    persisted = client.persist(collection)
+    persisted = client.persist(collection, optimize_graph=False)
     if any(np.isnan(c) for c in persisted.chunks[0]):
         persisted.compute_chunk_sizes()
     by_key = {f.key: f for f in futures_of(persisted)}
@@ -663,7 +663,9 @@ def _persist_distributed(X, y, w, client):
     # Persist every lazy input in one call, so tasks they share (X and y made by the same
     # generator or read from the same files) are computed once.
     lazy = [v for v in (X, y, w) if v is not None and is_dask_collection(v)]
-    persisted = iter(client.persist(lazy))
+    # Unoptimised graphs (see mapreduce._map_reduce_lazy): the same key always has the
+    # same task, whichever other collections are submitted with it.
+    persisted = iter(client.persist(lazy, optimize_graph=False))
     X, y, w = (next(persisted) if v is not None and is_dask_collection(v) else v for v in (X, y, w))
     Xp, Xf = _persisted_futures(X, client)
     keep = [Xp]

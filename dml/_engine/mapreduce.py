@@ -338,7 +338,10 @@ def _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs
     root = merge(parts)
     if client is None:
         return dask.compute(root)[0]
-    return client.compute(root).result()
+    # Unoptimised: low-level fusion rewrites a key's task by what else is in the graph
+    # (X alone, or X with y from the same generator), and the scheduler then sees two
+    # specs for one key when fits or a user's computations overlap.
+    return client.compute(root, optimize_graph=False).result()
 
 
 def _ship(client, broadcast):
@@ -563,7 +566,7 @@ def gather_parts(data, which="y"):
 
         parts = getattr(data, which)
         if data.mode == "distributed":
-            got = data.client.gather(data.client.compute(parts))
+            got = data.client.gather(data.client.compute(parts, optimize_graph=False))
         else:
             got = dask.compute(*parts)
     elif data.mode == "distributed":
