@@ -188,3 +188,26 @@ def test_data_three_times_the_workers_memory_streams(tmp_path):
     _assert_same(scaler, ref_scaler, "StandardScaler", rtol=1e-9)
     _assert_same(pca, ref_pca, "PCA", rtol=1e-6)
     _assert_same(lr, ref_lr, "LogisticRegression", rtol=1e-6)
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_scheduler_lost_mid_fit_raises_a_clear_error_quickly(tmp_path, persist):
+    import signal
+
+    from dml._engine.recovery import SchedulerLostError
+    from dml.linear_model import LogisticRegression
+
+    X, ys = _data()
+    with start_cli_cluster(tmp_path) as cluster, cluster.client() as client:
+        assert client.scheduler_info()["workers"]
+        with count_passes() as counter, dml.config_context(persist=persist):
+            def kill():
+                while counter.passes < 3:
+                    time.sleep(0.002)
+                os.killpg(cluster.scheduler.pid, signal.SIGKILL)
+
+            threading.Thread(target=kill, daemon=True).start()
+            t0 = time.perf_counter()
+            with pytest.raises(SchedulerLostError, match="connection to the Dask scheduler was lost"):
+                LogisticRegression(tol=1e-14, max_iter=10_000).fit(X, ys["clf"])
+            assert time.perf_counter() - t0 < 60

@@ -306,7 +306,8 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         X, y, w = next(data.parts())
         return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
     if data.lazy:
-        return _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs)
+        return with_recovery(data, _map_reduce_lazy, kernel, data, broadcast, combine,
+                             split_every, chunk_kwargs)
     if data.mode == "local":
         import dask
 

@@ -99,20 +99,40 @@ def _recover(data):
     return True
 
 
+class SchedulerLostError(RuntimeError):
+    """The connection to the Dask scheduler was lost while a fit was running."""
+
+
+def _scheduler_lost(client):
+    return client is not None and getattr(client, "status", "running") not in ("running", "connecting")
+
+
 def with_recovery(data, func, *args):
     """``func(*args)`` (one pass over ``data`` on a cluster), run again after chunks of
-    ``data`` were lost with a worker and made again (at most :data:`MAX_RECOVERIES`)."""
+    ``data`` were lost with a worker and made again (at most :data:`MAX_RECOVERIES`).
+
+    A lost scheduler cannot be recovered from (it holds the cluster's state): the pass
+    then raises :class:`SchedulerLostError` at once instead of waiting."""
+    import asyncio
     from concurrent.futures import CancelledError
 
     attempts = 0
     while True:
         try:
             return func(*args)
-        except (CancelledError, KeyError, OSError) as exc:
+        except (CancelledError, asyncio.CancelledError, KeyError, OSError) as exc:
             # A task whose input was forgotten is cancelled (FutureCancelledError is a
             # CancelledError); a gather of a lost key can fail with KeyError or a
             # communication error.
-            if data.mode != "distributed" or data.lazy or attempts >= MAX_RECOVERIES:
+            if data.mode != "distributed":
+                raise
+            if _scheduler_lost(data.client) or "scheduler-connection-lost" in str(exc):
+                raise SchedulerLostError(
+                    "The connection to the Dask scheduler was lost during the fit; it cannot "
+                    "continue without the scheduler (which holds the cluster's state). "
+                    "Reconnect a Client and fit again."
+                ) from exc
+            if data.lazy or attempts >= MAX_RECOVERIES:
                 raise
             attempts += 1
             if not _recover(data):
