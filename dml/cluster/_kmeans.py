@@ -26,23 +26,28 @@ from dml._engine.inputs import (
 )
 from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
-from dml.cluster._kmeans_kernels import (
-    candidate_weights_kernel,
-    combine_far,
-    combine_first,
-    combine_races,
-    combine_smallest,
+from dml.cluster._bounds_kernels import combine_lloyd_bounds, lloyd_bounds_kernel
+from dml.cluster._lloyd_kernels import (
+    combine_far_points,
+    combine_inertia,
+    combine_lloyd,
     distances_kernel,
     far_points_kernel,
-    first_pass_kernel,
     inertia_kernel,
     labels_kernel,
-    lloyd_bounds_kernel,
     lloyd_kernel,
-    race_kernel,
-    smallest_keys_kernel,
 )
 from dml.cluster._rows import with_row_index
+from dml.cluster._seeding_kernels import (
+    candidate_weights_kernel,
+    combine_candidate_weights,
+    combine_first_pass,
+    combine_races,
+    combine_smallest_keys,
+    first_pass_kernel,
+    races_kernel,
+    smallest_keys_kernel,
+)
 
 #: Sampling rounds of k-means|| (Bahmani et al. report 5 rounds suffice).
 KMEANS_PARALLEL_ROUNDS = 5
@@ -98,13 +103,13 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     with chunk_cache(data) as cache:
         for i in range(max_iter):
             if verbose:
-                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd, counts=True)
                 print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
             else:
                 checks = tol is None
                 res = map_reduce(
-                    lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, moments=checks,
-                    elkan=elkan,
+                    lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
+                    cache=cache, moments=checks, elkan=elkan,
                 )
                 if checks:
                     tol = _tolerance(data, res, tol_factor, weighted)
@@ -113,7 +118,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
             empty = np.flatnonzero(weights == 0)
             if empty.size:
                 far = map_reduce(
-                    far_points_kernel, data, broadcast=(centers,), combine=combine_far, n_far=empty.size
+                    far_points_kernel, data, broadcast=(centers,), combine=combine_far_points, n_far=empty.size
                 )
                 rows = to_numpy(far["rows"]).astype(np.float64)
                 fw = to_numpy(far["w"]).astype(np.float64)
@@ -134,15 +139,15 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
         if not verbose:
-            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True,
-                             elkan=elkan)
+            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
+                             cache=cache, final=True, elkan=elkan)
             if "inertia" in res:  # chunks without per-row state ran the exact inertia pass
                 return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
             inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
             if inertia is not None:
                 return centers, inertia, to_numpy(res["n"]), n_iter
     # the final E-step by a full pass: inertia (exact differences) and sizes
-    res = map_reduce(inertia_kernel, data, broadcast=(centers,), counts=True)
+    res = map_reduce(inertia_kernel, data, broadcast=(centers,), combine=combine_inertia, counts=True)
     return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
 
 
@@ -283,7 +288,7 @@ class _KMeansPredictMixin:
         """
         check_is_fitted(self)
         with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
-            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,))
+            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,), combine=combine_inertia)
             raise_if_not_finite(data, res["inertia"])
         return -float(to_numpy(res["inertia"]))
 
@@ -503,7 +508,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             else:
                 data = with_row_index(data0)
                 n_races = n_init if isinstance(init, str) and init != "random" else 0
-                first = map_reduce(first_pass_kernel, data, combine=combine_first, seed=seed, n_races=n_races)
+                first = map_reduce(first_pass_kernel, data, combine=combine_first_pass, seed=seed, n_races=n_races)
                 raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
                 if sample_weight is not None:
                     _check_weights_nonzero(first["w_nonzero"])
@@ -563,7 +568,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
     def _init_random(self, data, seed, run, shift):
         res = map_reduce(
             smallest_keys_kernel, data, broadcast=(shift, np.zeros((0, data.n_features))),
-            combine=combine_smallest, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
+            combine=combine_smallest_keys, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
         )
         return to_numpy(res["rows"]).astype(data.dtype)
 
@@ -578,7 +583,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             if cand is None and m == k:
                 break
             res = map_reduce(
-                race_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
+                races_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
                 seed=seed, stream=stream + m, n_races=n_races,
             )
             rows = to_numpy(res["rows"]).astype(data.dtype)
@@ -603,7 +608,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             # rounds: a round computes the distances to the new candidates only
             for r in range(KMEANS_PARALLEL_ROUNDS):
                 res = map_reduce(
-                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest,
+                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest_keys,
                     seed=seed, stream=stream + r, cap=cap, cache=cache,
                 )
                 phi = float(to_numpy(res["phi"]))
@@ -618,7 +623,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 cand = np.vstack([cand, extra[: k - cand.shape[0]]])
             if cand.shape[0] == k:
                 return cand
-            res = map_reduce(candidate_weights_kernel, data, broadcast=(shift, cand), cache=cache)
+            res = map_reduce(
+                candidate_weights_kernel, data, broadcast=(shift, cand), combine=combine_candidate_weights, cache=cache
+            )
         weights = to_numpy(res["weights"])
         if not np.any(weights > 0):
             weights = np.ones_like(weights)

@@ -17,11 +17,16 @@ from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans import _check_weights_nonzero, _is_arraylike_not_scalar, _KMeansPredictMixin
-from dml.cluster._kmeans_kernels import (
-    combine_gather,
-    gather_rows_kernel,
+from dml.cluster._lloyd_kernels import (
+    combine_inertia,
+    combine_lloyd,
     inertia_kernel,
     lloyd_kernel,
+)
+from dml.cluster._minibatch_kernels import (
+    combine_gather_rows,
+    combine_weight_count,
+    gather_rows_kernel,
     weight_count_kernel,
 )
 from dml.cluster._rows import with_row_index
@@ -35,7 +40,7 @@ def gather_rows(data, indices):
     the order of ``indices``; one pass. ``data`` carries global row indices."""
     indices = np.asarray(indices, dtype=np.int64)
     order = np.argsort(indices, kind="stable")
-    res = map_reduce(gather_rows_kernel, data, combine=combine_gather, indices=indices[order])
+    res = map_reduce(gather_rows_kernel, data, combine=combine_gather_rows, indices=indices[order])
     pos = to_numpy(res["pos"])
     rows = np.empty((indices.size, data.n_features), dtype=data.dtype)
     rows[order[pos]] = to_numpy(res["rows"])
@@ -320,7 +325,7 @@ class MiniBatchKMeans(
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
-                _check_weights_nonzero(map_reduce(weight_count_kernel, data)["nonzero"])
+                _check_weights_nonzero(map_reduce(weight_count_kernel, data, combine=combine_weight_count)["nonzero"])
             var = to_numpy(mom["m2"]) / n
             self._tol = float(np.mean(var) * self.tol) if self.tol else 0.0
             X_valid, w_valid = gather_rows(data, rs.randint(0, n, self._init_size))
@@ -365,7 +370,7 @@ class MiniBatchKMeans(
             self.n_steps_ = i + 1
             self.n_iter_ = int(np.ceil(((i + 1) * bs) / n))
             if self.compute_labels:
-                res = map_reduce(inertia_kernel, data, broadcast=(centers,))
+                res = map_reduce(inertia_kernel, data, broadcast=(centers,), combine=combine_inertia)
                 self.inertia_ = float(to_numpy(res["inertia"]))
             else:
                 self.inertia_ = self._ewa_inertia * n
@@ -408,7 +413,7 @@ class MiniBatchKMeans(
                 self._n_since_last_reassign = 0
             centers = self.cluster_centers_
             shift = np.zeros(data.n_features, dtype=data.dtype)
-            res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift))
+            res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd)
             raise_if_not_finite(data, res["inertia"], res["sums"])
             new = _update(centers, self._counts, to_numpy(res["sums"]), to_numpy(res["weights"]))
             if self._random_reassign(n) and self.reassignment_ratio > 0:
@@ -416,7 +421,7 @@ class MiniBatchKMeans(
                           lambda picked: gather_rows(data, picked)[0], self.verbose)
             self.cluster_centers_ = new
             if self.compute_labels:
-                res = map_reduce(inertia_kernel, data, broadcast=(new,))
+                res = map_reduce(inertia_kernel, data, broadcast=(new,), combine=combine_inertia)
                 self.inertia_ = float(to_numpy(res["inertia"]))
         if self.compute_labels:
             self._set_labels(X)
