@@ -62,6 +62,30 @@ def _check_weights_nonzero(count):
         raise ValueError("Sample weights must contain at least one non-zero number.")
 
 
+def _validate_center_shape(centers, n_clusters, n_features):
+    """scikit-learn's errors for initial ``centers`` that are not (n_clusters, n_features)."""
+    if centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the "
+            f"number of clusters {n_clusters}."
+        )
+    if centers.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the "
+            f"number of features of the data {n_features}."
+        )
+
+
+def _explicit_centers(init, n_clusters, dtype, n_features):
+    """The initial centers given as an array-like ``init`` (or returned by a callable
+    ``init``), checked and copied into ``dtype``; None for a string or a callable."""
+    if isinstance(init, str) or callable(init):
+        return None
+    centers = check_array(init, dtype=dtype, copy=True)
+    _validate_center_shape(centers, n_clusters, n_features)
+    return centers
+
+
 def _tolerance(data, res, tol_factor, weighted):
     """The value checks and the tolerance from the first iteration's ``moments``
     (``tol_factor`` times the mean per-feature variance, as scikit-learn)."""
@@ -485,12 +509,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
             n_init = self._n_init()
             init = self.init
-            init_array = None
-            if callable(init):
-                pass
-            elif not isinstance(init, str):
-                init_array = check_array(init, dtype=data0.dtype, copy=True)
-                self._validate_center_shape(data0.n_features, init_array)
+            init_array = _explicit_centers(init, k, data0.dtype, data0.n_features)
             elkan = self.algorithm == "elkan"
             if elkan and k == 1:
                 warnings.warn(
@@ -521,8 +540,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 if init_array is not None:
                     centers = init_array
                 elif callable(init):
-                    centers = check_array(init(X, k, random_state=rs), dtype=data.dtype, copy=True)
-                    self._validate_center_shape(data.n_features, centers)
+                    centers = _explicit_centers(init(X, k, random_state=rs), k, data.dtype, data.n_features)
                 elif init == "random":
                     centers = self._init_random(data, seed, run, shift)
                 elif init == "k-means++":
@@ -552,18 +570,6 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         return self
 
     # ------------------------------------------------------------------ seeding
-
-    def _validate_center_shape(self, n_features, centers):
-        if centers.shape[0] != self.n_clusters:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of clusters {self.n_clusters}."
-            )
-        if centers.shape[1] != n_features:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of features of the data {n_features}."
-            )
 
     def _init_random(self, data, seed, run, shift):
         res = map_reduce(
@@ -596,6 +602,8 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         return centers
 
     def _init_kmeans_parallel(self, data, seed, run, shift, first, rs):
+        # sklearn.cluster (every clustering estimator and its compiled code) loads only
+        # when a k-means|| seeding reaches its in-memory step, not with this module
         from sklearn.cluster import KMeans as _HostKMeans
 
         k = self.n_clusters

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.cluster import kmeans_plusplus
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
@@ -16,7 +16,12 @@ from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.cluster._kmeans import _check_weights_nonzero, _is_arraylike_not_scalar, _KMeansPredictMixin
+from dml.cluster._kmeans import (
+    _check_weights_nonzero,
+    _explicit_centers,
+    _is_arraylike_not_scalar,
+    _KMeansPredictMixin,
+)
 from dml.cluster._lloyd_kernels import (
     combine_inertia,
     combine_lloyd,
@@ -229,18 +234,6 @@ class MiniBatchKMeans(
             self._init_size = 3 * self.n_clusters
         self._init_size = min(self._init_size, n_samples)
 
-    def _validate_center_shape(self, n_features, centers):
-        if centers.shape[0] != self.n_clusters:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of clusters {self.n_clusters}."
-            )
-        if centers.shape[1] != n_features:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of features of the data {n_features}."
-            )
-
     def _init_centroids(self, X, data, random_state, init_array):
         """scikit-learn's seeding on an ``init_size`` random sample of the rows."""
         n = data.n_samples
@@ -248,9 +241,8 @@ class MiniBatchKMeans(
         if init_array is not None:
             return init_array
         if callable(init):
-            centers = check_array(init(X, self.n_clusters, random_state=random_state), dtype=data.dtype, copy=True)
-            self._validate_center_shape(data.n_features, centers)
-            return centers
+            return _explicit_centers(init(X, self.n_clusters, random_state=random_state), self.n_clusters,
+                                     data.dtype, data.n_features)
         if self._init_size < n:
             Xs, ws = gather_rows(data, random_state.randint(0, n, self._init_size))
         else:
@@ -318,10 +310,7 @@ class MiniBatchKMeans(
             self._check_params_vs_input(n)
             rs = check_random_state(self.random_state)
             data = with_row_index(data0)
-            init_array = None
-            if _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str) and not callable(self.init):
-                init_array = check_array(self.init, dtype=data.dtype, copy=True)
-                self._validate_center_shape(data.n_features, init_array)
+            init_array = _explicit_centers(self.init, self.n_clusters, data.dtype, data.n_features)
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
@@ -402,10 +391,7 @@ class MiniBatchKMeans(
             self.n_steps_ = getattr(self, "n_steps_", 0)
             if not has_centers:
                 self._check_params_vs_input(n)
-                init_array = None
-                if _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str) and not callable(self.init):
-                    init_array = check_array(self.init, dtype=data.dtype, copy=True)
-                    self._validate_center_shape(data.n_features, init_array)
+                init_array = _explicit_centers(self.init, self.n_clusters, data.dtype, data.n_features)
                 mom = map_reduce(moments_kernel, data, combine=combine_centered)
                 raise_if_not_finite(data, mom["mean"], mom["m2"])
                 self.cluster_centers_ = self._init_centroids(X, data, self._random_state, init_array)
