@@ -36,3 +36,19 @@ from sklearn.utils.extmath import _approximate_mode  # noqa: F401,E402
 from sklearn.utils._param_validation import RealNotInt  # noqa: F401,E402
 from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # noqa: F401,E402
 from sklearn.utils._param_validation import HasMethods  # noqa: F401,E402  (dml.wrappers.Incremental)
+from sklearn.utils.validation import _num_samples as num_samples  # noqa: F401,E402  (searches)
+
+
+# Private attributes of scikit-learn's scorers, read here only (dml.model_selection._search).
+def multimetric_scorers(scorer):
+    """The ``{name: scorer}`` of a ``_MultimetricScorer``; ``None`` for one scorer."""
+    return scorer._scorers if isinstance(scorer, _MultimetricScorer) else None
+
+
+def scorer_accepts_sample_weight(scorer):
+    """Whether ``scorer`` (a scikit-learn scorer or a plain callable) takes ``sample_weight``."""
+    if hasattr(scorer, "_accept_sample_weight"):
+        return scorer._accept_sample_weight()
+    import inspect
+
+    return "sample_weight" in inspect.signature(scorer).parameters

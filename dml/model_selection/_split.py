@@ -379,6 +379,17 @@ class KFold(sk_ms.KFold):
     generator seeded by ``(seed, block)``; so the folds are block-locally shuffled and
     do not depend on the scheduler. Each index block is made by one small task from
     ``arange`` (no data read).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.model_selection import KFold
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> train, test = next(KFold(n_splits=5).split(X))
+    >>> test.compute()
+    array([0, 1])
+    >>> train.chunks  # lazy, chunked like X's rows
+    ((3, 5),)
     """
 
     def split(self, X, y=None, groups=None):
@@ -467,6 +478,17 @@ class ShuffleSplit(sk_ms.ShuffleSplit):
     split ``s`` from a generator seeded by ``(seed, s, block)`` (a block-local shuffle,
     independent of the scheduler). Yields Dask arrays of sorted indices, one small task
     per block.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.model_selection import ShuffleSplit
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> train, test = next(ShuffleSplit(n_splits=2, test_size=0.2, random_state=0).split(X))
+    >>> train.chunks, test.chunks  # one test row from each block of five
+    (((4, 4),), ((1, 1),))
+    >>> len(set(train.compute()) | set(test.compute()))
+    10
     """
 
     def split(self, X, y=None, groups=None):
@@ -528,6 +550,17 @@ class StratifiedKFold(sk_ms.StratifiedKFold):
     ``arange(n)[fold_labels == f]``: lazy, with unknown chunk lengths, and computing
     it reads ``y`` once. scikit-learn's check that every class has at least
     ``n_splits`` members needs the class counts and is not made on Dask input.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from dml.model_selection import StratifiedKFold
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> y = da.from_array(np.array([0, 1] * 5), chunks=5)
+    >>> train, test = next(StratifiedKFold(n_splits=5).split(X, y))
+    >>> y[test].compute()  # one sample of each class per fold
+    array([0, 1])
     """
 
     def split(self, X, y, groups=None):
