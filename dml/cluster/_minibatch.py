@@ -100,16 +100,23 @@ class MiniBatchKMeans(
     Parameters
     ----------
     n_clusters : int, default=8
-    init : {'k-means++', 'random'}, callable or array-like, default='k-means++'
-        Seeding, run (as scikit-learn) on ``init_size`` rows drawn at random.
+        The number of clusters to form.
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        Seeding, run (as scikit-learn) on ``init_size`` rows drawn at random. A
+        callable is called as ``init(X, n_clusters, random_state=random_state)``; an
+        array gives the initial centers.
     max_iter : int, default=100
         Maximum number of passes over the data (epochs) in ``fit``.
     batch_size : int, default=1024
         Rows per minibatch.
     verbose : int, default=0
+        Print the batch inertia of every step and the reassignments.
     compute_labels : bool, default=True
         Compute ``labels_`` and ``inertia_`` of the whole data for the final centers.
     random_state : int, RandomState instance or None, default=None
+        Seeds the seeding, the minibatch draws and the reassignments (the rows are
+        drawn by global index, so the model does not depend on the chunking).
     tol : float, default=0.0
         Early stopping on the squared center change, relative to the mean feature
         variance (0 disables it).
@@ -128,9 +135,12 @@ class MiniBatchKMeans(
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of cluster centers, in X's dtype.
     labels_ : ndarray or Dask array of shape (n_samples,)
         When ``compute_labels``; lazy for Dask input.
     inertia_ : float
+        Weighted sum of squared distances of the samples to their closest center
+        (with ``compute_labels``; else estimated from the smoothed batch inertia).
     n_iter_ : int
         Epochs started.
     n_steps_ : int
@@ -152,6 +162,18 @@ class MiniBatchKMeans(
     pass to fetch rows when centers are reassigned, and with ``compute_labels`` one
     inertia pass. For data on a cluster, :class:`dml.cluster.KMeans` (one pass per
     Lloyd iteration) is usually the better choice; MiniBatchKMeans is for streams.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.cluster import MiniBatchKMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> mbk = MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
+    >>> sorted(mbk.cluster_centers_[:, 0].tolist())
+    [1.0, 10.0]
+    >>> labels = mbk.predict(np.array([[0.0, 0.0], [12.0, 3.0]]))
+    >>> bool(labels[0] != labels[1])
+    True
     """
 
     _parameter_constraints = {
@@ -381,6 +403,17 @@ class MiniBatchKMeans(
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import MiniBatchKMeans
+        >>> stream = np.random.default_rng(0).normal(size=(4, 50, 3))
+        >>> mbk = MiniBatchKMeans(n_clusters=3, random_state=0)
+        >>> for block in stream:  # one minibatch per block of the stream
+        ...     mbk = mbk.partial_fit(block)
+        >>> mbk.n_steps_, mbk.cluster_centers_.shape
+        (4, (3, 3))
         """
         check_params(self)
         has_centers = hasattr(self, "cluster_centers_")
