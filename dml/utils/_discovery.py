@@ -29,6 +29,13 @@ def all_estimators(type_filter=None):
     Walks the public subpackages of :mod:`dml` and collects the ``BaseEstimator``
     subclasses named in their ``__all__``; a new family is listed as soon as its
     subpackage exports it.
+
+    Examples
+    --------
+    >>> from dml.utils import all_estimators
+    >>> names = [name for name, cls in all_estimators(type_filter="cluster")]
+    >>> "KMeans" in names
+    True
     """
     import dml
     from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
