@@ -60,12 +60,19 @@ def parallel_backend(client=None, *, scatter=None, **backend_kwargs):
 
     Examples
     --------
+    >>> from distributed import Client
+    >>> from sklearn.datasets import make_classification
     >>> from sklearn.model_selection import GridSearchCV
     >>> from sklearn.svm import SVC
-    >>> import dml.parallel
-    >>> search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, n_jobs=-1)
-    >>> with dml.parallel.parallel_backend(scatter=[X, y]):  # doctest: +SKIP
-    ...     search.fit(X, y)
+    >>> from dml.parallel import parallel_backend
+    >>> X, y = make_classification(100, random_state=0)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=2,
+    ...                 dashboard_address=None, set_as_default=False)
+    >>> with parallel_backend(client, scatter=[X, y]):
+    ...     search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, cv=3, n_jobs=-1).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['C']
+    >>> client.close()
     """
     import joblib
 

@@ -102,6 +102,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """The fitted estimator's ``classes_`` (classifiers only)."""
         check_is_fitted(self)
         return self.estimator_.classes_
 
