@@ -61,7 +61,7 @@ def _rank(means):
     return rankdata(-filled, method="min").astype(np.int32, copy=False)
 
 
-def format_results(candidate_params, n_splits, out, *, return_train_score):
+def format_results(candidate_params, n_splits, out, *, return_train_score, stacklevel=1):
     """``cv_results_`` of ``len(candidate_params) x n_splits`` fits.
 
     Parameters
@@ -72,6 +72,10 @@ def format_results(candidate_params, n_splits, out, *, return_train_score):
         One per fit, candidate-major: ``fit_time``, ``score_time``, ``test_scores``
         (a float, or a dict of them per metric) and ``train_scores`` when asked.
     return_train_score : bool
+    stacklevel : int, default=1
+        Of the warning about non-finite scores, counted from the caller (1: the
+        caller's line; a search's ``fit`` passes 2, its own caller, as scikit-learn's
+        warnings point outside scikit-learn).
 
     Returns
     -------
@@ -93,7 +97,7 @@ def format_results(candidate_params, n_splits, out, *, return_train_score):
         if key.startswith(("train_", "test_")) and np.any(~np.isfinite(means)):
             warnings.warn(
                 f"One or more of the {key.split('_')[0]} scores are non-finite: {means}",
-                category=UserWarning,
+                category=UserWarning, stacklevel=stacklevel + 2,
             )
         results[f"std_{key}"] = np.sqrt(np.average((array - means[:, np.newaxis]) ** 2, axis=1))
         if rank:

@@ -312,7 +312,8 @@ def _scorers_accept_sample_weight(search, scorers):
             what = f"{name}={scorer}" if name is not None else f"{scorer}"
             warnings.warn(
                 f"The scoring {what} does not support sample_weight, which may lead to "
-                f"statistically incorrect results when fitting {search} with sample_weight. "
+                f"statistically incorrect results when fitting {search} with sample_weight. ",
+                stacklevel=3,  # the caller of the search's fit
             )
     return any(accepts)
 
@@ -418,7 +419,7 @@ class _DaskSearchMixin:
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
         results = format_results(candidates, self.n_splits_, out,
-                                 return_train_score=self.return_train_score)
+                                 return_train_score=self.return_train_score, stacklevel=2)
 
         self.multimetric_ = isinstance(out[0]["test_scores"], dict)
         if callable(self.scoring) and self.multimetric_:
