@@ -226,6 +226,16 @@ class _KMeansPredictMixin:
         -------
         labels : ndarray or Dask array of shape (n_samples,), dtype int32
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> labels = km.predict(np.array([[0.0, 0.0], [12.0, 3.0]]))
+        >>> bool(labels[0] == km.labels_[0]), bool(labels[1] == km.labels_[3])
+        (True, True)
         """
         X = self._check_test_data(X)
         return self._labels(X)
@@ -252,6 +262,16 @@ class _KMeansPredictMixin:
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_clusters)
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> D = km.transform(X)
+        >>> D.shape, round(float(D.min(axis=1).max()), 6)
+        ((6, 2), 2.0)
         """
         X = self._check_test_data(X)
         return self._transform(X)
@@ -277,6 +297,15 @@ class _KMeansPredictMixin:
         Returns
         -------
         labels : ndarray or Dask array of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X)
+        >>> bool(labels[0] == labels[1] == labels[2] != labels[3] == labels[4] == labels[5])
+        True
         """
         return self.fit(X, sample_weight=sample_weight).labels_
 
@@ -293,6 +322,14 @@ class _KMeansPredictMixin:
         Returns
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_clusters)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> KMeans(n_clusters=2, random_state=0).fit_transform(X).shape
+        (6, 2)
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
@@ -309,6 +346,14 @@ class _KMeansPredictMixin:
         Returns
         -------
         score : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> round(KMeans(n_clusters=2, random_state=0).fit(X).score(X), 6)
+        -16.0
         """
         check_is_fitted(self)
         with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
@@ -500,6 +545,15 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> round(km.inertia_, 6), km.cluster_centers_.shape
+        (16.0, (2, 2))
         """
         check_params(self)
         with validate_fit_data(self, X, None, sample_weight) as data0:

@@ -325,6 +325,15 @@ class MiniBatchKMeans(
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import MiniBatchKMeans
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> mbk = MiniBatchKMeans(n_clusters=4, batch_size=50, random_state=0).fit(X)
+        >>> mbk.cluster_centers_.shape, mbk.labels_.shape
+        ((4, 3), (200,))
         """
         check_params(self)
         with validate_fit_data(self, X, None, sample_weight) as data0:
