@@ -62,6 +62,21 @@ def _check_weights_nonzero(count):
         raise ValueError("Sample weights must contain at least one non-zero number.")
 
 
+def _one_init_for_explicit_centers(estimator, init, n_init):
+    """``n_init``, or 1 with scikit-learn's warning when ``init`` is an array of centers
+    (there is nothing to vary). Called by a helper of ``fit`` / ``partial_fit``: the
+    warning points at their caller."""
+    if _is_arraylike_not_scalar(init) and not isinstance(init, str) and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{type(estimator).__name__} instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        n_init = 1
+    return n_init
+
+
 def _validate_center_shape(centers, n_clusters, n_features):
     """scikit-learn's errors for initial ``centers`` that are not (n_clusters, n_features)."""
     if centers.shape[0] != n_clusters:
@@ -519,15 +534,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 n_init = 1
         else:
             n_init = self.n_init
-        if _is_arraylike_not_scalar(init) and not isinstance(init, str) and n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        return n_init
+        return _one_init_for_explicit_centers(self, init, n_init)
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-means clustering.

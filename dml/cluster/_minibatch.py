@@ -19,8 +19,8 @@ from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans import (
     _check_weights_nonzero,
     _explicit_centers,
-    _is_arraylike_not_scalar,
     _KMeansPredictMixin,
+    _one_init_for_explicit_centers,
 )
 from dml.cluster._lloyd_kernels import (
     combine_inertia,
@@ -232,14 +232,7 @@ class MiniBatchKMeans(
             ) else 3
         else:
             self._n_init = self.n_init
-        if _is_arraylike_not_scalar(init) and not isinstance(init, str) and self._n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self._n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self._n_init = 1
+        self._n_init = _one_init_for_explicit_centers(self, init, self._n_init)
         self._batch_size = min(self.batch_size, n_samples)
         self._init_size = self.init_size
         if self._init_size is None:
