@@ -41,21 +41,6 @@ def _sq_dist(Xb, C, c_sq, xp):
     return xp.maximum(d, 0.0)
 
 
-def _min_sq_dist(Xb, C, c_sq, xp):
-    """Squared distance (b,) of each (already shifted) row of ``Xb`` to its closest center."""
-    if C.shape[0] == 0:
-        return xp.ones((Xb.shape[0],), dtype=Xb.dtype)
-    if is_numpy_namespace(xp):
-        # centers along axis 0: the minimum over centers runs across contiguous rows
-        S = C @ Xb.T
-        S *= -2.0
-        S += c_sq[:, None]
-        d = S.min(axis=0)
-        d += np.einsum("ij,ij->i", Xb, Xb)
-        return np.maximum(d, 0.0, out=d)
-    return xp.min(_sq_dist(Xb, C, c_sq, xp), axis=1)
-
-
 def _itemsize(X):
     return getattr(X.dtype, "itemsize", None) or (4 if "32" in str(X.dtype) else 8)
 

@@ -26,12 +26,11 @@ import numpy as np
 
 from dml._engine.kernels import combine_centered, moments_kernel, row_blocks
 from dml._engine.mapreduce import sum_partials
-from dml._engine.namespace import as_float64, get_namespace
+from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace
 from dml.cluster._lloyd_kernels import (
     _BlockScores,
     _host,
     _itemsize,
-    _min_sq_dist,
     _n_nonzero,
     _sq_dist,
     lloyd_kernel,
@@ -64,6 +63,24 @@ def hash_uniform(idx, seed, stream, *, xp):
 def hash_exponential(idx, seed, stream, *, xp):
     """Standard exponential numbers, one per global row index (``-log(u)``)."""
     return -xp.log(hash_uniform(idx, seed, stream, xp=xp))
+
+
+# ------------------------------------------------------- distance to the candidates
+
+
+def _min_sq_dist(Xb, C, c_sq, xp):
+    """Squared distance (b,) of each (already shifted) row of ``Xb`` to its closest center."""
+    if C.shape[0] == 0:
+        return xp.ones((Xb.shape[0],), dtype=Xb.dtype)
+    if is_numpy_namespace(xp):
+        # centers along axis 0: the minimum over centers runs across contiguous rows
+        S = C @ Xb.T
+        S *= -2.0
+        S += c_sq[:, None]
+        d = S.min(axis=0)
+        d += np.einsum("ij,ij->i", Xb, Xb)
+        return np.maximum(d, 0.0, out=d)
+    return xp.min(_sq_dist(Xb, C, c_sq, xp), axis=1)
 
 
 # -------------------------------------------------------------------- first pass
