@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+
+from dml.linear_model._base import gram_system
 
 
 @dataclass
@@ -64,8 +67,6 @@ class LinearModelSummary:
 
     def to_frame(self):
         """The coefficient table as a pandas DataFrame (one row per term and target)."""
-        import pandas as pd
-
         coef = np.atleast_2d(self.coef)
         rows = []
         for k in range(coef.shape[0]):
@@ -103,8 +104,6 @@ def summarize(stats, coef, *, alpha, fit_intercept, feature_names, squeeze=True)
     alpha : ndarray of shape (t,)
         Ridge penalties (zeros for least squares).
     """
-    from dml.linear_model._base import gram_system
-
     xx, xy, yy = gram_system(stats, fit_intercept)
     t, p = coef.shape
     n_rows = stats.n_rows

@@ -25,6 +25,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from dml._compat.sklearn import enet_coordinate_descent_gram as _compiled_cd
+from dml._solvers._penalties import enet_duality_gap, soft_threshold_scalar
+from dml._solvers._result import SolverResult
 
 MESSAGE_CONV = (
     "Objective did not converge. You might want to increase the number of iterations, "
@@ -38,28 +40,22 @@ MESSAGE_RIDGE = (
 
 
 def dual_gap(w, l1, l2, Qw, q, yy, positive):
-    """Duality gap of the Gram problem at ``w`` (scikit-learn's formulations).
+    """Duality gap and primal (unnormalised) of the Gram problem at ``w``.
 
-    Returns ``(gap, primal)``; ``primal`` is the objective above (unnormalised).
+    :func:`~dml._solvers._penalties.enet_duality_gap` from the Gram quantities:
+    ``X^T r = q - Q w``, ``||r||^2 = yy + w.Qw - 2 q.w``, ``r.y = yy - q.w``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml._solvers._coordinate_descent import dual_gap
+    >>> Q = np.eye(2); q = np.array([3.0, 0.5]); w = np.array([2.0, 0.0])
+    >>> tuple(float(v) for v in dual_gap(w, 1.0, 0.0, Q @ w, q, 9.25, False))
+    (0.0, 2.625)
     """
-    w_l1 = float(np.abs(w).sum())
-    w_l2 = float(w @ w)
     q_w = float(q @ w)
-    wQw = float(w @ Qw)
-    R2 = yy + wQw - 2.0 * q_w
-    primal = 0.5 * (R2 + l2 * w_l2) + l1 * w_l1
-    Ry = yy - q_w
-    if l1 == 0:
-        XtA = q - Qw
-        dn = float(XtA @ XtA)
-        if l2 == 0:
-            return dn, primal
-        return R2 + 0.5 * l2 * w_l2 - Ry + dn / (2 * l2), primal
-    XtA = q - Qw - l2 * w
-    dn = float(XtA.max()) if positive else float(np.abs(XtA).max())
-    scale = l1 / dn if dn > l1 else 1.0
-    dual = -0.5 * scale**2 * (R2 + l2 * w_l2) + scale * Ry
-    return primal - dual, primal
+    R2 = yy + float(w @ Qw) - 2.0 * q_w
+    return enet_duality_gap(w, q - Qw, R2, yy - q_w, l1, l2, positive)
 
 
 def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
@@ -76,13 +72,30 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
     max_iter, tol : int, float
         As scikit-learn: ``tol`` is relative to ``yy``.
     rng : numpy RandomState, used when ``random``.
+    random : bool, default=False
+        Visit the coordinates in random order (``selection='random'``).
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
     n : float
         Sum of weights; ``objective_history`` is divided by it (scikit-learn's
         normalised objective).
+    warn : bool, default=True
+        Warn (``ConvergenceWarning``) when the gap stays above ``tol * yy``.
 
     Returns
     -------
-    w, gap, tol_abs, n_iter, history (list of normalised objectives, one per sweep)
+    SolverResult
+        ``coef`` (``w``), ``dual_gap`` (unnormalised), ``n_iter`` (sweeps),
+        ``converged`` and the normalised objective after every sweep.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml._solvers._coordinate_descent import cd_gram
+    >>> Q = np.array([[2.0, 0.0], [0.0, 2.0]]); q = np.array([4.0, 0.5])
+    >>> res = cd_gram(np.zeros(2), 1.0, 0.0, Q, q, 10.0, max_iter=100, tol=1e-8)
+    >>> res.coef.tolist(), res.n_iter, bool(res.converged)
+    ([1.5, 0.0], 2, True)
     """
     p = q.shape[0]
     Qw = Q @ w
@@ -92,7 +105,8 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
     history = []
     gap, _ = dual_gap(w, l1, l2, Qw, q, yy, positive)
     if 0 <= gap <= tol_abs:
-        return w, gap, tol_abs, 0, history
+        return SolverResult(coef=w, dual_gap=gap, n_iter=0, converged=True,
+                            objective_history=history)
     n_iter = 0
     converged = False
     for n_iter in range(max_iter):
@@ -103,11 +117,7 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
             if d == 0.0:
                 continue
             w_j = w[j]
-            tmp = qv[j] - Qw[j] + w_j * d
-            if positive and tmp < 0:
-                new = 0.0
-            else:
-                new = math.copysign(max(abs(tmp) - l1, 0.0), tmp) / (d + l2)
+            new = soft_threshold_scalar(qv[j] - Qw[j] + w_j * d, l1, positive) / (d + l2)
             if new != w_j:
                 Qw += (new - w_j) * Q[j]
                 w[j] = new
@@ -129,10 +139,12 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
         if l1 < np.finfo(np.float64).eps:
             msg += "\n" + MESSAGE_RIDGE
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-    return w, gap, tol_abs, n_iter + 1, history
+    return SolverResult(coef=w, dual_gap=gap, n_iter=n_iter + 1, converged=converged,
+                        objective_history=history)
 
 
 def _primal(w, l1, l2, Qw, q, yy):
+    """The primal alone (the sweeps between gap checks need no gap)."""
     return 0.5 * (yy + float(w @ Qw) - 2.0 * float(q @ w) + l2 * float(w @ w)) + l1 * float(np.abs(w).sum())
 
 
@@ -140,9 +152,37 @@ def enet_path_gram(Q, q, yy, n, alphas, *, l1_ratio, max_iter, tol, rng, random,
                    coef_init=None):
     """Elastic-net path on one Gram system, warm-started from alpha to alpha.
 
-    ``alphas`` in decreasing order (scikit-learn's convention). Returns
-    ``coefs`` (p, n_alphas), ``gaps`` (normalised by ``n``) and ``n_iters``.
-    Non-convergence warnings are emitted as scikit-learn does.
+    ``alphas`` in decreasing order (scikit-learn's convention). Non-convergence
+    warnings are emitted as scikit-learn does.
+
+    Parameters
+    ----------
+    Q, q, yy : Gram matrix (p, p), ``X^T y`` (p,), ``y^T y`` (float), weighted.
+    n : float
+        Sum of the sample weights (the penalties are ``alpha * ... * n``).
+    alphas : ndarray of shape (n_alphas,)
+    l1_ratio, max_iter, tol, positive : as :class:`dml.linear_model.ElasticNet`
+    rng : numpy RandomState
+    random : bool
+        Random coordinate order.
+    coef_init : ndarray of shape (p,), default=None
+
+    Returns
+    -------
+    SolverResult
+        ``coef`` of shape (p, n_alphas), ``dual_gap`` (n_alphas,) normalised by ``n``,
+        ``n_iter`` (list, per alpha) and ``converged`` (per alpha).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml._solvers._coordinate_descent import enet_path_gram
+    >>> Q = np.array([[2.0, 0.0], [0.0, 2.0]]); q = np.array([4.0, 0.5])
+    >>> res = enet_path_gram(Q, q, 10.0, 2.0, np.array([1.0, 0.5]), l1_ratio=1.0,
+    ...                      max_iter=100, tol=1e-8, rng=np.random.RandomState(0),
+    ...                      random=False, positive=False)
+    >>> res.coef.tolist()
+    [[1.0, 1.5], [0.0, 0.0]]
     """
     p = q.shape[0]
     Q = np.ascontiguousarray(Q, dtype=np.float64)
@@ -151,17 +191,21 @@ def enet_path_gram(Q, q, yy, n, alphas, *, l1_ratio, max_iter, tol, rng, random,
     y_proxy = np.array([math.sqrt(max(yy, 0.0))])
     coefs = np.empty((p, len(alphas)))
     gaps = np.empty(len(alphas))
-    n_iters = []
+    n_iters, converged = [], []
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * n
         l2 = alpha * (1.0 - l1_ratio) * n
         if _compiled_cd is not None:
-            w, gap, _, it = _compiled_cd(w, l1, l2, Q, q, y_proxy, max_iter, tol, rng, random, positive)
+            w, gap, tol_abs, it = _compiled_cd(w, l1, l2, Q, q, y_proxy, max_iter, tol, rng, random,
+                                               positive)
             w = np.asarray(w)
+            ok = gap <= tol_abs
         else:
-            w, gap, _, it, _ = cd_gram(w, l1, l2, Q, q, yy, max_iter=max_iter, tol=tol, rng=rng,
-                                       random=random, positive=positive)
+            res = cd_gram(w, l1, l2, Q, q, yy, max_iter=max_iter, tol=tol, rng=rng,
+                          random=random, positive=positive)
+            w, gap, it, ok = res.coef, res.dual_gap, res.n_iter, res.converged
         coefs[:, i] = w
         gaps[i] = gap / n
         n_iters.append(it)
-    return coefs, gaps, n_iters
+        converged.append(bool(ok))
+    return SolverResult(coef=coefs, dual_gap=gaps, n_iter=n_iters, converged=np.asarray(converged))
