@@ -184,12 +184,9 @@ def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=No
         if verbose:
             print(f"Newton iter={iteration}")
         if hwarn:
-            warnings.warn(
-                f"The inner solver of {name} detected a pointwise hessian with many "
-                f"negative values at iteration #{iteration}. It will now resort to lbfgs "
-                "instead.",
-                ConvergenceWarning,
-            )
+            warnings.warn(f"The inner solver of {name} detected a pointwise hessian with many "
+                          f"negative values at iteration #{iteration}. It will now resort to "
+                          "lbfgs instead.", ConvergenceWarning)
             fallback = True
             break
         d, grad = _newton_direction(grad, hess, multinomial, name=name, iteration=iteration)
@@ -223,18 +220,15 @@ def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=No
             if 0.5 * float(d @ hess_old @ d) <= tol:
                 converged = True
         iteration += 1
-    if not converged:
-        if fallback:
-            more = lbfgs(lambda c: evaluate(c, hessian=False)[:2], coef, tol=tol,
-                         max_iter=max(max_iter - iteration, 1), verbose=verbose)
-            coef, converged = more.coef, more.converged
-            iteration += more.n_iter
-            history.extend(more.objective_history)
-        else:
-            warnings.warn(
-                f"Newton solver did not converge after {iteration - 1} iterations.",
-                ConvergenceWarning,
-            )
+    if fallback and not converged:
+        more = lbfgs(lambda c: evaluate(c, hessian=False)[:2], coef, tol=tol,
+                     max_iter=max(max_iter - iteration, 1), verbose=verbose)
+        coef, converged = more.coef, more.converged
+        iteration += more.n_iter
+        history.extend(more.objective_history)
+    elif not converged:
+        warnings.warn(f"Newton solver did not converge after {iteration - 1} iterations.",
+                      ConvergenceWarning)
     if multinomial is not None:
         coef = multinomial.finalize(coef)
     return SolverResult(coef=coef, n_iter=iteration - 1, converged=converged,
