@@ -67,7 +67,7 @@ def parallel_backend(client=None, *, scatter=None, **backend_kwargs):
     >>> from dml.parallel import parallel_backend
     >>> X, y = make_classification(100, random_state=0)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=2,
-    ...                 dashboard_address=None, set_as_default=False)
+    ...                 dashboard_address=":0", set_as_default=False)
     >>> with parallel_backend(client, scatter=[X, y]):
     ...     search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, cv=3, n_jobs=-1).fit(X, y)
     >>> sorted(search.best_params_)

@@ -18,7 +18,6 @@ from collections import defaultdict
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from dml.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -28,6 +27,7 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import is_dask_collection
 from dml._engine.tasks import task_runner
+from dml.metrics import check_scoring
 from dml.model_selection._incremental_tasks import concat_test, split_block, train_and_score
 
 

@@ -37,8 +37,9 @@ def all_estimators(type_filter=None):
     >>> "KMeans" in names
     True
     """
-    import dml
     from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
+
+    import dml
 
     found = {}
     for info in pkgutil.iter_modules(dml.__path__):
