@@ -17,7 +17,7 @@ import dml.linear_model._base as _lm_base
 from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
-from dml._solvers._coordinate_descent import cd_gram, enet_path_gram
+from dml._solvers._coordinate_descent import enet_gram, enet_path_gram
 from dml.linear_model._base import (
     LinearModel,
     compute_sufficient_stats,
@@ -229,27 +229,19 @@ class ElasticNet(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMi
         return self.warm_start and hasattr(self, "coef_")
 
     def _solve(self, stats, max_iter):
+        """Coordinate descent on the one-pass statistics: ``(coef (t, p), gaps, n_iters,
+        histories)``."""
         Q, q, yy = gram_system(stats, self.fit_intercept)
         n_targets = q.shape[1]
         if self.positive and n_targets > 1:
             raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
-        coef = _warm_coef(self, n_targets, q.shape[0])
-        rng = check_random_state(self.random_state)
-        n = stats.n
-        l1 = self.alpha * self.l1_ratio * n
-        l2 = self.alpha * (1.0 - self.l1_ratio) * n
-        gaps, n_iters, histories = [], [], []
-        for k in range(n_targets):
-            res = cd_gram(
-                coef[k], l1, l2, Q, np.ascontiguousarray(q[:, k]), float(yy[k, k]),
-                max_iter=max_iter, tol=self.tol, rng=rng,
-                random=self.selection == "random", positive=self.positive, n=n,
-            )
-            coef[k] = res.coef
-            gaps.append(res.dual_gap / n)
-            n_iters.append(res.n_iter)
-            histories.append(res.objective_history)
-        return coef, gaps, n_iters, histories
+        res = enet_gram(
+            Q, q, yy, stats.n, alpha=self.alpha, l1_ratio=self.l1_ratio, max_iter=max_iter,
+            tol=self.tol, rng=check_random_state(self.random_state),
+            random=self.selection == "random", positive=self.positive,
+            coef_init=_warm_coef(self, n_targets, q.shape[0]),
+        )
+        return res.coef.T, res.dual_gap, res.n_iter, res.objective_history
 
     @property
     def sparse_coef_(self):
@@ -458,17 +450,18 @@ class _LinearModelCV(LinearModel, RegressorScoreMixin, RegressorMixin, BaseEstim
             self.l1_ratio_ = best_l1
         self.alphas_ = np.asarray(alphas) if len(l1_ratios) > 1 else np.asarray(alphas[0])
         # Refit on all the data: the statistics are already there.
-        model = ElasticNet(
-            alpha=best_alpha, l1_ratio=best_l1, fit_intercept=self.fit_intercept,
-            max_iter=self.max_iter, tol=self.tol, positive=self.positive,
-            random_state=self.random_state, selection=self.selection,
+        Q, q, yy = gram_system(total, self.fit_intercept)
+        res = enet_gram(
+            Q, q, yy, total.n, alpha=best_alpha, l1_ratio=best_l1, max_iter=self.max_iter,
+            tol=self.tol, rng=check_random_state(self.random_state),
+            random=self.selection == "random", positive=self.positive,
         )
-        coef, gaps, n_iters, histories = model._solve(total, self.max_iter)
+        coef = res.coef.T
         set_coef_intercept(self, coef, stats_intercept(coef, total, self.fit_intercept),
                            fit_intercept=self.fit_intercept, y_1d=True, dtype=dtype)
-        self.dual_gap_ = float(gaps[0])
-        self.n_iter_ = n_iters[0]
-        self.objective_history_ = histories[0]
+        self.dual_gap_ = float(res.dual_gap[0])
+        self.n_iter_ = res.n_iter[0]
+        self.objective_history_ = res.objective_history[0]
 
     @property
     def sparse_coef_(self):
