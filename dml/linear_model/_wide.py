@@ -25,7 +25,7 @@ from dml._engine.inputs import raise_if_not_finite
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml._solvers._conjugate_gradient import conjugate_gradient
-from dml._solvers._fista import power_iteration, fista
+from dml._solvers._fista import fista, power_iteration
 from dml.linear_model._base import alpha_vector, check_sample_weights
 from dml.linear_model._wide_kernels import wide_matvec_kernel, wide_moments_kernel
 
