@@ -124,10 +124,11 @@ class LogisticRegressionCV(LogisticRegression):
     >>> import numpy as np
     >>> from dml.linear_model import LogisticRegressionCV
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
-    >>> LogisticRegressionCV(Cs=3, l1_ratios=(0,), scoring="accuracy",
-    ...                      use_legacy_attributes=False).fit(X, y).C_
-    1.0
+    >>> X = rng.normal(size=(60, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> clf = LogisticRegressionCV(Cs=[0.01, 1.0], cv=3, l1_ratios=(0,), scoring="accuracy",
+    ...                            use_legacy_attributes=False).fit(X, y)
+    >>> clf.C_, clf.scores_.shape
+    (1.0, (3, 1, 2))
     """
 
     _parameter_constraints = {
