@@ -85,14 +85,35 @@ def linear_scores(estimator, X, *, dtype=None, flatten_single=False):
     [5.0]
     """
     check_is_fitted(estimator)
-    X = validate_predict_data(estimator, X)
     coef, intercept = estimator.coef_, estimator.intercept_
     if flatten_single and coef.ndim == 2 and coef.shape[0] == 1:
         coef, intercept = coef[0], intercept[0]
     n_out = None if coef.ndim == 1 else coef.shape[0]
-    return apply_blockwise(linear_predict_kernel, X, n_outputs=n_out,
-                           dtype=X.dtype if dtype is None else dtype,
-                           coef=coef, intercept=intercept)
+    return apply_linear(estimator, linear_predict_kernel, X, n_out, dtype, coef=coef,
+                        intercept=intercept)
+
+
+def apply_linear(estimator, kernel, X, n_outputs, dtype, **kwargs):
+    """Validate ``X`` against the fitted ``estimator`` and run ``kernel(chunk, *, xp,
+    coef, intercept, **kwargs)`` blockwise (``coef`` / ``intercept`` default to the
+    estimator's); ``dtype`` None means X's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.linear_model import Ridge
+    >>> from dml.linear_model._base import apply_linear
+    >>> from dml.linear_model._base_kernels import linear_predict_kernel
+    >>> reg = Ridge(alpha=0.0).fit(np.array([[0.0], [1.0]]), np.array([1.0, 3.0]))
+    >>> apply_linear(reg, linear_predict_kernel, np.array([[2.0]]), None, None).round(6).tolist()
+    [5.0]
+    """
+    check_is_fitted(estimator)
+    X = validate_predict_data(estimator, X)
+    kwargs.setdefault("coef", estimator.coef_)
+    kwargs.setdefault("intercept", estimator.intercept_)
+    return apply_blockwise(kernel, X, n_outputs=n_outputs,
+                           dtype=X.dtype if dtype is None else dtype, **kwargs)
 
 
 class LinearModel:

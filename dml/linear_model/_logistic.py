@@ -12,10 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
-from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import combine_value_counts, map_chunks, map_reduce
-from dml.linear_model._base import LinearClassifierMixin, check_sample_weights
+from dml.linear_model._base import LinearClassifierMixin, apply_linear, check_sample_weights
 from dml.linear_model._logistic_kernels import (
     encode_binary,
     encode_multiclass,
@@ -368,12 +367,7 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------------- predict
 
     def _blockwise(self, kernel, X, n_outputs, dtype, **extra):
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        return apply_blockwise(
-            kernel, X, n_outputs=n_outputs, dtype=dtype,
-            coef=self.coef_, intercept=self.intercept_, **extra,
-        )
+        return apply_linear(self, kernel, X, n_outputs, dtype, **extra)
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.

@@ -102,6 +102,9 @@ def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept,
 
 
 def _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fi, tol, max_iter, verbose, name):
+    """L-BFGS on the loss-and-gradient kernels (no Hessian). Its objective is not a
+    :class:`PenalizedObjective`: the L2 term sums over the coefficient block without
+    the intercept column, the order its results (and L-BFGS's path) depend on."""
     p = data.n_features
     binary = n_classes == 2
     ncol = p + int(fi)
