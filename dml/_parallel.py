@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 def _default_client():
     try:
-        from distributed import default_client
+        from distributed import default_client  # `import dml` stays free of distributed
 
         return default_client()
     except (ImportError, ValueError):
@@ -74,13 +74,13 @@ def parallel_backend(client=None, *, scatter=None, **backend_kwargs):
     ['C']
     >>> client.close()
     """
-    import joblib
+    import joblib  # `import dml` stays free of joblib
 
     owned = []
     if client is None:
         client = _default_client()
     if client is None:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # only when no client is given
 
         cluster = LocalCluster(dashboard_address=None, silence_logs=40)
         owned.append(cluster)

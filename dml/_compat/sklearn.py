@@ -5,6 +5,8 @@ re-exported (``from dml._compat.sklearn import ...``); the comment after each im
 says who uses it.
 """
 
+import inspect
+
 from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # PCA
 from sklearn.metrics._scorer import (  # searches
     _check_multimetric_scoring,
@@ -51,6 +53,4 @@ def scorer_accepts_sample_weight(scorer):
     """Whether ``scorer`` (a scikit-learn scorer or a plain callable) takes ``sample_weight``."""
     if hasattr(scorer, "_accept_sample_weight"):
         return scorer._accept_sample_weight()
-    import inspect
-
     return "sample_weight" in inspect.signature(scorer).parameters

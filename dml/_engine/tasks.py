@@ -24,6 +24,8 @@ import operator
 import os
 import sys
 
+import dask
+
 from dml._config import get_config
 from dml._engine.inputs import is_dask_collection
 from dml._engine.runtime import get_client
@@ -116,8 +118,7 @@ class DistributedRunner:
     def wait_first(self, handles):
         """Block until at least one of ``handles`` is done; ``[(handle, result), ...]`` of
         the finished ones, in the order given."""
-        # distributed is imported: a client exists.
-        from distributed import wait
+        from distributed import wait  # imported: a client exists
 
         handles = list(handles)
         done, _ = wait(handles, return_when="FIRST_COMPLETED")
@@ -158,16 +159,11 @@ class LocalRunner:
         if obj is None:
             return None
         if is_dask_collection(obj):
-            # dask is imported: obj is a Dask collection.
-            import dask
-
             (obj,) = dask.compute(obj)
         return obj
 
     def compute(self, collections):
         """Compute a list of Dask collections in this process; a list of results."""
-        import dask
-
         return list(dask.compute(*collections))
 
     def replicate(self, handle):
@@ -175,8 +171,6 @@ class LocalRunner:
 
     def submit(self, func, *args, **kwargs):
         """``func(*args, **kwargs)`` as a ``dask.delayed`` call (run by :meth:`gather`)."""
-        import dask
-
         return dask.delayed(func, pure=False)(*args, **kwargs)
 
     def result_part(self, handle, result, index):
@@ -185,8 +179,6 @@ class LocalRunner:
 
     def gather(self, handles):
         """Run ``handles`` together on the local scheduler; their results, in order."""
-        import dask
-
         handles = list(handles)
         if not handles:
             return []

@@ -17,6 +17,8 @@ import time
 from collections import defaultdict
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils import check_random_state
@@ -138,8 +140,6 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                 ys = [None] * len(xs)
             blocks = list(zip(xs, ys))
         else:
-            import scipy.sparse as sp
-
             if sp.issparse(X):
                 raise TypeError(
                     f"Sparse data is not supported by {type(self).__name__}: pass a dense "
@@ -181,7 +181,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             if "classes" in inspect.signature(self.estimator.partial_fit).parameters \
                     and "classes" not in fit_params:
                 if is_dask_collection(y):
-                    import dask.array as da
+                    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
                     classes = da.unique(y if hasattr(y, "chunks") else y.to_dask_array()).compute()
                 else:
@@ -313,8 +313,6 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             results["mean_score_time"].append(np.mean(st))
             results["std_score_time"].append(np.std(st))
         out = {k: (v if k == "params" else np.asarray(v)) for k, v in results.items()}
-        from scipy.stats import rankdata
-
         out["rank_test_score"] = rankdata(-out["test_score"], method="min").astype(np.int32)
         keys = sorted({k for p in out["params"] for k in p})
         for k in keys:

@@ -14,8 +14,12 @@ import time
 import warnings
 from traceback import format_exc
 
+import dask
+import joblib
 import numpy as np
+from sklearn import get_config as sk_config
 from sklearn.base import clone, is_classifier
+from sklearn.metrics import get_scorer as sk_get_scorer
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import indexable
@@ -37,6 +41,7 @@ from dml._compat.sklearn import (
 )
 from dml._engine.inputs import is_dask_collection
 from dml._engine.tasks import task_runner
+from dml.metrics import check_scoring, get_scorer, get_scorer_names
 from dml.model_selection._results import (
     check_refit_for_multimetric,
     format_results,
@@ -49,10 +54,6 @@ from dml.model_selection._results import (
 def _named_scorer(name):
     """dml's scorer for a name it has (Dask folds scored in one lazy pass), else
     scikit-learn's (which raises scikit-learn's error for an unknown name)."""
-    from sklearn.metrics import get_scorer as sk_get_scorer
-
-    from dml.metrics import get_scorer, get_scorer_names
-
     return get_scorer(name) if name in get_scorer_names() else sk_get_scorer(name)
 
 
@@ -68,8 +69,6 @@ def search_scorers(search):
     if isinstance(scoring, str):
         return _named_scorer(scoring), "score"
     if scoring is None:
-        from dml.metrics import check_scoring
-
         return check_scoring(search.estimator, None), "score"
     scorers = _check_multimetric_scoring(search.estimator, scoring)
     names = dict(zip(scoring, scoring)) if not isinstance(scoring, dict) else scoring
@@ -292,8 +291,6 @@ def _fresh(step):
 
 
 def _step_key(name, step):
-    import joblib
-
     return (name, "passthrough" if step == "passthrough" else joblib.hash(step))
 
 
@@ -319,8 +316,6 @@ def _scorers_accept_sample_weight(search, scorers):
 
 
 def _check_fit_options(search):
-    from sklearn import get_config as sk_config
-
     name = type(search).__name__
     if sk_config().get("enable_metadata_routing", False):
         raise ValueError(
@@ -498,8 +493,6 @@ def _n_samples(X, y):
         return int(n)
     if y is not None:
         return len(y)
-    import dask
-
     lengths = X.map_blocks(lambda b: np.array([len(b)]), chunks=(1,), drop_axis=1) \
         if hasattr(X, "blocks") else X.map_partitions(len)
     return int(dask.compute(lengths.sum())[0])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+from sklearn.model_selection import ParameterGrid
+
 from dml._compat.sklearn import Interval, StrOptions
 from dml.model_selection._adaptive import (
     BaseAdaptiveSearch,
@@ -183,8 +185,6 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     def metadata(self):
         """The planned number of models and calls (no early stopping)."""
         if self.n_initial_parameters == "grid":
-            from sklearn.model_selection import ParameterGrid
-
             n = len(ParameterGrid(self.parameters))
         else:
             n = self.n_initial_parameters

@@ -6,7 +6,15 @@ import importlib
 import inspect
 import pkgutil
 
-from sklearn.base import BaseEstimator
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClusterMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+
+import dml
 
 # Subpackages that hold no estimators (or are private).
 _SKIP = {"utils", "datasets", "demo"}
@@ -37,10 +45,6 @@ def all_estimators(type_filter=None):
     >>> "KMeans" in names
     True
     """
-    from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
-
-    import dml
-
     found = {}
     for info in pkgutil.iter_modules(dml.__path__):
         if info.name.startswith("_") or info.name in _SKIP or not info.ispkg:
