@@ -120,7 +120,6 @@ def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None
         Per-coefficient L1 strength (0 for intercepts).
     fixed : ndarray of int, optional
         Coefficients held at their initial value (a singular direction of ``f``).
-
     tol : float
         Stop when the largest component of the minimum-norm subgradient is at most
         ``tol``.
