@@ -4,9 +4,11 @@
     python3 tasks.py demo    # create .venv, install dml[demo], run python -m dml.demo
     python3 tasks.py test    # create .venv, install dml[test], run the whole test suite
     python3 tasks.py bench   # create .venv, install dml[test,bench], run the benchmarks
+    python3 tasks.py docs    # create .venv, install dml[test,docs], build the HTML docs
+                             # (warnings are errors) into docs/_build/html
 
-Extra arguments after the task name go to the program (pytest, the demo or the
-benchmarks). The virtual environment is reinstalled only when pyproject.toml changes.
+Extra arguments after the task name go to the program (pytest, the demo, the
+benchmarks or sphinx-build). The virtual environment is reinstalled only when pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-EXTRAS = {"demo": "demo", "test": "test", "bench": "test,bench"}
+EXTRAS = {"demo": "demo", "test": "test", "bench": "test,bench", "docs": "test,docs"}
 
 
 def _python():
@@ -53,6 +55,9 @@ def main(argv):
         cmd = [py, "-m", "dml.demo", *rest]
     elif task == "test":
         cmd = [py, "-m", "pytest", *rest]
+    elif task == "docs":
+        cmd = [py, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"]
+        cmd += rest
     else:
         cmd = [py, "-m", "benchmarks", *rest]
     return subprocess.run(cmd, cwd=ROOT).returncode

@@ -50,7 +50,7 @@ def main(argv=None):
     from dml._engine.inputs import validate_fit_data
     from dml._engine.mapreduce import count_passes, map_reduce
     from dml.cluster import KMeans
-    from dml.cluster._kmeans_kernels import lloyd_kernel
+    from dml.cluster._lloyd_kernels import lloyd_kernel
 
     n, p_, k = args.n_samples, args.n_features, args.n_clusters
     chunk = -(-n // args.chunks)

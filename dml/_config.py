@@ -32,7 +32,23 @@ _config: ContextVar = ContextVar("dml_config", default=_DEFAULTS)
 
 
 def get_config():
-    """Return a copy of the current dml settings as a dict."""
+    """Return a copy of the current dml settings as a dict.
+
+    Returns
+    -------
+    config : dict
+        ``chunk_bytes``, ``fast_path_bytes``, ``progress`` and ``split_every``; see
+        :func:`set_config`.
+
+    Examples
+    --------
+    >>> import dml
+    >>> dml.get_config()["progress"]
+    False
+    >>> with dml.config_context(progress=True):
+    ...     dml.get_config()["progress"]
+    True
+    """
     return dict(_config.get())
 
 
@@ -74,6 +90,15 @@ def set_config(**settings):
         ``"auto"`` (default) does when the input takes at most half of the workers' total
         memory limit (half of this machine's available memory without a client), and
         otherwise re-reads it from its source on every pass. One-pass fits never persist.
+
+    Examples
+    --------
+    >>> import dml
+    >>> before = dml.get_config()["split_every"]
+    >>> dml.set_config(split_every=4)
+    >>> dml.get_config()["split_every"]
+    4
+    >>> dml.set_config(split_every=before)
     """
     _validate(settings)
     new = dict(_config.get())
@@ -85,11 +110,19 @@ def set_config(**settings):
 def config_context(**settings):
     """Temporarily change dml settings; see :func:`set_config` for the names.
 
+    Parameters
+    ----------
+    **settings
+        The settings of :func:`set_config`, restored when the block ends (also on error).
+
     Examples
     --------
     >>> import dml
-    >>> with dml.config_context(progress=True):
-    ...     pass
+    >>> with dml.config_context(chunk_bytes=1 << 20):
+    ...     dml.get_config()["chunk_bytes"]
+    1048576
+    >>> dml.get_config()["chunk_bytes"] == 1 << 20
+    False
     """
     _validate(settings)
     new = dict(_config.get())

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 def _default_client():
     try:
-        from distributed import default_client
+        from distributed import default_client  # `import dml` stays free of distributed
 
         return default_client()
     except (ImportError, ValueError):
@@ -60,20 +60,27 @@ def parallel_backend(client=None, *, scatter=None, **backend_kwargs):
 
     Examples
     --------
+    >>> from distributed import Client
+    >>> from sklearn.datasets import make_classification
     >>> from sklearn.model_selection import GridSearchCV
     >>> from sklearn.svm import SVC
-    >>> import dml.parallel
-    >>> search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, n_jobs=-1)
-    >>> with dml.parallel.parallel_backend(scatter=[X, y]):  # doctest: +SKIP
-    ...     search.fit(X, y)
+    >>> from dml.parallel import parallel_backend
+    >>> X, y = make_classification(100, random_state=0)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=2,
+    ...                 dashboard_address=":0", set_as_default=False)
+    >>> with parallel_backend(client, scatter=[X, y]):
+    ...     search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, cv=3, n_jobs=-1).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['C']
+    >>> client.close()
     """
-    import joblib
+    import joblib  # `import dml` stays free of joblib
 
     owned = []
     if client is None:
         client = _default_client()
     if client is None:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # only when no client is given
 
         cluster = LocalCluster(dashboard_address=None, silence_logs=40)
         owned.append(cluster)

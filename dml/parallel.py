@@ -1,10 +1,9 @@
 """Run scikit-learn's parallel work (searches, cross-validation) on a Dask cluster.
 
-Examples
---------
->>> import dml.parallel
->>> with dml.parallel.parallel_backend(scatter=[X, y]):  # doctest: +SKIP
-...     GridSearchCV(SVC(), grid, n_jobs=-1).fit(X, y)
+:func:`parallel_backend` is a context manager: inside it, every ``joblib.Parallel``
+call of scikit-learn (searches with ``n_jobs``, ``cross_validate``, ensembles) sends its
+tasks to the cluster; its docstring has a runnable example. Without a ``client`` it
+starts a ``LocalCluster`` for the duration of the block.
 """
 
 from dml._parallel import parallel_backend

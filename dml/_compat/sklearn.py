@@ -1,38 +1,56 @@
 """Every import of a private scikit-learn name, and nowhere else.
 
-When scikit-learn moves one of these, this is the only file to change.
+When scikit-learn moves one of these, this is the only file to change. The names are
+re-exported (``from dml._compat.sklearn import ...``); the comment after each import
+says who uses it.
 """
 
-from sklearn.utils._param_validation import (  # noqa: F401
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
+import inspect
+
+from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # PCA
+from sklearn.metrics._scorer import (  # searches
+    _check_multimetric_scoring,
+    _MultimetricScorer,
 )
-from sklearn.utils.validation import (  # noqa: F401
-    _check_feature_names,
-    _check_n_features,
-    _check_sample_weight,
-)
-from sklearn.utils.optimize import _check_optimize_result as check_optimize_result  # noqa: F401
-# model_selection searches (dml.model_selection._search / _adaptive)
-from sklearn.model_selection._search import BaseSearchCV  # noqa: F401,E402
-from sklearn.model_selection._validation import (  # noqa: F401,E402
-    _aggregate_score_dicts,
+from sklearn.model_selection._search import BaseSearchCV  # GridSearchCV, RandomizedSearchCV
+from sklearn.model_selection._split import _validate_shuffle_split  # splitters
+from sklearn.model_selection._validation import (  # searches
     _insert_error_scores,
     _score,
     _warn_or_raise_about_fit_failures,
 )
-from sklearn.metrics._scorer import _MultimetricScorer  # noqa: F401,E402
-from sklearn.metrics._scorer import _check_multimetric_scoring  # noqa: F401,E402
-from sklearn.utils.metaestimators import _safe_split  # noqa: F401,E402
-from sklearn.utils.validation import _check_method_params  # noqa: F401,E402
+from sklearn.utils._param_validation import (  # parameter constraints, every family
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.extmath import _approximate_mode  # stratified splitters
+from sklearn.utils.metaestimators import _safe_split  # searches
+from sklearn.utils.optimize import _check_optimize_result as check_optimize_result  # solvers
+from sklearn.utils.validation import (
+    _check_feature_names,  # engine.inputs
+    _check_method_params,  # searches
+    _check_n_features,  # engine.inputs
+    _check_sample_weight,  # engine.inputs
+)
+from sklearn.utils.validation import _num_samples as num_samples  # searches
+
 try:  # scikit-learn's Cython coordinate descent on a Gram matrix (fast path for CV paths)
-    from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram  # noqa: F401
+    from sklearn.linear_model._cd_fast import enet_coordinate_descent_gram
 except ImportError:  # pragma: no cover - moved or removed: dml's NumPy solver is used
     enet_coordinate_descent_gram = None
-# metrics, model_selection splitters (dml.metrics, dml.model_selection._split)
-from sklearn.model_selection._split import _validate_shuffle_split  # noqa: F401,E402
-from sklearn.utils.extmath import _approximate_mode  # noqa: F401,E402
-from sklearn.utils._param_validation import RealNotInt  # noqa: F401,E402
-from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension  # noqa: F401,E402
-from sklearn.utils._param_validation import HasMethods  # noqa: F401,E402  (dml.wrappers.Incremental)
+
+
+# Private attributes of scikit-learn's scorers, read here only (dml.model_selection._search).
+def multimetric_scorers(scorer):
+    """The ``{name: scorer}`` of a ``_MultimetricScorer``; ``None`` for one scorer."""
+    return scorer._scorers if isinstance(scorer, _MultimetricScorer) else None
+
+
+def scorer_accepts_sample_weight(scorer):
+    """Whether ``scorer`` (a scikit-learn scorer or a plain callable) takes ``sample_weight``."""
+    if hasattr(scorer, "_accept_sample_weight"):
+        return scorer._accept_sample_weight()
+    return "sample_weight" in inspect.signature(scorer).parameters

@@ -26,24 +26,29 @@ from dml._engine.inputs import (
 )
 from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
-from dml.cluster._kmeans_kernels import (
-    candidate_weights_kernel,
-    combine_far,
-    combine_first,
-    combine_races,
-    combine_smallest,
+from dml.cluster._bounds_kernels import combine_lloyd_bounds, lloyd_bounds_kernel
+from dml.cluster._lloyd_kernels import (
+    combine_far_points,
+    combine_inertia,
+    combine_lloyd,
     distances_kernel,
     far_points_kernel,
-    first_pass_kernel,
     inertia_kernel,
     labels_kernel,
-    lloyd_bounds_kernel,
     lloyd_kernel,
-    race_kernel,
-    smallest_keys_kernel,
 )
 from dml.cluster._predict_kernels import distances_block, labels_block
 from dml.cluster._rows import with_row_index
+from dml.cluster._seeding_kernels import (
+    candidate_weights_kernel,
+    combine_candidate_weights,
+    combine_first_pass,
+    combine_races,
+    combine_smallest_keys,
+    first_pass_kernel,
+    races_kernel,
+    smallest_keys_kernel,
+)
 
 #: Sampling rounds of k-means|| (Bahmani et al. report 5 rounds suffice).
 KMEANS_PARALLEL_ROUNDS = 5
@@ -56,6 +61,45 @@ def _is_arraylike_not_scalar(x):
 def _check_weights_nonzero(count):
     if int(to_numpy(count)) == 0:
         raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
+def _one_init_for_explicit_centers(estimator, init, n_init):
+    """``n_init``, or 1 with scikit-learn's warning when ``init`` is an array of centers
+    (there is nothing to vary). Called by a helper of ``fit`` / ``partial_fit``: the
+    warning points at their caller."""
+    if _is_arraylike_not_scalar(init) and not isinstance(init, str) and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{type(estimator).__name__} instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        n_init = 1
+    return n_init
+
+
+def _validate_center_shape(centers, n_clusters, n_features):
+    """scikit-learn's errors for initial ``centers`` that are not (n_clusters, n_features)."""
+    if centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the "
+            f"number of clusters {n_clusters}."
+        )
+    if centers.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the "
+            f"number of features of the data {n_features}."
+        )
+
+
+def _explicit_centers(init, n_clusters, dtype, n_features):
+    """The initial centers given as an array-like ``init`` (or returned by a callable
+    ``init``), checked and copied into ``dtype``; None for a string or a callable."""
+    if isinstance(init, str) or callable(init):
+        return None
+    centers = check_array(init, dtype=dtype, copy=True)
+    _validate_center_shape(centers, n_clusters, n_features)
+    return centers
 
 
 def _tolerance(data, res, tol_factor, weighted):
@@ -99,13 +143,13 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     with chunk_cache(data) as cache:
         for i in range(max_iter):
             if verbose:
-                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), counts=True)
+                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd, counts=True)
                 print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
             else:
                 checks = tol is None
                 res = map_reduce(
-                    lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, moments=checks,
-                    elkan=elkan,
+                    lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
+                    cache=cache, moments=checks, elkan=elkan,
                 )
                 if checks:
                     tol = _tolerance(data, res, tol_factor, weighted)
@@ -114,7 +158,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
             empty = np.flatnonzero(weights == 0)
             if empty.size:
                 far = map_reduce(
-                    far_points_kernel, data, broadcast=(centers,), combine=combine_far, n_far=empty.size
+                    far_points_kernel, data, broadcast=(centers,), combine=combine_far_points, n_far=empty.size
                 )
                 rows = to_numpy(far["rows"]).astype(np.float64)
                 fw = to_numpy(far["w"]).astype(np.float64)
@@ -135,15 +179,15 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
         if not verbose:
-            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), cache=cache, final=True,
-                             elkan=elkan)
+            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
+                             cache=cache, final=True, elkan=elkan)
             if "inertia" in res:  # chunks without per-row state ran the exact inertia pass
                 return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
             inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
             if inertia is not None:
                 return centers, inertia, to_numpy(res["n"]), n_iter
     # the final E-step by a full pass: inertia (exact differences) and sizes
-    res = map_reduce(inertia_kernel, data, broadcast=(centers,), counts=True)
+    res = map_reduce(inertia_kernel, data, broadcast=(centers,), combine=combine_inertia, counts=True)
     return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
 
 
@@ -198,6 +242,16 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
         -------
         labels : ndarray or Dask array of shape (n_samples,), dtype int32
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> labels = km.predict(np.array([[0.0, 0.0], [12.0, 3.0]]))
+        >>> bool(labels[0] == km.labels_[0]), bool(labels[1] == km.labels_[3])
+        (True, True)
         """
         X = self._check_test_data(X)
         return self._labels(X)
@@ -217,6 +271,16 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_clusters)
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> D = km.transform(X)
+        >>> D.shape, round(float(D.min(axis=1).max()), 6)
+        ((6, 2), 2.0)
         """
         X = self._check_test_data(X)
         return self._transform(X)
@@ -239,6 +303,15 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
         Returns
         -------
         labels : ndarray or Dask array of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X)
+        >>> bool(labels[0] == labels[1] == labels[2] != labels[3] == labels[4] == labels[5])
+        True
         """
         return self.fit(X, sample_weight=sample_weight).labels_
 
@@ -255,6 +328,14 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
         Returns
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_clusters)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> KMeans(n_clusters=2, random_state=0).fit_transform(X).shape
+        (6, 2)
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
@@ -271,10 +352,18 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
         Returns
         -------
         score : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> round(KMeans(n_clusters=2, random_state=0).fit(X).score(X), 6)
+        -16.0
         """
         check_is_fitted(self)
         with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
-            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,))
+            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,), combine=combine_inertia)
             raise_if_not_finite(data, res["inertia"])
         return -float(to_numpy(res["inertia"]))
 
@@ -436,15 +525,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 n_init = 1
         else:
             n_init = self.n_init
-        if _is_arraylike_not_scalar(init) and not isinstance(init, str) and n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        return n_init
+        return _one_init_for_explicit_centers(self, init, n_init)
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-means clustering.
@@ -462,6 +543,15 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import KMeans
+        >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> round(km.inertia_, 6), km.cluster_centers_.shape
+        (16.0, (2, 2))
         """
         check_params(self)
         with validate_fit_data(self, X, None, sample_weight) as data0:
@@ -471,12 +561,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
             n_init = self._n_init()
             init = self.init
-            init_array = None
-            if callable(init):
-                pass
-            elif not isinstance(init, str):
-                init_array = check_array(init, dtype=data0.dtype, copy=True)
-                self._validate_center_shape(data0.n_features, init_array)
+            init_array = _explicit_centers(init, k, data0.dtype, data0.n_features)
             elkan = self.algorithm == "elkan"
             if elkan and k == 1:
                 warnings.warn(
@@ -494,7 +579,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             else:
                 data = with_row_index(data0)
                 n_races = n_init if isinstance(init, str) and init != "random" else 0
-                first = map_reduce(first_pass_kernel, data, combine=combine_first, seed=seed, n_races=n_races)
+                first = map_reduce(first_pass_kernel, data, combine=combine_first_pass, seed=seed, n_races=n_races)
                 raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
                 if sample_weight is not None:
                     _check_weights_nonzero(first["w_nonzero"])
@@ -507,8 +592,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 if init_array is not None:
                     centers = init_array
                 elif callable(init):
-                    centers = check_array(init(X, k, random_state=rs), dtype=data.dtype, copy=True)
-                    self._validate_center_shape(data.n_features, centers)
+                    centers = _explicit_centers(init(X, k, random_state=rs), k, data.dtype, data.n_features)
                 elif init == "random":
                     centers = self._init_random(data, seed, run, shift)
                 elif init == "k-means++":
@@ -539,22 +623,10 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
 
     # ------------------------------------------------------------------ seeding
 
-    def _validate_center_shape(self, n_features, centers):
-        if centers.shape[0] != self.n_clusters:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of clusters {self.n_clusters}."
-            )
-        if centers.shape[1] != n_features:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of features of the data {n_features}."
-            )
-
     def _init_random(self, data, seed, run, shift):
         res = map_reduce(
             smallest_keys_kernel, data, broadcast=(shift, np.zeros((0, data.n_features))),
-            combine=combine_smallest, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
+            combine=combine_smallest_keys, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
         )
         return to_numpy(res["rows"]).astype(data.dtype)
 
@@ -569,7 +641,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             if cand is None and m == k:
                 break
             res = map_reduce(
-                race_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
+                races_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
                 seed=seed, stream=stream + m, n_races=n_races,
             )
             rows = to_numpy(res["rows"]).astype(data.dtype)
@@ -582,6 +654,8 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
         return centers
 
     def _init_kmeans_parallel(self, data, seed, run, shift, first, rs):
+        # sklearn.cluster (every clustering estimator and its compiled code) loads only
+        # when a k-means|| seeding reaches its in-memory step, not with this module
         from sklearn.cluster import KMeans as _HostKMeans
 
         k = self.n_clusters
@@ -594,7 +668,7 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             # rounds: a round computes the distances to the new candidates only
             for r in range(KMEANS_PARALLEL_ROUNDS):
                 res = map_reduce(
-                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest,
+                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest_keys,
                     seed=seed, stream=stream + r, cap=cap, cache=cache,
                 )
                 phi = float(to_numpy(res["phi"]))
@@ -609,7 +683,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                 cand = np.vstack([cand, extra[: k - cand.shape[0]]])
             if cand.shape[0] == k:
                 return cand
-            res = map_reduce(candidate_weights_kernel, data, broadcast=(shift, cand), cache=cache)
+            res = map_reduce(
+                candidate_weights_kernel, data, broadcast=(shift, cand), combine=combine_candidate_weights, cache=cache
+            )
         weights = to_numpy(res["weights"])
         if not np.any(weights > 0):
             weights = np.ones_like(weights)

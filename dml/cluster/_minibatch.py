@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.cluster import kmeans_plusplus
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
@@ -16,12 +16,22 @@ from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.cluster._kmeans import _check_weights_nonzero, _is_arraylike_not_scalar, _KMeansPredictMixin
-from dml.cluster._kmeans_kernels import (
-    combine_gather,
-    gather_rows_kernel,
+from dml.cluster._kmeans import (
+    _check_weights_nonzero,
+    _explicit_centers,
+    _KMeansPredictMixin,
+    _one_init_for_explicit_centers,
+)
+from dml.cluster._lloyd_kernels import (
+    combine_inertia,
+    combine_lloyd,
     inertia_kernel,
     lloyd_kernel,
+)
+from dml.cluster._minibatch_kernels import (
+    combine_gather_rows,
+    combine_weight_count,
+    gather_rows_kernel,
     weight_count_kernel,
 )
 from dml.cluster._rows import with_row_index
@@ -35,7 +45,7 @@ def gather_rows(data, indices):
     the order of ``indices``; one pass. ``data`` carries global row indices."""
     indices = np.asarray(indices, dtype=np.int64)
     order = np.argsort(indices, kind="stable")
-    res = map_reduce(gather_rows_kernel, data, combine=combine_gather, indices=indices[order])
+    res = map_reduce(gather_rows_kernel, data, combine=combine_gather_rows, indices=indices[order])
     pos = to_numpy(res["pos"])
     rows = np.empty((indices.size, data.n_features), dtype=data.dtype)
     rows[order[pos]] = to_numpy(res["rows"])
@@ -90,16 +100,23 @@ class MiniBatchKMeans(
     Parameters
     ----------
     n_clusters : int, default=8
-    init : {'k-means++', 'random'}, callable or array-like, default='k-means++'
-        Seeding, run (as scikit-learn) on ``init_size`` rows drawn at random.
+        The number of clusters to form.
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        Seeding, run (as scikit-learn) on ``init_size`` rows drawn at random. A
+        callable is called as ``init(X, n_clusters, random_state=random_state)``; an
+        array gives the initial centers.
     max_iter : int, default=100
         Maximum number of passes over the data (epochs) in ``fit``.
     batch_size : int, default=1024
         Rows per minibatch.
     verbose : int, default=0
+        Print the batch inertia of every step and the reassignments.
     compute_labels : bool, default=True
         Compute ``labels_`` and ``inertia_`` of the whole data for the final centers.
     random_state : int, RandomState instance or None, default=None
+        Seeds the seeding, the minibatch draws and the reassignments (the rows are
+        drawn by global index, so the model does not depend on the chunking).
     tol : float, default=0.0
         Early stopping on the squared center change, relative to the mean feature
         variance (0 disables it).
@@ -118,9 +135,12 @@ class MiniBatchKMeans(
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of cluster centers, in X's dtype.
     labels_ : ndarray or Dask array of shape (n_samples,)
         When ``compute_labels``; lazy for Dask input.
     inertia_ : float
+        Weighted sum of squared distances of the samples to their closest center
+        (with ``compute_labels``; else estimated from the smoothed batch inertia).
     n_iter_ : int
         Epochs started.
     n_steps_ : int
@@ -142,6 +162,18 @@ class MiniBatchKMeans(
     pass to fetch rows when centers are reassigned, and with ``compute_labels`` one
     inertia pass. For data on a cluster, :class:`dml.cluster.KMeans` (one pass per
     Lloyd iteration) is usually the better choice; MiniBatchKMeans is for streams.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.cluster import MiniBatchKMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> mbk = MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
+    >>> sorted(mbk.cluster_centers_[:, 0].tolist())
+    [1.0, 10.0]
+    >>> labels = mbk.predict(np.array([[0.0, 0.0], [12.0, 3.0]]))
+    >>> bool(labels[0] != labels[1])
+    True
     """
 
     _parameter_constraints = {
@@ -200,14 +232,7 @@ class MiniBatchKMeans(
             ) else 3
         else:
             self._n_init = self.n_init
-        if _is_arraylike_not_scalar(init) and not isinstance(init, str) and self._n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self._n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self._n_init = 1
+        self._n_init = _one_init_for_explicit_centers(self, init, self._n_init)
         self._batch_size = min(self.batch_size, n_samples)
         self._init_size = self.init_size
         if self._init_size is None:
@@ -224,18 +249,6 @@ class MiniBatchKMeans(
             self._init_size = 3 * self.n_clusters
         self._init_size = min(self._init_size, n_samples)
 
-    def _validate_center_shape(self, n_features, centers):
-        if centers.shape[0] != self.n_clusters:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of clusters {self.n_clusters}."
-            )
-        if centers.shape[1] != n_features:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the "
-                f"number of features of the data {n_features}."
-            )
-
     def _init_centroids(self, X, data, random_state, init_array):
         """scikit-learn's seeding on an ``init_size`` random sample of the rows."""
         n = data.n_samples
@@ -243,9 +256,8 @@ class MiniBatchKMeans(
         if init_array is not None:
             return init_array
         if callable(init):
-            centers = check_array(init(X, self.n_clusters, random_state=random_state), dtype=data.dtype, copy=True)
-            self._validate_center_shape(data.n_features, centers)
-            return centers
+            return _explicit_centers(init(X, self.n_clusters, random_state=random_state), self.n_clusters,
+                                     data.dtype, data.n_features)
         if self._init_size < n:
             Xs, ws = gather_rows(data, random_state.randint(0, n, self._init_size))
         else:
@@ -306,6 +318,15 @@ class MiniBatchKMeans(
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import MiniBatchKMeans
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> mbk = MiniBatchKMeans(n_clusters=4, batch_size=50, random_state=0).fit(X)
+        >>> mbk.cluster_centers_.shape, mbk.labels_.shape
+        ((4, 3), (200,))
         """
         check_params(self)
         with validate_fit_data(self, X, None, sample_weight) as data0:
@@ -313,14 +334,11 @@ class MiniBatchKMeans(
             self._check_params_vs_input(n)
             rs = check_random_state(self.random_state)
             data = with_row_index(data0)
-            init_array = None
-            if _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str) and not callable(self.init):
-                init_array = check_array(self.init, dtype=data.dtype, copy=True)
-                self._validate_center_shape(data.n_features, init_array)
+            init_array = _explicit_centers(self.init, self.n_clusters, data.dtype, data.n_features)
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
-                _check_weights_nonzero(map_reduce(weight_count_kernel, data)["nonzero"])
+                _check_weights_nonzero(map_reduce(weight_count_kernel, data, combine=combine_weight_count)["nonzero"])
             var = to_numpy(mom["m2"]) / n
             self._tol = float(np.mean(var) * self.tol) if self.tol else 0.0
             X_valid, w_valid = gather_rows(data, rs.randint(0, n, self._init_size))
@@ -365,7 +383,7 @@ class MiniBatchKMeans(
             self.n_steps_ = i + 1
             self.n_iter_ = int(np.ceil(((i + 1) * bs) / n))
             if self.compute_labels:
-                res = map_reduce(inertia_kernel, data, broadcast=(centers,))
+                res = map_reduce(inertia_kernel, data, broadcast=(centers,), combine=combine_inertia)
                 self.inertia_ = float(to_numpy(res["inertia"]))
             else:
                 self.inertia_ = self._ewa_inertia * n
@@ -387,6 +405,17 @@ class MiniBatchKMeans(
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.cluster import MiniBatchKMeans
+        >>> stream = np.random.default_rng(0).normal(size=(4, 50, 3))
+        >>> mbk = MiniBatchKMeans(n_clusters=3, random_state=0)
+        >>> for block in stream:  # one minibatch per block of the stream
+        ...     mbk = mbk.partial_fit(block)
+        >>> mbk.n_steps_, mbk.cluster_centers_.shape
+        (4, (3, 3))
         """
         check_params(self)
         has_centers = hasattr(self, "cluster_centers_")
@@ -397,10 +426,7 @@ class MiniBatchKMeans(
             self.n_steps_ = getattr(self, "n_steps_", 0)
             if not has_centers:
                 self._check_params_vs_input(n)
-                init_array = None
-                if _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str) and not callable(self.init):
-                    init_array = check_array(self.init, dtype=data.dtype, copy=True)
-                    self._validate_center_shape(data.n_features, init_array)
+                init_array = _explicit_centers(self.init, self.n_clusters, data.dtype, data.n_features)
                 mom = map_reduce(moments_kernel, data, combine=combine_centered)
                 raise_if_not_finite(data, mom["mean"], mom["m2"])
                 self.cluster_centers_ = self._init_centroids(X, data, self._random_state, init_array)
@@ -408,7 +434,7 @@ class MiniBatchKMeans(
                 self._n_since_last_reassign = 0
             centers = self.cluster_centers_
             shift = np.zeros(data.n_features, dtype=data.dtype)
-            res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift))
+            res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd)
             raise_if_not_finite(data, res["inertia"], res["sums"])
             new = _update(centers, self._counts, to_numpy(res["sums"]), to_numpy(res["weights"]))
             if self._random_reassign(n) and self.reassignment_ratio > 0:
@@ -416,7 +442,7 @@ class MiniBatchKMeans(
                           lambda picked: gather_rows(data, picked)[0], self.verbose)
             self.cluster_centers_ = new
             if self.compute_labels:
-                res = map_reduce(inertia_kernel, data, broadcast=(new,))
+                res = map_reduce(inertia_kernel, data, broadcast=(new,), combine=combine_inertia)
                 self.inertia_ = float(to_numpy(res["inertia"]))
         if self.compute_labels:
             self._set_labels(X)

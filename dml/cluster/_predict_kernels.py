@@ -7,7 +7,7 @@ that pickle, and workers import only NumPy-level code to run them.
 from __future__ import annotations
 
 from dml._engine.blockwise import guard_finite
-from dml.cluster._kmeans_kernels import distances_kernel, labels_kernel
+from dml.cluster._lloyd_kernels import distances_kernel, labels_kernel
 
 
 def labels_block(chunk, *, xp, centers):

@@ -53,6 +53,14 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         cov : ndarray of shape (n_features, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> bool(np.allclose(PCA().fit(X).get_covariance(), np.cov(X.T)))
+        True
         """
         components_ = self.components_.astype(np.float64)
         exp_var = np.asarray(self.explained_variance_, dtype=np.float64)
@@ -69,6 +77,15 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         precision : ndarray of shape (n_features, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> pca = PCA(n_components=1).fit(X)
+        >>> bool(np.allclose(pca.get_precision() @ pca.get_covariance(), np.eye(2)))
+        True
         """
         n_features = self.components_.shape[1]
         if self.n_components_ == 0:
@@ -98,6 +115,14 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_components)
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> PCA(n_components=1).fit(X).transform(X).shape
+        (6, 1)
         """
         check_is_fitted(self)
         X = validate_predict_data(self, X)
@@ -124,6 +149,15 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         X_original : ndarray or Dask array of shape (n_samples, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> pca = PCA().fit(X)
+        >>> bool(np.allclose(pca.inverse_transform(pca.transform(X)), X))
+        True
         """
         check_is_fitted(self)
         components = np.asarray(self.components_)
@@ -152,6 +186,14 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         ll : ndarray or Dask array of shape (n_samples,)
             Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> PCA(n_components=1).fit(X).score_samples(X).shape
+        (6,)
         """
         check_is_fitted(self)
         X = validate_predict_data(self, X)
@@ -181,6 +223,15 @@ class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         ll : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> pca = PCA(n_components=1).fit(X)
+        >>> bool(np.isclose(pca.score(X), pca.score_samples(X).mean()))
+        True
         """
         ll = self.score_samples(X)
         if is_dask_collection(ll):

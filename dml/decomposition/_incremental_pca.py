@@ -110,6 +110,15 @@ class IncrementalPCA(_BasePCA):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import IncrementalPCA
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> ipca = IncrementalPCA(n_components=2, batch_size=25).fit(X)
+        >>> ipca.n_samples_seen_, ipca.batch_size_
+        (100, 25)
         """
         check_params(self)
         self._reset()
@@ -144,6 +153,17 @@ class IncrementalPCA(_BasePCA):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import IncrementalPCA
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> ipca = IncrementalPCA(n_components=2)
+        >>> for batch in np.split(X, 4):  # one pass over each batch
+        ...     ipca = ipca.partial_fit(batch)
+        >>> ipca.n_samples_seen_, ipca.components_.shape
+        (100, (2, 4))
         """
         check_params(self)
         first = not hasattr(self, "components_")

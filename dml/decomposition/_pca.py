@@ -179,6 +179,15 @@ class PCA(_BasePCA):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import PCA
+        >>> X = np.array([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=float)
+        >>> pca = PCA(n_components=1).fit(X)
+        >>> pca.n_components_, pca.components_.shape
+        (1, (1, 2))
         """
         check_params(self)
         # One pass for the covariance / TSQR solvers; the randomized ones iterate.

@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dml._engine.kernels import block_rows, row_blocks
-from dml._engine.namespace import get_namespace, is_numpy_namespace
-
-
-def _f64(a, xp):
-    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, to_numpy
 
 
 def qr_r(A, xp):
     """The R factor of ``A`` (min(m, n) x n)."""
     if is_numpy_namespace(xp):
-        import numpy as np
-
         return np.linalg.qr(A, mode="r")
     return xp.linalg.qr(A).R
 
@@ -45,7 +41,7 @@ def _merge(a, b, xp):
 
 
 def _block_stats(Xb, xp):
-    Xb = _f64(Xb, xp)
+    Xb = as_float64(Xb, xp)
     mean = xp.mean(Xb, axis=0)
     return {"n": int(Xb.shape[0]), "mean": mean, "R": qr_r(Xb - mean, xp)}
 
@@ -77,10 +73,6 @@ def tsqr_kernel(X, y, w, *, xp, batch_starts=None):
         if out is None:
             out = {"n": 0, "mean": xp.zeros((p,), dtype=xp.float64), "R": xp.zeros((0, p), dtype=xp.float64)}
         return out
-    import numpy as np
-
-    from dml._engine.namespace import to_numpy
-
     start = int(to_numpy(y[0:1])[0])
     batches = {}
     pos = 0
@@ -98,7 +90,8 @@ def _tsqr_numpy(X):
     the centred block written into one Fortran-ordered float64 buffer per chunk and
     factored in place by LAPACK ``geqrf`` (no per-block temporaries: Dask workers return
     freed memory to the OS eagerly, so those would page-fault each time)."""
-    import numpy as np
+    # SciPy only here, when a NumPy chunk is factored: importing this module (on a
+    # worker, to run any PCA kernel) stays free of SciPy
     from scipy.linalg import lapack
 
     xp = get_namespace(np.zeros(1))
@@ -152,7 +145,7 @@ def power_kernel(X, y, w, V, mean, *, xp):
         Xb = X[a:b, :]
         if mu is not None:
             Xb = Xb - mu
-        Z = Z + _f64(xp.matmul(xp.permute_dims(Xb, (1, 0)), xp.matmul(Xb, Vx)), xp)
+        Z = Z + as_float64(xp.matmul(xp.permute_dims(Xb, (1, 0)), xp.matmul(Xb, Vx)), xp)
     return {"Z": Z}
 
 

@@ -115,6 +115,14 @@ class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import TruncatedSVD
+        >>> X = np.random.default_rng(0).normal(size=(100, 6))
+        >>> TruncatedSVD(n_components=2, random_state=0).fit(X).singular_values_.shape
+        (2,)
         """
         check_params(self)
         with validate_fit_data(self, X) as data:
@@ -168,6 +176,14 @@ class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_components)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import TruncatedSVD
+        >>> X = np.random.default_rng(0).normal(size=(100, 6))
+        >>> TruncatedSVD(n_components=2, random_state=0).fit_transform(X).shape
+        (100, 2)
         """
         return self.fit(X).transform(X)
 
@@ -181,6 +197,15 @@ class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         X_new : ndarray or Dask array of shape (n_samples, n_components)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import TruncatedSVD
+        >>> X = np.random.default_rng(0).normal(size=(100, 6))
+        >>> svd = TruncatedSVD(n_components=2, random_state=0).fit(X)
+        >>> svd.transform(X[:5]).shape
+        (5, 2)
         """
         check_is_fitted(self)
         X = validate_predict_data(self, X)
@@ -201,6 +226,15 @@ class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         X_original : ndarray or Dask array of shape (n_samples, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.decomposition import TruncatedSVD
+        >>> X = np.random.default_rng(0).normal(size=(100, 6))
+        >>> svd = TruncatedSVD(n_components=2, random_state=0).fit(X)
+        >>> svd.inverse_transform(svd.transform(X)).shape
+        (100, 6)
         """
         check_is_fitted(self)
         components = self.components_

@@ -12,21 +12,22 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils.validation import check_is_fitted
 
+import dml.linear_model._base as _lm_base
 from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
-from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data
+from dml._solvers._coordinate_descent import enet_gram, enet_path_gram
 from dml.linear_model._base import (
+    LinearModel,
     compute_sufficient_stats,
     gram_system,
     set_coef_intercept,
+    stats_intercept,
     use_gram,
 )
-from dml.linear_model._base_kernels import linear_predict_kernel
-from dml.linear_model._cd_solver import cd_gram, enet_path_gram
-from dml.linear_model._cv_stats import resolve_folds, compute_fold_stats, holdout_sse
+from dml.linear_model._cv_stats import compute_fold_stats, holdout_sse, resolve_folds
+from dml.linear_model._wide import enet_fista
 
 _COMPUTATION_ENET = """
     Computation: one pass over the data (one round trip) when ``n_features <=
@@ -71,7 +72,7 @@ def _warm_coef(estimator, n_targets, n_features):
 
 
 @_with_notes(_COMPUTATION_ENET)
-class ElasticNet(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class ElasticNet(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 priors, on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.ElasticNet`. Minimises
@@ -200,15 +201,18 @@ class ElasticNet(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEsti
                 stats = compute_sufficient_stats(data)
                 wide = None
             else:
-                from dml.linear_model._wide import enet_fista
-
-                stats = None
-                wide = enet_fista(self, data, max_iter=max_iter)
+                wide = enet_fista(
+                    data, alpha=self.alpha, l1_ratio=self.l1_ratio,
+                    fit_intercept=self.fit_intercept, positive=self.positive, tol=self.tol,
+                    max_iter=max_iter, coef_init=self.coef_ if self._warm() else None,
+                )
         if wide is not None:
-            coef, gaps, n_iters, histories, stats = wide
+            coef, intercept = wide.coef.T, wide.intercept
+            gaps, n_iters, histories = list(wide.dual_gap), wide.n_iter, wide.objective_history
         else:
             coef, gaps, n_iters, histories = self._solve(stats, max_iter)
-        set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
+            intercept = stats_intercept(coef, stats, self.fit_intercept)
+        set_coef_intercept(self, coef, intercept, fit_intercept=self.fit_intercept, y_1d=y_1d,
                            dtype=data.dtype, ravel_single=True)
         if len(n_iters) == 1:  # one target (also a 2-D y of one column), as scikit-learn
             self.n_iter_, self.dual_gap_, self.objective_history_ = n_iters[0], float(gaps[0]), histories[0]
@@ -221,51 +225,28 @@ class ElasticNet(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEsti
             )
         return self
 
+    def _warm(self):
+        return self.warm_start and hasattr(self, "coef_")
+
     def _solve(self, stats, max_iter):
+        """Coordinate descent on the one-pass statistics: ``(coef (t, p), gaps, n_iters,
+        histories)``."""
         Q, q, yy = gram_system(stats, self.fit_intercept)
         n_targets = q.shape[1]
         if self.positive and n_targets > 1:
             raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
-        coef = _warm_coef(self, n_targets, q.shape[0])
-        rng = check_random_state(self.random_state)
-        n = stats.n
-        l1 = self.alpha * self.l1_ratio * n
-        l2 = self.alpha * (1.0 - self.l1_ratio) * n
-        gaps, n_iters, histories = [], [], []
-        for k in range(n_targets):
-            w, gap, _, it, hist = cd_gram(
-                coef[k], l1, l2, Q, np.ascontiguousarray(q[:, k]), float(yy[k, k]),
-                max_iter=max_iter, tol=self.tol, rng=rng,
-                random=self.selection == "random", positive=self.positive, n=n,
-            )
-            coef[k] = w
-            gaps.append(gap / n)
-            n_iters.append(it)
-            histories.append(hist)
-        return coef, gaps, n_iters, histories
+        res = enet_gram(
+            Q, q, yy, stats.n, alpha=self.alpha, l1_ratio=self.l1_ratio, max_iter=max_iter,
+            tol=self.tol, rng=check_random_state(self.random_state),
+            random=self.selection == "random", positive=self.positive,
+            coef_init=_warm_coef(self, n_targets, q.shape[0]),
+        )
+        return res.coef.T, res.dual_gap, res.n_iter, res.objective_history
 
     @property
     def sparse_coef_(self):
         """Sparse representation of the fitted ``coef_``."""
         return sparse.csr_array(np.atleast_2d(self.coef_))
-
-    def predict(self, X):
-        """Predict with the linear model: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray or Dask array of shape (n_samples,) or (n_samples, n_targets)
-            Lazy for Dask input.
-        """
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        n_out = None if self.coef_.ndim == 1 else self.coef_.shape[0]
-        return apply_blockwise(linear_predict_kernel, X, n_outputs=n_out, dtype=X.dtype,
-                               coef=self.coef_, intercept=self.intercept_)
 
 
 @_with_notes(_COMPUTATION_ENET)
@@ -345,10 +326,10 @@ def _alpha_grid_from_stats(q, n, *, l1_ratio, eps, n_alphas, positive):
 def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, rng, random,
                positive):
     Q, q, yy = gram_system(train, fit_intercept)
-    coefs, _, _ = enet_path_gram(
+    coefs = enet_path_gram(
         Q, q[:, 0], float(yy[0, 0]), train.n, alphas, l1_ratio=l1_ratio, max_iter=max_iter,
         tol=tol, rng=rng, random=random, positive=positive,
-    )
+    ).coef
     if fit_intercept:
         intercepts = train.y_mean[0] - train.x_mean @ coefs
     else:
@@ -357,7 +338,7 @@ def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, r
     return sse / test.n
 
 
-class _LinearModelCV(RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class _LinearModelCV(LinearModel, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Shared fit of LassoCV / ElasticNetCV: every fold's path from one pass."""
 
     _parameter_constraints = {
@@ -418,7 +399,7 @@ class _LinearModelCV(RegressorScoreMixin, RegressorMixin, BaseEstimator):
             if not (self.precompute is True or use_gram(data.n_features)):
                 raise ValueError(
                     f"{name} cross-validates from one pass of Gram statistics, which needs "
-                    f"n_features <= {_gram_limit()} (got {data.n_features}). Pass "
+                    f"n_features <= {_lm_base.GRAM_MAX_FEATURES} (got {data.n_features}). Pass "
                     "precompute=True to form the Gram matrix anyway, or select alpha with "
                     "dml's search over Lasso / ElasticNet fits."
                 )
@@ -469,43 +450,23 @@ class _LinearModelCV(RegressorScoreMixin, RegressorMixin, BaseEstimator):
             self.l1_ratio_ = best_l1
         self.alphas_ = np.asarray(alphas) if len(l1_ratios) > 1 else np.asarray(alphas[0])
         # Refit on all the data: the statistics are already there.
-        model = ElasticNet(
-            alpha=best_alpha, l1_ratio=best_l1, fit_intercept=self.fit_intercept,
-            max_iter=self.max_iter, tol=self.tol, positive=self.positive,
-            random_state=self.random_state, selection=self.selection,
+        Q, q, yy = gram_system(total, self.fit_intercept)
+        res = enet_gram(
+            Q, q, yy, total.n, alpha=best_alpha, l1_ratio=best_l1, max_iter=self.max_iter,
+            tol=self.tol, rng=check_random_state(self.random_state),
+            random=self.selection == "random", positive=self.positive,
         )
-        coef, gaps, n_iters, histories = model._solve(total, self.max_iter)
-        set_coef_intercept(self, coef, total, fit_intercept=self.fit_intercept, y_1d=True, dtype=dtype)
-        self.dual_gap_ = float(gaps[0])
-        self.n_iter_ = n_iters[0]
-        self.objective_history_ = histories[0]
+        coef = res.coef.T
+        set_coef_intercept(self, coef, stats_intercept(coef, total, self.fit_intercept),
+                           fit_intercept=self.fit_intercept, y_1d=True, dtype=dtype)
+        self.dual_gap_ = float(res.dual_gap[0])
+        self.n_iter_ = res.n_iter[0]
+        self.objective_history_ = res.objective_history[0]
 
     @property
     def sparse_coef_(self):
         """Sparse representation of the fitted ``coef_``."""
         return sparse.csr_array(np.atleast_2d(self.coef_))
-
-    def predict(self, X):
-        """Predict with the refitted model: ``X @ coef_ + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray or Dask array of shape (n_samples,); lazy for Dask input.
-        """
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        return apply_blockwise(linear_predict_kernel, X, n_outputs=None, dtype=X.dtype,
-                               coef=self.coef_, intercept=self.intercept_)
-
-
-def _gram_limit():
-    import dml.linear_model._base as base
-
-    return base.GRAM_MAX_FEATURES
 
 
 _COMPUTATION_CV = """

@@ -19,11 +19,12 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+from sklearn.model_selection import KFold, check_cv
 
 from dml._engine.inputs import raise_if_not_finite
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.linear_model._base import SufficientStats
+from dml.linear_model._base import SufficientStats, check_sample_weights
 from dml.linear_model._cv_stats_kernels import _merge_stacked, combine_folds, fold_gram_kernel
 
 
@@ -52,8 +53,6 @@ def resolve_folds(cv, n_samples, name):
     shuffled KFold, GroupKFold-like splits passed as an iterable, ...). Other
     schemes raise a ValueError that says so.
     """
-    from sklearn.model_selection import KFold, check_cv
-
     if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
         n_splits = 5 if cv is None else int(cv)
         _check_n_splits(n_splits, n_samples)
@@ -137,9 +136,11 @@ class FoldStats:
         return self._merge(j for j in range(self.n_splits) if j != k)
 
     def w_neg(self):
+        """Number of negative sample weights, over all folds."""
         return int(self._s["w_neg"].sum())
 
     def w_nonzero(self):
+        """Number of non-zero sample weights, over all folds."""
         return int(self._s["w_nonzero"].sum())
 
 
@@ -160,11 +161,8 @@ def compute_fold_stats(data, folds, *, check_weights=True):
         )
     raise_if_not_finite(data, stacked["scatter"], stacked["mean"])
     folds = FoldStats(stacked, data.n_features)
-    if check_weights and data.sample_weight is not None:
-        if folds.w_neg():
-            raise ValueError("Negative values in data passed to `sample_weight`")
-        if folds.w_nonzero() == 0:
-            raise ValueError("Sample weights must contain at least one non-zero number.")
+    if check_weights:
+        check_sample_weights(data, negative=folds.w_neg(), nonzero=folds.w_nonzero())
     return folds
 
 

@@ -15,13 +15,15 @@ from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml._engine.runtime import progress_bar
+from dml._solvers._newton import newton_cholesky
+from dml._solvers._quasi_newton import lbfgs
+from dml.linear_model._base import PenalizedObjective, check_sample_weights
 from dml.linear_model._glm_kernels import (
     glm_deviance_kernel,
     glm_kernel,
     glm_predict_kernel,
     y_stats_kernel,
 )
-from dml.linear_model._newton import lbfgs, newton_cholesky
 
 _COMPUTATION = """
     Computation: one pass over ``y`` (and the weights) for the weighted mean of ``y``
@@ -103,62 +105,50 @@ class _GeneralizedLinearRegressor(RegressorMixin, BaseEstimator):
         family, power, link, _ = self._family()
         with validate_fit_data(self, X, y, sample_weight, y_numeric=True) as data:
             sy, sw = self._check_y(data)
-            if sw == 0:
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+            check_sample_weights(data, nonzero=sw)
             p = data.n_features
             fi = self.fit_intercept
-            q = p + int(fi)
-            coef0 = np.zeros(q)
-            if self.warm_start and hasattr(self, "coef_"):
-                coef0[:p] = np.asarray(self.coef_, dtype=np.float64)
-                if fi:
-                    coef0[p] = float(self.intercept_)
-            elif fi:
-                ybar = sy / sw
-                with np.errstate(divide="ignore"):
-                    coef0[p] = np.log(ybar) if link == "log" else ybar
-            l2 = float(self.alpha)
-            pen = np.ones(q)
+            coef0 = self._initial_coef(p, sy / sw, link)
+            pen = np.ones(p + int(fi))
             if fi:
                 pen[p] = 0.0
-            state = {"checked": False}
             name = type(self).__name__
             bar = progress_bar(self.max_iter, f"{name} ({self.solver})")
 
-            def evaluate(coef, hessian=True):
-                out = map_reduce(glm_kernel, data, broadcast=(np.asarray(coef, dtype=np.float64),),
-                                 fit_intercept=fi, family=family, power=power, hessian=hessian)
-                loss, grad = to_numpy(out["loss"]), to_numpy(out["grad"])
-                if not state["checked"]:
-                    raise_if_not_finite(data, loss, grad)
-                    state["checked"] = True
-                loss = float(loss) / sw + 0.5 * l2 * float(np.sum(pen * coef * coef))
-                grad = np.asarray(grad, dtype=np.float64) / sw + l2 * pen * coef
-                H, warn = None, False
-                if hessian:
-                    H = np.asarray(to_numpy(out["hess"]), dtype=np.float64) / sw
-                    H[np.diag_indices_from(H)] += l2 * pen
-                    warn = float(to_numpy(out["hneg"])) / sw > 0.25
-                bar.update(1)
-                return loss, grad, H, warn
+            def run(coef, hessian):
+                return map_reduce(glm_kernel, data, broadcast=(coef,), fit_intercept=fi,
+                                  family=family, power=power, hessian=hessian)
 
+            evaluate = PenalizedObjective(
+                data, run, scale=sw, l2=float(self.alpha), pen=pen, bar=bar,
+                hessian_warning=lambda out: float(to_numpy(out["hneg"])) / sw > 0.25,
+            )
             with bar:
                 if self.solver == "lbfgs":
-                    coef, n_iter, hist = lbfgs(
-                        lambda c: evaluate(c, hessian=False)[:2], coef0, tol=self.tol,
-                        max_iter=self.max_iter, verbose=self.verbose, name=name,
-                    )
+                    res = lbfgs(lambda c: evaluate(c, hessian=False)[:2], coef0, tol=self.tol,
+                                max_iter=self.max_iter, verbose=self.verbose, name=name)
                 else:
-                    coef, n_iter, hist = newton_cholesky(
-                        evaluate, coef0, tol=self.tol, max_iter=self.max_iter,
-                        verbose=self.verbose, eps=16 * np.finfo(data.dtype).eps,
-                    )
+                    res = newton_cholesky(evaluate, coef0, tol=self.tol, max_iter=self.max_iter,
+                                          verbose=self.verbose, eps=16 * np.finfo(data.dtype).eps)
             dtype = data.dtype
+        coef = res.coef
         self.coef_ = np.asarray(coef[:p], dtype=dtype)
         self.intercept_ = dtype.type(coef[p]) if fi else 0.0
-        self.n_iter_ = int(n_iter)
-        self.objective_history_ = hist
+        self.n_iter_ = int(res.n_iter)
+        self.objective_history_ = res.objective_history
         return self
+
+    def _initial_coef(self, p, ybar, link):
+        """Zeros, the previous fit (``warm_start``) or the intercept of the null model."""
+        coef0 = np.zeros(p + int(self.fit_intercept))
+        if self.warm_start and hasattr(self, "coef_"):
+            coef0[:p] = np.asarray(self.coef_, dtype=np.float64)
+            if self.fit_intercept:
+                coef0[p] = float(self.intercept_)
+        elif self.fit_intercept:
+            with np.errstate(divide="ignore"):
+                coef0[p] = np.log(ybar) if link == "log" else ybar
+        return coef0
 
     def predict(self, X):
         """Predicted means ``inverse_link(X @ coef_ + intercept_)``.

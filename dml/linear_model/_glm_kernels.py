@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dml._engine.blockwise import guard_finite
 from dml._engine.kernels import row_blocks
+from dml.linear_model._logistic_kernels import _sample_weights
 
 #: Families understood by the kernels: ``(family, power)`` pairs.
 #: ``binomial`` (logit link), ``tweedie_log`` (log link, any power; 1 = Poisson,
@@ -118,8 +120,6 @@ def constant_to_optimal_zero(y, *, xp, family, power=0.0):
 
 
 def _block_weights(w, y, class_weight, xp, a, b, dt):
-    from dml.linear_model._logistic_kernels import _sample_weights
-
     return _sample_weights(w, y, class_weight, xp, a, b, dt)
 
 
@@ -262,8 +262,6 @@ def y_stats_kernel(X, y, w, *, xp, low, low_closed):
 
 def glm_predict_kernel(X, *, xp, coef, intercept, link):
     """Blockwise prediction ``inverse_link(X @ coef + intercept)``."""
-    from dml._engine.blockwise import guard_finite
-
     beta = xp.asarray(np.asarray(coef), dtype=X.dtype)
     raw = xp.matmul(X, beta) + float(intercept)
     out = xp.exp(raw) if link == "log" else raw

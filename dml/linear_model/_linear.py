@@ -5,41 +5,25 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
-from scipy import optimize
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval
-from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data
+from dml._solvers._gram import lstsq_gram, nnls_gram
 from dml.linear_model._base import (
+    LinearModel,
     compute_sufficient_stats,
-    lstsq_from_gram,
     set_coef_intercept,
+    stats_intercept,
     use_gram,
 )
-from dml.linear_model._base_kernels import linear_predict_kernel
 from dml.linear_model._summary import SummaryMixin
+from dml.linear_model._wide import ridge_cg
 
 
-def _nnls_from_gram(xx, xy, n_jobs):
-    """Non-negative least squares from the normal equations.
-
-    With ``xx = V L V^T``, ``||X c - y||^2 = ||R c - r||^2 + const`` where
-    ``R = L^(1/2) V^T`` and ``r = L^(-1/2) V^T X^T y`` (on the non-null eigenspace).
-    """
-    lam, V = np.linalg.eigh(xx)
-    keep = lam > lam.max() * xx.shape[0] * np.finfo(np.float64).eps
-    lam, V = lam[keep], V[:, keep]
-    R = np.sqrt(lam)[:, None] * V.T
-    r = (V.T @ xy) / np.sqrt(lam)[:, None]
-    outs = Parallel(n_jobs=n_jobs)(delayed(optimize.nnls)(R, r[:, j]) for j in range(r.shape[1]))
-    return np.stack([o[0] for o in outs], axis=1)
-
-
-class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class LinearRegression(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin,
+                       BaseEstimator):
     """Ordinary least squares over row-chunked data, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.LinearRegression`.
@@ -140,67 +124,35 @@ class LinearRegression(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, Regr
             xx, xy = stats.xx, stats.xy
         else:
             xx, xy = stats.uncentered()
+        self._forget_rank()
+        if self.positive:
+            coef = nnls_gram(xx, xy, n_jobs=self.n_jobs).coef
+        else:
+            res = lstsq_gram(xx, xy, cond=self.tol)
+            coef, self.rank_, self.singular_ = res.coef, res.rank, res.singular
+        coef = coef.T  # (t, p)
+        self._summary_stats = None if self.positive else (stats, np.zeros(coef.shape[0]))
+        set_coef_intercept(self, coef, stats_intercept(coef, stats, self.fit_intercept),
+                           fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=data.dtype)
+        return self
+
+    def _forget_rank(self):
         for attr in ("rank_", "singular_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        if self.positive:
-            coef = _nnls_from_gram(xx, xy, self.n_jobs)
-        else:
-            coef, self.rank_, self.singular_ = lstsq_from_gram(xx, xy, cond=self.tol)
-        coef = coef.T  # (t, p)
-        self._summary_stats = None if self.positive else (stats, np.zeros(coef.shape[0]))
-        if self.fit_intercept:
-            intercept = stats.y_mean - coef @ stats.x_mean
-        else:
-            intercept = np.zeros(coef.shape[0])
-        dtype = data.dtype
-        if y_1d:
-            self.coef_ = coef[0].astype(dtype, copy=False)
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
-        else:
-            self.coef_ = coef.astype(dtype, copy=False)
-            self.intercept_ = intercept.astype(dtype, copy=False)
-        return self
 
     def _fit_wide(self, data, y_1d):
         """More features than ``GRAM_MAX_FEATURES``: distributed conjugate gradient on
         the normal equations from zero (the minimum-norm solution), rtol 1e-10."""
-        from types import SimpleNamespace
-
-        from dml.linear_model._wide import ridge_cg
-
         if self.positive:
             raise ValueError(
                 f"positive=True needs the Gram matrix, which is not formed for "
                 f"{data.n_features} features (more than GRAM_MAX_FEATURES); use "
                 "dml.linear_model.Lasso(alpha=small, positive=True) instead."
             )
-        for attr in ("rank_", "singular_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        params = SimpleNamespace(alpha=0.0, max_iter=None, tol=1e-10, fit_intercept=self.fit_intercept)
-        coef, _, stats, _ = ridge_cg(params, data)
+        self._forget_rank()
+        res = ridge_cg(data, alpha=0.0, fit_intercept=self.fit_intercept, tol=1e-10)
         self._summary_stats = None
-        set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype)
+        set_coef_intercept(self, res.coef.T, res.intercept, fit_intercept=self.fit_intercept,
+                           y_1d=y_1d, dtype=data.dtype)
         return self
-
-    def predict(self, X):
-        """Predict with the linear model: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray or Dask array of shape (n_samples,) or (n_samples, n_targets)
-            Lazy for Dask input.
-        """
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        n_out = None if self.coef_.ndim == 1 else self.coef_.shape[0]
-        return apply_blockwise(
-            linear_predict_kernel, X, n_outputs=n_out, dtype=X.dtype,
-            coef=self.coef_, intercept=self.intercept_,
-        )

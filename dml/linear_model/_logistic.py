@@ -12,20 +12,54 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
-from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import combine_value_counts, map_chunks, map_reduce
+from dml.linear_model._base import LinearClassifierMixin, apply_linear, check_sample_weights
 from dml.linear_model._logistic_kernels import (
-    decision_kernel,
     encode_binary,
     encode_multiclass,
     label_counts_kernel,
     predict_kernel,
     proba_kernel,
 )
-from dml.linear_model._logistic_solvers import fit_logistic
+from dml.linear_model._logistic_objective import fit_logistic
+from dml.metrics import accuracy_score
 
 _SUPPORTED_SOLVERS = ("lbfgs", "newton-cholesky", "saga")
+
+
+def check_solver(solver, penalty, dual, name):
+    """scikit-learn's ``_check_solver`` rules (same order and messages), then dml's set
+    of solvers. ``penalty`` is the resolved one ('l1', 'l2', 'elasticnet' or None)."""
+    if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
+        raise ValueError(
+            f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
+        )
+    if solver != "liblinear" and dual:
+        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and solver != "saga":
+        raise ValueError(
+            f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+        )
+    if solver == "liblinear" and penalty is None:
+        raise ValueError(
+            "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+        )
+    if solver not in _SUPPORTED_SOLVERS:
+        raise ValueError(
+            f"dml's {name} supports solver in {list(_SUPPORTED_SOLVERS)}; "
+            f"got solver={solver!r}. ('saga' runs dml's proximal Newton solver on the "
+            "same objective; 'liblinear', 'sag' and 'newton-cg' are not provided.)"
+        )
+
+
+def check_intercept_scaling(intercept_scaling):
+    """Only 1: ``intercept_scaling`` is a liblinear parameter."""
+    if intercept_scaling != 1:
+        raise ValueError(
+            "intercept_scaling is only used by the 'liblinear' solver, which dml does "
+            f"not provide; got intercept_scaling={intercept_scaling}. Leave it at 1."
+        )
 
 
 def class_labels(data, estimator_name):
@@ -43,7 +77,7 @@ def class_labels(data, estimator_name):
     return labels, counts
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.LogisticRegression` that minimises the
@@ -223,28 +257,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 FutureWarning,
             )
             penalty = self.penalty
-        # scikit-learn's _check_solver, same order and messages
-        solver = self.solver
-        if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
-            raise ValueError(
-                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
-            )
-        if solver != "liblinear" and self.dual:
-            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
-        if penalty == "elasticnet" and solver != "saga":
-            raise ValueError(
-                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
-            )
-        if solver == "liblinear" and penalty is None:
-            raise ValueError(
-                "C=np.inf as well as penalty=None is not supported for the liblinear solver"
-            )
-        if solver not in _SUPPORTED_SOLVERS:
-            raise ValueError(
-                f"dml's LogisticRegression supports solver in {list(_SUPPORTED_SOLVERS)}; "
-                f"got solver={solver!r}. ('saga' runs dml's proximal Newton solver on the "
-                "same objective; 'liblinear', 'sag' and 'newton-cg' are not provided.)"
-            )
+        check_solver(self.solver, penalty, self.dual, type(self).__name__)
         if penalty != "elasticnet" and (self.l1_ratio is not None and 0 < self.l1_ratio < 1):
             warnings.warn(
                 "l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
@@ -259,11 +272,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         if penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
-        if self.intercept_scaling != 1:
-            raise ValueError(
-                "intercept_scaling is only used by the 'liblinear' solver, which dml does "
-                f"not provide; got intercept_scaling={self.intercept_scaling}. Leave it at 1."
-            )
+        check_intercept_scaling(self.intercept_scaling)
         if self.n_jobs is not None:
             warnings.warn(
                 "'n_jobs' has no effect since 1.8 and will be removed in 1.10. "
@@ -305,8 +314,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     "This solver needs samples of at least 2 classes in the data, but the "
                     f"data contains only one class: {classes[0]!r}"
                 )
-            if data.sample_weight is not None and not np.any(counts != 0):
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+            check_sample_weights(data, nonzero=counts)
             cw = self._class_weights(classes, counts)
             binary = n_classes == 2
             if binary:
@@ -315,21 +323,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 data = map_chunks(encode_multiclass, data, classes=classes)
             sw_sum = float(np.sum(counts * (1.0 if cw is None else cw)))
             w0 = self._initial_coef(n_classes, data.n_features)
-            coef, n_iter, history = fit_logistic(
+            res = fit_logistic(
                 data, w0, cw=cw, C=C, l1_ratio=l1r, sw_sum=sw_sum, n_classes=n_classes,
                 fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
                 max_iter=self.max_iter, verbose=self.verbose, name=type(self).__name__,
             )
         p = data.n_features
         dtype = data.dtype
-        coef2 = coef.reshape(1 if binary else n_classes, -1)
+        coef2 = res.coef.reshape(1 if binary else n_classes, -1)
         self.coef_ = np.ascontiguousarray(coef2[:, :p]).astype(dtype, copy=False)
         if self.fit_intercept:
             self.intercept_ = coef2[:, p].astype(dtype)
         else:
             self.intercept_ = np.zeros(coef2.shape[0], dtype=dtype)
-        self.n_iter_ = np.asarray([n_iter], dtype=np.int32)
-        self.objective_history_ = history
+        self.n_iter_ = np.asarray([res.n_iter], dtype=np.int32)
+        self.objective_history_ = res.objective_history
         return self
 
     def _class_weights(self, classes, counts):
@@ -359,27 +367,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------------- predict
 
     def _blockwise(self, kernel, X, n_outputs, dtype, **extra):
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        return apply_blockwise(
-            kernel, X, n_outputs=n_outputs, dtype=dtype,
-            coef=self.coef_, intercept=self.intercept_, **extra,
-        )
-
-    def decision_function(self, X):
-        """Signed distance to the hyperplane (binary) or per-class scores.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray or Dask array of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        n_out = None if self.coef_.shape[0] == 1 else self.coef_.shape[0]
-        return self._blockwise(decision_kernel, X, n_out, self.coef_.dtype)
+        return apply_linear(self, kernel, X, n_outputs, dtype, **extra)
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -436,6 +424,4 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         score : float
         """
-        from dml.metrics import accuracy_score
-
         return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))

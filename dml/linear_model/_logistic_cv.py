@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 
 from dml._base import check_params
@@ -15,9 +16,16 @@ from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_chunks, map_reduce
 from dml._engine.namespace import to_numpy
-from dml.linear_model._logistic import LogisticRegression, class_labels
+from dml.linear_model._base import check_sample_weights
+from dml.linear_model._logistic import (
+    LogisticRegression,
+    check_intercept_scaling,
+    check_solver,
+    class_labels,
+)
 from dml.linear_model._logistic_kernels import encode_binary, encode_multiclass, fold_score_kernel
-from dml.linear_model._logistic_solvers import fit_logistic
+from dml.linear_model._logistic_objective import fit_logistic
+from dml.metrics import accuracy_score
 
 _FAST_SCORES = {None: "accuracy", "accuracy": "accuracy", "neg_log_loss": "neg_log_loss"}
 
@@ -93,10 +101,11 @@ class LogisticRegressionCV(LogisticRegression):
     >>> import numpy as np
     >>> from dml.linear_model import LogisticRegressionCV
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
-    >>> LogisticRegressionCV(Cs=3, l1_ratios=(0,), scoring="accuracy",
-    ...                      use_legacy_attributes=False).fit(X, y).C_
-    1.0
+    >>> X = rng.normal(size=(60, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> clf = LogisticRegressionCV(Cs=[0.01, 1.0], cv=3, l1_ratios=(0,), scoring="accuracy",
+    ...                            use_legacy_attributes=False).fit(X, y)
+    >>> clf.C_, clf.scores_.shape
+    (1.0, (3, 1, 2))
     """
 
     _parameter_constraints = {
@@ -158,87 +167,10 @@ class LogisticRegressionCV(LogisticRegression):
 
     def _resolve(self):
         """scikit-learn 1.9's resolution of l1_ratios / penalty / scoring / layout."""
-        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
-            l1_ratios = None
-            warnings.warn(
-                "The default value for l1_ratios will change from None to (0.0,) "
-                "in version 1.10. From version 1.10 onwards, only array-like "
-                "with values in [0, 1] will be allowed, None will be forbidden. "
-                "To avoid this warning, explicitly set a value, e.g. l1_ratios=(0,).",
-                FutureWarning,
-                stacklevel=3,
-            )
-        else:
-            l1_ratios = self.l1_ratios
-        if self.penalty == "deprecated":
-            if self.l1_ratios is None:
-                warnings.warn(
-                    "'l1_ratios=None' was deprecated in version 1.8 and will trigger an "
-                    "error in 1.10. Use an array-like with valuesin [0, 1] instead.",
-                    FutureWarning,
-                    stacklevel=3,
-                )
-            if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
-                penalty = "l2"
-            elif np.all(np.asarray(l1_ratios) == 1):
-                penalty = "l1"
-            else:
-                penalty = "elasticnet"
-        else:
-            penalty = self.penalty
-            warnings.warn(
-                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To "
-                "avoid this warning, leave 'penalty' set to its default value and use "
-                "'l1_ratios' and 'Cs' instead. Use l1_ratios=(0,) instead of penalty='l2', "
-                "l1_ratios=(1,) instead of penalty='l1', l1_ratios set to floats between 0 "
-                "and 1 instead of penalty='elasticnet', and Cs=(np.inf,) instead of "
-                "penalty=None.",
-                FutureWarning,
-                stacklevel=3,
-            )
-        if self.scoring == "warn":
-            warnings.warn(
-                "The default value of the parameter 'scoring' will change from None, "
-                "i.e. accuracy, to 'neg_log_loss' in version 1.11. To silence this "
-                "warning, explicitly set the scoring parameter: scoring='neg_log_loss' "
-                "for the new, scoring='accuracy' or scoring=None for the old default.",
-                FutureWarning,
-                stacklevel=3,
-            )
-            scoring = None
-        else:
-            scoring = self.scoring
-        if self.use_legacy_attributes == "warn":
-            warnings.warn(
-                f"The fitted attributes of {type(self).__name__} will be simplified in "
-                "scikit-learn 1.10 to remove redundancy. Set`use_legacy_attributes=False` "
-                "to enable the new behavior now, or set it to `True` to silence this "
-                "warning during the transition period while keeping the deprecated "
-                "behavior for the time being. The default value of use_legacy_attributes "
-                f"will change from True to False in scikit-learn 1.10. See the docstring "
-                f"of {type(self).__name__} for more details.",
-                FutureWarning,
-                stacklevel=3,
-            )
-            legacy = True
-        else:
-            legacy = self.use_legacy_attributes
-        solver = self.solver
-        if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
-            raise ValueError(
-                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
-            )
-        if solver != "liblinear" and self.dual:
-            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
-        if penalty == "elasticnet" and solver != "saga":
-            raise ValueError(
-                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
-            )
-        if solver not in ("lbfgs", "newton-cholesky", "saga"):
-            raise ValueError(
-                "dml's LogisticRegressionCV supports solver in ['lbfgs', 'newton-cholesky', "
-                f"'saga']; got solver={solver!r}."
-            )
+        l1_ratios, penalty = self._resolve_penalty_cv()
+        scoring = self._resolve_scoring()
+        legacy = self._resolve_legacy()
+        check_solver(self.solver, penalty, self.dual, type(self).__name__)
         if penalty == "elasticnet":
             if (
                 l1_ratios is None
@@ -258,17 +190,81 @@ class LogisticRegressionCV(LogisticRegression):
                     stacklevel=3,
                 )
             l1_list = [None] if l1_ratios is None else list(l1_ratios)
-        if self.intercept_scaling != 1:
-            raise ValueError(
-                "intercept_scaling is only used by the 'liblinear' solver, which dml does "
-                f"not provide; got intercept_scaling={self.intercept_scaling}. Leave it at 1."
-            )
+        check_intercept_scaling(self.intercept_scaling)
         if self.n_jobs not in (None, 1):
             raise ValueError(
                 f"n_jobs={self.n_jobs} is not supported: dml's LogisticRegressionCV runs its "
                 "folds as Dask passes; leave n_jobs=None."
             )
         return penalty, l1_list, l1_ratios, scoring, legacy
+
+    def _resolve_penalty_cv(self):
+        """``(l1_ratios, penalty)`` with scikit-learn 1.9's deprecation warnings."""
+        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
+            l1_ratios = None
+            warnings.warn(
+                "The default value for l1_ratios will change from None to (0.0,) "
+                "in version 1.10. From version 1.10 onwards, only array-like "
+                "with values in [0, 1] will be allowed, None will be forbidden. "
+                "To avoid this warning, explicitly set a value, e.g. l1_ratios=(0,).",
+                FutureWarning,
+                stacklevel=4,
+            )
+        else:
+            l1_ratios = self.l1_ratios
+        if self.penalty != "deprecated":
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To "
+                "avoid this warning, leave 'penalty' set to its default value and use "
+                "'l1_ratios' and 'Cs' instead. Use l1_ratios=(0,) instead of penalty='l2', "
+                "l1_ratios=(1,) instead of penalty='l1', l1_ratios set to floats between 0 "
+                "and 1 instead of penalty='elasticnet', and Cs=(np.inf,) instead of "
+                "penalty=None.",
+                FutureWarning,
+                stacklevel=4,
+            )
+            return l1_ratios, self.penalty
+        if self.l1_ratios is None:
+            warnings.warn(
+                "'l1_ratios=None' was deprecated in version 1.8 and will trigger an "
+                "error in 1.10. Use an array-like with valuesin [0, 1] instead.",
+                FutureWarning,
+                stacklevel=4,
+            )
+        if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
+            return l1_ratios, "l2"
+        if np.all(np.asarray(l1_ratios) == 1):
+            return l1_ratios, "l1"
+        return l1_ratios, "elasticnet"
+
+    def _resolve_scoring(self):
+        if self.scoring != "warn":
+            return self.scoring
+        warnings.warn(
+            "The default value of the parameter 'scoring' will change from None, "
+            "i.e. accuracy, to 'neg_log_loss' in version 1.11. To silence this "
+            "warning, explicitly set the scoring parameter: scoring='neg_log_loss' "
+            "for the new, scoring='accuracy' or scoring=None for the old default.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return None
+
+    def _resolve_legacy(self):
+        if self.use_legacy_attributes != "warn":
+            return self.use_legacy_attributes
+        warnings.warn(
+            f"The fitted attributes of {type(self).__name__} will be simplified in "
+            "scikit-learn 1.10 to remove redundancy. Set`use_legacy_attributes=False` "
+            "to enable the new behavior now, or set it to `True` to silence this "
+            "warning during the transition period while keeping the deprecated "
+            "behavior for the time being. The default value of use_legacy_attributes "
+            f"will change from True to False in scikit-learn 1.10. See the docstring "
+            f"of {type(self).__name__} for more details.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return True
 
     # ------------------------------------------------------------------------ fit
 
@@ -304,8 +300,7 @@ class LogisticRegressionCV(LogisticRegression):
                     "This solver needs samples of at least 2 classes in the data, but the "
                     f"data contains only one class: {classes[0]}."
                 )
-            if data.sample_weight is not None and not np.any(counts != 0):
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+            check_sample_weights(data, nonzero=counts)
             y_host = data.gather("y")
             w_host = (np.ones(data.n_samples) if data.sample_weight is None
                       else data.gather("sample_weight").astype(np.float64))
@@ -313,55 +308,21 @@ class LogisticRegressionCV(LogisticRegression):
             binary = n_classes == 2
             enc = (map_chunks(encode_binary, data, positive=classes[1]) if binary
                    else map_chunks(encode_multiclass, data, classes=classes))
-            y_idx = np.searchsorted(classes, y_host)
-            row_cw = np.ones(len(y_host)) if cw is None else cw[y_idx]
+            row_cw = np.ones(len(y_host)) if cw is None else cw[np.searchsorted(classes, y_host)]
             cv = check_cv(self.cv, y_host, classifier=True)
             folds = list(cv.split(np.zeros((len(y_host), 1), dtype=np.int8), y_host))
             K = 1 if binary else n_classes
-            p = data.n_features
-            q = p + int(self.fit_intercept)
-            nF, nC, nL = len(folds), len(Cs), len(l1_list)
-            paths = np.zeros((nF, nL, nC, K, q))
-            scores = np.zeros((nF, nL, nC))
-            n_iter = np.zeros((nF, nL, nC), dtype=np.int32)
-            for f, (train, test) in enumerate(folds):
-                w_train = np.zeros_like(w_host)
-                w_train[train] = w_host[train]
-                fold_data = enc.with_host("sample_weight", w_train)
-                sw_sum = float(np.sum(w_train * row_cw))
-                for li, l1r in enumerate(l1_list):
-                    w0 = np.zeros(K * q)
-                    for ci, C in enumerate(Cs):
-                        coef, it, _ = self._path_fit(fold_data, w0, cw, C, l1r, penalty, sw_sum, n_classes)
-                        paths[f, li, ci] = coef.reshape(K, q)
-                        n_iter[f, li, ci] = it
-                        w0 = coef
-                w_test = np.zeros_like(w_host)
-                w_test[test] = w_host[test]
-                scores[f] = self._fold_scores(enc, w_test, paths[f], classes, scoring, X, y_host,
-                                              test, w_host if sample_weight is not None else None)
-            # ---- selection (scikit-learn's layout: scores (n_folds, n_cs, n_l1))
-            sc = np.swapaxes(scores, 1, 2)
-            cp = np.swapaxes(paths, 1, 2)  # (nF, nC, nL, K, q)
-            if self.refit:
-                best = np.unravel_index(np.argmax(sc.sum(axis=0)), sc.shape[1:])
-                C_best, l1_best = Cs[best[0]], l1_list[best[1]]
-                init = np.mean(cp[:, best[0], best[1]], axis=0).ravel()
-                sw_all = float(np.sum(w_host * row_cw))
-                coef, _, hist = self._path_fit(enc, init, cw, C_best, l1_best, penalty, sw_all, n_classes)
-                coef = coef.reshape(K, q)
-                C_ = [C_best]
-                l1_ = [l1_best]
-            else:
-                flat = sc.reshape(nF, -1)
-                bi = np.unravel_index(np.argmax(flat, axis=1), (nC, nL))
-                bi = list(zip(*bi))
-                coef = np.mean([cp[i, bi[i][0], bi[i][1]] for i in range(nF)], axis=0)
-                bi = np.asarray(bi)
-                C_ = [np.mean(Cs[bi[:, 0]])]
-                l1_ = [np.mean(np.asarray(l1_list)[bi[:, 1]])] if penalty == "elasticnet" else [0.0]
-                hist = []
+            q = data.n_features + int(self.fit_intercept)
+            fold_args = (enc, folds, Cs, l1_list, penalty, cw, row_cw, w_host, n_classes, K, q)
+            paths, scores, n_iter = self._fit_folds(
+                *fold_args, scoring=scoring, X=X, y_host=y_host,
+                w_score=w_host if sample_weight is not None else None,
+            )
+            coef, hist, C_, l1_ = self._select_and_refit(
+                enc, paths, scores, Cs, l1_list, penalty, cw, float(np.sum(w_host * row_cw)), n_classes,
+            )
             dtype = data.dtype
+        p = q - int(self.fit_intercept)
         self.Cs_ = Cs
         self.coef_ = np.ascontiguousarray(coef[:, :p]).astype(dtype, copy=False)
         self.intercept_ = (coef[:, p].astype(dtype) if self.fit_intercept
@@ -370,6 +331,56 @@ class LogisticRegressionCV(LogisticRegression):
         self._set_path_attributes(paths, scores, n_iter, classes, binary, C_, l1_, l1_list,
                                   l1_ratios_param, legacy, q)
         return self
+
+    def _fit_folds(self, enc, folds, Cs, l1_list, penalty, cw, row_cw, w_host, n_classes, K, q, *,
+                   scoring, X, y_host, w_score):
+        """Every fold's warm-started path over ``Cs`` (per l1_ratio) and its scores.
+
+        Returns ``paths`` (nF, nL, nC, K, q), ``scores`` (nF, nL, nC), ``n_iter``.
+        """
+        nF, nC, nL = len(folds), len(Cs), len(l1_list)
+        paths = np.zeros((nF, nL, nC, K, q))
+        scores = np.zeros((nF, nL, nC))
+        n_iter = np.zeros((nF, nL, nC), dtype=np.int32)
+        for f, (train, test) in enumerate(folds):
+            w_train = np.zeros_like(w_host)
+            w_train[train] = w_host[train]
+            fold_data = enc.with_host("sample_weight", w_train)
+            sw_sum = float(np.sum(w_train * row_cw))
+            for li, l1r in enumerate(l1_list):
+                w0 = np.zeros(K * q)
+                for ci, C in enumerate(Cs):
+                    res = self._path_fit(fold_data, w0, cw, C, l1r, penalty, sw_sum, n_classes)
+                    paths[f, li, ci] = res.coef.reshape(K, q)
+                    n_iter[f, li, ci] = res.n_iter
+                    w0 = res.coef
+            w_test = np.zeros_like(w_host)
+            w_test[test] = w_host[test]
+            scores[f] = self._fold_scores(enc, w_test, paths[f], self.classes_, scoring, X, y_host,
+                                          test, w_score)
+        return paths, scores, n_iter
+
+    def _select_and_refit(self, enc, paths, scores, Cs, l1_list, penalty, cw, sw_all, n_classes):
+        """scikit-learn's selection (scores laid out (n_folds, n_cs, n_l1)) and the refit
+        (or the folds' mean): ``(coef (K, q), objective_history, C_, l1_ratio_)``."""
+        nF, _, nC, K, q = paths.shape
+        nL = len(l1_list)
+        sc = np.swapaxes(scores, 1, 2)
+        cp = np.swapaxes(paths, 1, 2)  # (nF, nC, nL, K, q)
+        if self.refit:
+            best = np.unravel_index(np.argmax(sc.sum(axis=0)), sc.shape[1:])
+            C_best, l1_best = Cs[best[0]], l1_list[best[1]]
+            init = np.mean(cp[:, best[0], best[1]], axis=0).ravel()
+            res = self._path_fit(enc, init, cw, C_best, l1_best, penalty, sw_all, n_classes)
+            return res.coef.reshape(K, q), res.objective_history, [C_best], [l1_best]
+        flat = sc.reshape(nF, -1)
+        bi = np.unravel_index(np.argmax(flat, axis=1), (nC, nL))
+        bi = list(zip(*bi))
+        coef = np.mean([cp[i, bi[i][0], bi[i][1]] for i in range(nF)], axis=0)
+        bi = np.asarray(bi)
+        C_ = [np.mean(Cs[bi[:, 0]])]
+        l1_ = [np.mean(np.asarray(l1_list)[bi[:, 1]])] if penalty == "elasticnet" else [0.0]
+        return coef, [], C_, l1_
 
     def _cv_class_weights(self, classes, counts):
         if isinstance(self.class_weight, dict):
@@ -402,11 +413,7 @@ class LogisticRegressionCV(LogisticRegression):
             return (s if fast == "accuracy" else -s).reshape(nL, nC)
         scorer = get_scorer(scoring)
         sig = getattr(scorer, "_score_func", None)
-        import inspect
-
         if sig is not None and "labels" in inspect.signature(scorer._score_func).parameters:
-            from sklearn.metrics import make_scorer
-
             extra = {}
             if len(classes) <= 2 and "pos_label" in inspect.signature(scorer._score_func).parameters:
                 extra["pos_label"] = classes[-1]
@@ -489,8 +496,6 @@ class LogisticRegressionCV(LogisticRegression):
         """
         scoring = None if self.scoring == "warn" else self.scoring
         if scoring in (None, "accuracy"):
-            from dml.metrics import accuracy_score
-
             return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         return get_scorer(scoring)(self, X, y, **kw)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.kernels import block_rows, row_blocks
+from dml._engine.namespace import to_numpy
+from dml.linear_model._base_kernels import linear_predict_kernel
 
 
 def label_counts_kernel(X, y, w, *, xp):
@@ -18,8 +20,6 @@ def label_counts_kernel(X, y, w, *, xp):
 
     Labels may be any dtype (strings too): they are handled on the host.
     """
-    from dml._engine.namespace import to_numpy
-
     y_np = to_numpy(y)
     if y_np.dtype.kind == "f" and np.isnan(y_np).any():
         raise ValueError("Input y contains NaN.")
@@ -36,8 +36,6 @@ def _host_labels(y):
 
 def encode_binary(y, *, xp, positive):
     """y -> float 1.0 where ``y == positive`` else 0.0 (HalfBinomialLoss's encoding)."""
-    from dml._engine.namespace import to_numpy
-
     if _host_labels(y):
         return np.asarray(to_numpy(y) == positive, dtype=np.float64)
     return xp.astype(y == positive, xp.float64)
@@ -45,8 +43,6 @@ def encode_binary(y, *, xp, positive):
 
 def encode_multiclass(y, *, xp, classes):
     """y -> int64 index into the sorted ``classes``."""
-    from dml._engine.namespace import to_numpy
-
     if _host_labels(y):
         return np.searchsorted(classes, to_numpy(y)).astype(np.int64)
     return xp.astype(xp.searchsorted(xp.asarray(classes, dtype=y.dtype), y), xp.int64)
@@ -219,16 +215,11 @@ def _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, K):
 
 
 def decision_kernel(X, *, xp, coef, intercept):
-    """Decision values ``X @ coef.T + intercept``: (n,) for binary, (n, K) otherwise."""
-    from dml._engine.blockwise import guard_finite
-
-    coef = xp.asarray(np.asarray(coef), dtype=X.dtype)
-    intercept = xp.asarray(np.asarray(intercept), dtype=X.dtype)
+    """Decision values ``X @ coef.T + intercept``: (n,) for binary (one row of
+    ``coef``), (n, K) otherwise (:func:`~dml.linear_model._base_kernels.linear_predict_kernel`)."""
     if coef.shape[0] == 1:
-        out = xp.matmul(X, coef[0, :]) + intercept[0]
-    else:
-        out = xp.matmul(X, xp.permute_dims(coef, (1, 0))) + intercept
-    return guard_finite(out, X)
+        coef, intercept = coef[0], intercept[0]
+    return linear_predict_kernel(X, xp=xp, coef=coef, intercept=intercept)
 
 
 def proba_kernel(X, *, xp, coef, intercept, log=False):
@@ -245,8 +236,6 @@ def proba_kernel(X, *, xp, coef, intercept, log=False):
 
 def predict_kernel(X, *, xp, coef, intercept, classes):
     """Predicted labels: ``classes[argmax(decision)]`` (host ``classes`` of any dtype)."""
-    from dml._engine.namespace import to_numpy
-
     d = decision_kernel(X, xp=xp, coef=coef, intercept=intercept)
     idx = xp.astype(d > 0, xp.int64) if d.ndim == 1 else xp.argmax(d, axis=1)
     classes = np.asarray(classes)

@@ -5,105 +5,30 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg
-from scipy import optimize
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils import check_scalar
-from sklearn.utils.validation import check_is_fitted
 
 from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
-from dml._engine.blockwise import apply_blockwise
-from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_reduce
+from dml._solvers._gram import ridge_gram, ridge_solve_eigh
 from dml.linear_model._base import (
+    LinearModel,
+    alpha_vector,
     compute_sufficient_stats,
     gram_system,
     set_coef_intercept,
+    stats_intercept,
     use_gram,
 )
-from dml.linear_model._base_kernels import linear_predict_kernel
-from dml.linear_model._cv_stats import resolve_folds, compute_fold_stats, holdout_sse
+from dml.linear_model._cv_stats import compute_fold_stats, holdout_sse, resolve_folds
 from dml.linear_model._ridge_kernels import combine_loo, ridge_loo_kernel
 from dml.linear_model._summary import SummaryMixin
+from dml.linear_model._wide import ridge_cg
 
 
-def _alpha_vector(alpha, n_targets):
-    alpha = np.ravel(np.asarray(alpha, dtype=np.float64))
-    if alpha.shape[0] not in (1, n_targets):
-        raise ValueError(
-            "Number of targets and number of penalties do not correspond: %d != %d"
-            % (alpha.shape[0], n_targets)
-        )
-    if np.any(alpha < 0):
-        raise ValueError(f"alpha must be non-negative, got {alpha}.")
-    return np.full(n_targets, alpha[0]) if alpha.shape[0] == 1 else alpha
-
-
-def ridge_solve_eigh(xx, xy, alphas):
-    """``(xx + a_t I)^{-1} xy_t`` for every target t via one eigendecomposition.
-
-    Directions with ``lam + a`` at round-off level get 0 (minimum-norm solution, e.g.
-    ``alpha=0`` on rank-deficient data). Returns coef (p, t).
-    """
-    lam, V = np.linalg.eigh(xx)
-    lam = np.clip(lam, 0.0, None)
-    cut = max(lam.max(initial=0.0), 1.0) * xx.shape[0] * np.finfo(np.float64).eps
-    den = lam[:, None] + alphas[None, :]
-    inv = np.where(den > cut, 1.0 / np.where(den > cut, den, 1.0), 0.0)
-    return V @ (inv * (V.T @ xy))
-
-
-def ridge_solve(xx, xy, alphas, solver):
-    """Direct solve on the normal equations: Cholesky (one alpha) or eigh."""
-    if solver == "cholesky" and np.all(alphas == alphas[0]):
-        A = xx + alphas[0] * np.eye(xx.shape[0])
-        try:
-            return scipy.linalg.solve(A, xy, assume_a="pos", check_finite=False)
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError):
-            pass
-    return ridge_solve_eigh(xx, xy, alphas)
-
-
-def ridge_positive(xx, xy, yy, alphas, *, tol, max_iter):
-    """Non-negative ridge by L-BFGS-B on the Gram matrix (scikit-learn's 'lbfgs').
-
-    Returns coef (p, t), n_iter (t,) and the objective after every iteration, per
-    target (``yy`` the diagonal of ``y^T W y``).
-    """
-    p, t = xy.shape
-    coef = np.zeros((p, t))
-    n_iter = np.zeros(t, dtype=np.int32)
-    histories = []
-    for k in range(t):
-        A = xx + alphas[k] * np.eye(p)
-        b = xy[:, k]
-
-        def f(w, A=A, b=b):
-            Aw = A @ w
-            return 0.5 * w @ Aw - b @ w, Aw - b
-
-        hist = []
-        res = optimize.minimize(
-            f, np.zeros(p), jac=True, method="L-BFGS-B", bounds=[(0, None)] * p,
-            callback=lambda w, hist=hist, f=f, k=k: hist.append(float(yy[k] + 2.0 * f(w)[0])),
-            options={"maxiter": 15000 if max_iter is None else max_iter, "gtol": tol,
-                     "ftol": 64 * np.finfo(float).eps},
-        )
-        coef[:, k] = res.x
-        n_iter[k] = res.nit
-        histories.append(hist)
-    return coef, n_iter, histories
-
-
-def ridge_objective(xx, xy, yy, coef, alphas):
-    """``||sqrt(s)(y - X w - b)||^2 + alpha ||w||^2`` per target from the statistics
-    (coef (p, t))."""
-    return (np.diag(yy) - 2.0 * np.sum(xy * coef, axis=0) + np.sum(coef * (xx @ coef), axis=0)
-            + alphas * np.sum(coef * coef, axis=0))
-
-
-class Ridge(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class Ridge(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear least squares with L2 regularization, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.Ridge`: minimises
@@ -236,54 +161,31 @@ class Ridge(SummaryMixin, MultiOutputMixin, RegressorScoreMixin, RegressorMixin,
         with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True) as data:
             y_1d = data.y_ndim == 1
             if solver == "sparse_cg" or (solver == "auto" and not use_gram(data.n_features)):
-                from dml.linear_model._wide import ridge_cg
-
-                coef, n_iter, stats, hist = ridge_cg(self, data)
+                res = ridge_cg(data, alpha=self.alpha, fit_intercept=self.fit_intercept,
+                               tol=self.tol, max_iter=self.max_iter)
                 self._summary_stats = None
                 self.solver_ = "sparse_cg"
-                self.n_iter_ = n_iter
-                self.objective_history_ = hist[0] if y_1d else hist
-                set_coef_intercept(self, coef, stats, fit_intercept=self.fit_intercept,
-                                   y_1d=y_1d, dtype=data.dtype, ravel_single=True)
-                return self
+                return self._store(res, res.coef.T, res.intercept, y_1d, data.dtype)
             stats = compute_sufficient_stats(data)
         xx, xy, yy = gram_system(stats, self.fit_intercept)
-        alphas = _alpha_vector(self.alpha, xy.shape[1])
-        if solver == "lbfgs":
-            coef, self.n_iter_, hist = ridge_positive(xx, xy, np.diag(yy), alphas, tol=self.tol,
-                                                      max_iter=self.max_iter)
-        else:
-            solver = "cholesky" if solver == "auto" else solver
-            coef = ridge_solve(xx, xy, alphas, solver)
-            self.n_iter_ = np.ones(xy.shape[1], dtype=np.int32)
-            hist = [[float(v)] for v in ridge_objective(xx, xy, yy, coef, alphas)]
-        self.objective_history_ = hist[0] if y_1d else hist
+        alphas = alpha_vector(self.alpha, xy.shape[1])
+        solver = "cholesky" if solver == "auto" else solver
+        res = ridge_gram(xx, xy, yy, alphas, solver=solver, tol=self.tol, max_iter=self.max_iter)
         self.solver_ = solver
         self._summary_stats = None if self.positive else (stats, alphas)
-        set_coef_intercept(self, coef.T, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype, ravel_single=True)
-        return self
+        coef = res.coef.T
+        return self._store(res, coef, stats_intercept(coef, stats, self.fit_intercept), y_1d,
+                           data.dtype)
 
-    def predict(self, X):
-        """Predict with the linear model: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray or Dask array of shape (n_samples,) or (n_samples, n_targets)
-            Lazy for Dask input.
-        """
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        n_out = None if self.coef_.ndim == 1 else self.coef_.shape[0]
-        return apply_blockwise(linear_predict_kernel, X, n_outputs=n_out, dtype=X.dtype,
-                               coef=self.coef_, intercept=self.intercept_)
+    def _store(self, res, coef, intercept, y_1d, dtype):
+        """Fitted attributes from a solver's result (``coef`` (t, p))."""
+        self.n_iter_ = res.n_iter
+        self.objective_history_ = res.objective_history[0] if y_1d else res.objective_history
+        return set_coef_intercept(self, coef, intercept, fit_intercept=self.fit_intercept,
+                                  y_1d=y_1d, dtype=dtype, ravel_single=True)
 
 
-class RidgeCV(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class RidgeCV(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Ridge regression with built-in cross-validation of alpha.
 
     A drop-in for :class:`sklearn.linear_model.RidgeCV`.
@@ -406,9 +308,10 @@ class RidgeCV(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimat
             best_alpha, best_score = self._select_kfold(folds, alphas)
         xx, xy, _ = gram_system(stats, self.fit_intercept)
         t = xy.shape[1]
-        coef = ridge_solve_eigh(xx, xy, _alpha_vector(best_alpha, t))
-        set_coef_intercept(self, coef.T, stats, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype, ravel_single=True)
+        coef = ridge_solve_eigh(xx, xy, alpha_vector(best_alpha, t)).T
+        set_coef_intercept(self, coef, stats_intercept(coef, stats, self.fit_intercept),
+                           fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=data.dtype,
+                           ravel_single=True)
         self.alpha_ = best_alpha
         self.best_score_ = best_score
         return self
@@ -468,20 +371,3 @@ class RidgeCV(MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimat
         mean = scores.mean(axis=0)
         i = int(np.argmax(mean))
         return float(alphas[i]), float(mean[i])
-
-    def predict(self, X):
-        """Predict with the refitted ridge model.
-
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray or Dask array of shape (n_samples,) or (n_samples, n_targets)
-        """
-        check_is_fitted(self)
-        X = validate_predict_data(self, X)
-        n_out = None if self.coef_.ndim == 1 else self.coef_.shape[0]
-        return apply_blockwise(linear_predict_kernel, X, n_outputs=n_out, dtype=X.dtype,
-                               coef=self.coef_, intercept=self.intercept_)

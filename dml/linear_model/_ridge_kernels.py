@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dml._engine.kernels import row_blocks
-
-
-def _f64(a, xp):
-    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+from dml._engine.namespace import as_float64, get_namespace
 
 
 def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_sum,
@@ -36,15 +33,15 @@ def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_su
     D = 1.0 / (lam[:, None] + alphas[None, :])  # (p, A)
     C = VtXy[:, :, None] * D[:, None, :]
     for a, b in row_blocks(n_rows, p, 8):
-        Xb = _f64(X[a:b, :], xp)
+        Xb = as_float64(X[a:b, :], xp)
         if fit_intercept:
             Xb = Xb - x_mean
         Z = xp.matmul(Xb, V)  # (m, p)
-        yb = _f64(y[a:b, ...], xp)
+        yb = as_float64(y[a:b, ...], xp)
         yb = yb[:, None] if yb.ndim == 1 else yb
         if fit_intercept:
             yb = yb - y_mean
-        sw = xp.ones((b - a,), dtype=xp.float64) if w is None else _f64(w[a:b], xp)
+        sw = xp.ones((b - a,), dtype=xp.float64) if w is None else as_float64(w[a:b], xp)
         lev = sw[:, None] * xp.matmul(Z * Z, D)  # (m, A)
         if fit_intercept:
             lev = lev + (sw / sw_sum)[:, None]
@@ -64,8 +61,6 @@ def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_su
 def combine_loo(parts):
     """Sum ``sq``; concatenate ``looe_sq`` in row order (``map_reduce(..., ordered=True)``
     hands the parts over in chunk order)."""
-    from dml._engine.namespace import get_namespace
-
     parts = [p for p in parts if p]
     out = {"sq": parts[0]["sq"]}
     for p in parts[1:]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+
+from dml.linear_model._base import gram_system
 
 
 @dataclass
@@ -43,6 +46,17 @@ class LinearModelSummary:
         and ``n_samples - df_model - fit_intercept``.
     n_samples : int
     feature_names : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.linear_model import LinearRegression
+    >>> X = np.arange(10.0).reshape(-1, 1); y = 2 * X.ravel() + 1 + np.tile([0.1, -0.1], 5)
+    >>> s = LinearRegression().fit(X, y).summary()
+    >>> s.coef.round(3).tolist(), s.n_samples, round(float(s.r2), 4), float(s.df_resid)
+    ([1.994], 10, 0.9997, 8.0)
+    >>> s.to_frame()["term"].tolist()
+    ['intercept', 'x0']
     """
 
     coef: np.ndarray
@@ -63,9 +77,14 @@ class LinearModelSummary:
     feature_names: list
 
     def to_frame(self):
-        """The coefficient table as a pandas DataFrame (one row per term and target)."""
-        import pandas as pd
+        """The coefficient table as a pandas DataFrame (one row per term and target).
 
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term``, ``coef``, ``std_err``, ``t``, ``p_value`` (and ``target``
+            for several targets).
+        """
         coef = np.atleast_2d(self.coef)
         rows = []
         for k in range(coef.shape[0]):
@@ -103,8 +122,6 @@ def summarize(stats, coef, *, alpha, fit_intercept, feature_names, squeeze=True)
     alpha : ndarray of shape (t,)
         Ridge penalties (zeros for least squares).
     """
-    from dml.linear_model._base import gram_system
-
     xx, xy, yy = gram_system(stats, fit_intercept)
     t, p = coef.shape
     n_rows = stats.n_rows

@@ -7,10 +7,7 @@ They never form a (p, p) matrix: per row block they compute ``X_b @ B`` and
 from __future__ import annotations
 
 from dml._engine.kernels import row_blocks
-
-
-def _f64(a, xp):
-    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+from dml._engine.namespace import as_float64
 
 
 def _as_2d(y):
@@ -25,12 +22,12 @@ def wide_moments_kernel(X, y, w, *, xp):
     sx = sy = syy = sxy = None
     w_neg = w_nonzero = 0
     for a, b in row_blocks(n_rows, p, 8):
-        Xb = _f64(X[a:b, :], xp)
-        yb = _as_2d(_f64(y[a:b, ...], xp))
+        Xb = as_float64(X[a:b, :], xp)
+        yb = _as_2d(as_float64(y[a:b, ...], xp))
         if w is None:
             wb = xp.ones((b - a,), dtype=xp.float64)
         else:
-            wb = _f64(w[a:b], xp)
+            wb = as_float64(w[a:b], xp)
             w_neg += int(xp.sum(xp.astype(wb < 0, xp.int64)))
             w_nonzero += int(xp.sum(xp.astype(wb != 0, xp.int64)))
         wy = wb[:, None] * yb
@@ -67,11 +64,11 @@ def wide_matvec_kernel(X, y, w, B, x_mean, y_mean, *, xp, residual):
     swu = xp.zeros((1, B.shape[1]), dtype=xp.float64)
     rr = xp.zeros((B.shape[1],), dtype=xp.float64)
     for a, b in row_blocks(n_rows, p, 8):
-        Xb = _f64(X[a:b, :], xp)
+        Xb = as_float64(X[a:b, :], xp)
         u = xp.matmul(Xb, B) - mB
         if residual:
-            u = (_as_2d(_f64(y[a:b, ...], xp)) - y_mean[None, :]) - u
-        wu = u if w is None else _f64(w[a:b], xp)[:, None] * u
+            u = (_as_2d(as_float64(y[a:b, ...], xp)) - y_mean[None, :]) - u
+        wu = u if w is None else as_float64(w[a:b], xp)[:, None] * u
         g = g + xp.matmul(xp.permute_dims(Xb, (1, 0)), wu)
         swu = swu + xp.sum(wu, axis=0)[None, :]
         if residual:

@@ -97,6 +97,16 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
     -----
     Computation: as :func:`accuracy_score`; the pass returns at most ``n_classes**2``
     pairs.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import confusion_matrix
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> confusion_matrix(y_true, y_pred)  # one pass over the chunks
+    array([[2, 0],
+           [1, 3]])
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.confusion_matrix(
@@ -145,6 +155,18 @@ def precision_recall_fscore_support(
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import precision_recall_fscore_support
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred)
+    >>> recall
+    array([1.  , 0.75])
+    >>> support
+    array([2, 4])
     """
     kwargs = dict(
         beta=beta, labels=labels, pos_label=pos_label, average=average,
@@ -197,6 +219,15 @@ def precision_score(
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import precision_score
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> float(precision_score(y_true, y_pred))
+    1.0
     """
     return _prf_metric(
         skm.precision_score, "precision_score", y_true, y_pred, sample_weight,
@@ -226,6 +257,15 @@ def recall_score(
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import recall_score
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> float(recall_score(y_true, y_pred))
+    0.75
     """
     return _prf_metric(
         skm.recall_score, "recall_score", y_true, y_pred, sample_weight,
@@ -255,6 +295,15 @@ def f1_score(
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import f1_score
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> round(float(f1_score(y_true, y_pred)), 4)
+    0.8571
     """
     return _prf_metric(
         skm.f1_score, "f1_score", y_true, y_pred, sample_weight,
@@ -286,6 +335,15 @@ def fbeta_score(
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import fbeta_score
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> float(fbeta_score(y_true, y_pred, beta=0.5))
+    0.9375
     """
     return _prf_metric(
         skm.fbeta_score, "fbeta_score", y_true, y_pred, sample_weight, beta=beta,
@@ -310,6 +368,15 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     Notes
     -----
     Computation: as :func:`accuracy_score`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import balanced_accuracy_score
+    >>> y_true = da.from_array([0, 1, 1, 0, 1, 1], chunks=3)
+    >>> y_pred = da.from_array([0, 1, 0, 0, 1, 1], chunks=3)
+    >>> float(balanced_accuracy_score(y_true, y_pred))
+    0.875
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight, adjusted=adjusted)
@@ -348,6 +415,15 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     ``-log p`` for every column (``n_labels x n_classes`` floats), with the extremes of
     ``y_proba`` (scikit-learn's range checks) and the number of rows whose
     probabilities do not sum to one (its warning).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import log_loss
+    >>> y_true = da.from_array([0, 1, 1, 0], chunks=2)
+    >>> y_proba = da.from_array([0.1, 0.9, 0.8, 0.3], chunks=2)  # P(class 1)
+    >>> round(float(log_loss(y_true, y_proba)), 4)
+    0.1976
     """
     if not any_lazy(y_true, y_proba, sample_weight, None if isinstance(y_pred, str) else y_pred):
         return skm.log_loss(

@@ -20,11 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.kernels import row_blocks
-from dml._engine.namespace import is_numpy_namespace, to_numpy
-
-
-def _f64(a, xp):
-    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+from dml._engine.namespace import as_float64, is_numpy_namespace, to_numpy
 
 
 def _check_rows(a, b, w):
@@ -99,7 +95,7 @@ def pair_counts_kernel(a, b, w, *, xp):
     elif xp.isdtype(w.dtype, ("integral", "bool")):
         sums = group_sum(ic, xp.astype(w, xp.int64), uc.shape[0], xp)
     else:
-        sums = group_sum(ic, _f64(w, xp), uc.shape[0], xp)
+        sums = group_sum(ic, as_float64(w, xp), uc.shape[0], xp)
     return {"a": xp.take(ua, uc // nb), "b": xp.take(ub, uc % nb), "w": sums}
 
 
@@ -156,7 +152,7 @@ def column_pair_counts_kernel(a, b, w, *, xp):
     for j in range(b.shape[1]):
         p = pair_counts_kernel(a, b[:, j], w, xp=xp)
         out[f"a{j}"], out[f"b{j}"], out[f"w{j}"] = p["a"], p["b"], p["w"]
-    s = _f64(xp.sum(b, axis=1), xp)
+    s = as_float64(xp.sum(b, axis=1), xp)
     out["n_not_prob"] = xp.sum(xp.astype(xp.abs(1.0 - s) > 1e-8 + 1e-5 * xp.abs(s), xp.int64))
     return out
 
@@ -202,11 +198,11 @@ def regression_kernel(a, b, w, *, xp, stats=("sse", "sae", "moments")):
     shift = zeros
     first = True
     for lo, hi in row_blocks(n_rows, 2 * k, 8):
-        yt = _f64(a[lo:hi, :], xp)
-        wb = None if w is None else _f64(w[lo:hi], xp)[:, None]
+        yt = as_float64(a[lo:hi, :], xp)
+        wb = None if w is None else as_float64(w[lo:hi], xp)[:, None]
         sw = sw + (float(hi - lo) if wb is None else xp.sum(wb))
         if "sse" in stats or "sae" in stats:
-            d = yt - _f64(b[lo:hi, :], xp)
+            d = yt - as_float64(b[lo:hi, :], xp)
             if "sse" in stats:
                 sse = sse + xp.sum(d * d if wb is None else wb * d * d, axis=0)
             if "sae" in stats:
@@ -284,14 +280,14 @@ def log_loss_kernel(a, b, w, *, xp):
         P = P[:, None]
     if P.shape[1] == 1:
         P = xp.concat([1 - P, P], axis=1)
-    rowsum = _f64(xp.sum(P, axis=1), xp)
+    rowsum = as_float64(xp.sum(P, axis=1), xp)
     tol = eps**0.5 + 1e-8  # isclose(rowsum, 1, rtol=sqrt(eps)) as scikit-learn
     n_bad = xp.sum(xp.astype(xp.abs(rowsum - 1.0) > tol, xp.int64))
-    L = -xp.log(_f64(xp.clip(P, eps, 1 - eps), xp))
+    L = -xp.log(as_float64(xp.clip(P, eps, 1 - eps), xp))
     if w is None:
         weight = xp.asarray(float(n_rows), dtype=xp.float64)
     else:
-        wf = _f64(w, xp)
+        wf = as_float64(w, xp)
         weight = xp.sum(wf)
         L = L * wf[:, None]
     labels, inv = _encode(a, xp)
@@ -300,8 +296,8 @@ def log_loss_kernel(a, b, w, *, xp):
         "labels": labels,
         "loss": loss,
         "weight": weight,
-        "p_max": _f64(p_max, xp),
-        "p_min": _f64(p_min, xp),
+        "p_max": as_float64(p_max, xp),
+        "p_min": as_float64(p_min, xp),
         "n_bad_sum": n_bad,
         "n_rows": xp.asarray(n_rows, dtype=xp.int64),
     }

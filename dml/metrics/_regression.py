@@ -105,6 +105,15 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     once, in cache-sized row blocks. Memory per task: one chunk of each
     input. NaN / infinity give scikit-learn's errors (found by a second pass, only on
     that error path).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import mean_squared_error
+    >>> y_true = da.from_array([3.0, -0.5, 2.0, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 0.0, 2.0, 8.0], chunks=2)
+    >>> float(mean_squared_error(y_true, y_pred))
+    0.375
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.mean_squared_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
@@ -133,6 +142,15 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
     Notes
     -----
     Computation: as :func:`mean_squared_error`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import root_mean_squared_error
+    >>> y_true = da.from_array([3.0, -0.5, 2.0, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 0.0, 2.0, 8.0], chunks=2)
+    >>> round(float(root_mean_squared_error(y_true, y_pred)), 4)
+    0.6124
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.root_mean_squared_error(
@@ -163,6 +181,15 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     Notes
     -----
     Computation: as :func:`mean_squared_error`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import mean_absolute_error
+    >>> y_true = da.from_array([3.0, -0.5, 2.0, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 0.0, 2.0, 8.0], chunks=2)
+    >>> float(mean_absolute_error(y_true, y_pred))
+    0.5
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.mean_absolute_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
@@ -196,6 +223,15 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     Computation: as :func:`mean_squared_error`: the residual and total sums of squares
     come from the same pass (the latter from exactly merged centred moments, so large
     offsets in ``y_true`` do not cancel).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import r2_score
+    >>> y_true = da.from_array([3.0, -0.5, 2.0, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 0.0, 2.0, 8.0], chunks=2)
+    >>> round(float(r2_score(y_true, y_pred)), 4)
+    0.9486
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.r2_score(

@@ -96,6 +96,12 @@ def get_scorer_names():
     -------
     list of str
         Sorted names.
+
+    Examples
+    --------
+    >>> from dml.metrics import get_scorer_names
+    >>> "roc_auc" in get_scorer_names()
+    True
     """
     return sorted(_SCORERS)
 
@@ -153,6 +159,15 @@ def check_scoring(estimator=None, scoring=None, *, allow_none=False, raise_exc=T
     Returns
     -------
     scorer : callable
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from dml.metrics import check_scoring
+    >>> check_scoring(LogisticRegression(), "accuracy")
+    make_scorer(accuracy_score, response_method='predict')
+    >>> check_scoring(LogisticRegression())  # the estimator's own score method
+    LogisticRegression.score
     """
     if isinstance(scoring, str):
         scoring = get_scorer(scoring)

@@ -18,4 +18,7 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.model_selection._hyperband import HyperbandSearchCV  # noqa: F401
     from dml.model_selection._search import GridSearchCV, RandomizedSearchCV  # noqa: F401
     from dml.model_selection._split import KFold, ShuffleSplit, StratifiedKFold, train_test_split  # noqa: F401
-    from dml.model_selection._successive_halving import AsyncSuccessiveHalvingSearchCV, SuccessiveHalvingSearchCV  # noqa: F401
+    from dml.model_selection._successive_halving import (  # noqa: F401
+        AsyncSuccessiveHalvingSearchCV,
+        SuccessiveHalvingSearchCV,
+    )

@@ -17,8 +17,9 @@ import time
 from collections import defaultdict
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from dml.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -27,8 +28,9 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import is_dask_collection
+from dml._engine.tasks import task_runner
+from dml.metrics import check_scoring
 from dml.model_selection._incremental_tasks import concat_test, split_block, train_and_score
-from dml.model_selection._runner import get_runner
 
 
 def resolve_scorer(estimator, scoring):
@@ -138,8 +140,6 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                 ys = [None] * len(xs)
             blocks = list(zip(xs, ys))
         else:
-            import scipy.sparse as sp
-
             if sp.issparse(X):
                 raise TypeError(
                     f"Sparse data is not supported by {type(self).__name__}: pass a dense "
@@ -159,19 +159,13 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                     f"{[X.shape[0], len(y)]}"
                 )
             blocks = [(X, y)]
-        if runner.mode == "distributed":
-            client = runner.client
-            placed = client.compute([b[0] for b in blocks]) if is_dask_collection(X) else \
-                [runner.put(X, recoverable=True)]
-            yplaced = (client.compute([b[1] for b in blocks]) if y is not None and
-                       is_dask_collection(X) else [runner.put(y, recoverable=True)])
+        if is_dask_collection(X):
+            n = len(blocks)
+            placed = runner.compute([b[0] for b in blocks] +
+                                    [b[1] for b in blocks if b[1] is not None])
+            placed, yplaced = placed[:n], (placed[n:] if y is not None else [None] * n)
         else:
-            if is_dask_collection(X):
-                import dask
-
-                placed, yplaced = dask.compute([b[0] for b in blocks], [b[1] for b in blocks])
-            else:
-                placed, yplaced = [X], [y]
+            placed, yplaced = [runner.put(X, recoverable=True)], [runner.put(y, recoverable=True)]
         test_size = 0.15 if self.test_size is None else self.test_size
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(placed))
         splits = [runner.submit(split_block, xb, yb, int(s), test_size)
@@ -187,7 +181,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             if "classes" in inspect.signature(self.estimator.partial_fit).parameters \
                     and "classes" not in fit_params:
                 if is_dask_collection(y):
-                    import dask.array as da
+                    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
                     classes = da.unique(y if hasattr(y, "chunks") else y.to_dask_array()).compute()
                 else:
@@ -222,7 +216,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         self._check_search_params()
         scorer = resolve_scorer(self.estimator, self.scoring)
         rng = check_random_state(self.random_state)
-        runner = get_runner(None, type(self).__name__)
+        runner = task_runner(None, type(self).__name__)
         candidates = self._candidates(rng)
         splits, test, fit_params = self._prepare(X, y, dict(fit_params), runner, rng)
         copy_model = runner.mode == "distributed"
@@ -258,19 +252,13 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             return _Job(model_id, job, bracket, target)
 
         def record(job, result):
-            model, info = result
+            info = result[1]
             model_id = job.model_id
             prev_calls = self._infos.get(model_id, {}).get("calls", 0)
             self._n_calls += info["calls"] - prev_calls
             self._infos[model_id] = info
             self._scores[model_id] = info["scores"]
-            if runner.mode == "distributed":
-                import operator
-
-                handle = runner.client.submit(operator.getitem, job.handle, 0, pure=False)
-            else:
-                handle = model
-            self._models[model_id] = handle
+            self._models[model_id] = runner.result_part(job.handle, result, 0)
             rec = {
                 "model_id": model_id, "params": self._params[model_id],
                 "partial_fit_calls": info["calls"], "partial_fit_time": info["partial_fit_time"],
@@ -303,16 +291,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
 
     def _wait(self, runner, jobs):
         """Block until some of ``jobs`` finish; return ``[(job, result), ...]``."""
-        if runner.mode == "local":
-            results = runner.gather([j.handle for j in jobs])
-            return list(zip(jobs, results))
-        from distributed import wait
-
-        done, _ = wait([j.handle for j in jobs], return_when="FIRST_COMPLETED")
-        done = set(done)
-        finished = [j for j in jobs if j.handle in done]
-        results = runner.gather([j.handle for j in finished])
-        return list(zip(finished, results))
+        by_handle = {id(j.handle): j for j in jobs}
+        return [(by_handle[id(h)], r) for h, r in runner.wait_first([j.handle for j in jobs])]
 
     # ------------------------------------------------------------------- results
 
@@ -334,8 +314,6 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             results["mean_score_time"].append(np.mean(st))
             results["std_score_time"].append(np.std(st))
         out = {k: (v if k == "params" else np.asarray(v)) for k, v in results.items()}
-        from scipy.stats import rankdata
-
         out["rank_test_score"] = rankdata(-out["test_score"], method="min").astype(np.int32)
         keys = sorted({k for p in out["params"] for k in p})
         for k in keys:
@@ -477,62 +455,6 @@ class SynchronousBrackets:
                 if not go:
                     st["round"] = len(st["plan"])
 
-
-_BASE_DOC_PARAMS = """
-    test_size : float, default=None
-        Fraction of each block held out to score the models (0.15 when None).
-    patience : bool or int, default=False
-        Stop training a model whose score has not improved by more than ``tol`` over
-        its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
-        patience the models are scored after every call.
-    tol : float, default=0.001
-        Improvement that counts for ``patience``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the sampling of candidates and the hold-out split.
-    scoring : str, callable or None, default=None
-        One scorer (the estimator's ``score`` when None); multi-metric is rejected.
-    verbose : bool or int, default=False
-        Print a line per finished job.
-    warm_start_param : str or None, default=None
-        For estimators without ``partial_fit``: the parameter grown between warm-started
-        fits (``"n_estimators"``, ``"max_iter"``); the estimator must have
-        ``warm_start`` (set it to True in ``estimator`` or ``parameters``).
-    warm_start_step : int, default=1
-        Size of one call in units of ``warm_start_param``.
-    warm_start_cumulative : bool, default=True
-        True: before call ``k`` the parameter is ``k * warm_start_step`` (forests and
-        gradient boosting count ``n_estimators`` / ``max_iter`` in total). False: it
-        is ``warm_start_step`` each time (``SGDClassifier``, ``MLPClassifier`` and
-        ``LogisticRegression`` run ``max_iter`` more iterations per warm-started fit).
-"""
-
-_BASE_DOC_ATTRS = """
-    cv_results_ : dict of arrays
-        One entry per model: ``model_id``, ``bracket``, ``params``, ``param_<name>``
-        (masked arrays), ``partial_fit_calls``, ``test_score`` (its last score),
-        ``rank_test_score``, ``mean_partial_fit_time``, ``std_partial_fit_time``,
-        ``mean_score_time``, ``std_score_time``.
-    history_ : list of dict
-        One record per finished job, in completion order: ``model_id``, ``params``,
-        ``partial_fit_calls``, ``partial_fit_time``, ``score``, ``score_time``,
-        ``elapsed_wall_time``, ``bracket``, ``stopped``.
-    model_history_ : dict
-        ``history_`` grouped by ``model_id``.
-    best_estimator_ : estimator
-        The model with the highest score, as trained (not refit).
-    best_score_ : float
-    best_params_ : dict
-    best_index_ : int
-        Index of the best model in ``cv_results_``.
-    metadata_ : dict
-        What ran: ``n_models``, ``partial_fit_calls`` (calls in total) and per-bracket
-        counts.
-    scorer_ : callable
-    n_splits_ : int
-        Always 1 (one hold-out set).
-    multimetric_ : bool
-        Always False.
-"""
 
 
 def check_common_params(search):

@@ -7,8 +7,6 @@ import numbers
 
 from dml._compat.sklearn import Interval
 from dml.model_selection._adaptive import (
-    _BASE_DOC_ATTRS,
-    _BASE_DOC_PARAMS,
     BaseAdaptiveSearch,
     SynchronousBrackets,
     bracket_plan,
@@ -58,10 +56,60 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
         Most calls any model receives (``R``).
     aggressiveness : float, default=3
         ``eta``: the fraction ``1 / eta`` of models survives each round.
-    """ + _BASE_DOC_PARAMS + """
+    test_size : float, default=None
+        Fraction of each block held out to score the models (0.15 when None).
+    patience : bool or int, default=False
+        Stop training a model whose score has not improved by more than ``tol`` over
+        its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
+        patience the models are scored after every call.
+    tol : float, default=0.001
+        Improvement that counts for ``patience``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampling of candidates and the hold-out split.
+    scoring : str, callable or None, default=None
+        One scorer (the estimator's ``score`` when None); multi-metric is rejected.
+    verbose : bool or int, default=False
+        Print a line per finished job.
+    warm_start_param : str or None, default=None
+        For estimators without ``partial_fit``: the parameter grown between warm-started
+        fits (``"n_estimators"``, ``"max_iter"``); the estimator must have
+        ``warm_start`` (set it to True in ``estimator`` or ``parameters``).
+    warm_start_step : int, default=1
+        Size of one call in units of ``warm_start_param``.
+    warm_start_cumulative : bool, default=True
+        True: before call ``k`` the parameter is ``k * warm_start_step`` (forests and
+        gradient boosting count ``n_estimators`` / ``max_iter`` in total). False: it
+        is ``warm_start_step`` each time (``SGDClassifier``, ``MLPClassifier`` and
+        ``LogisticRegression`` run ``max_iter`` more iterations per warm-started fit).
+
     Attributes
     ----------
-    """ + _BASE_DOC_ATTRS + """
+    cv_results_ : dict of arrays
+        One entry per model: ``model_id``, ``bracket``, ``params``, ``param_<name>``
+        (masked arrays), ``partial_fit_calls``, ``test_score`` (its last score),
+        ``rank_test_score``, ``mean_partial_fit_time``, ``std_partial_fit_time``,
+        ``mean_score_time``, ``std_score_time``.
+    history_ : list of dict
+        One record per finished job, in completion order: ``model_id``, ``params``,
+        ``partial_fit_calls``, ``partial_fit_time``, ``score``, ``score_time``,
+        ``elapsed_wall_time``, ``bracket``, ``stopped``.
+    model_history_ : dict
+        ``history_`` grouped by ``model_id``.
+    best_estimator_ : estimator
+        The model with the highest score, as trained (not refit).
+    best_score_ : float
+    best_params_ : dict
+    best_index_ : int
+        Index of the best model in ``cv_results_``.
+    metadata_ : dict
+        What ran: ``n_models``, ``partial_fit_calls`` (calls in total) and per-bracket
+        counts.
+    scorer_ : callable
+    n_splits_ : int
+        Always 1 (one hold-out set).
+    multimetric_ : bool
+        Always False.
+
     See Also
     --------
     SuccessiveHalvingSearchCV, AsyncSuccessiveHalvingSearchCV
@@ -81,6 +129,23 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     ----------
     Li, Jamieson, DeSalvo, Rostamizadeh, Talwalkar, "Hyperband: A Novel Bandit-Based
     Approach to Hyperparameter Optimization", JMLR 18 (2018).
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from dml.model_selection import HyperbandSearchCV
+    >>> X, y = make_classification(300, random_state=0)
+    >>> search = HyperbandSearchCV(SGDClassifier(random_state=0),
+    ...                            {"alpha": loguniform(1e-5, 1e-1)}, max_iter=3,
+    ...                            random_state=0)
+    >>> search.metadata["n_models"]  # brackets of 3 and 2 models
+    5
+    >>> sorted(search.fit(X, y).best_params_)
+    ['alpha']
+    >>> search.metadata_["partial_fit_calls"] <= search.metadata["partial_fit_calls"]
+    True
     """
 
     _parameter_constraints: dict = {

@@ -20,7 +20,7 @@ def _take(a, idx):
 
 def _concat(parts):
     if hasattr(parts[0], "iloc"):
-        import pandas as pd
+        import pandas as pd  # DataFrame blocks only: a worker with NumPy blocks skips it
 
         return pd.concat(parts)
     return np.concatenate(parts)

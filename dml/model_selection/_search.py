@@ -11,63 +11,69 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from traceback import format_exc
 
+import dask
+import joblib
 import numpy as np
+from sklearn import get_config as sk_config
 from sklearn.base import clone, is_classifier
+from sklearn.metrics import get_scorer as sk_get_scorer
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import indexable
 
 from dml._base import check_params
 from dml._compat.sklearn import (
     BaseSearchCV,
     Interval,
     _check_method_params,
-    _insert_error_scores,
     _check_multimetric_scoring,
+    _insert_error_scores,
     _MultimetricScorer,
     _safe_split,
     _score,
     _warn_or_raise_about_fit_failures,
+    multimetric_scorers,
+    num_samples,
+    scorer_accepts_sample_weight,
 )
 from dml._engine.inputs import is_dask_collection
-from dml.model_selection._runner import get_runner
+from dml._engine.tasks import task_runner
+from dml.metrics import check_scoring, get_scorer, get_scorer_names
+from dml.model_selection._results import (
+    check_refit_for_multimetric,
+    format_results,
+    select_best_index,
+)
 
 # ------------------------------------------------------------------ resolution hooks
-
-
-def resolve_scorers(search):
-    """``(scorer, refit_metric)`` of a search: the one place scorers are resolved."""
-    return search._get_scorers()
 
 
 def _named_scorer(name):
     """dml's scorer for a name it has (Dask folds scored in one lazy pass), else
     scikit-learn's (which raises scikit-learn's error for an unknown name)."""
-    from sklearn.metrics import get_scorer as sk_get_scorer
-
-    from dml.metrics import get_scorer, get_scorer_names
-
     return get_scorer(name) if name in get_scorer_names() else sk_get_scorer(name)
 
 
 def search_scorers(search):
-    """scikit-learn's ``BaseSearchCV._get_scorers`` with :mod:`dml.metrics` scorers for
-    the names dml has: ``(scorer, refit_metric)``. The validation (and its messages) of
-    multi-metric ``scoring`` and of ``refit`` is scikit-learn's."""
+    """``(scorer, refit_metric)`` of a search: the one place its scorers are resolved.
+
+    scikit-learn's rules (a callable, a name, None, or a multi-metric list / dict with
+    scikit-learn's validation and messages), with :mod:`dml.metrics` scorers for the
+    names dml has."""
     scoring = search.scoring
     if callable(scoring):
         return scoring, "score"
     if isinstance(scoring, str):
         return _named_scorer(scoring), "score"
     if scoring is None:
-        from dml.metrics import check_scoring
-
         return check_scoring(search.estimator, None), "score"
     scorers = _check_multimetric_scoring(search.estimator, scoring)
     names = dict(zip(scoring, scoring)) if not isinstance(scoring, dict) else scoring
     scorers = {k: _named_scorer(names[k]) if isinstance(names[k], str) else v for k, v in scorers.items()}
-    search._check_refit_for_multimetric(scorers)
+    check_refit_for_multimetric(search.refit, scorers)
     return _MultimetricScorer(scorers=scorers, raise_exc=(search.error_score == "raise")), search.refit
 
 
@@ -88,8 +94,9 @@ class _Failed:
 
 
 def _error_scores(scorer, error_score, return_train_score):
-    if isinstance(scorer, _MultimetricScorer):
-        test = {name: error_score for name in scorer._scorers}
+    named = multimetric_scorers(scorer)
+    if named is not None:
+        test = {name: error_score for name in named}
     else:
         test = error_score
     out = {"test_scores": test}
@@ -284,19 +291,65 @@ def _fresh(step):
 
 
 def _step_key(name, step):
-    import joblib
-
     return (name, "passthrough" if step == "passthrough" else joblib.hash(step))
 
 
 # ---------------------------------------------------------------------- the search
 
 
-class _DaskSearchMixin:
-    """``fit`` of dml's searches: the candidates' fits as tasks, results as scikit-learn's."""
+def _scorers_accept_sample_weight(search, scorers):
+    """Whether the scorers take ``sample_weight``; warns (scikit-learn's words) for each
+    one that does not, since weighted fits would then be scored unweighted."""
+    named = multimetric_scorers(scorers)
+    items = named.items() if named is not None else [(None, scorers)]
+    accepts = []
+    for name, scorer in items:
+        accepts.append(scorer_accepts_sample_weight(scorer))
+        if not accepts[-1]:
+            what = f"{name}={scorer}" if name is not None else f"{scorer}"
+            warnings.warn(
+                f"The scoring {what} does not support sample_weight, which may lead to "
+                f"statistically incorrect results when fitting {search} with sample_weight. ",
+                stacklevel=3,  # the caller of the search's fit
+            )
+    return any(accepts)
 
-    def _get_scorers(self):
-        return search_scorers(self)
+
+def _check_fit_options(search):
+    name = type(search).__name__
+    if sk_config().get("enable_metadata_routing", False):
+        raise ValueError(
+            f"{name} does not support metadata routing yet; disable it "
+            "with sklearn.set_config(enable_metadata_routing=False)."
+        )
+    if search.pre_dispatch != "2*n_jobs":
+        raise ValueError(
+            f"pre_dispatch={search.pre_dispatch!r} is not supported: {name} "
+            "submits every fit as a task and the Dask scheduler dispatches them. "
+            "Leave pre_dispatch='2*n_jobs'."
+        )
+
+
+def _to_caller(params, y, groups):
+    """Dask ``y``, ``groups`` and fit parameters come to the caller (the splits need
+    them); ``X`` stays where it is."""
+    params = {k: np.asarray(v.compute()) if is_dask_collection(v) else v
+              for k, v in params.items()}
+    if is_dask_collection(y):
+        y = y.compute()
+        y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if is_dask_collection(groups):
+        groups = np.asarray(groups.compute())
+    return params, y, groups
+
+
+class _DaskSearchMixin:
+    """``fit`` of dml's searches: the candidates' fits as tasks, results as scikit-learn's.
+
+    The subclass gives its candidates (``_candidate_params()``); everything else is
+    this mixin's own code or scikit-learn's public API. From scikit-learn's base class
+    only the public prediction and scoring methods of a fitted search are used.
+    """
 
     def fit(self, X, y=None, **params):
         """Run fit with all sets of parameters, each (candidate, fold) fit as a task.
@@ -318,181 +371,131 @@ class _DaskSearchMixin:
         self : object
         """
         check_params(self)
-        from sklearn import get_config as sk_config
-
-        if sk_config().get("enable_metadata_routing", False):
-            raise ValueError(
-                f"{type(self).__name__} does not support metadata routing yet; disable it "
-                "with sklearn.set_config(enable_metadata_routing=False)."
-            )
-        if self.pre_dispatch != "2*n_jobs":
-            raise ValueError(
-                f"pre_dispatch={self.pre_dispatch!r} is not supported: {type(self).__name__} "
-                "submits every fit as a task and the Dask scheduler dispatches them. "
-                "Leave pre_dispatch='2*n_jobs'."
-            )
-        runner = get_runner(self.n_jobs, type(self).__name__)
-        scorers, refit_metric = resolve_scorers(self)
+        _check_fit_options(self)
+        runner = task_runner(self.n_jobs, type(self).__name__)
+        scorers, refit_metric = search_scorers(self)
 
         params = dict(params)
         groups = params.pop("groups", None)
-        fit_params = {}
+        fit_params, y, groups = _to_caller(params, y, groups)
         score_params = {}
-        for k, v in params.items():
-            fit_params[k] = np.asarray(v.compute()) if is_dask_collection(v) else v
-        if fit_params.get("sample_weight") is not None and self._check_scorers_accept_sample_weight():
+        if fit_params.get("sample_weight") is not None and \
+                _scorers_accept_sample_weight(self, scorers):
             score_params["sample_weight"] = fit_params["sample_weight"]
-        if is_dask_collection(y):
-            y = y.compute()
-            y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
-        if is_dask_collection(groups):
-            groups = np.asarray(groups.compute())
 
         # The splits: X's values are never needed by scikit-learn's splitters.
         n_samples = _n_samples(X, y)
         X_split = X if not is_dask_collection(X) else np.empty((n_samples, 0))
         if not is_dask_collection(X):
-            from sklearn.utils.validation import indexable
-
             X, y = indexable(X, y)
-        cv = resolve_cv(self.cv, y, is_classifier(self.estimator))
-        self._checked_cv_orig = cv
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         self.n_splits_ = cv.get_n_splits(X_split, y, groups)
+        splits = list(cv.split(X_split, y, groups))
+        if len(splits) != self.n_splits_:
+            raise ValueError(
+                "cv.split and cv.get_n_splits return inconsistent results. "
+                f"Expected {self.n_splits_} splits, got {len(splits)}"
+            )
+        candidates = list(self._candidate_params())
+        if not candidates or not splits:
+            raise ValueError(
+                "No fits were performed. Was the CV iterator empty? Were there no candidates?"
+            )
 
         # The data travels once per search.
-        X_h, y_h = runner.put(X, recoverable=True), runner.put(y, recoverable=True)
-        fp_h = runner.put(fit_params, recoverable=True) if fit_params else None
-        sp_h = runner.put(score_params, recoverable=True) if score_params else None
+        data = {
+            "X": runner.put(X, recoverable=True), "y": runner.put(y, recoverable=True),
+            "fit_params": runner.put(fit_params, recoverable=True) if fit_params else None,
+            "score_params": runner.put(score_params, recoverable=True) if score_params else None,
+        }
         base_estimator = clone(self.estimator)
-        common = dict(scorer=scorers, return_train_score=self.return_train_score,
-                      error_score=self.error_score)
-        all_candidates, all_out = [], []
-        fit_counts = {}
-        self._n_tasks = 0
+        out = self._evaluate(runner, base_estimator, candidates, splits, data, scorers)
+        _warn_or_raise_about_fit_failures(out, self.error_score)
+        if callable(self.scoring):
+            _insert_error_scores(out, self.error_score)
+        results = format_results(candidates, self.n_splits_, out,
+                                 return_train_score=self.return_train_score, stacklevel=2)
 
-        def evaluate_candidates(candidate_params, cv=None, more_results=None):
-            cv = cv or self._checked_cv_orig
-            candidate_params = list(candidate_params)
-            splits = list(cv.split(X_split, y, groups))
-            if len(splits) != self.n_splits_:
-                raise ValueError(
-                    "cv.split and cv.get_n_splits return inconsistent results. "
-                    f"Expected {self.n_splits_} splits, got {len(splits)}"
-                )
-            if not candidate_params or not splits:
-                raise ValueError(
-                    "No fits were performed. Was the CV iterator empty? "
-                    "Were there no candidates?"
-                )
-            folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True)
-                     for tr, te in splits]
-            handles, nodes = [], {}
-            for cand in candidate_params:
-                plan = _pipeline_plan(base_estimator, cand)
-                for f, fold in enumerate(folds):
-                    if plan is None:
-                        name = type(base_estimator).__name__
-                        fit_counts[name] = fit_counts.get(name, 0) + 1
-                        handles.append(runner.submit(
-                            fit_and_score, clone(base_estimator), cand, X_h, y_h, fp_h, sp_h,
-                            fold, **common))
-                        continue
-                    parent, key = None, (f,)
-                    for name, step in plan[:-1]:
-                        key = key + (_step_key(name, step),)
-                        if key not in nodes:
-                            if step != "passthrough":
-                                fit_counts[name] = fit_counts.get(name, 0) + 1
-                            nodes[key] = runner.submit(
-                                fit_transform_step, name, _fresh(step), parent, X_h, y_h, fp_h, fold,
-                                error_score=self.error_score,
-                                train_eval=self.return_train_score)
-                        parent = nodes[key]
-                    name, final = plan[-1]
-                    fit_counts[name] = fit_counts.get(name, 0) + 1
-                    handles.append(runner.submit(
-                        fit_final_and_score, name, _fresh(final), parent, X_h, y_h, fp_h, fold,
-                        **common))
-            self._n_tasks += len(handles) + len(nodes)
-            if self.verbose > 0:
-                n_c, n_s = len(candidate_params), len(splits)
-                print(f"Fitting {n_s} folds for each of {n_c} candidates, totalling "
-                      f"{n_c * n_s} fits ({len(handles) + len(nodes)} tasks)")
-            del nodes
-            out = runner.gather(handles)
-            _warn_or_raise_about_fit_failures(out, self.error_score)
-            if callable(self.scoring):
-                _insert_error_scores(out, self.error_score)
-            all_candidates.extend(candidate_params)
-            all_out.extend(out)
-            nonlocal results
-            results = self._format_results(all_candidates, self.n_splits_, all_out, None)
-            return results
-
-        results = {}
-        self._run_search(evaluate_candidates)
-        self.fit_counts_ = fit_counts
-
-        first = all_out[0]["test_scores"]
-        self.multimetric_ = isinstance(first, dict)
+        self.multimetric_ = isinstance(out[0]["test_scores"], dict)
         if callable(self.scoring) and self.multimetric_:
-            self._check_refit_for_multimetric(first)
+            check_refit_for_multimetric(self.refit, out[0]["test_scores"])
             refit_metric = self.refit
         if self.refit or not self.multimetric_:
-            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            self.best_index_ = select_best_index(self.refit, refit_metric, results)
             if not callable(self.refit):
                 self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
             self.best_params_ = results["params"][self.best_index_]
         if self.refit:
-            best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
-            fp_all = runner.put(fit_params, recoverable=True) if fit_params else None
-            self.best_estimator_, self.refit_time_ = runner.result(
-                runner.submit(refit_estimator, best, X_h, y_h, fp_all))
-            if hasattr(self.best_estimator_, "feature_names_in_"):
-                self.feature_names_in_ = self.best_estimator_.feature_names_in_
-        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+            self._refit(runner, base_estimator, data["X"], data["y"], fit_params)
+        named = multimetric_scorers(scorers)
+        self.scorer_ = named if named is not None else scorers
         self.cv_results_ = results
         return self
+
+    def _evaluate(self, runner, base_estimator, candidates, splits, data, scorers):
+        """Every (candidate, fold) fit as tasks (pipelines step by step, sharing
+        prefixes); their results in candidate-major order."""
+        X_h, y_h, fp_h, sp_h = data["X"], data["y"], data["fit_params"], data["score_params"]
+        common = dict(scorer=scorers, return_train_score=self.return_train_score,
+                      error_score=self.error_score)
+        fit_counts = {}
+        folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True)
+                 for tr, te in splits]
+        handles, nodes = [], {}
+        for cand in candidates:
+            plan = _pipeline_plan(base_estimator, cand)
+            for f, fold in enumerate(folds):
+                if plan is None:
+                    name = type(base_estimator).__name__
+                    fit_counts[name] = fit_counts.get(name, 0) + 1
+                    handles.append(runner.submit(
+                        fit_and_score, clone(base_estimator), cand, X_h, y_h, fp_h, sp_h,
+                        fold, **common))
+                    continue
+                parent, key = None, (f,)
+                for name, step in plan[:-1]:
+                    key = key + (_step_key(name, step),)
+                    if key not in nodes:
+                        if step != "passthrough":
+                            fit_counts[name] = fit_counts.get(name, 0) + 1
+                        nodes[key] = runner.submit(
+                            fit_transform_step, name, _fresh(step), parent, X_h, y_h, fp_h, fold,
+                            error_score=self.error_score, train_eval=self.return_train_score)
+                    parent = nodes[key]
+                name, final = plan[-1]
+                fit_counts[name] = fit_counts.get(name, 0) + 1
+                handles.append(runner.submit(
+                    fit_final_and_score, name, _fresh(final), parent, X_h, y_h, fp_h, fold,
+                    **common))
+        self._n_tasks = len(handles) + len(nodes)
+        self.fit_counts_ = fit_counts
+        if self.verbose > 0:
+            n_c, n_s = len(candidates), len(splits)
+            print(f"Fitting {n_s} folds for each of {n_c} candidates, totalling "
+                  f"{n_c * n_s} fits ({self._n_tasks} tasks)")
+        del nodes
+        return runner.gather(handles)
+
+    def _refit(self, runner, base_estimator, X_h, y_h, fit_params):
+        best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
+        fp_all = runner.put(fit_params, recoverable=True) if fit_params else None
+        self.best_estimator_, self.refit_time_ = runner.result(
+            runner.submit(refit_estimator, best, X_h, y_h, fp_all))
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
 
 def _n_samples(X, y):
     if not is_dask_collection(X):
-        from sklearn.utils.validation import _num_samples
-
-        return _num_samples(X)
+        return num_samples(X)
     n = X.shape[0] if hasattr(X, "shape") else None
     if isinstance(n, numbers.Integral) and not isinstance(n, bool):
         return int(n)
     if y is not None:
         return len(y)
-    import dask
-
     lengths = X.map_blocks(lambda b: np.array([len(b)]), chunks=(1,), drop_axis=1) \
         if hasattr(X, "blocks") else X.map_partitions(len)
     return int(dask.compute(lengths.sum())[0])
-
-
-_COMPUTATION = """
-    Every (candidate, fold) fit is a task: with a ``distributed.Client`` active, a
-    ``Client.submit`` on the cluster; without one, a ``dask.delayed`` call computed on
-    the local scheduler (``n_jobs`` threads; ``dask.config.set(scheduler="sync")``
-    runs them one by one). The training data travels once per search: NumPy / pandas
-    data up to ``chunk_bytes`` (dml config, 64 MiB) is sent in one task, so the
-    scheduler can recompute it after losing a worker; larger in-memory data is
-    scattered to every worker; Dask data is computed onto the cluster (one in-memory
-    array, recomputable from its graph) and never passes through the calling process. ``y`` and ``groups`` come to the caller to make the splits.
-    Each task holds one training and one test fold in memory.
-
-    For a :class:`~sklearn.pipeline.Pipeline`, each step is a task keyed by (fold,
-    the configured steps up to it): candidates with the same prefix share its output,
-    so a step is fitted ``n_splits x (distinct prefixes ending at it)`` times
-    (``fit_counts_`` reports the counts). The final step is scored on the prefix's
-    transformed test fold, which equals scoring the pipeline on the raw fold; with
-    ``return_train_score`` the prefix also transforms its training fold (as the
-    pipeline's ``predict`` does), so train scores are scikit-learn's too.
-    A lost worker's tasks are recomputed by ``distributed``. ``refit`` fits the best
-    candidate on all the data as one more task and brings the fitted estimator back.
-"""
 
 
 class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
@@ -548,8 +551,27 @@ class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
 
     Notes
     -----
-    Computation:
-    """ + _COMPUTATION + """
+    Computation: every (candidate, fold) fit is a task: with a ``distributed.Client`` active, a
+    ``Client.submit`` on the cluster; without one, a ``dask.delayed`` call computed on
+    the local scheduler (``n_jobs`` threads; ``dask.config.set(scheduler="sync")``
+    runs them one by one). The training data travels once per search: NumPy / pandas
+    data up to ``chunk_bytes`` (dml config, 64 MiB) is sent in one task, so the
+    scheduler can recompute it after losing a worker; larger in-memory data is
+    scattered to every worker; Dask data is computed onto the cluster (one in-memory
+    array, recomputable from its graph) and never passes through the calling process.
+    ``y`` and ``groups`` come to the caller to make the splits.
+    Each task holds one training and one test fold in memory.
+
+    For a :class:`~sklearn.pipeline.Pipeline`, each step is a task keyed by (fold,
+    the configured steps up to it): candidates with the same prefix share its output,
+    so a step is fitted ``n_splits x (distinct prefixes ending at it)`` times
+    (``fit_counts_`` reports the counts). The final step is scored on the prefix's
+    transformed test fold, which equals scoring the pipeline on the raw fold; with
+    ``return_train_score`` the prefix also transforms its training fold (as the
+    pipeline's ``predict`` does), so train scores are scikit-learn's too.
+    A lost worker's tasks are recomputed by ``distributed``. ``refit`` fits the best
+    candidate on all the data as one more task and brings the fitted estimator back.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -559,6 +581,10 @@ class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
     >>> search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
     >>> sorted(search.best_params_)
     ['C']
+    >>> search.fit_counts_  # 2 candidates x 3 folds, one task each
+    {'LogisticRegression': 6}
+    >>> search.predict(X[:3]).shape
+    (3,)
     """
 
     _parameter_constraints: dict = {
@@ -591,8 +617,8 @@ class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
         self.error_score = error_score
         self.return_train_score = return_train_score
 
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        evaluate_candidates(ParameterGrid(self.param_grid))
+    def _candidate_params(self):
+        return ParameterGrid(self.param_grid)
 
 
 class RandomizedSearchCV(_DaskSearchMixin, BaseSearchCV):
@@ -630,8 +656,41 @@ class RandomizedSearchCV(_DaskSearchMixin, BaseSearchCV):
 
     Notes
     -----
-    Computation:
-    """ + _COMPUTATION
+    Computation: every (candidate, fold) fit is a task: with a ``distributed.Client`` active, a
+    ``Client.submit`` on the cluster; without one, a ``dask.delayed`` call computed on
+    the local scheduler (``n_jobs`` threads; ``dask.config.set(scheduler="sync")``
+    runs them one by one). The training data travels once per search: NumPy / pandas
+    data up to ``chunk_bytes`` (dml config, 64 MiB) is sent in one task, so the
+    scheduler can recompute it after losing a worker; larger in-memory data is
+    scattered to every worker; Dask data is computed onto the cluster (one in-memory
+    array, recomputable from its graph) and never passes through the calling process.
+    ``y`` and ``groups`` come to the caller to make the splits.
+    Each task holds one training and one test fold in memory.
+
+    For a :class:`~sklearn.pipeline.Pipeline`, each step is a task keyed by (fold,
+    the configured steps up to it): candidates with the same prefix share its output,
+    so a step is fitted ``n_splits x (distinct prefixes ending at it)`` times
+    (``fit_counts_`` reports the counts). The final step is scored on the prefix's
+    transformed test fold, which equals scoring the pipeline on the raw fold; with
+    ``return_train_score`` the prefix also transforms its training fold (as the
+    pipeline's ``predict`` does), so train scores are scikit-learn's too.
+    A lost worker's tasks are recomputed by ``distributed``. ``refit`` fits the best
+    candidate on all the data as one more task and brings the fitted estimator back.
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from dml.model_selection import RandomizedSearchCV
+    >>> X, y = make_classification(200, random_state=0)
+    >>> search = RandomizedSearchCV(LogisticRegression(), {"C": loguniform(1e-2, 1e2)},
+    ...                             n_iter=3, cv=3, random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    3
+    >>> search.best_estimator_.predict(X[:5]).shape
+    (5,)
+    """
 
     _parameter_constraints: dict = {
         **BaseSearchCV._parameter_constraints,
@@ -669,8 +728,7 @@ class RandomizedSearchCV(_DaskSearchMixin, BaseSearchCV):
         self.error_score = error_score
         self.return_train_score = return_train_score
 
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        evaluate_candidates(
-            ParameterSampler(self.param_distributions, self.n_iter, random_state=self.random_state)
-        )
+    def _candidate_params(self):
+        return ParameterSampler(self.param_distributions, self.n_iter,
+                                random_state=self.random_state)
 

@@ -15,6 +15,7 @@ In-memory input goes to scikit-learn (identical results). For Dask input:
 
 from __future__ import annotations
 
+import dask
 import numpy as np
 from sklearn import model_selection as sk_ms
 from sklearn.utils import check_random_state
@@ -191,7 +192,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             *arrays, test_size=test_size, train_size=train_size, random_state=random_state,
             shuffle=shuffle, stratify=stratify,
         )
-    import dask.array as da
+    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
     if any(_is_dask_frame(a) for a in (*arrays, stratify) if a is not None):
         return _train_test_split_frames(arrays, test_size, train_size, random_state, shuffle, stratify)
@@ -250,7 +251,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
 
 def _train_test_split_frames(arrays, test_size, train_size, random_state, shuffle, stratify):
     """train_test_split of Dask DataFrames / Series, partition by partition."""
-    import dask.dataframe as dd
+    import dask.dataframe as dd  # on Dask DataFrames only
 
     lazy = [a for a in (*arrays, stratify) if a is not None]
     if not all(_is_dask_frame(a) for a in lazy):
@@ -332,7 +333,7 @@ def _select_partition(part, *strat, seed, which, t, r, test_size, train_size, sh
 
 
 def _align(a, rows):
-    import dask.array as da
+    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
     if not is_dask_collection(a):
         a = np.asarray(a)
@@ -349,7 +350,7 @@ def _align(a, rows):
 
 
 def _index_array(n, rows):
-    import dask.array as da
+    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
     return da.arange(n, chunks=(rows,), dtype=np.int64)
 
@@ -379,6 +380,17 @@ class KFold(sk_ms.KFold):
     generator seeded by ``(seed, block)``; so the folds are block-locally shuffled and
     do not depend on the scheduler. Each index block is made by one small task from
     ``arange`` (no data read).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.model_selection import KFold
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> train, test = next(KFold(n_splits=5).split(X))
+    >>> test.compute()
+    array([0, 1])
+    >>> train.chunks  # lazy, chunked like X's rows
+    ((3, 5),)
     """
 
     def split(self, X, y=None, groups=None):
@@ -403,7 +415,7 @@ class KFold(sk_ms.KFold):
             raise ValueError(
                 f"Cannot have number of splits n_splits={k} greater than the number of samples: n_samples={n}."
             )
-        import dask.array as da
+        import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
         idx = _index_array(n, rows)
         if not self.shuffle:
@@ -467,6 +479,17 @@ class ShuffleSplit(sk_ms.ShuffleSplit):
     split ``s`` from a generator seeded by ``(seed, s, block)`` (a block-local shuffle,
     independent of the scheduler). Yields Dask arrays of sorted indices, one small task
     per block.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.model_selection import ShuffleSplit
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> train, test = next(ShuffleSplit(n_splits=2, test_size=0.2, random_state=0).split(X))
+    >>> train.chunks, test.chunks  # one test row from each block of five
+    (((4, 4),), ((1, 1),))
+    >>> len(set(train.compute()) | set(test.compute()))
+    10
     """
 
     def split(self, X, y=None, groups=None):
@@ -528,6 +551,17 @@ class StratifiedKFold(sk_ms.StratifiedKFold):
     ``arange(n)[fold_labels == f]``: lazy, with unknown chunk lengths, and computing
     it reads ``y`` once. scikit-learn's check that every class has at least
     ``n_splits`` members needs the class counts and is not made on Dask input.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from dml.model_selection import StratifiedKFold
+    >>> X = da.ones((10, 2), chunks=5)
+    >>> y = da.from_array(np.array([0, 1] * 5), chunks=5)
+    >>> train, test = next(StratifiedKFold(n_splits=5).split(X, y))
+    >>> y[test].compute()  # one sample of each class per fold
+    array([0, 1])
     """
 
     def split(self, X, y, groups=None):
@@ -547,8 +581,7 @@ class StratifiedKFold(sk_ms.StratifiedKFold):
         if not _lazy(X, y):
             yield from super().split(X, y, groups)
             return
-        import dask
-        import dask.array as da
+        import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
         ref = X if is_dask_collection(X) else y
         ref, rows = _row_chunks(ref)

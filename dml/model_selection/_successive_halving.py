@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numbers
 
+from sklearn.model_selection import ParameterGrid
+
 from dml._compat.sklearn import Interval, StrOptions
 from dml.model_selection._adaptive import (
-    _BASE_DOC_ATTRS,
-    _BASE_DOC_PARAMS,
     BaseAdaptiveSearch,
     SynchronousBrackets,
     bracket_plan,
@@ -39,10 +39,59 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
         Most calls any model receives (no limit when None).
     aggressiveness : float, default=3
         Keep the best ``1 / aggressiveness`` of the models after each round.
-    """ + _BASE_DOC_PARAMS + """
+    test_size : float, default=None
+        Fraction of each block held out to score the models (0.15 when None).
+    patience : bool or int, default=False
+        Stop training a model whose score has not improved by more than ``tol`` over
+        its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
+        patience the models are scored after every call.
+    tol : float, default=0.001
+        Improvement that counts for ``patience``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampling of candidates and the hold-out split.
+    scoring : str, callable or None, default=None
+        One scorer (the estimator's ``score`` when None); multi-metric is rejected.
+    verbose : bool or int, default=False
+        Print a line per finished job.
+    warm_start_param : str or None, default=None
+        For estimators without ``partial_fit``: the parameter grown between warm-started
+        fits (``"n_estimators"``, ``"max_iter"``); the estimator must have
+        ``warm_start`` (set it to True in ``estimator`` or ``parameters``).
+    warm_start_step : int, default=1
+        Size of one call in units of ``warm_start_param``.
+    warm_start_cumulative : bool, default=True
+        True: before call ``k`` the parameter is ``k * warm_start_step`` (forests and
+        gradient boosting count ``n_estimators`` / ``max_iter`` in total). False: it
+        is ``warm_start_step`` each time (``SGDClassifier``, ``MLPClassifier`` and
+        ``LogisticRegression`` run ``max_iter`` more iterations per warm-started fit).
+
     Attributes
     ----------
-    """ + _BASE_DOC_ATTRS + """
+    cv_results_ : dict of arrays
+        One entry per model: ``model_id``, ``bracket``, ``params``, ``param_<name>``
+        (masked arrays), ``partial_fit_calls``, ``test_score`` (its last score),
+        ``rank_test_score``, ``mean_partial_fit_time``, ``std_partial_fit_time``,
+        ``mean_score_time``, ``std_score_time``.
+    history_ : list of dict
+        One record per finished job, in completion order: ``model_id``, ``params``,
+        ``partial_fit_calls``, ``partial_fit_time``, ``score``, ``score_time``,
+        ``elapsed_wall_time``, ``bracket``, ``stopped``.
+    model_history_ : dict
+        ``history_`` grouped by ``model_id``.
+    best_estimator_ : estimator
+        The model with the highest score, as trained (not refit).
+    best_score_ : float
+    best_params_ : dict
+    best_index_ : int
+        Index of the best model in ``cv_results_``.
+    metadata_ : dict
+        What ran: ``n_models``, ``partial_fit_calls`` (calls in total) and per-bracket
+        counts.
+    scorer_ : callable
+    n_splits_ : int
+        Always 1 (one hold-out set).
+    multimetric_ : bool
+        Always False.
     metadata : dict
         The plan before fitting: ``n_models``, ``partial_fit_calls`` and the bracket's
         rounds (``n_models``, ``calls``), without early stopping.
@@ -62,6 +111,21 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     and the hold-out set (computed once, replicated to every worker). Without a
     client, the jobs of a round run on the local Dask scheduler. A lost worker's jobs
     are recomputed from their lineage (the tasks never mutate their inputs).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from dml.model_selection import SuccessiveHalvingSearchCV
+    >>> X, y = make_classification(300, random_state=0)
+    >>> search = SuccessiveHalvingSearchCV(SGDClassifier(random_state=0),
+    ...                                    {"alpha": [1e-4, 1e-3, 1e-2]},
+    ...                                    n_initial_parameters="grid", max_iter=3,
+    ...                                    random_state=0)
+    >>> search.metadata["brackets"][0]["rounds"]  # (models, calls): 3 models, then 1
+    [(3, 1), (1, 3)]
+    >>> search.fit(X, y).best_estimator_.predict(X[:4]).shape
+    (4,)
     """
 
     _parameter_constraints: dict = {
@@ -121,8 +185,6 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     def metadata(self):
         """The planned number of models and calls (no early stopping)."""
         if self.n_initial_parameters == "grid":
-            from sklearn.model_selection import ParameterGrid
-
             n = len(ParameterGrid(self.parameters))
         else:
             n = self.n_initial_parameters
@@ -156,10 +218,60 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     ----------
     estimator, parameters, n_initial_parameters, n_initial_iter, max_iter, aggressiveness
         As :class:`SuccessiveHalvingSearchCV`; ``max_iter`` is required here.
-    """ + _BASE_DOC_PARAMS + """
+    test_size : float, default=None
+        Fraction of each block held out to score the models (0.15 when None).
+    patience : bool or int, default=False
+        Stop training a model whose score has not improved by more than ``tol`` over
+        its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
+        patience the models are scored after every call.
+    tol : float, default=0.001
+        Improvement that counts for ``patience``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampling of candidates and the hold-out split.
+    scoring : str, callable or None, default=None
+        One scorer (the estimator's ``score`` when None); multi-metric is rejected.
+    verbose : bool or int, default=False
+        Print a line per finished job.
+    warm_start_param : str or None, default=None
+        For estimators without ``partial_fit``: the parameter grown between warm-started
+        fits (``"n_estimators"``, ``"max_iter"``); the estimator must have
+        ``warm_start`` (set it to True in ``estimator`` or ``parameters``).
+    warm_start_step : int, default=1
+        Size of one call in units of ``warm_start_param``.
+    warm_start_cumulative : bool, default=True
+        True: before call ``k`` the parameter is ``k * warm_start_step`` (forests and
+        gradient boosting count ``n_estimators`` / ``max_iter`` in total). False: it
+        is ``warm_start_step`` each time (``SGDClassifier``, ``MLPClassifier`` and
+        ``LogisticRegression`` run ``max_iter`` more iterations per warm-started fit).
+
     Attributes
     ----------
-    """ + _BASE_DOC_ATTRS + """
+    cv_results_ : dict of arrays
+        One entry per model: ``model_id``, ``bracket``, ``params``, ``param_<name>``
+        (masked arrays), ``partial_fit_calls``, ``test_score`` (its last score),
+        ``rank_test_score``, ``mean_partial_fit_time``, ``std_partial_fit_time``,
+        ``mean_score_time``, ``std_score_time``.
+    history_ : list of dict
+        One record per finished job, in completion order: ``model_id``, ``params``,
+        ``partial_fit_calls``, ``partial_fit_time``, ``score``, ``score_time``,
+        ``elapsed_wall_time``, ``bracket``, ``stopped``.
+    model_history_ : dict
+        ``history_`` grouped by ``model_id``.
+    best_estimator_ : estimator
+        The model with the highest score, as trained (not refit).
+    best_score_ : float
+    best_params_ : dict
+    best_index_ : int
+        Index of the best model in ``cv_results_``.
+    metadata_ : dict
+        What ran: ``n_models``, ``partial_fit_calls`` (calls in total) and per-bracket
+        counts.
+    scorer_ : callable
+    n_splits_ : int
+        Always 1 (one hold-out set).
+    multimetric_ : bool
+        Always False.
+
     Notes
     -----
     Computation: one task per job as in :class:`SuccessiveHalvingSearchCV`, at most
@@ -167,6 +279,21 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     its thread count); finished jobs are handled as they complete
     (``distributed.wait(..., return_when="FIRST_COMPLETED")``), never in rounds.
     ``history_[i]["bracket"]`` holds the rung a job trained to.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from dml.model_selection import AsyncSuccessiveHalvingSearchCV
+    >>> X, y = make_classification(300, random_state=0)
+    >>> search = AsyncSuccessiveHalvingSearchCV(SGDClassifier(random_state=0),
+    ...                                         {"alpha": [1e-4, 1e-3, 1e-2]},
+    ...                                         n_initial_parameters=3, max_iter=9,
+    ...                                         random_state=0)
+    >>> search.metadata["rungs"]  # calls at rungs 0, 1, 2
+    [1, 3, 9]
+    >>> search.fit(X, y).best_score_ <= 1.0
+    True
     """
 
     def _check_search_params(self):
@@ -191,14 +318,9 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
         return {"n_models": n, "rungs": self._rungs()}
 
     def _run(self, candidates, submit, record, release, runner):
-        import os
-
         rungs = self._rungs()
         eta = self.aggressiveness
-        if runner.mode == "distributed":
-            slots = max(1, sum(runner.client.nthreads().values()))
-        else:
-            slots = os.cpu_count() or 1
+        slots = runner.n_slots()
         results = [dict() for _ in rungs]   # rung -> {model_id: score}
         promoted = [set() for _ in rungs]
         todo = list(enumerate(candidates))[::-1]

@@ -6,7 +6,15 @@ import importlib
 import inspect
 import pkgutil
 
-from sklearn.base import BaseEstimator
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClusterMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+
+import dml
 
 # Subpackages that hold no estimators (or are private).
 _SKIP = {"utils", "datasets", "demo"}
@@ -29,10 +37,14 @@ def all_estimators(type_filter=None):
     Walks the public subpackages of :mod:`dml` and collects the ``BaseEstimator``
     subclasses named in their ``__all__``; a new family is listed as soon as its
     subpackage exports it.
-    """
-    import dml
-    from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
 
+    Examples
+    --------
+    >>> from dml.utils import all_estimators
+    >>> names = [name for name, cls in all_estimators(type_filter="cluster")]
+    >>> "KMeans" in names
+    True
+    """
     found = {}
     for info in pkgutil.iter_modules(dml.__path__):
         if info.name.startswith("_") or info.name in _SKIP or not info.ispkg:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from numbers import Integral
 
+import dask
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.utils import check_random_state, get_tags
@@ -13,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval
 from dml._engine.inputs import _is_dask_frame, is_dask_collection
+from dml.metrics import get_scorer
 from dml.wrappers._parallel_post_fit import ParallelPostFit, _estimator_has
 
 
@@ -159,7 +161,6 @@ class Incremental(ParallelPostFit):
         if self.scoring is None:
             return super().score(X, y, sample_weight=sample_weight)
         check_is_fitted(self)
-        from dml.metrics import get_scorer
 
         scorer = get_scorer(self.scoring)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -189,7 +190,6 @@ class Incremental(ParallelPostFit):
                 for i in rng.permutation(n) if self.shuffle_blocks else range(n):
                     _partial_fit(model, X_blocks[i], None if y_blocks is None else y_blocks[i], per_block[i])
         else:
-            import dask
 
             step = dask.delayed(_partial_fit, pure=False)
             for _ in range(n_epochs):
@@ -206,7 +206,7 @@ class Incremental(ParallelPostFit):
 
 def _classes(y):
     if is_dask_collection(y):
-        import dask.array as da
+        import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
         if _is_dask_frame(y):
             y = y.to_dask_array()
@@ -218,7 +218,7 @@ def _blocks(X, y):
     """Row blocks of X and y (aligned), as delayed objects for Dask input."""
     if not any(is_dask_collection(v) for v in (X, y)):
         return [X], None if y is None else [y], (None,)
-    import dask.array as da
+    import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
     if _is_dask_frame(X):
         xb = list(X.to_delayed())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dask
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import get_tags
@@ -9,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from dml._engine.inputs import _is_dask_frame, is_dask_collection
+from dml.metrics import accuracy_score, get_scorer, r2_score
 
 
 def _estimator_has(attr):
@@ -102,6 +104,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """The fitted estimator's ``classes_`` (classifiers only)."""
         check_is_fitted(self)
         return self.estimator_.classes_
 
@@ -110,8 +113,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         func = getattr(self.estimator_, method)
         if not is_dask_collection(X):
             return func(X)
-        import dask
-        import dask.array as da
+        import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
         if _is_dask_frame(X):
             # Keep the column names the model was fitted with: call it on pandas partitions.
@@ -224,7 +226,6 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self.scoring is not None:
-            from dml.metrics import get_scorer
 
             scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -232,7 +233,6 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         if not any(is_dask_collection(v) for v in (X, y, sample_weight)):
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
             return self.estimator_.score(X, y, **kwargs)
-        from dml.metrics import accuracy_score, r2_score
 
         kind = get_tags(self.estimator_).estimator_type
         if kind == "classifier":

@@ -104,9 +104,11 @@ def test_lloyd_is_one_pass_per_iteration():
 def test_generic_namespace_final_e_step_is_one_pass(monkeypatch):
     """Chunks of another namespace keep no per-row state: each iteration is a full step,
     and the final E-step is the exact inertia pass itself (not a step and then that pass)."""
-    import dml.cluster._kmeans_kernels as K
+    import dml.cluster._bounds_kernels as B
+    import dml.cluster._lloyd_kernels as L
 
-    monkeypatch.setattr(K, "is_numpy_namespace", lambda xp: False)  # NumPy through the generic code
+    for K in (B, L):  # NumPy through the generic code
+        monkeypatch.setattr(K, "is_numpy_namespace", lambda xp: False)
     X = _blobs(n=800, k=4)
     init = X[:4]
     with count_passes() as c:
@@ -128,7 +130,7 @@ def test_seeding_passes():
     assert c.kernels.count("smallest_keys_kernel") == 5  # k-means|| rounds
     with count_passes() as c:
         KMeans(6, init="k-means++", random_state=0, max_iter=1).fit(Xd)
-    assert c.kernels.count("race_kernel") == 6  # one pass per center
+    assert c.kernels.count("races_kernel") == 6  # one pass per center
     with count_passes() as c:
         KMeans(4, init="random", n_init=1, random_state=0, max_iter=1).fit(Xd)
     assert c.kernels.count("smallest_keys_kernel") == 1
@@ -265,7 +267,7 @@ def test_cupy_fit_matches_numpy():
 def test_lloyd_kernel_ties_go_to_the_first_center(dtype, weighted):
     """Small integer data, a repeated center and no shift: the scores are exact, many
     rows tie, and each goes to the lowest center index (argmin's rule, scikit-learn's)."""
-    from dml.cluster._kmeans_kernels import _lloyd_numpy
+    from dml.cluster._lloyd_kernels import _lloyd_numpy
 
     rng = np.random.default_rng(3)
     X = rng.integers(0, 4, size=(3000, 3)).astype(dtype)

@@ -8,7 +8,7 @@ import pytest
 import sklearn.cluster as skc
 
 from dml._engine.mapreduce import count_passes
-from dml.cluster import MiniBatchKMeans
+from dml.cluster import KMeans, MiniBatchKMeans
 
 
 def _blobs(n=3000, p=5, k=4, seed=0):
@@ -69,3 +69,16 @@ def test_bad_input():
         MiniBatchKMeans(2).fit(da.from_array(Xn, chunks=5))
     with pytest.raises(ValueError, match="Input X contains NaN"):
         MiniBatchKMeans(2).partial_fit(Xn)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_explicit_init_warning_points_at_the_caller(method):
+    """KMeans and MiniBatchKMeans share the n_init warning for explicit centers; it
+    names the estimator and points at the line that called fit / partial_fit."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    for est in (KMeans(2, init=X[:2], n_init=3), MiniBatchKMeans(2, init=X[:2], n_init=3)):
+        if method == "partial_fit" and isinstance(est, KMeans):
+            continue
+        with pytest.warns(RuntimeWarning, match=f"only one init in {type(est).__name__} instead of n_init=3") as rec:
+            getattr(est, method)(X)
+        assert rec[0].filename == __file__

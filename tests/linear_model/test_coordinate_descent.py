@@ -201,7 +201,7 @@ def test_cv_n_jobs_and_verbose(capsys):
 
 
 def test_numpy_cd_equals_compiled(monkeypatch):
-    import dml.linear_model._cd_solver as cds
+    import dml._solvers._coordinate_descent as cds
 
     X, y, _ = _data(n=300)
     a = dl.ElasticNetCV(cv=3, alphas=20, tol=1e-10).fit(X, y)

@@ -104,8 +104,9 @@ def test_summary_unavailable():
 
 
 def test_linear_regression_wide_fallback(monkeypatch):
-    import dml.linear_model._base as lm_base
     from sklearn.linear_model import LinearRegression as SkLR
+
+    import dml.linear_model._base as lm_base
 
     monkeypatch.setattr(lm_base, "GRAM_MAX_FEATURES", 2)
     X, y, w = _data()

@@ -188,7 +188,6 @@ def test_hyperband_survives_a_killed_worker(data):
     from distributed import Client, LocalCluster
 
     X, y = data
-    Xd, yd = da.from_array(X, chunks=(300, -1)), da.from_array(y, chunks=300)
     kw = dict(max_iter=3, random_state=0)  # brackets: (3 models, 1 call -> 1 model, 3); (2, 3)
     ref = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS, **kw).fit(X, y)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,

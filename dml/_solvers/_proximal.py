@@ -27,18 +27,8 @@ import numpy as np
 import scipy.linalg
 from sklearn.exceptions import ConvergenceWarning
 
-
-def _soft(x, lam):
-    return np.sign(x) * max(abs(x) - lam, 0.0)
-
-
-def min_norm_subgradient(w, g, l1):
-    """Minimum-norm element of ``g + l1 * d|w|`` (zero exactly at the optimum)."""
-    return np.where(
-        w != 0,
-        g + l1 * np.sign(w),
-        np.sign(g) * np.maximum(np.abs(g) - l1, 0.0),
-    )
+from dml._solvers._penalties import min_norm_subgradient, soft_threshold_scalar
+from dml._solvers._result import SolverResult
 
 
 def _active_set_solve(H, b, l1, z):
@@ -97,7 +87,7 @@ def quadratic_l1_cd(H, b, l1, z0, *, tol, max_sweeps=300):
                 continue
             zj = z[j]
             r = bl[j] + Hz[j] - hjj * zj
-            new = -_soft(r, l1l[j]) / hjj if l1l[j] else -r / hjj
+            new = -soft_threshold_scalar(r, l1l[j]) / hjj if l1l[j] else -r / hjj
             delta = new - zj
             if delta != 0.0:
                 z[j] = new
@@ -130,10 +120,29 @@ def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None
         Per-coefficient L1 strength (0 for intercepts).
     fixed : ndarray of int, optional
         Coefficients held at their initial value (a singular direction of ``f``).
+    tol : float
+        Stop when the largest component of the minimum-norm subgradient is at most
+        ``tol``.
+    max_iter : int
+    verbose : int, default=0
+    name : str, default="proximal Newton"
+        Named in the warnings and the verbose output.
 
     Returns
     -------
-    coef, n_iter, objective_history
+    SolverResult
+        ``coef`` of shape (n_coef,), ``n_iter``, ``converged`` and the objective
+        ``F`` after every iteration.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml._solvers._proximal import proximal_newton
+    >>> def evaluate(w, hessian=True):  # (w - 2)^2 / 2 per coordinate
+    ...     return float((w - 2) @ (w - 2)) / 2, w - 2, np.eye(2), False
+    >>> res = proximal_newton(evaluate, np.zeros(2), np.array([1.0, 3.0]), tol=1e-8, max_iter=20)
+    >>> res.coef.tolist(), bool(res.converged)
+    ([1.0, 0.0], True)
     """
     w = np.asarray(coef0, dtype=np.float64).copy()
     l1 = np.asarray(l1, dtype=np.float64)
@@ -185,10 +194,11 @@ def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None
             print(f"[{name}] iteration {n_iter}: objective={F:.10g} step={t}")
     if not converged and n_iter >= max_iter:
         sub = min_norm_subgradient(w, g, l1)[free]
-        if np.max(np.abs(sub), initial=0.0) > tol:
+        converged = bool(np.max(np.abs(sub), initial=0.0) <= tol)
+        if not converged:
             warnings.warn(
                 f"The {name} solver did not converge after {max_iter} iterations; "
                 "increase max_iter.",
                 ConvergenceWarning,
             )
-    return w, n_iter, history
+    return SolverResult(coef=w, n_iter=n_iter, converged=converged, objective_history=history)

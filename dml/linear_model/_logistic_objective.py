@@ -1,6 +1,8 @@
-"""Solvers of LogisticRegression over row-chunked data (input already validated).
+"""LogisticRegression's objective over row-chunked data, and the choice of its solver
+(input already validated).
 
-All three minimise scikit-learn's objective, scaled by ``1 / (C * sw_sum)``::
+The objective is built here from the chunk kernels and the data handle; the
+optimisation loops are :mod:`dml._solvers`'. All three solvers minimise scikit-learn's objective, scaled by ``1 / (C * sw_sum)``::
 
     sum_i s_i loss_i / sw_sum + (1 - r) / (2 C sw_sum) ||W||^2 + r / (C sw_sum) ||W||_1
 
@@ -9,8 +11,8 @@ All three minimise scikit-learn's objective, scaled by ``1 / (C * sw_sum)``::
 
 - ``lbfgs``: one fused loss + gradient pass per function evaluation.
 - ``newton-cholesky``: one fused loss + gradient + Hessian pass per Newton iteration
-  (plus one per line-search halving), see :mod:`dml.linear_model._newton`.
-- ``saga``: dml's proximal Newton (:mod:`dml.linear_model._proximal`), one fused pass
+  (plus one per line-search halving), see :mod:`dml._solvers._newton`.
+- ``saga``: dml's proximal Newton (:mod:`dml._solvers._proximal`), one fused pass
   per iteration; with no L1 part it is the Newton-Cholesky solver.
 """
 
@@ -22,18 +24,21 @@ from dml._engine.inputs import raise_if_not_finite
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml._engine.runtime import progress_bar
+from dml._solvers._newton import Multinomial, newton_cholesky
+from dml._solvers._proximal import proximal_newton
+from dml._solvers._quasi_newton import lbfgs
+from dml.linear_model._base import PenalizedObjective
 from dml.linear_model._glm_kernels import glm_kernel
 from dml.linear_model._logistic_kernels import (
     binary_loss_grad_kernel,
     multinomial_loss_grad_kernel,
     multinomial_newton_kernel,
 )
-from dml.linear_model._newton import _Multinomial, lbfgs, newton_cholesky
-from dml.linear_model._proximal import proximal_newton
 
 
 def make_objective(data, *, cw, l2, sw_sum, n_classes, fit_intercept, bar=None):
-    """``evaluate(coef, hessian)`` of the scaled smooth objective: one pass per call.
+    """:class:`~dml.linear_model._base.PenalizedObjective` of the scaled smooth
+    objective: ``evaluate(coef, hessian)``, one pass per call.
 
     ``coef`` is flat, class-major ``(K, q)`` (``K = 1`` for binary).
     """
@@ -41,46 +46,29 @@ def make_objective(data, *, cw, l2, sw_sum, n_classes, fit_intercept, bar=None):
     q = p + int(fit_intercept)
     binary = n_classes == 2
     K = 1 if binary else n_classes
-    state = {"checked": False}
     pen = np.ones((K, q))
     if fit_intercept:
         pen[:, p] = 0.0
     pen = pen.ravel()
 
-    def evaluate(coef, hessian=True):
-        coef = np.asarray(coef, dtype=np.float64)
+    def run(coef, hessian):
         if binary:
             if hessian:
-                out = map_reduce(glm_kernel, data, broadcast=(coef, cw), fit_intercept=fit_intercept,
-                                 family="binomial", hessian=True)
-            else:
-                out = map_reduce(binary_loss_grad_kernel, data, broadcast=(coef, cw),
-                                 fit_intercept=fit_intercept)
-        else:
-            kern = multinomial_newton_kernel if hessian else multinomial_loss_grad_kernel
-            out = map_reduce(kern, data, broadcast=(coef.reshape(K, q), cw),
-                             fit_intercept=fit_intercept, n_classes=n_classes)
-        loss = to_numpy(out["loss"])
-        grad = to_numpy(out["grad"])
-        if not state["checked"]:
-            raise_if_not_finite(data, loss, grad)
-            state["checked"] = True
-        loss = float(loss) / sw_sum + 0.5 * l2 * float(np.sum(pen * coef * coef))
-        grad = np.asarray(grad, dtype=np.float64).ravel() / sw_sum + l2 * pen * coef
-        H = None
-        if hessian:
-            H = np.asarray(to_numpy(out["hess"]), dtype=np.float64) / sw_sum
-            H[np.diag_indices_from(H)] += l2 * pen
-        if bar is not None:
-            bar.update(1)
-        return loss, grad, H, False
+                return map_reduce(glm_kernel, data, broadcast=(coef, cw), fit_intercept=fit_intercept,
+                                  family="binomial", hessian=True)
+            return map_reduce(binary_loss_grad_kernel, data, broadcast=(coef, cw),
+                              fit_intercept=fit_intercept)
+        kern = multinomial_newton_kernel if hessian else multinomial_loss_grad_kernel
+        return map_reduce(kern, data, broadcast=(coef.reshape(K, q), cw),
+                          fit_intercept=fit_intercept, n_classes=n_classes)
 
-    return evaluate
+    return PenalizedObjective(data, run, scale=sw_sum, l2=l2, pen=pen, bar=bar)
 
 
 def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept, solver,
                  tol, max_iter, verbose, name="LogisticRegression"):
-    """Run the solver; returns ``(coef (flat, class-major), n_iter, objective_history)``."""
+    """Run the solver: a :class:`~dml._solvers._result.SolverResult` with ``coef`` flat,
+    class-major ``(K, n_features + fit_intercept)``."""
     p = data.n_features
     q = p + int(fit_intercept)
     binary = n_classes == 2
@@ -94,7 +82,7 @@ def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept,
     with progress_bar(max_iter, f"{name} ({solver})") as bar:
         evaluate = make_objective(data, cw=cw, l2=l2, sw_sum=sw_sum, n_classes=n_classes,
                                   fit_intercept=fit_intercept, bar=bar)
-        multinomial = None if binary else _Multinomial(K, q, fit_intercept, penalized=strength > 0)
+        multinomial = None if binary else Multinomial(K, q, fit_intercept, penalized=strength > 0)
         if solver == "newton-cholesky" or l1 == 0.0:
             return newton_cholesky(evaluate, w0, tol=tol, max_iter=max_iter, verbose=verbose,
                                    multinomial=multinomial, eps=eps)
@@ -106,14 +94,17 @@ def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept,
         if multinomial is not None:
             w = multinomial.setup(w0)
             fixed = multinomial.fixed
-        coef, n_iter, hist = proximal_newton(evaluate, w, l1_vec.ravel(), tol=tol,
-                                             max_iter=max_iter, verbose=verbose, fixed=fixed)
+        res = proximal_newton(evaluate, w, l1_vec.ravel(), tol=tol, max_iter=max_iter,
+                              verbose=verbose, fixed=fixed)
         if multinomial is not None:
-            coef = multinomial.finalize(coef)
-        return coef, n_iter, hist
+            res.coef = multinomial.finalize(res.coef)
+        return res
 
 
 def _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fi, tol, max_iter, verbose, name):
+    """L-BFGS on the loss-and-gradient kernels (no Hessian). Its objective is not a
+    :class:`PenalizedObjective`: the L2 term sums over the coefficient block without
+    the intercept column, the order its results (and L-BFGS's path) depend on."""
     p = data.n_features
     binary = n_classes == 2
     ncol = p + int(fi)
