@@ -195,14 +195,16 @@ class ElasticNet(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMi
                 stacklevel=2,
             )
         max_iter = 1000 if self.max_iter is None else self.max_iter
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True) as data:
+        # One pass on the Gram path (coordinate descent runs on the Gram matrix); FISTA iterates.
+        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
+                               iterative=False) as data:
             y_1d = data.y_ndim == 1
             if self.precompute is True or use_gram(data.n_features):
                 stats = compute_sufficient_stats(data)
                 wide = None
             else:
                 wide = enet_fista(
-                    data, alpha=self.alpha, l1_ratio=self.l1_ratio,
+                    data.for_iterations(), alpha=self.alpha, l1_ratio=self.l1_ratio,
                     fit_intercept=self.fit_intercept, positive=self.positive, tol=self.tol,
                     max_iter=max_iter, coef_init=self.coef_ if self._warm() else None,
                 )
@@ -387,7 +389,9 @@ class _LinearModelCV(LinearModel, RegressorScoreMixin, RegressorMixin, BaseEstim
         if not isinstance(self.alphas, Integral):
             for i, a in enumerate(np.ravel(self.alphas)):
                 check_scalar(a, f"alphas[{i}]", target_type=Real, min_val=0.0, include_boundaries="left")
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True) as data:
+        # One pass: the per-fold statistics of every fold at once.
+        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
+                               iterative=False) as data:
             if data.y_ndim == 2:
                 warnings.warn(
                     "A column-vector y was passed when a 1d array was expected. Please "

@@ -113,12 +113,13 @@ class LinearRegression(SummaryMixin, LinearModel, MultiOutputMixin, RegressorSco
         self : object
         """
         check_params(self)
+        # One pass on the Gram path; the wide path iterates (conjugate gradient).
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True
+            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
         ) as data:
             y_1d = data.y_ndim == 1
             if not use_gram(data.n_features):
-                return self._fit_wide(data, y_1d)
+                return self._fit_wide(data.for_iterations(), y_1d)
             stats = compute_sufficient_stats(data)
         if self.fit_intercept:
             xx, xy = stats.xx, stats.xy

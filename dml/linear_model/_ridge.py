@@ -158,10 +158,12 @@ class Ridge(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Re
         """
         check_params(self)
         solver = self._check_solver()
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True) as data:
+        # One pass on the Gram path; sparse_cg iterates.
+        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
+                               iterative=False) as data:
             y_1d = data.y_ndim == 1
             if solver == "sparse_cg" or (solver == "auto" and not use_gram(data.n_features)):
-                res = ridge_cg(data, alpha=self.alpha, fit_intercept=self.fit_intercept,
+                res = ridge_cg(data.for_iterations(), alpha=self.alpha, fit_intercept=self.fit_intercept,
                                tol=self.tol, max_iter=self.max_iter)
                 self._summary_stats = None
                 self.solver_ = "sparse_cg"
@@ -290,7 +292,9 @@ class RidgeCV(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin
                 raise ValueError("cv!=None and store_cv_results=True are incompatible")
             if self.alpha_per_target:
                 raise ValueError("cv!=None and alpha_per_target=True are incompatible")
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True) as data:
+        # The statistics pass, and for leave-one-out one pass of per-row errors.
+        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
+                               iterative=False) as data:
             y_1d = data.y_ndim == 1
             if loo:
                 stats = compute_sufficient_stats(data)

@@ -174,17 +174,20 @@ def test_concurrent_fits_submit_one_task_per_key(cluster_client):
 
         def run(fit):
             try:
-                with cluster_client.as_current(), dask.config.set(scheduler="dask.distributed"):
+                # dask.config.set is process-wide (set once around the threads, below);
+                # the current client is per thread.
+                with cluster_client.as_current():
                     fit()
                 done.append(1)
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
         threads = [threading.Thread(target=run, args=(f,)) for f in fits]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        with dask.config.set(scheduler="dask.distributed"):
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
         assert not errors and len(done) == len(fits), errors
     finally:
         log.removeHandler(handler)
