@@ -4,9 +4,7 @@ Importing :mod:`dml` is cheap and has no side effects: it imports neither CuPy n
 ``distributed``; estimator families load when their subpackage is imported.
 """
 
-from dml._config import config_context, get_config, set_config
-
-__version__ = "0.1.0"
+from dml._config import __version__, config_context, get_config, set_config
 
 __all__ = ["__version__", "config_context", "get_config", "parallel_backend", "set_config"]
 

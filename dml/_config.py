@@ -10,6 +10,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
 
+#: dml's version (here, so that the engine can compare it with the workers' without
+#: importing the package's top level)
+__version__ = "0.1.0"
+
 _DEFAULTS = MappingProxyType(
     {
         # Target bytes of one row chunk when dml chunks in-memory data itself.

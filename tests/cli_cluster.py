@@ -67,8 +67,9 @@ def _wait_for(path, proc, timeout):
 
 @contextlib.contextmanager
 def start_cli_cluster(tmp_path, *, n_workers=2, nthreads=1, memory_limit="2GiB", tls=False,
-                      timeout=60):
-    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes (nannies)."""
+                      timeout=60, worker_env=None):
+    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes (nannies);
+    ``worker_env`` adds environment variables to the workers only."""
     tmp_path = Path(tmp_path)
     sched_file = str(tmp_path / "scheduler.json")
     tls_args, security = [], None
@@ -95,7 +96,8 @@ def start_cli_cluster(tmp_path, *, n_workers=2, nthreads=1, memory_limit="2GiB",
                 [_DASK, "worker", "--scheduler-file", sched_file, "--nthreads", str(nthreads),
                  "--memory-limit", str(memory_limit), "--host", "127.0.0.1", "--no-dashboard",
                  *tls_args],
-                stdout=logs, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                stdout=logs, stderr=subprocess.STDOUT, env=dict(env, **(worker_env or {})),
+                start_new_session=True,
             ))
         import json
 

@@ -211,3 +211,24 @@ def test_scheduler_lost_mid_fit_raises_a_clear_error_quickly(tmp_path, persist):
             with pytest.raises(SchedulerLostError, match="connection to the Dask scheduler was lost"):
                 LogisticRegression(tol=1e-14, max_iter=10_000).fit(X, ys["clf"])
             assert time.perf_counter() - t0 < 60
+
+
+def test_workers_without_dml_give_a_clear_error(tmp_path):
+    """Workers whose environment cannot import dml: the fit fails at once naming them."""
+    from dml._engine.runtime import WorkerEnvironmentError
+    from dml.linear_model import LogisticRegression
+
+    fake = tmp_path / "site" / "dml"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named dml (test)')\n")
+    X, ys = _data()
+    with dask.config.set(scheduler="threads"):
+        X_np, y_np = X.compute(), ys["clf"].compute()   # dml's generator cannot run there
+    with start_cli_cluster(tmp_path, worker_env={"PYTHONPATH": str(fake.parent)}) as cluster, \
+            cluster.client() as client:
+        assert client.scheduler_info()["workers"]
+        with pytest.raises(WorkerEnvironmentError, match=r"dml cannot be imported on 2 of 2 Dask workers"):
+            LogisticRegression().fit(X, ys["clf"])
+        with pytest.raises(WorkerEnvironmentError, match="Install dml"), \
+                dml.config_context(chunk_bytes=100_000):
+            LogisticRegression().fit(X_np, y_np)

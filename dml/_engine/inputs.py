@@ -37,7 +37,7 @@ from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_f
 )
 from dml._engine.memory import should_persist
 from dml._engine.recovery import note_host
-from dml._engine.runtime import driver_blas, get_client
+from dml._engine.runtime import check_workers, driver_blas, get_client
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -435,6 +435,7 @@ def _chunk_in_memory(X, y, sample_weight):
     client = get_client()
     if client is None:
         return ChunkedData("local", Xs, ys, ws, row_chunks, n_features, X.dtype)
+    check_workers(client)
     keep = []
     futures = []
     for parts in (Xs, ys, ws):
@@ -514,6 +515,8 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
 
     _check_lengths_meta(X, y, sample_weight)
     client = get_client()
+    if client is not None:
+        check_workers(client)
     X, y, sample_weight = _known_lengths(X, y, sample_weight, client)
     if should_persist(_nbytes(X, y, sample_weight), client, iterative=iterative):
         data = _persisted_data(X, y, sample_weight, client)

@@ -128,3 +128,55 @@ def driver_blas(client):
             if _driver_depth == 0:
                 _driver_limiter.restore_original_limits()
                 _driver_limiter = None
+
+
+class WorkerEnvironmentError(ImportError):
+    """A worker cannot run dml's kernels (dml missing there, or not importable)."""
+
+
+#: clients (and their worker sets) whose workers were checked
+_checked_workers = {}
+_checked_lock = threading.Lock()
+#: evaluated on each worker by the builtin ``eval``: the probe must not need dml itself
+_PROBE = "__import__('dml').__version__"
+
+
+def check_workers(client):
+    """Check once per client and set of workers that every worker can import dml, at
+    this process's version.
+
+    Raises :class:`WorkerEnvironmentError` naming the workers where ``import dml`` fails
+    (and why), and warns (``RuntimeWarning``) when a worker's dml version differs. The
+    probe is the builtin ``eval`` of an import expression, so it runs on a worker that
+    lacks dml. Costs one ``Client.run`` round trip per new set of workers.
+    """
+    import warnings
+
+    from dml._config import __version__
+    from dml._engine.memory import scheduler_workers  # memory imports runtime's config only
+
+    workers = frozenset(scheduler_workers(client))
+    key = (getattr(client, "id", id(client)), workers)
+    with _checked_lock:
+        if key in _checked_workers:
+            return
+    answers = client.run(eval, _PROBE, on_error="return")
+    missing = {w: v for w, v in answers.items() if isinstance(v, BaseException)}
+    if missing:
+        detail = "; ".join(f"{w}: {type(e).__name__}: {e}" for w, e in sorted(missing.items()))
+        raise WorkerEnvironmentError(
+            f"dml cannot be imported on {len(missing)} of {len(answers)} Dask workers "
+            f"({detail}). Install dml {__version__} (and its dependencies) in every "
+            "worker's environment."
+        )
+    other = {w: v for w, v in answers.items() if v != __version__}
+    if other:
+        warnings.warn(
+            f"dml {__version__} runs here but the workers have other versions: "
+            f"{dict(sorted(other.items()))}; results may differ or fail. Install the same "
+            "dml version everywhere.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    with _checked_lock:
+        _checked_workers[key] = True

@@ -196,3 +196,40 @@ def test_concurrent_fits_submit_one_task_per_key(cluster_client):
 
 def test_sum_partials_is_the_default_combine():
     assert sum_partials([{"a": 1}, {"a": 2}]) == {"a": 3}
+
+
+class _RunClient(_FakeClient):
+    def __init__(self, answers):
+        super().__init__([0] * len(answers))
+        self.answers = answers
+        self.id = f"fake-{id(self)}"
+        self.calls = 0
+
+    def scheduler_info(self, n_workers=None):
+        return {"workers": {w: {"memory_limit": 0, "nthreads": 1} for w in self.answers}}
+
+    def run(self, func, *args, on_error="raise"):
+        self.calls += 1
+        return dict(self.answers)
+
+
+def test_worker_check_warns_on_other_versions_and_runs_once():
+    from dml import __version__
+    from dml._engine.runtime import WorkerEnvironmentError, check_workers
+
+    same = _RunClient({"tcp://a": __version__, "tcp://b": __version__})
+    check_workers(same)
+    check_workers(same)
+    assert same.calls == 1
+    other = _RunClient({"tcp://a": __version__, "tcp://b": "0.0.1"})
+    with pytest.warns(RuntimeWarning, match=r"workers have other versions: \{'tcp://b': '0.0.1'\}"):
+        check_workers(other)
+    broken = _RunClient({"tcp://a": ImportError("No module named 'dml'")})
+    with pytest.raises(WorkerEnvironmentError, match="tcp://a: ImportError: No module named 'dml'"):
+        check_workers(broken)
+
+
+def test_worker_check_on_a_real_cluster(cluster_client):
+    from dml._engine.runtime import check_workers
+
+    check_workers(cluster_client)   # same environment: no error, no warning
