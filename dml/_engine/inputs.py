@@ -28,6 +28,7 @@ from sklearn.utils.validation import validate_data
 
 from dml._compat.sklearn import _check_feature_names, _check_n_features, _check_sample_weight
 from dml._config import get_config
+from dml._engine.memory import should_persist
 from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_finite_chunk: re-exported
     _is_dask_frame,
     assert_finite_chunk,
@@ -35,7 +36,6 @@ from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_f
     is_dask_collection,
     to_numpy,
 )
-from dml._engine.memory import should_persist
 from dml._engine.recovery import note_host
 from dml._engine.runtime import check_workers, driver_blas, get_client
 
@@ -477,7 +477,6 @@ def _in_memory_weight(sample_weight, X):
 
 def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset,
                    iterative):
-    import dask
     import dask.array as da
 
     name = _name(estimator)

@@ -31,10 +31,8 @@ from dml.cluster._lloyd_kernels import (
     combine_far_points,
     combine_inertia,
     combine_lloyd,
-    distances_kernel,
     far_points_kernel,
     inertia_kernel,
-    labels_kernel,
     lloyd_kernel,
 )
 from dml.cluster._predict_kernels import distances_block, labels_block
