@@ -168,6 +168,8 @@ def make_classification(
     >>> X.chunks
     ((250, 250, 250, 250), (5,))
     """
+    # Over 100 lines through its docstring (scikit-learn's parameters, one by one); the
+    # body itself is short.
     if n_informative + n_redundant + n_repeated > n_features:
         raise ValueError(
             "Number of informative, redundant and repeated features must sum to less than "

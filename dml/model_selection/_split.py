@@ -185,6 +185,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     >>> X_train.chunks[0], X_test.chunks[0]
     ((187, 187, 188, 188), (63, 63, 62, 62))
     """
+    # Over 100 lines through its docstring (scikit-learn's parameters, one by one); the
+    # body itself is short.
     if not arrays:
         raise ValueError("At least one array required as input")
     if not _lazy(*arrays, stratify):
