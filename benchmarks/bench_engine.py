@@ -61,7 +61,7 @@ def _fixed_cost(args, add, results):
         "KMeans(8, n_init=1)": (lambda: KMeans(8, n_init=1, random_state=0),
                                 lambda: skc.KMeans(8, n_init=1, random_state=0), False),
     }
-    with local_cluster() as client:
+    with local_cluster():
         Xd = da.from_array(X, chunks=(chunk, -1)).persist()
         yd = da.from_array(y, chunks=chunk).persist()
         Xd.sum().compute(), yd.sum().compute()
