@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from dml._compat.sklearn import validate_parameter_constraints
+from dml._engine.namespace import to_numpy
 
 
 def check_params(estimator):
@@ -78,3 +81,37 @@ class LazyAttributesPickleMixin:
                 "data to compute it again."
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class CpuMixin:
+    """``to_cpu()`` for estimators that can be fitted on GPU (CuPy) chunks."""
+
+    def to_cpu(self):
+        """Move the fitted array attributes to host memory (NumPy), in place.
+
+        A model fitted on CuPy data keeps its fitted arrays (``coef_``,
+        ``cluster_centers_``, ..., and private fitted state such as running sums) on the
+        GPU; after ``to_cpu()`` they are NumPy arrays,
+        so the model predicts on NumPy input and pickles for a machine without a GPU.
+        Attributes already on the host are left as they are.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.preprocessing import StandardScaler
+        >>> scaler = StandardScaler().fit(np.array([[0.0], [2.0]])).to_cpu()
+        >>> type(scaler.mean_).__name__
+        'ndarray'
+        """
+        params = self.get_params(deep=False)
+        for name, value in list(vars(self).items()):
+            # fitted state, public or private; constructor parameters stay as given
+            if (name not in params and hasattr(value, "shape") and not isinstance(value, np.ndarray)
+                    and not hasattr(value, "__dask_graph__")):
+                setattr(self, name, to_numpy(value))
+        return self

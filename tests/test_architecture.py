@@ -49,7 +49,8 @@ LAYER_ALLOWED = {
     SOLVERS: {SOLVERS, ENGINE, "dml._config", "dml._compat"},
     # Parameter checks and the R^2 score mixin every regressor shares: R^2 is
     # dml.metrics.r2_score (one lazy pass on Dask input), imported when scoring.
-    "dml._base": {"dml._compat", "dml._config", "dml.metrics"},
+    # _base's mixins sit on the engine: CpuMixin.to_cpu uses namespace.to_numpy
+    "dml._base": {"dml._compat", "dml._config", "dml.metrics", ENGINE},
 }
 
 # Family -> family imports that exist on purpose, each with its reason. Any other

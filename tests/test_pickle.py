@@ -118,3 +118,45 @@ def test_lazy_labels_are_left_out_of_the_pickle_with_a_clear_error():
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(km_np)).labels_, km_np.labels_)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         loaded.nope
+
+
+_TRAINABLE_ON_GPU = [e for e in ESTIMATORS
+                     if type(e).__module__.split(".")[1] in
+                     ("linear_model", "cluster", "decomposition", "preprocessing")]
+
+
+@pytest.mark.parametrize("estimator", _TRAINABLE_ON_GPU, ids=lambda e: type(e).__name__)
+def test_to_cpu_moves_device_arrays_to_numpy(estimator):
+    """``to_cpu()`` turns every fitted array held by another array library (CuPy on a
+    GPU; array_api_strict stands in for it here) into NumPy, and leaves NumPy alone."""
+    xps = pytest.importorskip("array_api_strict")
+    X, y = _data_for(estimator)
+    est = _prepared(estimator, X).fit(X, y)
+    params = est.get_params(deep=False)
+    before = {k: v.copy() for k, v in vars(est).items()
+              if isinstance(v, np.ndarray) and k not in params}
+    assert before
+    for k, v in before.items():
+        if v.dtype.kind in "fiub":
+            setattr(est, k, xps.asarray(v))
+    assert est.to_cpu() is est
+    assert all(getattr(est, k) is v for k, v in params.items())
+    for k, v in before.items():
+        assert isinstance(getattr(est, k), np.ndarray), k
+        np.testing.assert_array_equal(getattr(est, k), v, err_msg=k)
+
+
+@pytest.mark.gpu
+def test_cupy_fitted_model_to_cpu_pickles_and_predicts_on_numpy():
+    import cupy as cp
+
+    from dml.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 4))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(cp.asarray(X), cp.asarray(y))
+    assert isinstance(model.coef_, cp.ndarray)
+    loaded = pickle.loads(pickle.dumps(model.to_cpu()))
+    assert isinstance(loaded.coef_, np.ndarray)
+    np.testing.assert_array_equal(loaded.predict(X), cp.asnumpy(model.predict(cp.asarray(X))))

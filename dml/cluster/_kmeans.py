@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import LazyAttributesPickleMixin, check_params
+from dml._base import CpuMixin, LazyAttributesPickleMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import (
@@ -222,7 +222,7 @@ def _inertia_from_sums(res, centers, shift):
     return inertia
 
 
-class _KMeansPredictMixin(LazyAttributesPickleMixin):
+class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
     """predict / transform / score / fit_predict shared by the k-means estimators."""
 
     def _check_test_data(self, X):
@@ -285,8 +285,10 @@ class _KMeansPredictMixin(LazyAttributesPickleMixin):
 
     def _transform(self, X):
         centers = self.cluster_centers_
-        return apply_blockwise(distances_block, X, n_outputs=centers.shape[0], dtype=X.dtype,
-                               centers=centers)
+        # float32 X on a model fitted on float64 gives float64 distances, as scikit-learn
+        dtype = np.result_type(X.dtype, centers.dtype)
+        return apply_blockwise(distances_block, X, n_outputs=centers.shape[0], dtype=dtype,
+                               centers=centers, out_dtype=dtype)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit and return ``labels_`` (lazy for Dask input).

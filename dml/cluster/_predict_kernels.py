@@ -18,6 +18,8 @@ def labels_block(chunk, *, xp, centers):
     return out
 
 
-def distances_block(chunk, *, xp, centers):
-    """Euclidean distances of every row of ``chunk`` to each of ``centers``."""
-    return guard_finite(distances_kernel(chunk, xp=xp, centers=centers), chunk)
+def distances_block(chunk, *, xp, centers, out_dtype=None):
+    """Euclidean distances of every row of ``chunk`` to each of ``centers``, in ``out_dtype``
+    (the wider of the chunk's and the centers' dtypes, as scikit-learn's ``transform``)."""
+    X = chunk if out_dtype is None or chunk.dtype == out_dtype else xp.astype(chunk, out_dtype)
+    return guard_finite(distances_kernel(X, xp=xp, centers=centers), chunk)

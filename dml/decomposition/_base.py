@@ -12,6 +12,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from dml._base import CpuMixin
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import is_dask_collection, validate_predict_data
 from dml.decomposition._pca_kernels import loglik_kernel, projection_kernel, reconstruction_kernel
@@ -44,7 +45,7 @@ def power_normalizer(normalizer, n_iter):
     return normalizer
 
 
-class _BasePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _BasePCA(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """transform / inverse_transform / covariance model of PCA and IncrementalPCA."""
 
     def get_covariance(self):

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import CpuMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import is_dask_collection, raise_if_not_finite, validate_fit_data, validate_predict_data
@@ -22,7 +22,7 @@ from dml.decomposition._pca import exact_svd, randomized_power
 from dml.decomposition._pca_kernels import projection_kernel, reconstruction_kernel, qr_r
 
 
-class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dimensionality reduction by truncated SVD (no centring), on row-chunked data.
 
     A drop-in for :class:`sklearn.decomposition.TruncatedSVD` (dense input).

@@ -14,7 +14,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state, check_scalar
 
 import dml.linear_model._base as _lm_base
-from dml._base import RegressorScoreMixin, check_params
+from dml._base import CpuMixin, RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._solvers._coordinate_descent import enet_gram, enet_path_gram
@@ -72,7 +72,7 @@ def _warm_coef(estimator, n_targets, n_features):
 
 
 @_with_notes(_COMPUTATION_ENET)
-class ElasticNet(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 priors, on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.ElasticNet`. Minimises
@@ -340,7 +340,7 @@ def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, r
     return sse / test.n
 
 
-class _LinearModelCV(LinearModel, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Shared fit of LassoCV / ElasticNetCV: every fold's path from one pass."""
 
     _parameter_constraints = {

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import CpuMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
@@ -40,7 +40,7 @@ _COMPUTATION = """
 """
 
 
-class _GeneralizedLinearRegressor(RegressorMixin, BaseEstimator):
+class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
     """Shared machinery of the GLMs; subclasses define ``_family()``."""
 
     _parameter_constraints: dict = {

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 
-from dml._base import RegressorScoreMixin, check_params
+from dml._base import CpuMixin, RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import validate_fit_data
 from dml._solvers._gram import lstsq_gram, nnls_gram
@@ -22,7 +22,7 @@ from dml.linear_model._summary import SummaryMixin
 from dml.linear_model._wide import ridge_cg
 
 
-class LinearRegression(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin,
+class LinearRegression(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin,
                        BaseEstimator):
     """Ordinary least squares over row-chunked data, exact, in one pass.
 

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import CpuMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import combine_value_counts, map_chunks, map_reduce
@@ -77,7 +77,7 @@ def class_labels(data, estimator_name):
     return labels, counts
 
 
-class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) on row-chunked data.
 
     A drop-in for :class:`sklearn.linear_model.LogisticRegression` that minimises the

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils import check_scalar
 
-from dml._base import RegressorScoreMixin, check_params
+from dml._base import CpuMixin, RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_reduce
@@ -28,7 +28,7 @@ from dml.linear_model._summary import SummaryMixin
 from dml.linear_model._wide import ridge_cg
 
 
-class Ridge(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Linear least squares with L2 regularization, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.Ridge`: minimises
@@ -187,7 +187,7 @@ class Ridge(SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Re
                                   y_1d=y_1d, dtype=dtype, ravel_single=True)
 
 
-class RidgeCV(LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
     """Ridge regression with built-in cross-validation of alpha.
 
     A drop-in for :class:`sklearn.linear_model.RidgeCV`.

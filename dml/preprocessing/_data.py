@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import CpuMixin, check_params
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import (
     is_dask_collection,
@@ -57,7 +57,7 @@ def _blockwise_or_inplace(kernel, X, copy, **params):
     return X
 
 
-class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize features by removing the mean and scaling to unit variance.
 
     A drop-in for :class:`sklearn.preprocessing.StandardScaler` that fits in one pass
@@ -245,7 +245,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class MinMaxScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each feature to a given range, in one pass over row-chunked data.
 
     A drop-in for :class:`sklearn.preprocessing.MinMaxScaler`. NaNs are disregarded in

@@ -361,3 +361,23 @@ def test_edge_shapes_zero_weights_and_one_row_chunks_match_sklearn(k, dtype):
         np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=rtol, atol=rtol)
         assert got.inertia_ == pytest.approx(ref.inertia_, rel=rtol)
         np.testing.assert_array_equal(np.asarray(got.labels_), ref.labels_)
+
+
+@pytest.mark.parametrize("fit_dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("in_dtype", [np.float64, np.float32])
+def test_transform_dtype_follows_scikit_learn(fit_dtype, in_dtype):
+    """The distances come in the wider of the input's and the centers' dtypes."""
+    import dask.array as da
+    from sklearn.cluster import KMeans as SkKMeans
+
+    from dml.cluster import KMeans
+
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    ours = KMeans(3, n_init=1, random_state=0).fit(X.astype(fit_dtype))
+    theirs = SkKMeans(3, n_init=1, random_state=0).fit(X.astype(fit_dtype))
+    Xin = X.astype(in_dtype)
+    expected = theirs.transform(Xin).dtype
+    assert ours.transform(Xin).dtype == expected
+    lazy = ours.transform(da.from_array(Xin, chunks=100))
+    assert lazy.dtype == expected and lazy.compute().dtype == expected
+    np.testing.assert_allclose(lazy.compute(), ours.transform(Xin), rtol=1e-6)
