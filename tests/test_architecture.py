@@ -62,11 +62,6 @@ FAMILY_ALLOWED = {
         "the searches' scorers and the wrappers' scoring use dml.metrics, whose "
         "metrics run one lazy pass on Dask input; metrics itself imports no family"
     ),
-    ("dml.decomposition", "dml.cluster._rows"): (
-        "IncrementalPCA's batches address rows by global position with "
-        "cluster._rows.with_row_index (written for MiniBatchKMeans); a candidate to move "
-        "into dml._engine, which would drop this entry"
-    ),
 }
 
 

@@ -24,7 +24,7 @@ from dml._engine.inputs import (
     validate_fit_data,
     validate_predict_data,
 )
-from dml._engine.mapreduce import chunk_cache, map_reduce
+from dml._engine.mapreduce import chunk_cache, map_reduce, with_row_index
 from dml._engine.namespace import to_numpy
 from dml.cluster._bounds_kernels import combine_lloyd_bounds, lloyd_bounds_kernel
 from dml.cluster._lloyd_kernels import (
@@ -36,7 +36,6 @@ from dml.cluster._lloyd_kernels import (
     lloyd_kernel,
 )
 from dml.cluster._predict_kernels import distances_block, labels_block
-from dml.cluster._rows import with_row_index
 from dml.cluster._seeding_kernels import (
     candidate_weights_kernel,
     combine_candidate_weights,

@@ -14,7 +14,7 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel
-from dml._engine.mapreduce import map_reduce
+from dml._engine.mapreduce import map_reduce, with_row_index
 from dml._engine.namespace import to_numpy
 from dml.cluster._kmeans import (
     _check_weights_nonzero,
@@ -34,7 +34,6 @@ from dml.cluster._minibatch_kernels import (
     gather_rows_kernel,
     weight_count_kernel,
 )
-from dml.cluster._rows import with_row_index
 
 #: Bytes of minibatch rows fetched from the workers in one round trip.
 PREFETCH_BYTES = 32 * 2**20

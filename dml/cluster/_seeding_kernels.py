@@ -17,7 +17,7 @@ Random draws that must not depend on how the data is chunked use a counter-based
 generator: the uniform number of a row is a hash of ``(seed, stream, global row index)``
 (SplitMix64), so the same rows are drawn whatever the chunking or the number of workers.
 The global row index travels in the ``y`` slot of the data (see
-:func:`dml.cluster._rows.with_row_index`).
+:func:`dml._engine.mapreduce.with_row_index`).
 """
 
 from __future__ import annotations

@@ -12,9 +12,8 @@ from sklearn.utils import gen_batches
 from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data
-from dml._engine.mapreduce import map_reduce
+from dml._engine.mapreduce import map_reduce, with_row_index
 from dml._engine.namespace import to_numpy
-from dml.cluster._rows import with_row_index
 from dml.decomposition._base import _BasePCA, svd_flip_v
 from dml.decomposition._pca_kernels import combine_tsqr, tsqr_kernel
 
