@@ -233,3 +233,22 @@ def test_worker_check_on_a_real_cluster(cluster_client):
     from dml._engine.runtime import check_workers
 
     check_workers(cluster_client)   # same environment: no error, no warning
+
+
+def test_a_closed_client_is_not_used():
+    """A Client that was closed is no longer the current one: fits run on the local
+    scheduler (no hang, no error about the closed connection)."""
+    from distributed import Client, LocalCluster
+
+    from dml._engine.runtime import get_client
+    from dml.linear_model import LogisticRegression
+
+    X = da.random.RandomState(0).normal(size=(2_000, 3), chunks=500)
+    y = (X[:, 0] > 0).astype(int)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        client = Client(cluster)
+        client.close()
+        assert get_client() is None
+        model = LogisticRegression().fit(X, y)
+    assert model.score(X.compute(), y.compute()) > 0.9
