@@ -51,10 +51,10 @@ def _models():
     }
 
 
-def _data():
+def _data(seed=0):
     from dml.datasets import make_classification
 
-    X, y = make_classification(24_000, 8, n_informative=5, random_state=0, chunks=3_000)
+    X, y = make_classification(24_000, 8, n_informative=5, random_state=seed, chunks=3_000)
     coef = np.linspace(-1, 1, 8)
     return X, {"clf": y, "reg": X @ coef + 0.1 * y, "count": da.floor(da.exp(0.2 * (X @ coef)))}
 
@@ -266,7 +266,9 @@ def test_every_iterative_estimator_survives_a_sigkilled_worker(cli_cluster, name
     from sklearn.base import clone
 
     est, kind = _iterative_models()[name]
-    X, ys = _data()
+    # Data of its own (other keys): the previous test's client may still be releasing its
+    # keys on the shared scheduler while its killed worker restarts.
+    X, ys = _data(seed=list(_iterative_models()).index(name) + 1)
     with cli_cluster.client() as client:
         client.wait_for_workers(2, timeout=60)
         X, y = client.persist([X, ys[kind] if kind else X[:, 0]])
