@@ -13,7 +13,8 @@ sample_weight), a *recipe* for its chunks:
 
 When a pass fails because chunks it needed were lost, :func:`with_recovery` sends the lost
 host chunks again, re-derives the lost derived ones (only those chunks), forgets the chunk
-placement and runs the pass again. The result is the same: the chunks hold the same
+placement and runs the pass again; a pass that failed with nothing of its data lost (a
+task's other input went with a worker) is run once more before the error is raised. The result is the same: the chunks hold the same
 values. This module runs on the driver only; workers never import ``distributed`` here.
 """
 
@@ -116,7 +117,7 @@ def with_recovery(data, func, *args):
     import asyncio
     from concurrent.futures import CancelledError
 
-    attempts = 0
+    attempts, blind_retry = 0, False
     while True:
         try:
             return func(*args)
@@ -132,8 +133,14 @@ def with_recovery(data, func, *args):
                     "continue without the scheduler (which holds the cluster's state). "
                     "Reconnect a Client and fit again."
                 ) from exc
-            if data.lazy or attempts >= MAX_RECOVERIES:
+            if attempts >= MAX_RECOVERIES:
                 raise
             attempts += 1
-            if not _recover(data):
-                raise exc
+            if data.lazy or not _recover(data):
+                # Nothing of the data was lost (the scheduler recomputes graph-backed
+                # chunks; a scattered broadcast or a task's input may have gone with a
+                # worker): run the pass once more, then give up.
+                if blind_retry:
+                    raise exc
+                blind_retry = True
+                data._groups = None
