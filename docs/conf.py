@@ -12,12 +12,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from sphinx.util import logging
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # document this checkout's dml, whatever the environment has
 
 import dml  # noqa: E402
-from sphinx.util import logging  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
