@@ -43,6 +43,19 @@ def resolve_scorer(estimator, scoring):
     return check_scoring(estimator, scoring)
 
 
+def space_size(parameters):
+    """Number of distinct candidates of a search space; None when it is infinite.
+
+    A space is finite when every value is a list (no distribution with ``rvs``): then it
+    holds ``len(ParameterGrid(parameters))`` candidates, as scikit-learn's
+    ``ParameterSampler`` counts them.
+    """
+    dicts = [parameters] if isinstance(parameters, dict) else list(parameters)
+    if any(hasattr(v, "rvs") for d in dicts for v in d.values()):
+        return None
+    return len(ParameterGrid(parameters))
+
+
 def _estimator_has(attr):
     def check(self):
         if hasattr(self, "best_estimator_"):
@@ -107,6 +120,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         if isinstance(n, str):  # "grid"
             params = list(ParameterGrid(self.parameters))
         else:
+            size = space_size(self.parameters)
+            n = n if size is None else min(n, size)
             params = list(ParameterSampler(self.parameters, n, random_state=rng))
         if not params:
             raise ValueError("The parameter space is empty: there are no candidates to train.")
@@ -229,6 +244,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         self.history_ = []
         self.model_history_ = defaultdict(list)
         self._n_calls = 0
+        self._rounds = {}        # bracket -> {target calls: jobs run to it}
         base = clone(self.estimator)
         self._params = {}
 
@@ -256,6 +272,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             model_id = job.model_id
             prev_calls = self._infos.get(model_id, {}).get("calls", 0)
             self._n_calls += info["calls"] - prev_calls
+            rounds = self._rounds.setdefault(job.bracket, {})
+            rounds[job.target] = rounds.get(job.target, 0) + 1
             self._infos[model_id] = info
             self._scores[model_id] = info["scores"]
             self._models[model_id] = runner.result_part(job.handle, result, 0)
@@ -343,7 +361,11 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             b = self.model_history_[mid][-1]["bracket"]
             by_bracket[b]["n_models"] += 1
             by_bracket[b]["partial_fit_calls"] += self.model_history_[mid][-1]["partial_fit_calls"]
-        brackets = [{"bracket": b, **v} for b, v in sorted(by_bracket.items(), reverse=True)]
+        brackets = [
+            {"bracket": b, **v,
+             "rounds": [(n, calls) for calls, n in sorted(self._rounds.get(b, {}).items())]}
+            for b, v in sorted(by_bracket.items(), reverse=True)
+        ]
         return {
             "n_models": len(self._params),
             "partial_fit_calls": int(self._n_calls),
@@ -461,4 +483,4 @@ def check_common_params(search):
         raise ValueError(f"aggressiveness must be a number > 1, got {search.aggressiveness!r}.")
 
 
-__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "SynchronousBrackets"]
+__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "space_size", "SynchronousBrackets"]
