@@ -10,6 +10,7 @@ fence. It is for blocks that need what a test machine does not have: a remote cl
 directions: such blocks must carry the marker, and every marked block must need it.
 """
 
+import importlib
 import os
 import re
 import subprocess
@@ -59,6 +60,39 @@ def _blocks():
 
 BLOCKS = _blocks()
 RUNNABLE = [pytest.param(src, id=f"{name}:{line}") for name, line, marked, src in BLOCKS if not marked]
+
+
+def _resolve(dotted):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_migration_guide_names_exist():
+    """Every dml name the dask-ml migration guide's tables give as an equivalent exists."""
+    guide = (ROOT / "docs" / "migrating_from_dask_ml.md").read_text()
+    public = {}
+    for sub in ["cluster", "datasets", "decomposition", "linear_model", "metrics", "model_selection",
+                "preprocessing", "wrappers", "parallel", "utils"]:
+        module = importlib.import_module(f"dml.{sub}")
+        public.update({name: f"dml.{sub}.{name}" for name in module.__all__})
+    checked, header = 0, None
+    for row in guide.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if not row.startswith("|"):
+            header = None
+            continue
+        if header is None:
+            header = cells
+        if header[:2] != ["dask-ml", "dml"] or not row.startswith("| `") and not row.startswith("| (none)"):
+            continue
+        for token in re.findall(r"`([^`]+)`", cells[1]):
+            token = token.removesuffix("()")
+            if token.startswith("dml."):
+                assert callable(_resolve(token)), token
+            else:
+                assert token in public, f"{token!r} (in {row[:60]!r}...) is not a public dml name"
+            checked += 1
+    assert checked >= 40
 
 
 def test_blocks_were_found():
