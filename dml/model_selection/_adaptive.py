@@ -10,6 +10,7 @@ scores come back to the caller, which decides what to train next.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import numbers
@@ -28,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import is_dask_collection
+from dml._engine.runtime import get_client
 from dml._engine.tasks import task_runner
 from dml.metrics import check_scoring
 from dml.model_selection._incremental_tasks import concat_test, split_block, train_and_score
@@ -222,8 +224,21 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+            Under an asynchronous ``distributed.Client`` (``Client(asynchronous=True)``,
+            called from its event loop), a coroutine instead: ``await search.fit(X, y)``
+            runs the search and gives the fitted search, as dask-ml's searches do.
         """
+        client = get_client()
+        if client is not None and client.asynchronous:
+            return self._fit_async(X, y, fit_params)
         return self._fit_loop(X, y, fit_params)
+
+    async def _fit_async(self, X, y, fit_params):
+        # The search runs in a thread of its own: there the client is synchronous (its
+        # calls wait on the event loop without blocking it), so the same code drives the
+        # cluster. to_thread copies the context, so dml.config_context settings hold.
+        await asyncio.to_thread(self._fit_loop, X, y, fit_params)
+        return self
 
     def _fit_loop(self, X, y, fit_params):
         check_params(self)
@@ -303,7 +318,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         self.best_estimator_ = runner.result(self._best[2]) if runner.mode == "distributed" \
             else self._best[2]
         self._finish(best_id, scorer)
-        self._models = None
+        # The fitted search keeps no handles (futures) of the run: it pickles without the cluster.
+        self._models = self._best = None
         return self
 
     def _wait(self, runner, jobs):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from sklearn.model_selection import ParameterSampler
+
 from dml._compat.sklearn import Interval
 from dml.model_selection._adaptive import (
     BaseAdaptiveSearch,
@@ -14,7 +16,6 @@ from dml.model_selection._adaptive import (
     plan_calls,
     space_size,
 )
-from sklearn.model_selection import ParameterSampler
 
 
 def hyperband_brackets(max_iter, aggressiveness):
@@ -144,6 +145,8 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     its calls read and the hold-out set (computed once, replicated to every worker).
     Without a client the rounds run on the local Dask scheduler. A lost worker's jobs
     are recomputed from their lineage.
+    Under an asynchronous client (``Client(asynchronous=True)``), ``fit`` returns a
+    coroutine: ``await search.fit(X, y)`` gives the fitted search.
 
     References
     ----------

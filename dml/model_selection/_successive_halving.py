@@ -114,6 +114,8 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     and the hold-out set (computed once, replicated to every worker). Without a
     client, the jobs of a round run on the local Dask scheduler. A lost worker's jobs
     are recomputed from their lineage (the tasks never mutate their inputs).
+    Under an asynchronous client (``Client(asynchronous=True)``), ``fit`` returns a
+    coroutine: ``await search.fit(X, y)`` gives the fitted search.
 
     Examples
     --------
@@ -286,7 +288,8 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     as many jobs in flight as the cluster has worker threads (the local scheduler:
     its thread count); finished jobs are handled as they complete
     (``distributed.wait(..., return_when="FIRST_COMPLETED")``), never in rounds.
-    ``history_[i]["bracket"]`` holds the rung a job trained to.
+    ``history_[i]["bracket"]`` holds the rung a job trained to. ``await search.fit(X, y)``
+    under an asynchronous client, as :class:`SuccessiveHalvingSearchCV`.
 
     Examples
     --------
