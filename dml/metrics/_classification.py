@@ -18,10 +18,10 @@ from sklearn import metrics as skm
 from dml._compat.sklearn import Interval, StrOptions, validate_parameter_constraints
 from dml.metrics._common import align, any_lazy, check_1d, one_pass
 from dml.metrics._metrics_kernels import (
+    combine_multilabel_accuracy,
     log_loss_kernel,
     merge_log_loss,
     merge_pairs,
-    combine_multilabel_accuracy,
     multilabel_accuracy_kernel,
     pair_counts_kernel,
 )

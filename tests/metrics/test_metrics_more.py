@@ -134,3 +134,169 @@ def test_subset_accuracy_bad_input(labels):
         M.accuracy_score(D(Y), P[:, 0])
     with pytest.raises(ValueError, match="multiclass-multioutput is not supported"):
         M.accuracy_score(D(Y * [0, 1, 2, 3]), Y * [0, 1, 2, 3])
+
+
+# ---------------------------------------------------------------- pairwise
+
+
+@pytest.fixture(scope="module")
+def XY():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(N, 5)) * [1, 2, 3, 4, 100] + [0, 0, 0, 0, 50]
+    Y = rng.normal(size=(11, 5)) * [1, 2, 3, 4, 100]
+    X[7] = 0.0  # a zero row (cosine)
+    return X, Y
+
+
+DISTANCES = ["euclidean", "l2", "sqeuclidean", "manhattan", "cityblock", "l1", "cosine"]
+
+
+def _check_lazy(got, expected, n_rows_chunks=CHUNKS, rtol=1e-10, atol=1e-9):
+    assert isinstance(got, da.Array)
+    assert tuple(got.chunks[0]) == n_rows_chunks
+    assert got.dtype == expected.dtype
+    value = got.compute()
+    assert value.shape == expected.shape
+    np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("metric", DISTANCES)
+@pytest.mark.parametrize("with_y", [True, False])
+def test_pairwise_distances_matches_sklearn(XY, metric, with_y):
+    X, Y = XY
+    Yarg = Y if with_y else None
+    expected = skm.pairwise_distances(X, Yarg, metric=metric)
+    np.testing.assert_array_equal(M.pairwise_distances(X, Yarg, metric=metric), expected)
+    with count_passes() as counter:
+        got = M.pairwise_distances(D(X), Yarg, metric=metric)
+    assert counter.passes == 0
+    _check_lazy(got, expected)
+    if not with_y and metric != "sqeuclidean":
+        assert np.all(np.diag(got.compute()) == 0.0)
+
+
+def test_pairwise_dask_y_and_float32(XY):
+    X, Y = XY
+    got = M.pairwise_distances(D(X), da.from_array(Y, chunks=4), metric="euclidean")
+    _check_lazy(got, skm.pairwise_distances(X, Y))
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    for metric in ("euclidean", "cosine", "manhattan"):
+        expected = skm.pairwise_distances(X32, Y32, metric=metric)
+        _check_lazy(M.pairwise_distances(D(X32), Y32, metric=metric), expected, rtol=1e-5, atol=1e-3)
+    _check_lazy(M.euclidean_distances(D(X32), Y32), skp.euclidean_distances(X32, Y32), rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_euclidean_distances(XY, squared):
+    X, Y = XY
+    expected = skp.euclidean_distances(X, Y, squared=squared)
+    np.testing.assert_array_equal(M.euclidean_distances(X, Y, squared=squared), expected)
+    _check_lazy(M.euclidean_distances(D(X), Y, squared=squared), expected)
+    norms = (Y**2).sum(axis=1)
+    _check_lazy(M.euclidean_distances(D(X), Y, squared=squared, Y_norm_squared=norms), expected)
+    _check_lazy(M.euclidean_distances(D(X), squared=squared), skp.euclidean_distances(X, squared=squared))
+
+
+KERNELS = [
+    ("linear", {}),
+    ("rbf", {}),
+    ("rbf", {"gamma": 0.01}),
+    ("polynomial", {"degree": 2, "coef0": 0.5, "gamma": 0.1}),
+    ("poly", {}),
+    ("sigmoid", {"gamma": 0.001, "coef0": 0.2}),
+    ("cosine", {}),
+]
+
+
+@pytest.mark.parametrize("metric, kwds", KERNELS)
+@pytest.mark.parametrize("with_y", [True, False])
+def test_pairwise_kernels_matches_sklearn(XY, metric, kwds, with_y):
+    X, Y = XY
+    X = X / 50  # keep the polynomial kernel's values moderate
+    Yarg = Y / 50 if with_y else None
+    expected = skp.pairwise_kernels(X, Yarg, metric=metric, **kwds)
+    np.testing.assert_array_equal(M.pairwise_kernels(X, Yarg, metric=metric, **kwds), expected)
+    _check_lazy(M.pairwise_kernels(D(X), Yarg, metric=metric, **kwds), expected)
+
+
+def test_pairwise_kernels_filter_params(XY):
+    X, Y = XY
+    expected = skp.pairwise_kernels(X, Y, metric="linear", filter_params=True, gamma=3.0)
+    _check_lazy(M.pairwise_kernels(D(X), Y, metric="linear", filter_params=True, gamma=3.0), expected)
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        M.pairwise_kernels(D(X), Y, metric="linear", gamma=3.0)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "manhattan", "cosine"])
+def test_argmin_min_matches_sklearn(XY, metric):
+    X, Y = XY
+    ei, ed = skm.pairwise_distances_argmin_min(X, Y, metric=metric)
+    gi, gd = M.pairwise_distances_argmin_min(X, Y, metric=metric)
+    np.testing.assert_array_equal(gi, ei)
+    np.testing.assert_array_equal(gd, ed)
+    with count_passes() as counter:
+        li, ld = M.pairwise_distances_argmin_min(D(X), Y, metric=metric)
+    assert counter.passes == 0
+    assert isinstance(li, da.Array) and isinstance(ld, da.Array)
+    assert tuple(li.chunks[0]) == CHUNKS and li.dtype == np.int64
+    ci, cd = da.compute(li, ld)
+    np.testing.assert_array_equal(ci, ei)
+    np.testing.assert_allclose(cd, ed, rtol=1e-10, atol=1e-9)
+
+
+def test_pairwise_kernels_are_namespace_generic(XY):
+    xps = pytest.importorskip("array_api_strict")
+    from dml.metrics._pairwise_kernels import argmin_min_block, distance_block, kernel_block
+
+    X, Y = XY
+    Ysq = (Y**2).sum(axis=1)
+    Xs, Ys, Ysqs = xps.asarray(X), xps.asarray(Y), xps.asarray(Ysq)
+    for metric in ("euclidean", "manhattan", "cosine"):
+        a = distance_block(X, xp=np, Y=Y, Y_sq=Ysq, metric=metric, out_dtype=np.float64, allow_nan=False)
+        b = distance_block(Xs, xp=xps, Y=Ys, Y_sq=Ysqs, metric=metric, out_dtype=xps.float64, allow_nan=False)
+        np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12)
+        a = argmin_min_block(X, xp=np, Y=Y, Y_sq=Ysq, metric=metric)
+        b = argmin_min_block(Xs, xp=xps, Y=Ys, Y_sq=Ysqs, metric=metric)
+        np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12)
+    for metric, kwds in KERNELS:
+        kw = {"gamma": kwds.get("gamma", 0.2), "degree": kwds.get("degree", 3), "coef0": kwds.get("coef0", 1)}
+        a = kernel_block(X / 50, xp=np, Y=Y / 50, Y_sq=Ysq / 2500, metric=metric, out_dtype=np.float64, **kw)
+        b = kernel_block(Xs / 50, xp=xps, Y=Ys / 50, Y_sq=Ysqs / 2500, metric=metric, out_dtype=xps.float64, **kw)
+        np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12)
+
+
+def test_pairwise_bad_input(XY):
+    X, Y = XY
+    Xd = D(X)
+    with pytest.raises(ValueError, match=r"Incompatible dimension for X and Y matrices: X.shape\[1\] == 5 while Y.shape\[1\] == 4"):
+        M.pairwise_distances(Xd, Y[:, :4])
+    with pytest.raises(ValueError, match="Incompatible dimension"):
+        M.pairwise_kernels(Xd, Y[:, :4])
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
+        M.pairwise_distances(D(X[:, 0]), Y)
+    with pytest.raises(ValueError, match="supports metric in"):
+        M.pairwise_distances(Xd, Y, metric="chebyshev")
+    with pytest.raises(ValueError, match="supports metric in"):
+        M.pairwise_distances(Xd, Y, metric=lambda a, b: 0.0)
+    with pytest.raises(ValueError, match="supports metric in"):
+        M.pairwise_kernels(Xd, Y, metric="laplacian")
+    with pytest.raises(ValueError, match="supports metric in"):
+        M.pairwise_distances_argmin_min(Xd, Y, metric="chebyshev")
+    with pytest.raises(ValueError, match="axis=0 on Dask input is not supported"):
+        M.pairwise_distances_argmin_min(Xd, Y, axis=0)
+    with pytest.raises(TypeError, match="no extra keyword arguments"):
+        M.pairwise_distances(Xd, Y, metric="euclidean", p=3)
+    with pytest.raises(ValueError, match="X_norm_squared is supported for in-memory X only"):
+        M.euclidean_distances(Xd, Y, X_norm_squared=(X**2).sum(axis=1))
+    Yn = Y.copy()
+    Yn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input Y contains NaN."):
+        M.pairwise_distances(Xd, Yn)
+    Xn = X.copy()
+    Xn[200, 1] = np.nan
+    lazy = M.pairwise_distances(D(Xn), Y)  # lazy: the check runs in the task
+    with pytest.raises(ValueError, match="Input X contains NaN."):
+        lazy.compute()
+    with pytest.raises(ValueError, match="Input X contains NaN."):
+        M.pairwise_kernels(D(Xn), Y, metric="rbf").compute()
+    assert np.isnan(M.pairwise_distances(D(Xn), Y, ensure_all_finite=False).compute()[200]).all()
