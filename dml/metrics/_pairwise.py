@@ -245,8 +245,8 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
     X : array-like or Dask array of shape (n_samples_X, n_features)
     Y : array-like or Dask array of shape (n_samples_Y, n_features)
     axis : int, default=1
-        1: closest row of Y for each row of X. 0 (in-memory input only): closest row of
-        X for each row of Y.
+        1: closest row of Y for each row of X. 0: closest row of X for each row of Y
+        (results of shape (n_samples_Y,)).
     metric : str or callable, default="euclidean"
         Any of scikit-learn's for in-memory input; on Dask ``X`` as
         :func:`pairwise_distances`.
@@ -255,8 +255,8 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
 
     Returns
     -------
-    argmin : ndarray or Dask array of shape (n_samples_X,), int64
-    distances : ndarray or Dask array of shape (n_samples_X,), float64
+    argmin : ndarray or Dask array of shape (n_samples_X,) (axis=0: n_samples_Y), int64
+    distances : ndarray or Dask array of the same shape, float64
 
     Notes
     -----
@@ -265,7 +265,11 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
     arrays chunked by X's rows, from one blockwise task per chunk (they share it: one
     pass when both are computed together). ``Y`` travels whole to every task (a Dask
     ``Y`` is computed once at call time); memory per task: one chunk of X, Y and the
-    chunk's (n_rows, n_samples_Y) float64 distances. Ties go to the first index.
+    chunk's (n_rows, n_samples_Y) float64 distances. ``axis=0``: two lazy Dask arrays
+    of shape (n_samples_Y,), a tree reduction (Dask's ``argmin`` / ``min`` over axis 0)
+    of the same distance blocks. Ties go to the first index. Euclidean minima come from
+    summed squared differences (not the norm expansion), so a row's distance to a copy
+    of itself is exactly 0, as scikit-learn's.
 
     Examples
     --------
@@ -286,12 +290,6 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
         )
     if axis not in (0, 1):
         raise ValueError(f"axis must be 0 or 1, got {axis!r}.")
-    if axis == 0:
-        raise ValueError(
-            "pairwise_distances_argmin_min with axis=0 on Dask input is not supported: "
-            "the result is indexed by the rows of Y. Pass the small array as X in memory, "
-            "or compute X first."
-        )
     _check_metric(metric, DISTANCE_METRICS, "pairwise_distances_argmin_min")
     if metric_kwargs:
         raise TypeError(
@@ -300,6 +298,8 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
         )
     if Y is None:
         raise ValueError("pairwise_distances_argmin_min needs Y.")
+    if axis == 0:
+        return _argmin_min_over_x(X, Y, metric)
     Xd, Y, _ = _prepare(X, Y, "pairwise_distances_argmin_min")
     Y64 = np.asarray(Y, dtype=np.float64)
     out = apply_blockwise(
@@ -307,6 +307,20 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
         Y_sq=np.einsum("ij,ij->i", Y64, Y64), metric=metric,
     )
     return out[:, 0].astype(np.int64), out[:, 1]
+
+
+def _argmin_min_over_x(X, Y, metric):
+    """``axis=0`` on Dask X: a lazy column-wise argmin / min of the distance blocks."""
+    import dask.array as da
+
+    squared = metric in ("euclidean", "l2", "sqeuclidean")  # the min of the squared, exact
+    D = _blockwise_distances(
+        X, Y, "sqeuclidean_exact" if squared else metric, "pairwise_distances_argmin_min",
+        allow_nan=False,
+    ).astype(np.float64)
+    best = D.min(axis=0)
+    root = metric in ("euclidean", "l2")
+    return da.argmin(D, axis=0).astype(np.int64), da.sqrt(best) if root else best
 
 
 def pairwise_kernels(X, Y=None, metric="linear", *, filter_params=False, n_jobs=None, **kwds):

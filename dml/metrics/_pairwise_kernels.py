@@ -44,12 +44,14 @@ def _normalize(A, xp):
     return A / norms[:, None]
 
 
-def _manhattan(X, Y, xp):
+def _by_differences(X, Y, xp, squared=False):
+    """Sum over features of ``|x - y|`` (or ``(x - y)**2``), in cache-sized row blocks."""
     X = as_float64(X, xp)
     n_y, p = Y.shape
     parts = []
     for lo, hi in row_blocks(X.shape[0], max(1, n_y * p)):
-        parts.append(xp.sum(xp.abs(X[lo:hi, None, :] - Y[None, :, :]), axis=2))
+        diff = X[lo:hi, None, :] - Y[None, :, :]
+        parts.append(xp.sum(diff * diff if squared else xp.abs(diff), axis=2))
     if not parts:
         return xp.zeros((0, n_y), dtype=xp.float64)
     return xp.concat(parts, axis=0)
@@ -65,7 +67,8 @@ def distance_block(X, *, xp, Y, Y_sq, metric, out_dtype, self_index=False, allow
     Y_sq : float64 array of shape (n_Y,)
         Squared row norms of ``Y`` (euclidean metrics).
     metric : str
-        One of :data:`DISTANCE_METRICS`.
+        One of :data:`DISTANCE_METRICS`, or "sqeuclidean_exact" (squared differences
+        summed, without the norm expansion: exact for nearby rows, for the minima).
     out_dtype : dtype
     self_index : bool
     allow_nan : bool or None
@@ -80,7 +83,9 @@ def distance_block(X, *, xp, Y, Y_sq, metric, out_dtype, self_index=False, allow
         if metric != "sqeuclidean":
             D = xp.sqrt(D)
     elif metric in ("manhattan", "cityblock", "l1"):
-        D = _manhattan(X, Y, xp)
+        D = _by_differences(X, Y, xp)
+    elif metric == "sqeuclidean_exact":  # (x - y)**2 summed: exact for nearby rows
+        D = _by_differences(X, Y, xp, squared=True)
     else:  # cosine
         S = _normalize(as_float64(X, xp), xp) @ xp.matrix_transpose(_normalize(Y, xp))
         D = xp.clip(1.0 - S, 0.0, 2.0)
@@ -120,14 +125,14 @@ def argmin_min_block(X, *, xp, Y, Y_sq, metric):
     """
     if X.shape[0] == 0:
         return xp.zeros((0, 2), dtype=xp.float64)
-    squared = metric in ("euclidean", "l2")  # scikit-learn: argmin of the squared, then the root
+    squared = metric in ("euclidean", "l2", "sqeuclidean")  # the min of the squared (then the root)
     D = distance_block(
-        X, xp=xp, Y=Y, Y_sq=Y_sq, metric="sqeuclidean" if squared else metric,
+        X, xp=xp, Y=Y, Y_sq=Y_sq, metric="sqeuclidean_exact" if squared else metric,
         out_dtype=xp.float64, allow_nan=False,
     )
     idx = xp.argmin(D, axis=1)
     best = xp.min(D, axis=1)
-    if squared:
+    if metric in ("euclidean", "l2"):
         best = xp.sqrt(best)
     return xp.stack([xp.astype(idx, xp.float64), best], axis=1)
 

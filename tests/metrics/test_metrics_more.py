@@ -244,6 +244,22 @@ def test_argmin_min_matches_sklearn(XY, metric):
     np.testing.assert_allclose(cd, ed, rtol=1e-10, atol=1e-9)
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_argmin_min_axis0(XY, metric):
+    X, Y = XY
+    X = X.copy()
+    Y = Y.copy()
+    X[250] = X[3]  # a tie across chunks: the first index wins
+    Y[1] = X[3]
+    ei, ed = skm.pairwise_distances_argmin_min(X, Y, axis=0, metric=metric)
+    li, ld = M.pairwise_distances_argmin_min(D(X), Y, axis=0, metric=metric)
+    assert isinstance(li, da.Array) and isinstance(ld, da.Array)
+    ci, cd = da.compute(li, ld)
+    assert ci.dtype == np.int64 and ci[1] == 3
+    np.testing.assert_array_equal(ci, ei)
+    np.testing.assert_allclose(cd, ed, rtol=1e-10, atol=1e-9)
+
+
 def test_pairwise_kernels_are_namespace_generic(XY):
     xps = pytest.importorskip("array_api_strict")
     from dml.metrics._pairwise_kernels import argmin_min_block, distance_block, kernel_block
@@ -282,8 +298,8 @@ def test_pairwise_bad_input(XY):
         M.pairwise_kernels(Xd, Y, metric="laplacian")
     with pytest.raises(ValueError, match="supports metric in"):
         M.pairwise_distances_argmin_min(Xd, Y, metric="chebyshev")
-    with pytest.raises(ValueError, match="axis=0 on Dask input is not supported"):
-        M.pairwise_distances_argmin_min(Xd, Y, axis=0)
+    with pytest.raises(ValueError, match="axis must be 0 or 1"):
+        M.pairwise_distances_argmin_min(Xd, Y, axis=2)
     with pytest.raises(TypeError, match="no extra keyword arguments"):
         M.pairwise_distances(Xd, Y, metric="euclidean", p=3)
     with pytest.raises(ValueError, match="X_norm_squared is supported for in-memory X only"):
