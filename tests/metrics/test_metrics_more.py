@@ -316,3 +316,22 @@ def test_pairwise_bad_input(XY):
     with pytest.raises(ValueError, match="Input X contains NaN."):
         M.pairwise_kernels(D(Xn), Y, metric="rbf").compute()
     assert np.isnan(M.pairwise_distances(D(Xn), Y, ensure_all_finite=False).compute()[200]).all()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["neg_mean_squared_log_error", "neg_root_mean_squared_log_error", "neg_mean_absolute_percentage_error"],
+)
+def test_new_regression_scorers(name):
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.random((N, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.random(N)
+    est = LinearRegression().fit(X, y)
+    assert name in M.get_scorer_names()
+    expected = skm.get_scorer(name)(est, X, y)
+    with count_passes() as counter:
+        got = M.get_scorer(name)(est, D(X), D(y))
+    assert counter.passes == 1
+    assert got == pytest.approx(expected, rel=1e-10)
