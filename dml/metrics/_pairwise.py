@@ -267,7 +267,8 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
     ``Y`` is computed once at call time); memory per task: one chunk of X, Y and the
     chunk's (n_rows, n_samples_Y) float64 distances. ``axis=0``: two lazy Dask arrays
     of shape (n_samples_Y,), a tree reduction (Dask's ``argmin`` / ``min`` over axis 0)
-    of the same distance blocks. Ties go to the first index. Euclidean minima come from
+    of the same distance blocks (X from a Dask DataFrame with unknown partition lengths
+    has them computed first: one extra pass). Ties go to the first index. Euclidean minima come from
     summed squared differences (not the norm expansion), so a row's distance to a copy
     of itself is exactly 0, as scikit-learn's.
 
@@ -313,6 +314,9 @@ def _argmin_min_over_x(X, Y, metric):
     """``axis=0`` on Dask X: a lazy column-wise argmin / min of the distance blocks."""
     import dask.array as da
 
+    (X,) = align(X)
+    if any(np.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()  # Dask's arg-reductions need the chunk lengths
     squared = metric in ("euclidean", "l2", "sqeuclidean")  # the min of the squared, exact
     D = _blockwise_distances(
         X, Y, "sqeuclidean_exact" if squared else metric, "pairwise_distances_argmin_min",

@@ -335,3 +335,23 @@ def test_new_regression_scorers(name):
         got = M.get_scorer(name)(est, D(X), D(y))
     assert counter.passes == 1
     assert got == pytest.approx(expected, rel=1e-10)
+
+
+def test_pairwise_dask_dataframe_and_integer_input(XY):
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    X, Y = XY
+    ddf = dd.from_pandas(pd.DataFrame(X), npartitions=3)  # unknown partition lengths
+    np.testing.assert_allclose(M.pairwise_distances(ddf, Y).compute(), skm.pairwise_distances(X, Y), rtol=1e-10)
+    np.testing.assert_allclose(M.pairwise_distances(ddf).compute(), skm.pairwise_distances(X), rtol=1e-10, atol=1e-9)
+    for axis in (0, 1):
+        i, d = M.pairwise_distances_argmin_min(ddf, Y, axis=axis)
+        ei, ed = skm.pairwise_distances_argmin_min(X, Y, axis=axis)
+        np.testing.assert_array_equal(i.compute(), ei)
+        np.testing.assert_allclose(d.compute(), ed, rtol=1e-10)
+    Xi = np.random.default_rng(4).integers(0, 5, (40, 3))
+    got = M.pairwise_kernels(da.from_array(Xi, chunks=7), Xi[:4], metric="polynomial")
+    _check_lazy(got, skp.pairwise_kernels(Xi, Xi[:4], metric="polynomial"), n_rows_chunks=(7,) * 5 + (5,))
+    # column-chunked X is rechunked to one column block
+    _check_lazy(M.pairwise_distances(da.from_array(X, chunks=(CHUNKS, 2)), Y), skm.pairwise_distances(X, Y))
