@@ -169,6 +169,9 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     ['alpha']
     >>> search.metadata_["partial_fit_calls"] <= search.metadata["partial_fit_calls"]
     True
+    >>> small = HyperbandSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3)
+    >>> [b["n_models"] for b in small.metadata["brackets"]]  # both brackets train the 2 points
+    [2, 2]
     """
 
     _parameter_constraints: dict = {
