@@ -355,3 +355,17 @@ def test_pairwise_dask_dataframe_and_integer_input(XY):
     _check_lazy(got, skp.pairwise_kernels(Xi, Xi[:4], metric="polynomial"), n_rows_chunks=(7,) * 5 + (5,))
     # column-chunked X is rechunked to one column block
     _check_lazy(M.pairwise_distances(da.from_array(X, chunks=(CHUNKS, 2)), Y), skm.pairwise_distances(X, Y))
+
+
+def test_under_each_scheduler(reg, labels, XY, scheduler):
+    X, Y = XY
+    got = M.mean_squared_log_error(D(reg["Y"]), D(reg["P"]), sample_weight=D(reg["w"]))
+    assert got == pytest.approx(skm.mean_squared_log_error(reg["Y"], reg["P"], sample_weight=reg["w"]), rel=1e-12)
+    T, P, _ = labels
+    assert M.accuracy_score(D(T), D(P)) == pytest.approx(skm.accuracy_score(T, P))
+    np.testing.assert_allclose(
+        M.pairwise_kernels(D(X), Y, metric="rbf", gamma=0.001).compute(),
+        skp.pairwise_kernels(X, Y, metric="rbf", gamma=0.001), rtol=1e-10,
+    )
+    i, d = da.compute(*M.pairwise_distances_argmin_min(D(X), Y))
+    np.testing.assert_array_equal(i, skm.pairwise_distances_argmin_min(X, Y)[0])
