@@ -41,7 +41,7 @@ def _check_metric(metric, supported, func):
         )
 
 
-def _prepare(X, Y, func):
+def _prepare(X, Y, func, check_y=True):
     """Validate on metadata; return (X as a row-chunked Dask array, Y in memory or None,
     the result dtype)."""
     (Xd,) = align(X)
@@ -69,11 +69,18 @@ def _prepare(X, Y, func):
             )
         if Y.dtype.kind not in "biuf" or Xd.dtype.kind not in "biuf":
             raise ValueError(f"{func} needs numeric X and Y, got {Xd.dtype} and {Y.dtype}.")
-        if not np.all(np.isfinite(Y)):
-            name = "NaN" if np.any(np.isnan(Y)) else "infinity or a value too large for dtype('float64')"
-            raise ValueError(f"Input Y contains {name}.")
+        if check_y is True and np.any(np.isnan(Y)):
+            raise ValueError("Input Y contains NaN.")
+        if check_y is not False and np.any(np.isinf(Y)):
+            raise ValueError(
+                f"Input Y contains infinity or a value too large for dtype({Y.dtype.name!r})."
+            )
     elif Xd.dtype.kind not in "biuf":
         raise ValueError(f"{func} needs numeric X, got {Xd.dtype}.")
+    return _result(Xd, Y)
+
+
+def _result(Xd, Y):
     both32 = Xd.dtype == np.float32 and (Y is None or Y.dtype == np.float32)
     return Xd, Y, np.dtype(np.float32 if both32 else np.float64)
 
@@ -90,7 +97,8 @@ def _self_input(Xd):
 
 
 def _blockwise_distances(X, Y, metric, func, *, allow_nan=False, Y_sq=None):
-    Xd, Y, dtype = _prepare(X, Y, func)
+    check_y = False if allow_nan is None else ("allow-nan" if allow_nan else True)
+    Xd, Y, dtype = _prepare(X, Y, func, check_y)
     if metric in ("manhattan", "cityblock", "l1"):
         dtype = np.dtype(np.float64)  # scikit-learn's (scipy's cdist)
     self_index = Y is None

@@ -369,3 +369,17 @@ def test_under_each_scheduler(reg, labels, XY, scheduler):
     )
     i, d = da.compute(*M.pairwise_distances_argmin_min(D(X), Y))
     np.testing.assert_array_equal(i, skm.pairwise_distances_argmin_min(X, Y)[0])
+
+
+def test_pairwise_ensure_all_finite_on_y(XY):
+    X, Y = XY
+    Yn = Y.copy()
+    Yn[0, 0] = np.nan
+    for flag in (False, "allow-nan"):
+        got = M.pairwise_distances(D(X), Yn, ensure_all_finite=flag).compute()
+        assert np.isnan(got[:, 0]).all() and np.isfinite(got[:, 1:]).all()
+    Yn[1, 1] = np.inf
+    with pytest.raises(ValueError, match="Input Y contains infinity"):
+        M.pairwise_distances(D(X), Yn, ensure_all_finite="allow-nan")
+    with pytest.raises(ValueError, match="ensure_all_finite should be a bool or 'allow-nan'"):
+        M.pairwise_distances(D(X), Y, ensure_all_finite="yes")
