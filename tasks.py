@@ -8,7 +8,8 @@
                              # (warnings are errors) into docs/_build/html
 
 Extra arguments after the task name go to the program (pytest, the demo, the
-benchmarks or sphinx-build). The virtual environment is reinstalled only when pyproject.toml changes.
+benchmarks or sphinx-build). The virtual environment is reinstalled only when
+pyproject.toml changes.
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from sphinx.util import logging
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # document this checkout's dml, whatever the environment has
 
 import dml  # noqa: E402
-from sphinx.util import logging  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +102,13 @@ def _check_api_lists_every_name(app):
     """api.rst must list every public name: dml's own and each subpackage's ``__all__`` (a name
     that is the same object as a listed one, as dml.parallel_backend, counts as listed). Pages
     autosummary generated for names no longer listed are removed (they would be orphans)."""
-    listed, module = {}, "dml"
+    listed, module, in_autosummary = {}, "dml", False
     for line in (DOCS / "api.rst").read_text().splitlines():
-        if line.startswith(".. currentmodule::"):
-            module = line.split("::")[1].strip()
-        elif line.startswith("   ") and line.strip() and not line.strip().startswith(":"):
+        if line.strip() and not line.startswith(" "):  # a new block
+            in_autosummary = line.startswith(".. autosummary::")
+            if line.startswith(".. currentmodule::"):
+                module = line.split("::")[1].strip()
+        elif in_autosummary and line.strip() and not line.strip().startswith(":"):
             name = line.strip()
             listed[f"{module}.{name}"] = id(getattr(importlib.import_module(module), name))
     packages = [dml] + [

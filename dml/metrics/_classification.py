@@ -17,7 +17,14 @@ from sklearn import metrics as skm
 
 from dml._compat.sklearn import Interval, StrOptions, validate_parameter_constraints
 from dml.metrics._common import align, any_lazy, check_1d, one_pass
-from dml.metrics._metrics_kernels import log_loss_kernel, merge_log_loss, merge_pairs, pair_counts_kernel
+from dml.metrics._metrics_kernels import (
+    combine_multilabel_accuracy,
+    log_loss_kernel,
+    merge_log_loss,
+    merge_pairs,
+    multilabel_accuracy_kernel,
+    pair_counts_kernel,
+)
 
 _AVERAGE = [StrOptions({"micro", "macro", "samples", "weighted", "binary"}), None]
 _ZERO_DIVISION = [StrOptions({"warn"}), "nan", Interval(Real, 0.0, 1.0, closed="both")]
@@ -45,9 +52,10 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like or Dask array of shape (n_samples,)
-        Ground truth labels. In-memory input may also be a label indicator matrix.
-    y_pred : array-like or Dask array of shape (n_samples,)
+    y_true : array-like or Dask array of shape (n_samples,) or (n_samples, n_labels)
+        Ground truth labels, or a label indicator matrix (multilabel: the score is the
+        subset accuracy, the fraction of rows whose labels all match).
+    y_pred : array-like or Dask array of the shape of ``y_true``
         Predicted labels, e.g. ``estimator.predict(X)`` (lazy for Dask ``X``).
     normalize : bool, default=True
         Return the fraction (True) or the (weighted) number of correct predictions.
@@ -61,7 +69,9 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     -----
     Computation: in-memory input calls :func:`sklearn.metrics.accuracy_score`. Dask
     input: one pass (one ``compute``) reducing each chunk to its distinct label pairs
-    and their weights; memory per task is one chunk of each input.
+    and their weights; memory per task is one chunk of each input. Indicator matrices:
+    one pass whose chunks return the weighted number of fully matching rows, the weight
+    sum and up to three distinct values (scikit-learn's multiclass-multioutput error).
 
     Examples
     --------
@@ -69,12 +79,58 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     >>> from dml.metrics import accuracy_score
     >>> accuracy_score(da.from_array([0, 1, 1, 0], chunks=2), da.from_array([0, 1, 0, 0], chunks=2))
     0.75
+    >>> Y_true = da.from_array([[0, 1], [1, 1], [1, 0]], chunks=2)
+    >>> Y_pred = da.from_array([[0, 1], [1, 0], [1, 0]], chunks=2)
+    >>> round(accuracy_score(Y_true, Y_pred), 4)
+    0.6667
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.accuracy_score(y_true, y_pred, normalize=normalize, sample_weight=sample_weight)
     _validate("accuracy_score", {"normalize": ["boolean"]}, normalize=normalize)
-    t, p, w = compressed_pairs(y_true, y_pred, sample_weight, "accuracy_score")
+    a, b, w = align(y_true, y_pred, sample_weight)
+    if any(v.ndim == 2 and v.shape[1] != 1 for v in (a, b)):
+        return _subset_accuracy(a, b, w, normalize)
+    t, p, w = compressed_pairs(a, b, w, "accuracy_score")
     return skm.accuracy_score(t, p, normalize=normalize, sample_weight=w)
+
+
+def _subset_accuracy(a, b, w, normalize):
+    """Subset accuracy of label indicator matrices: one pass (inputs already aligned)."""
+    for v in (a, b):
+        if v.ndim != 2 or v.shape[1] == 1:
+            raise ValueError(
+                "Classification metrics can't handle a mix of multilabel-indicator and "
+                "binary or multiclass targets"
+            )
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "Multi-label binary indicator input with different numbers of labels"
+        )
+    if w is not None and w.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar, got {w.ndim}D array.")
+    res = one_pass(multilabel_accuracy_kernel, a, b, w, combine=combine_multilabel_accuracy)
+    kinds = [_indicator_kind(res[k]) for k in ("values_true", "values_pred")]
+    if kinds != ["multilabel-indicator"] * 2:
+        if kinds[0] == kinds[1]:
+            raise ValueError(f"{kinds[0]} is not supported")
+        raise ValueError(
+            f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets"
+        )
+    correct, weight = float(res["correct"]), float(res["weight"])
+    if not normalize:
+        return correct
+    if weight == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return correct / weight
+
+
+def _indicator_kind(values):
+    """scikit-learn's ``type_of_target`` of a 2-D array from its distinct values."""
+    values = np.asarray(values)
+    integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
+    if not integral:
+        return "continuous-multioutput"
+    return "multilabel-indicator" if len(values) < 3 else "multiclass-multioutput"
 
 
 def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normalize=None):

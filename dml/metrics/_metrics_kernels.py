@@ -227,6 +227,92 @@ def regression_kernel(a, b, w, *, xp, stats=("sse", "sae", "moments")):
     }
 
 
+def log_percentage_kernel(a, b, w, *, xp, stats=("sle", "ape")):
+    """Sums for the squared log error and the absolute percentage error of one chunk.
+
+    Parameters
+    ----------
+    a, b : arrays of shape (n_rows, n_outputs)
+        ``y_true`` and ``y_pred`` (already 2-D).
+    w : array of shape (n_rows,) or None
+    stats : tuple of {"sle", "ape"}
+        The sums to compute (the others are returned as zeros).
+
+    Returns
+    -------
+    dict with ``n`` (weight sum), ``sle`` (weighted sum of
+    ``(log1p(y_true) - log1p(y_pred))**2`` per output), ``ape`` (weighted sum of
+    ``|y_true - y_pred| / max(|y_true|, eps)`` per output) and ``n_le_minus1`` (the
+    number of values of either input that are <= -1, where the log is undefined).
+    """
+    _check_rows(a, b, w)
+    n_rows, k = a.shape
+    zeros = xp.zeros((k,), dtype=xp.float64)
+    sw = xp.asarray(0.0, dtype=xp.float64)
+    sle, ape = zeros, zeros
+    n_bad = xp.asarray(0, dtype=xp.int64)
+    eps = float(np.finfo(np.float64).eps)
+    for lo, hi in row_blocks(n_rows, 2 * k, 8):
+        yt = as_float64(a[lo:hi, :], xp)
+        yp = as_float64(b[lo:hi, :], xp)
+        wb = None if w is None else as_float64(w[lo:hi], xp)[:, None]
+        sw = sw + (float(hi - lo) if wb is None else xp.sum(wb))
+        if "sle" in stats:
+            low = (yt <= -1.0) | (yp <= -1.0)
+            n_bad = n_bad + xp.sum(xp.astype(low, xp.int64))
+            zero = xp.zeros_like(yt)
+            # Rows with a value <= -1 add 0 here (their count decides the error), so the
+            # sums stay finite unless an input holds NaN or infinity.
+            d = xp.where(low, zero, xp.log1p(xp.where(low, zero, yt)) - xp.log1p(xp.where(low, zero, yp)))
+            sle = sle + xp.sum(d * d if wb is None else wb * d * d, axis=0)
+        if "ape" in stats:
+            r = xp.abs(yp - yt) / xp.maximum(xp.abs(yt), xp.asarray(eps, dtype=xp.float64))
+            ape = ape + xp.sum(r if wb is None else wb * r, axis=0)
+    return {"n": sw, "sle": sle, "ape": ape, "n_le_minus1": n_bad}
+
+
+def multilabel_accuracy_kernel(a, b, w, *, xp):
+    """Subset accuracy sums of one chunk of label indicator matrices.
+
+    Parameters
+    ----------
+    a, b : arrays of shape (n_rows, n_labels)
+        ``y_true`` and ``y_pred``.
+    w : array of shape (n_rows,) or None
+
+    Returns
+    -------
+    dict with ``correct`` (weighted number of rows whose labels all match),
+    ``weight`` (weight sum) and ``values_true`` / ``values_pred`` (at most three
+    distinct values of each input: an indicator matrix has at most two, integral).
+    """
+    _check_rows(a, b, w)
+    n_rows = a.shape[0]
+    hit = xp.all(a == b, axis=1) if a.shape[1] else xp.ones((n_rows,), dtype=xp.bool)
+    if w is None:
+        correct = as_float64(xp.sum(xp.astype(hit, xp.int64)), xp)
+        weight = xp.asarray(float(n_rows), dtype=xp.float64)
+    else:
+        wf = as_float64(w, xp)
+        correct = xp.sum(xp.where(hit, wf, xp.zeros_like(wf)))
+        weight = xp.sum(wf)
+
+    def few(v):  # up to 3 distinct values: enough to tell an indicator matrix
+        u = xp.unique_values(xp.reshape(v, (-1,)))
+        return u[:3]
+
+    return {"correct": correct, "weight": weight, "values_true": few(a), "values_pred": few(b)}
+
+
+def combine_multilabel_accuracy(parts):
+    """Combine of :func:`multilabel_accuracy_kernel` partials (host NumPy, associative)."""
+    parts = [p for p in parts if p]
+    out = {k: sum(float(to_numpy(p[k])) for p in parts) for k in ("correct", "weight")}
+    for k in ("values_true", "values_pred"):
+        out[k] = np.unique(np.concatenate([np.asarray(to_numpy(p[k])) for p in parts]))[:3]
+    return out
+
+
 def _encode(a, xp, max_range=1 << 16):
     """Sorted distinct values of ``a`` and the index of each element among them.
 
@@ -341,10 +427,13 @@ def finite_flags_kernel(a, b, w, *, xp):
 
 __all__ = [
     "column_pair_counts_kernel",
+    "combine_multilabel_accuracy",
     "finite_flags_kernel",
     "merge_column_pairs",
     "group_sum",
     "log_loss_kernel",
+    "log_percentage_kernel",
+    "multilabel_accuracy_kernel",
     "merge_log_loss",
     "merge_pairs",
     "pair_counts_kernel",

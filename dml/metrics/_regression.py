@@ -11,10 +11,16 @@ from sklearn.exceptions import UndefinedMetricWarning
 from dml._compat.sklearn import StrOptions, validate_parameter_constraints
 from dml._engine.kernels import combine_centered
 from dml.metrics._common import align, any_lazy, one_pass
-from dml.metrics._metrics_kernels import finite_flags_kernel, regression_kernel
+from dml.metrics._metrics_kernels import (
+    finite_flags_kernel,
+    log_percentage_kernel,
+    regression_kernel,
+)
 
 
-def _regression_sums(y_true, y_pred, sample_weight, multioutput, name, allowed, stats):
+def _regression_sums(
+    y_true, y_pred, sample_weight, multioutput, name, allowed, stats, kernel=regression_kernel
+):
     """Validate on metadata, run the one pass, return (sums, n_outputs, multioutput)."""
     validate_parameter_constraints(
         {"multioutput": [StrOptions(set(allowed)), "array-like"]},
@@ -50,8 +56,11 @@ def _regression_sums(y_true, y_pred, sample_weight, multioutput, name, allowed, 
                 f"There must be equally many custom weights ({multioutput.shape[0]}) as "
                 f"outputs ({n_outputs})."
             )
-    res = one_pass(regression_kernel, a, b, w, combine=combine_centered, stats=stats)
-    values = [res[k] for k in ("n", "mean", "m2", "sse", "sae")]
+    if kernel is regression_kernel:
+        res = one_pass(kernel, a, b, w, combine=combine_centered, stats=stats)
+    else:
+        res = one_pass(kernel, a, b, w, stats=stats)
+    values = [res[k] for k in ("n", "mean", "m2", "sse", "sae", "sle", "ape") if k in res]
     if not all(np.all(np.isfinite(np.asarray(v))) for v in values):
         _raise_not_finite(a, b, w)
     return res, n_outputs, multioutput
@@ -278,3 +287,155 @@ def _assemble_r2(numerator, denominator, n_outputs, multioutput, force_finite):
     else:
         weights = multioutput
     return float(np.average(scores, weights=weights))
+
+
+
+def _msle_values(y_true, y_pred, sample_weight, multioutput, name, title):
+    """One pass: the per-output mean squared log errors (and the checked multioutput)."""
+    res, _, multioutput = _regression_sums(
+        y_true, y_pred, sample_weight, multioutput, name,
+        ("raw_values", "uniform_average"), ("sle",), kernel=log_percentage_kernel,
+    )
+    if int(res["n_le_minus1"]):
+        raise ValueError(
+            f"{title} cannot be used when targets contain values less than or equal to -1."
+        )
+    _check_weight_sum(res)
+    return np.asarray(res["sle"]) / float(res["n"]), multioutput
+
+
+def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+    """Mean squared logarithmic error (scikit-learn's, one pass on Dask input).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like or Dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Values greater than -1.
+    sample_weight : array-like or Dask array of shape (n_samples,), default=None
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+            default='uniform_average'
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    Notes
+    -----
+    Computation: in-memory input calls scikit-learn's function. Dask input: one pass
+    (one ``compute``); each chunk returns float64 sums per output (the weight, the
+    weighted squared differences of ``log1p``, and the number of values <= -1, which
+    give scikit-learn's error), read once in cache-sized row blocks. Memory per task:
+    one chunk of each input. NaN / infinity give scikit-learn's errors (found by a
+    second pass, only on that error path).
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import mean_squared_log_error
+    >>> y_true = da.from_array([3.0, 5.0, 2.5, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 5.0, 4.0, 8.0], chunks=2)
+    >>> round(float(mean_squared_log_error(y_true, y_pred)), 4)
+    0.0397
+    """
+    if not any_lazy(y_true, y_pred, sample_weight):
+        return skm.mean_squared_log_error(
+            y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
+        )
+    errors, multioutput = _msle_values(
+        y_true, y_pred, sample_weight, multioutput, "mean_squared_log_error",
+        "Mean Squared Logarithmic Error",
+    )
+    return _aggregate(errors, multioutput)
+
+
+def root_mean_squared_log_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Root mean squared logarithmic error (scikit-learn's, one pass on Dask input).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like or Dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Values greater than -1.
+    sample_weight : array-like or Dask array of shape (n_samples,), default=None
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+            default='uniform_average'
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    Notes
+    -----
+    Computation: in-memory input calls scikit-learn's function. Dask input: one pass
+    (one ``compute``); each chunk returns float64 sums per output (the weight, the
+    weighted squared differences of ``log1p``, and the number of values <= -1, which
+    give scikit-learn's error), read once in cache-sized row blocks. Memory per task:
+    one chunk of each input. NaN / infinity give scikit-learn's errors (found by a
+    second pass, only on that error path).
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import root_mean_squared_log_error
+    >>> y_true = da.from_array([3.0, 5.0, 2.5, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 5.0, 4.0, 8.0], chunks=2)
+    >>> round(float(root_mean_squared_log_error(y_true, y_pred)), 4)
+    0.1993
+    """
+    if not any_lazy(y_true, y_pred, sample_weight):
+        return skm.root_mean_squared_log_error(
+            y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
+        )
+    errors, multioutput = _msle_values(
+        y_true, y_pred, sample_weight, multioutput, "root_mean_squared_log_error",
+        "Root Mean Squared Logarithmic Error",
+    )
+    return _aggregate(np.sqrt(errors), multioutput)
+
+
+def mean_absolute_percentage_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Mean absolute percentage error (scikit-learn's, one pass on Dask input).
+
+    The mean of ``|y_true - y_pred| / max(|y_true|, eps)`` (``eps`` is float64's machine
+    epsilon): a relative error, not a percentage (0.1 means 10 %).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like or Dask array of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like or Dask array of shape (n_samples,), default=None
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+            default='uniform_average'
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    Notes
+    -----
+    Computation: in-memory input calls
+    :func:`sklearn.metrics.mean_absolute_percentage_error`. Dask input: one pass (one
+    ``compute``); each chunk returns float64 sums per output (the weight and the
+    weighted relative errors), read once in cache-sized row blocks. Memory per task: one
+    chunk of each input. NaN / infinity give scikit-learn's errors (found by a second
+    pass, only on that error path).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from dml.metrics import mean_absolute_percentage_error
+    >>> y_true = da.from_array([3.0, -0.5, 2.0, 7.0], chunks=2)
+    >>> y_pred = da.from_array([2.5, 0.0, 2.0, 8.0], chunks=2)
+    >>> round(float(mean_absolute_percentage_error(y_true, y_pred)), 4)
+    0.3274
+    """
+    if not any_lazy(y_true, y_pred, sample_weight):
+        return skm.mean_absolute_percentage_error(
+            y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
+        )
+    res, _, multioutput = _regression_sums(
+        y_true, y_pred, sample_weight, multioutput, "mean_absolute_percentage_error",
+        ("raw_values", "uniform_average"), ("ape",), kernel=log_percentage_kernel,
+    )
+    _check_weight_sum(res)
+    return _aggregate(np.asarray(res["ape"]) / float(res["n"]), multioutput)

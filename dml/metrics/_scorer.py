@@ -25,9 +25,12 @@ from dml.metrics._classification import (
 from dml.metrics._ranking import roc_auc_score
 from dml.metrics._regression import (
     mean_absolute_error,
+    mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_log_error,
     r2_score,
     root_mean_squared_error,
+    root_mean_squared_log_error,
 )
 
 
@@ -78,6 +81,13 @@ def _build_scorers():
             root_mean_squared_error, greater_is_better=False
         ),
         "neg_mean_absolute_error": make_scorer(mean_absolute_error, greater_is_better=False),
+        "neg_mean_squared_log_error": make_scorer(mean_squared_log_error, greater_is_better=False),
+        "neg_root_mean_squared_log_error": make_scorer(
+            root_mean_squared_log_error, greater_is_better=False
+        ),
+        "neg_mean_absolute_percentage_error": make_scorer(
+            mean_absolute_percentage_error, greater_is_better=False
+        ),
     }
     for name, metric in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
         scorers[name] = make_scorer(metric, average="binary")

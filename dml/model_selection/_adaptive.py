@@ -10,6 +10,7 @@ scores come back to the caller, which decides what to train next.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import numbers
@@ -28,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import check_params
 from dml._compat.sklearn import Interval
 from dml._engine.inputs import is_dask_collection
+from dml._engine.runtime import get_client
 from dml._engine.tasks import task_runner
 from dml.metrics import check_scoring
 from dml.model_selection._incremental_tasks import concat_test, split_block, train_and_score
@@ -41,6 +43,19 @@ def resolve_scorer(estimator, scoring):
             f"scorer name, a callable or None, got {scoring!r}."
         )
     return check_scoring(estimator, scoring)
+
+
+def space_size(parameters):
+    """Number of distinct candidates of a search space; None when it is infinite.
+
+    A space is finite when every value is a list (no distribution with ``rvs``): then it
+    holds ``len(ParameterGrid(parameters))`` candidates, as scikit-learn's
+    ``ParameterSampler`` counts them.
+    """
+    dicts = [parameters] if isinstance(parameters, dict) else list(parameters)
+    if any(hasattr(v, "rvs") for d in dicts for v in d.values()):
+        return None
+    return len(ParameterGrid(parameters))
 
 
 def _estimator_has(attr):
@@ -107,6 +122,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         if isinstance(n, str):  # "grid"
             params = list(ParameterGrid(self.parameters))
         else:
+            size = space_size(self.parameters)
+            n = n if size is None else min(n, size)
             params = list(ParameterSampler(self.parameters, n, random_state=rng))
         if not params:
             raise ValueError("The parameter space is empty: there are no candidates to train.")
@@ -207,8 +224,21 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+            Under an asynchronous ``distributed.Client`` (``Client(asynchronous=True)``,
+            called from its event loop), a coroutine instead: ``await search.fit(X, y)``
+            runs the search and gives the fitted search, as dask-ml's searches do.
         """
+        client = get_client()
+        if client is not None and client.asynchronous:
+            return self._fit_async(X, y, fit_params)
         return self._fit_loop(X, y, fit_params)
+
+    async def _fit_async(self, X, y, fit_params):
+        # The search runs in a thread of its own: there the client is synchronous (its
+        # calls wait on the event loop without blocking it), so the same code drives the
+        # cluster. to_thread copies the context, so dml.config_context settings hold.
+        await asyncio.to_thread(self._fit_loop, X, y, fit_params)
+        return self
 
     def _fit_loop(self, X, y, fit_params):
         check_params(self)
@@ -229,6 +259,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         self.history_ = []
         self.model_history_ = defaultdict(list)
         self._n_calls = 0
+        self._rounds = {}        # bracket -> {target calls: jobs run to it}
         base = clone(self.estimator)
         self._params = {}
 
@@ -256,6 +287,8 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             model_id = job.model_id
             prev_calls = self._infos.get(model_id, {}).get("calls", 0)
             self._n_calls += info["calls"] - prev_calls
+            rounds = self._rounds.setdefault(job.bracket, {})
+            rounds[job.target] = rounds.get(job.target, 0) + 1
             self._infos[model_id] = info
             self._scores[model_id] = info["scores"]
             self._models[model_id] = runner.result_part(job.handle, result, 0)
@@ -344,7 +377,11 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             b = self.model_history_[mid][-1]["bracket"]
             by_bracket[b]["n_models"] += 1
             by_bracket[b]["partial_fit_calls"] += self.model_history_[mid][-1]["partial_fit_calls"]
-        brackets = [{"bracket": b, **v} for b, v in sorted(by_bracket.items(), reverse=True)]
+        brackets = [
+            {"bracket": b, **v,
+             "rounds": [(n, calls) for calls, n in sorted(self._rounds.get(b, {}).items())]}
+            for b, v in sorted(by_bracket.items(), reverse=True)
+        ]
         return {
             "n_models": len(self._params),
             "partial_fit_calls": int(self._n_calls),
@@ -462,4 +499,4 @@ def check_common_params(search):
         raise ValueError(f"aggressiveness must be a number > 1, got {search.aggressiveness!r}.")
 
 
-__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "SynchronousBrackets"]
+__all__ = ["BaseAdaptiveSearch", "bracket_plan", "plan_calls", "space_size", "SynchronousBrackets"]

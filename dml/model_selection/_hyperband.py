@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from sklearn.model_selection import ParameterSampler
+
 from dml._compat.sklearn import Interval
 from dml.model_selection._adaptive import (
     BaseAdaptiveSearch,
@@ -12,6 +14,7 @@ from dml.model_selection._adaptive import (
     bracket_plan,
     check_common_params,
     plan_calls,
+    space_size,
 )
 
 
@@ -44,6 +47,21 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     try many candidates briefly; the last trains a few to the end. The planned
     budget is :attr:`metadata` (e.g. ``max_iter=81``, ``aggressiveness=3``: five
     brackets of 81, 34, 15, 8 and 5 models, 143 models and 1,581 calls in all).
+
+    **Small search spaces.** As in dask-ml, where each bracket is a successive-halving
+    search of its own over the whole space, every bracket draws its candidates from
+    the whole space, so a discrete space (lists only) smaller than Hyperband's total
+    number of models is shared by all the brackets, the long-training ones included. A
+    bracket's candidates are distinct: one that wants more than the space holds trains
+    the whole space, and its rounds are successive halving over those
+    (``bracket_plan``). When the total fits in the space, the brackets' candidates are
+    all different (drawn without repetition); otherwise the brackets take consecutive
+    stretches of one random order of the space, wrapping around, so each candidate
+    is in as many brackets as any other, give or take one. :attr:`metadata` counts
+    these models, so it equals :attr:`metadata_` (without ``patience``) for every
+    size of space: ``max_iter=27`` plans brackets of 27, 12, 6 and 4 models (49 models,
+    357 calls) for 49 candidates or more, of 10, 10, 6 and 4 (30, 286) for 10, and of
+    one model each (4, 40) for one.
 
     Parameters
     ----------
@@ -102,8 +120,11 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     best_index_ : int
         Index of the best model in ``cv_results_``.
     metadata_ : dict
-        What ran: ``n_models``, ``partial_fit_calls`` (calls in total) and per-bracket
-        counts.
+        What ran, with the keys of :attr:`metadata`: ``n_models``,
+        ``partial_fit_calls`` (calls in total) and ``brackets`` (per bracket:
+        ``bracket``, ``n_models``, ``partial_fit_calls`` and ``rounds``, the
+        ``(models, calls)`` each round trained to). Equal to :attr:`metadata` without
+        ``patience``, whatever the size of the search space.
     scorer_ : callable
     n_splits_ : int
         Always 1 (one hold-out set).
@@ -124,6 +145,8 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     its calls read and the hold-out set (computed once, replicated to every worker).
     Without a client the rounds run on the local Dask scheduler. A lost worker's jobs
     are recomputed from their lineage.
+    Under an asynchronous client (``Client(asynchronous=True)``), ``fit`` returns a
+    coroutine: ``await search.fit(X, y)`` gives the fitted search.
 
     References
     ----------
@@ -146,6 +169,9 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     ['alpha']
     >>> search.metadata_["partial_fit_calls"] <= search.metadata["partial_fit_calls"]
     True
+    >>> small = HyperbandSearchCV(SGDClassifier(), {"alpha": [1e-4, 1e-3]}, max_iter=3)
+    >>> [b["n_models"] for b in small.metadata["brackets"]]  # both brackets train the 2 points
+    [2, 2]
     """
 
     _parameter_constraints: dict = {
@@ -187,12 +213,26 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
     def _check_search_params(self):
         check_common_params(self)
 
+    def _brackets(self):
+        """``(s, n_models, initial_calls, rounds)`` of every bracket, for this space.
+
+        A bracket that wants more models than a discrete space holds trains the whole
+        space (successive halving over those few: :func:`bracket_plan`).
+        """
+        size = space_size(self.parameters)
+        out = []
+        for s, n, r, plan in hyperband_brackets(self.max_iter, self.aggressiveness):
+            if size is not None and size < n:
+                n, plan = size, bracket_plan(size, r, self.max_iter, self.aggressiveness)
+            out.append((s, n, r, plan))
+        return out
+
     @property
     def metadata(self):
         """The planned brackets, models and calls (without early stopping)."""
         brackets = [
             {"bracket": s, "n_models": n, "partial_fit_calls": plan_calls(plan), "rounds": plan}
-            for s, n, r, plan in hyperband_brackets(self.max_iter, self.aggressiveness)
+            for s, n, r, plan in self._brackets()
         ]
         return {
             "n_models": sum(b["n_models"] for b in brackets),
@@ -201,17 +241,21 @@ class HyperbandSearchCV(BaseAdaptiveSearch):
         }
 
     def _candidates(self, rng):
+        # One candidate per model, bracket after bracket (largest s first).
         n = self.metadata["n_models"]
-        return self._sample_parameters(n, rng)
+        size = space_size(self.parameters)
+        if size is None or size >= n:
+            return self._sample_parameters(n, rng)
+        # Fewer candidates than models: the brackets take consecutive stretches of one
+        # random order of the space, wrapping around, so each bracket's candidates are
+        # distinct and every candidate is in as many brackets as any other, give or take one.
+        order = list(ParameterSampler(self.parameters, size, random_state=rng))
+        return [dict(order[i % size]) for i in range(n)]
 
     def _run(self, candidates, submit, record, release, runner):
         params_of = dict(enumerate(candidates))
         brackets, start = [], 0
-        for s, n, r, plan in hyperband_brackets(self.max_iter, self.aggressiveness):
-            ids = list(range(start, min(start + n, len(candidates))))
+        for s, n, r, plan in self._brackets():
+            brackets.append((s, plan, list(range(start, start + n))))
             start += n
-            if ids:
-                plan = bracket_plan(len(ids), r, self.max_iter, self.aggressiveness) \
-                    if len(ids) < n else plan
-                brackets.append((s, plan, ids))
         SynchronousBrackets(brackets).run(self, params_of, submit, record, release, runner)

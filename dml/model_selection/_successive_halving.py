@@ -13,6 +13,7 @@ from dml.model_selection._adaptive import (
     bracket_plan,
     check_common_params,
     plan_calls,
+    space_size,
 )
 
 
@@ -32,7 +33,9 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     parameters : dict or list of dict
         Distributions (with ``rvs``) or lists to sample candidates from.
     n_initial_parameters : int or "grid", default=10
-        Number of candidates sampled, or every point of the grid.
+        Number of candidates sampled (without repetition), or every point of the
+        grid. A discrete space (lists only) with fewer points is searched whole, and
+        :attr:`metadata` counts those.
     n_initial_iter : int, default=None
         Calls given to every candidate in the first round (1 when None).
     max_iter : int, default=None
@@ -111,6 +114,8 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     and the hold-out set (computed once, replicated to every worker). Without a
     client, the jobs of a round run on the local Dask scheduler. A lost worker's jobs
     are recomputed from their lineage (the tasks never mutate their inputs).
+    Under an asynchronous client (``Client(asynchronous=True)``), ``fit`` returns a
+    coroutine: ``await search.fit(X, y)`` gives the fitted search.
 
     Examples
     --------
@@ -184,14 +189,19 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     @property
     def metadata(self):
         """The planned number of models and calls (no early stopping)."""
-        if self.n_initial_parameters == "grid":
-            n = len(ParameterGrid(self.parameters))
-        else:
-            n = self.n_initial_parameters
+        n = self._n_candidates()
         plan = self._plan(n)
         return {"n_models": n, "partial_fit_calls": plan_calls(plan),
                 "brackets": [{"bracket": 0, "n_models": n, "partial_fit_calls": plan_calls(plan),
                               "rounds": plan}]}
+
+    def _n_candidates(self):
+        # A discrete space smaller than n_initial_parameters is searched exhaustively.
+        if self.n_initial_parameters == "grid":
+            return len(ParameterGrid(self.parameters))
+        size = space_size(self.parameters)
+        n = self.n_initial_parameters
+        return n if size is None else min(n, size)
 
     def _candidates(self, rng):
         return self._sample_parameters(self.n_initial_parameters, rng)
@@ -278,7 +288,8 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     as many jobs in flight as the cluster has worker threads (the local scheduler:
     its thread count); finished jobs are handled as they complete
     (``distributed.wait(..., return_when="FIRST_COMPLETED")``), never in rounds.
-    ``history_[i]["bracket"]`` holds the rung a job trained to.
+    ``history_[i]["bracket"]`` holds the rung a job trained to. ``await search.fit(X, y)``
+    under an asynchronous client, as :class:`SuccessiveHalvingSearchCV`.
 
     Examples
     --------
@@ -314,8 +325,7 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
     @property
     def metadata(self):
         """The rungs' calls; the number of calls depends on the promotions made."""
-        n = self.n_initial_parameters
-        return {"n_models": n, "rungs": self._rungs()}
+        return {"n_models": self._n_candidates(), "rungs": self._rungs()}
 
     def _run(self, candidates, submit, record, release, runner):
         rungs = self._rungs()

@@ -15,7 +15,7 @@ from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval
 from dml._engine.inputs import _is_dask_frame, is_dask_collection
 from dml.metrics import get_scorer
-from dml.wrappers._parallel_post_fit import ParallelPostFit, _estimator_has
+from dml.wrappers._parallel_post_fit import ParallelPostFit, _estimator_has, check_scoring_param
 
 
 def _partial_fit(model, X, y, kwargs):
@@ -42,7 +42,10 @@ class Incremental(ParallelPostFit):
         ``SGDRegressor``, ``MultinomialNB``, ``MLPClassifier``, ``MiniBatchKMeans``,
         ``IncrementalPCA``, ...).
     scoring : str, callable or None, default=None
-        Used by :meth:`score`, as in :class:`ParallelPostFit`.
+        Used by :meth:`score`, as in :class:`ParallelPostFit`. A metric function
+        (``accuracy_score`` itself, not a scorer) is rejected by :meth:`fit` with
+        scikit-learn's error ("looks like it is a metric function rather than a
+        scorer"): wrap it with ``make_scorer``.
     shuffle_blocks : bool, default=True
         Visit the blocks in a random order in each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -53,7 +56,9 @@ class Incremental(ParallelPostFit):
     Attributes
     ----------
     estimator_ : estimator object
-        The trained clone of ``estimator``.
+        The trained clone of ``estimator``. Its fitted attributes (``coef_``,
+        ``intercept_``, ``n_iter_``, ...) are readable on the wrapper after ``fit``, as
+        in :class:`ParallelPostFit`.
     classes_ : ndarray
         Class labels (classifiers).
     n_features_in_ : int
@@ -81,6 +86,8 @@ class Incremental(ParallelPostFit):
     >>> clf = Incremental(SGDClassifier(random_state=0), n_epochs=3, random_state=0).fit(X, y)
     >>> clf.predict(X)  # doctest: +ELLIPSIS
     dask.array<...>
+    >>> clf.coef_.shape  # the trained estimator's coef_
+    (1, 4)
     """
 
     _parameter_constraints = {
@@ -170,6 +177,7 @@ class Incremental(ParallelPostFit):
         check_params(self)
         if self.estimator is None:
             raise ValueError("Incremental needs an estimator with partial_fit; got estimator=None.")
+        check_scoring_param(self.estimator, self.scoring)
 
     def _train(self, model, X, y, fit_params, n_epochs, first):
         if y is None and get_tags(self.estimator).target_tags.required:

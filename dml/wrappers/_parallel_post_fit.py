@@ -5,6 +5,7 @@ from __future__ import annotations
 import dask
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.metrics import check_scoring as _sklearn_check_scoring
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -19,6 +20,33 @@ def _estimator_has(attr):
         return hasattr(est, attr)
 
     return check
+
+
+_METRIC_MODULES = ("sklearn.metrics.", "dml.metrics.")
+_SCORER_MODULES = ("sklearn.metrics._scorer", "dml.metrics._scorer")
+
+
+def check_scoring_param(estimator, scoring):
+    """Check ``scoring`` when ``fit`` starts, not first in ``score``.
+
+    A metric function (``accuracy_score`` itself, not a scorer made by ``make_scorer``)
+    is rejected with scikit-learn's own error, for scikit-learn's metrics and dml's; a
+    name must be one :func:`dml.metrics.get_scorer` knows.
+    """
+    if scoring is None:
+        return
+    if isinstance(scoring, str):
+        get_scorer(scoring)
+        return
+    module = getattr(scoring, "__module__", None) or ""
+    if module.startswith(_METRIC_MODULES) and not module.startswith(_SCORER_MODULES):
+        # scikit-learn's heuristic: its message, for dml's metric functions too.
+        raise ValueError(
+            f"scoring value {scoring!r} looks like it is a metric function rather than a "
+            "scorer. A scorer should require an estimator as its first parameter. Please "
+            "use `make_scorer` to convert a metric to a scorer."
+        )
+    _sklearn_check_scoring(estimator, scoring)
 
 
 def _to_memory(v):
@@ -43,12 +71,17 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     scoring : str, callable or None, default=None
         Used by :meth:`score`. None: accuracy for classifiers and R^2 for regressors,
         computed lazily in one pass over Dask input; a string or callable scorer as in
-        scikit-learn (its metric receives the predictions in memory).
+        scikit-learn (its metric receives the predictions in memory). A metric function
+        itself (``accuracy_score``, not a scorer) is rejected by :meth:`fit` with
+        scikit-learn's error: wrap it with ``make_scorer``.
 
     Attributes
     ----------
     estimator_ : estimator object
-        The fitted clone.
+        The fitted clone. Its fitted attributes (public names ending in ``_``:
+        ``coef_``, ``feature_importances_``, ...) are readable on the wrapper after
+        ``fit`` (``ppf.coef_`` is ``ppf.estimator_.coef_``); before ``fit``, or for a
+        name the fitted estimator lacks, the wrapper raises ``AttributeError``.
     classes_ : ndarray
         The fitted estimator's classes (classifiers only).
     n_features_in_ : int
@@ -70,6 +103,8 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     >>> clf = ParallelPostFit(LogisticRegression()).fit(X[:200], y[:200])
     >>> clf.predict(X)  # doctest: +ELLIPSIS
     dask.array<...>
+    >>> clf.coef_.shape  # the fitted estimator's attributes, passed through
+    (1, 3)
     """
 
     def __init__(self, estimator=None, scoring=None):
@@ -92,6 +127,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         """
         if self.estimator is None:
             raise ValueError("ParallelPostFit needs an estimator; got estimator=None.")
+        check_scoring_param(self.estimator, self.scoring)
         est = clone(self.estimator)
         fit_params = {k: _to_memory(v) for k, v in fit_params.items()}
         est.fit(_to_memory(X), _to_memory(y), **fit_params)
@@ -101,6 +137,22 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         if hasattr(est, "feature_names_in_"):
             self.feature_names_in_ = est.feature_names_in_
         return self
+
+    def __getattr__(self, name):
+        # Called only when ordinary lookup fails: pass the fitted estimator's fitted
+        # attributes (public names ending in "_": coef_, n_iter_, ...) through, as
+        # dask-ml does. Methods are not passed through (ppf.fit_transform would refit the
+        # inner model behind the wrapper's back), nor private or dunder names, which
+        # keeps pickling, copy and clone on the ordinary path. Reads __dict__ directly:
+        # never recursive, also on a half-built (unpickling) instance.
+        if not name.startswith("_") and name.endswith("_"):
+            est = self.__dict__.get("estimator_")
+            if est is not None:
+                try:
+                    return getattr(est, name)
+                except AttributeError:
+                    pass
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def classes_(self):

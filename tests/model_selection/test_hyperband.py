@@ -220,3 +220,63 @@ def test_hyperband_survives_a_killed_worker(data):
 
 async def _kill_worker():
     os._exit(1)
+
+
+GRID_SIZES = [1, 3, 10, 27, 49, 100]  # 27: dask-ml's test (was 27 models / 81 calls run)
+
+
+def _space(kind, size):
+    if kind == "grid":
+        return {"alpha": list(np.logspace(-5, -1, size))}
+    if kind == "grid of two":  # a list of dicts: two sub-grids, size points in all
+        half = size // 2
+        return [{"alpha": list(np.logspace(-5, -3, size - half))},
+                {"alpha": list(np.logspace(-2, -1, half)) or [0.1]}][: 1 if half == 0 else 2]
+    return {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}  # infinite
+
+
+@pytest.mark.parametrize(
+    "kind, size",
+    [("grid", n) for n in GRID_SIZES] + [("grid of two", n) for n in GRID_SIZES]
+    + [("distributions", None)],
+)
+def test_hyperband_metadata_matches_for_every_space_size(data, kind, size):
+    # dask-ml's case: max_iter=27 wants 49 models (27, 12, 6, 4); a smaller discrete space
+    # is shared by every bracket, each with distinct candidates.
+    X, y = data
+    space = _space(kind, size)
+    search = HyperbandSearchCV(SGDClassifier(tol=None, random_state=0), space, max_iter=27,
+                               random_state=0)
+    planned = search.metadata
+    search.fit(X[:300], y[:300])
+    assert search.metadata_ == planned
+    n_space = np.inf if kind == "distributions" else size
+    assert [b["n_models"] for b in planned["brackets"]] == [min(n, n_space) for n in (27, 12, 6, 4)]
+    if n_space >= 49:
+        assert (planned["n_models"], planned["partial_fit_calls"]) == (49, 357)
+    assert len(search.cv_results_["model_id"]) == planned["n_models"]
+    # every bracket reached max_iter with one model at least; its candidates are distinct
+    for b in planned["brackets"]:
+        rows = search.cv_results_["bracket"] == b["bracket"]
+        alphas = [p["alpha"] for p, r in zip(search.cv_results_["params"], rows) if r]
+        assert len(set(alphas)) == len(alphas) == b["n_models"]
+    if n_space < 49:
+        # the whole space is searched, and spread evenly over the brackets
+        seen = [p["alpha"] for p in search.cv_results_["params"]]
+        counts = np.unique(seen, return_counts=True)[1]
+        assert len(counts) == size and counts.max() - counts.min() <= 1
+    assert search.cv_results_["partial_fit_calls"].max() == 27
+
+
+def test_small_space_in_successive_halving(data):
+    X, y = data
+    search = SuccessiveHalvingSearchCV(SGDClassifier(tol=None, random_state=0),
+                                       {"alpha": [1e-4, 1e-3]}, n_initial_parameters=10,
+                                       max_iter=3, random_state=0)
+    assert search.metadata["n_models"] == 2
+    search.fit(X, y)
+    assert search.metadata_ == search.metadata
+    asha = AsyncSuccessiveHalvingSearchCV(SGDClassifier(tol=None), {"alpha": [1e-4, 1e-3]},
+                                          n_initial_parameters=10, max_iter=3, random_state=0)
+    assert asha.metadata["n_models"] == 2
+    assert asha.fit(X, y).metadata_["n_models"] == 2

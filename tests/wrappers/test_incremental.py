@@ -141,3 +141,45 @@ def test_bad_parameters(data):
         Incremental(SGDClassifier(), n_epochs=0).fit(X, y)
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[1000, 999\]"):
         Incremental(SGDClassifier()).fit(da.from_array(X, chunks=(CHUNKS, 4)), y[:-1])
+
+
+@pytest.mark.parametrize("metric", ["sklearn", "dml"])
+def test_metric_function_as_scoring_is_rejected_at_fit(data, metric):
+    import sklearn.metrics
+
+    import dml.metrics
+
+    X, y = data
+    accuracy = (sklearn.metrics if metric == "sklearn" else dml.metrics).accuracy_score
+    inc = Incremental(SGDClassifier(random_state=0), scoring=accuracy)
+    with pytest.raises(ValueError, match="looks like it is a metric function rather than a scorer"):
+        inc.fit(X, y)
+    assert not hasattr(inc, "estimator_")
+    # the scorer made from it works, in fit and in score (lazy input too)
+    inc = Incremental(SGDClassifier(random_state=0), scoring=dml.metrics.make_scorer(accuracy))
+    Xd, yd = da.from_array(X, chunks=CHUNKS), da.from_array(y, chunks=CHUNKS)
+    assert 0.5 < inc.fit(Xd, yd).score(Xd, yd) <= 1
+    with pytest.raises(ValueError, match="not a valid scoring value"):
+        Incremental(SGDClassifier(), scoring="nope").fit(X, y)
+
+
+def test_fitted_attributes_pass_through(data):
+    import pickle
+
+    X, y = data
+    inc = Incremental(SGDClassifier(random_state=0), random_state=0)
+    with pytest.raises(AttributeError, match="'Incremental' object has no attribute 'coef_'"):
+        inc.coef_
+    assert not hasattr(inc, "n_iter_")
+    inc.fit(da.from_array(X, chunks=CHUNKS), da.from_array(y, chunks=CHUNKS))
+    est = inc.estimator_
+    assert inc.coef_ is est.coef_ and inc.intercept_ is est.intercept_
+    assert inc.t_ == est.t_
+    with pytest.raises(AttributeError, match="'Incremental' object has no attribute 'nope_'"):
+        inc.nope_
+    # methods and private names of the inner model are not passed through
+    assert not hasattr(inc, "densify") and not hasattr(inc, "_validate_params_")
+    again = pickle.loads(pickle.dumps(inc))
+    np.testing.assert_array_equal(again.coef_, inc.coef_)
+    fresh = clone(inc)
+    assert not hasattr(fresh, "coef_") and fresh.get_params()["random_state"] == 0

@@ -60,3 +60,35 @@ def test_dask_dataframe_keeps_feature_names(data):
 def test_requires_an_estimator(data):
     with pytest.raises(ValueError, match="needs an estimator"):
         ParallelPostFit().fit(*data)
+
+
+def test_fitted_attributes_pass_through(data):
+    import copy
+    import pickle
+
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    ppf = ParallelPostFit(LogisticRegression())
+    with pytest.raises(AttributeError, match="'ParallelPostFit' object has no attribute 'coef_'"):
+        ppf.coef_
+    ppf.fit(X, y)
+    assert ppf.coef_ is ppf.estimator_.coef_ and ppf.n_iter_ is ppf.estimator_.n_iter_
+    np.testing.assert_array_equal(ppf.classes_, [0, 1])
+    with pytest.raises(AttributeError, match="'ParallelPostFit' object has no attribute 'nope_'"):
+        ppf.nope_
+    assert not hasattr(ppf, "fit_transform")  # a method of the inner model is not passed on
+    forest = ParallelPostFit(RandomForestClassifier(n_estimators=3, random_state=0)).fit(X, y)
+    assert forest.feature_importances_.shape == (4,)
+    for other in (pickle.loads(pickle.dumps(ppf)), copy.deepcopy(ppf)):
+        np.testing.assert_array_equal(other.coef_, ppf.coef_)
+    assert not hasattr(clone(ppf), "coef_")
+
+
+def test_metric_function_as_scoring_is_rejected_at_fit(data):
+    from sklearn.metrics import accuracy_score
+
+    X, y = data
+    with pytest.raises(ValueError, match="looks like it is a metric function rather than a scorer"):
+        ParallelPostFit(RandomForestClassifier(n_estimators=3), scoring=accuracy_score).fit(X, y)
