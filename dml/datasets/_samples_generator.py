@@ -194,7 +194,15 @@ def make_classification(
     cluster_p = cluster_p / cluster_p.sum()
     if hypercube:
         if n_informative <= 30:
-            vertices = rng.choice(2**n_informative, size=n_clusters, replace=False)
+            # scikit-learn's own draw of the vertices (its _generate_hypercube): every vertex
+            # in order when all are used, so the classes' layout is its layout (a random
+            # order gave some seeds an XOR of opposite corners: no linear model separates it).
+            # Imported here: the workers, which import this module for the chunk
+            # generator, never need scikit-learn.
+            from sklearn.utils.random import sample_without_replacement
+
+            vertices = sample_without_replacement(2**n_informative, n_clusters,
+                                                  random_state=int(rng.integers(2**31 - 1)))
             centroids = ((vertices[:, None] >> np.arange(n_informative)) & 1).astype(float)
         else:
             centroids = rng.integers(0, 2, size=(n_clusters, n_informative)).astype(float)
