@@ -208,7 +208,7 @@ def pairwise_distances(X, Y=None, metric="euclidean", *, n_jobs=None, ensure_all
     -----
     Computation: in-memory input calls :func:`sklearn.metrics.pairwise_distances`.
     Euclidean distances as :func:`euclidean_distances`; cosine as ``1 - cos`` clipped to
-    [0, 2]; manhattan by broadcasting over cache-sized row blocks. With ``Y=None`` the
+    [0, 2]; manhattan from differences in cache-sized tiles (rows x rows of Y). With ``Y=None`` the
     diagonal is exactly 0 (scikit-learn's rule for ``Y is X``).
     {notes}
 

@@ -12,7 +12,7 @@ zero (distances) as scikit-learn does when ``Y is X``.
 from __future__ import annotations
 
 from dml._engine.blockwise import guard_finite
-from dml._engine.kernels import row_blocks
+from dml._engine.kernels import BLOCK_BYTES
 from dml._engine.namespace import as_float64
 
 DISTANCE_METRICS = ("euclidean", "l2", "sqeuclidean", "manhattan", "cityblock", "l1", "cosine")
@@ -44,17 +44,30 @@ def _normalize(A, xp):
     return A / norms[:, None]
 
 
-def _by_differences(X, Y, xp, squared=False):
-    """Sum over features of ``|x - y|`` (or ``(x - y)**2``), in cache-sized row blocks."""
+def _by_differences(X, Y, xp, squared=False, block_bytes=BLOCK_BYTES):
+    """Sum over features of ``|x - y|`` (or ``(x - y)**2``), in cache-sized tiles.
+
+    The (rows, Y rows, features) difference tile is kept near ``block_bytes``: tiles
+    span rows and, when Y is large, a slice of Y's rows too (``row_blocks`` alone would
+    hold at least 256 rows against all of Y).
+    """
     X = as_float64(X, xp)
+    n_rows = X.shape[0]
     n_y, p = Y.shape
-    parts = []
-    for lo, hi in row_blocks(X.shape[0], max(1, n_y * p)):
-        diff = X[lo:hi, None, :] - Y[None, :, :]
-        parts.append(xp.sum(diff * diff if squared else xp.abs(diff), axis=2))
-    if not parts:
-        return xp.zeros((0, n_y), dtype=xp.float64)
-    return xp.concat(parts, axis=0)
+    per_pair = max(1, p * 8)
+    step_r = max(1, min(n_rows, block_bytes // max(1, n_y * per_pair)))
+    step_y = max(1, min(n_y, block_bytes // (step_r * per_pair)))
+    if n_rows == 0 or n_y == 0:
+        return xp.zeros((n_rows, n_y), dtype=xp.float64)
+    rows = []
+    for lo in range(0, n_rows, step_r):
+        Xb = X[lo:min(n_rows, lo + step_r), None, :]
+        cols = []
+        for ylo in range(0, n_y, step_y):
+            diff = Xb - Y[None, ylo:min(n_y, ylo + step_y), :]
+            cols.append(xp.sum(diff * diff if squared else xp.abs(diff), axis=2))
+        rows.append(cols[0] if len(cols) == 1 else xp.concat(cols, axis=1))
+    return rows[0] if len(rows) == 1 else xp.concat(rows, axis=0)
 
 
 def distance_block(X, *, xp, Y, Y_sq, metric, out_dtype, self_index=False, allow_nan=None):

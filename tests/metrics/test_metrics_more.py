@@ -383,3 +383,20 @@ def test_pairwise_ensure_all_finite_on_y(XY):
         M.pairwise_distances(D(X), Yn, ensure_all_finite="allow-nan")
     with pytest.raises(ValueError, match="ensure_all_finite should be a bool or 'allow-nan'"):
         M.pairwise_distances(D(X), Y, ensure_all_finite="yes")
+
+
+@pytest.mark.parametrize("shape", [(300, 11, 5), (1, 3, 2), (0, 3, 2), (50, 700, 40), (5, 0, 3)])
+def test_difference_tiles(shape):
+    import array_api_compat.numpy as xnp
+
+    from dml.metrics._pairwise_kernels import _by_differences
+
+    n, n_y, p = shape
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(n, p)), rng.normal(size=(n_y, p))
+    diff = X[:, None, :] - Y[None]
+    for squared in (False, True):
+        got = _by_differences(X, Y, xnp, squared=squared, block_bytes=4096)  # many small tiles
+        expected = (diff**2 if squared else np.abs(diff)).sum(axis=2)
+        assert got.shape == (n, n_y)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)
