@@ -16,6 +16,9 @@ from dml.model_selection import (
     SuccessiveHalvingSearchCV,
 )
 
+# The suite's session-wide process cluster (conftest.cluster_client) may be running:
+# its worker processes and their threads are not this test's leak.
+_CLEAN = {"processes": False, "threads": False, "instances": False}
 GRID = {"alpha": [1e-4, 1e-3, 1e-2]}
 SEARCHES = {
     "hyperband": lambda: HyperbandSearchCV(SGDClassifier(tol=None, random_state=0), GRID,
@@ -38,7 +41,7 @@ def _data(lazy):
 
 @pytest.mark.parametrize("name", sorted(SEARCHES))
 def test_fit_is_awaitable_under_an_asynchronous_client(name):
-    @gen_cluster(client=True, timeout=60)
+    @gen_cluster(client=True, timeout=60, clean_kwargs=_CLEAN)
     async def run(c, s, a, b):
         search = SEARCHES[name]()
         pending = search.fit(*_data(lazy=True))
@@ -57,7 +60,7 @@ def test_asynchronous_fit_equals_synchronous_fit():
     X, y = _data(lazy=False)
     ref = SEARCHES["hyperband"]().fit(X, y)
 
-    @gen_cluster(client=True, timeout=60)
+    @gen_cluster(client=True, timeout=60, clean_kwargs=_CLEAN)
     async def run(c, s, a, b):
         search = await SEARCHES["hyperband"]().fit(X, y)  # in-memory data: scattered
         assert search.best_params_ == ref.best_params_
