@@ -21,6 +21,8 @@ import numbers
 import warnings
 from dataclasses import dataclass, field
 
+import dask
+import dask.array as da
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import get_tags
@@ -28,6 +30,7 @@ from sklearn.utils.validation import validate_data
 
 from dml._compat.sklearn import _check_feature_names, _check_n_features, _check_sample_weight
 from dml._config import get_config
+from dml._engine.mapreduce import gather_parts, map_reduce, replace_with_host
 from dml._engine.memory import should_persist
 from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_finite_chunk: re-exported
     _is_dask_frame,
@@ -116,15 +119,11 @@ class ChunkedData:
     def gather(self, which="y"):
         """One of the aligned arrays, concatenated on the host (NumPy): for small per-row
         arrays such as ``y`` or the weights. Lazy data reads its source once."""
-        from dml._engine.mapreduce import gather_parts
-
         return gather_parts(self, which)
 
     def with_host(self, which, values):
         """A copy whose ``which`` array is the host vector ``values`` (one entry per row),
         chunked like the data and living where its chunks live."""
-        from dml._engine.mapreduce import replace_with_host
-
         return replace_with_host(self, which, values)
 
     def for_iterations(self):
@@ -477,7 +476,6 @@ def _in_memory_weight(sample_weight, X):
 
 def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset,
                    iterative):
-    import dask.array as da
 
     name = _name(estimator)
     if not is_dask_collection(X):
@@ -526,7 +524,6 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
 
 
 def _persisted_data(X, y, w, client):
-    import dask
 
     if client is None:
         return _materialise_local(X, y, w, dask)
@@ -549,8 +546,6 @@ def _block_lengths(block):
 def _known_lengths(X, y, w, client):
     """The Dask arrays among X, y, w with their unknown chunk lengths read (one pass over
     those inputs, computed together), checked for equal totals."""
-    import dask
-    import dask.array as da
 
     todo = [v for v in (X, y, w) if v is not None and _is_dask_array(v)
             and any(np.isnan(c) for c in v.chunks[0])]
@@ -652,7 +647,7 @@ def _persisted_futures(collection, client):
     chunk futures in block order. Unknown lengths are read from the persisted chunks,
     so the data is computed once."""
     from dask.core import flatten
-    from distributed import futures_of
+    from distributed import futures_of  # only with a client: distributed is imported then
 
     persisted = client.persist(collection, optimize_graph=False)
     if any(np.isnan(c) for c in persisted.chunks[0]):
@@ -752,8 +747,6 @@ def raise_if_not_finite(data, *results, what="the fitted statistics", allow_nan=
             break
     if ok:
         return
-    from dml._engine.mapreduce import map_reduce
-
     flags = map_reduce(_finite_kernel, data)
     for name in ("X", "y", "sample_weight"):
         if not (allow_nan and name == "X") and int(to_numpy(flags.get(name + "_nan", 0))):

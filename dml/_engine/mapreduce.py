@@ -11,17 +11,19 @@ they run as a tree (``split_every`` wide) on the workers.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 
+import dask
 import numpy as np
 
 from dml._config import get_config
 from dml._engine.memory import group_bytes_limit, scheduler_workers
-from dml._engine.namespace import asarray_like, get_namespace, to_numpy
+from dml._engine.namespace import asarray_like, call_chunk, get_namespace, to_numpy
 from dml._engine.recovery import note_derived, with_recovery
 
 # ----------------------------------------------------------------------- pass count
@@ -309,8 +311,6 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         return with_recovery(data, _map_reduce_lazy, kernel, data, broadcast, combine,
                              split_every, chunk_kwargs)
     if data.mode == "local":
-        import dask
-
         run = dask.delayed(_run_kernel, pure=False)
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
@@ -326,8 +326,6 @@ def _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs
     ``combine`` tasks (``split_every`` wide, consecutive chunks together, so the order is
     kept), computed on the cluster or the current local scheduler. A task holds one
     chunk; the scheduler releases it once its kernel ran, so the pass streams."""
-    import dask
-
     client = data.client if data.mode == "distributed" else None
     if client is not None:
         broadcast = _ship(client, broadcast)
@@ -492,11 +490,6 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk
     return combine(client.gather(parts))
 
 
-def _call_chunk(func, a, kwargs):
-    with np.errstate(all="ignore"):
-        return func(a, xp=get_namespace(a), **kwargs)
-
-
 def _chunk_starts(data):
     return [int(v) for v in np.cumsum((0,) + tuple(data.row_chunks[:-1]))]
 
@@ -529,8 +522,6 @@ def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **k
     and made again from their source if a worker holding one dies. Lazy data stays lazy:
     ``func`` runs inside every later pass, beside the read of its chunk.
     """
-    import dataclasses
-
     source = which if source is None else source
     parts = getattr(data, source)
     if parts is None:
@@ -539,15 +530,13 @@ def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **k
            else [kwargs] * len(parts))
     keep = list(data._keepalive)
     if data.lazy:
-        import dask
-
-        call = dask.delayed(_call_chunk, pure=False)
+        call = dask.delayed(call_chunk, pure=False)
         new = [call(func, p, kw) for p, kw in zip(parts, kws)]
     elif data.mode == "distributed":
-        new = data.client.map(_call_chunk, [func] * len(parts), parts, kws, pure=False)
+        new = data.client.map(call_chunk, [func] * len(parts), parts, kws, pure=False)
         keep.append(new)
     else:
-        new = [_call_chunk(func, p, kw) for p, kw in zip(parts, kws)]
+        new = [call_chunk(func, p, kw) for p, kw in zip(parts, kws)]
     out = dataclasses.replace(data, **{which: new, "_keepalive": keep})
     if which == "y" and func is not None:
         out.y_ndim = data.y_ndim if source == "y" else 1
@@ -563,8 +552,6 @@ def gather_parts(data, which="y"):
     if getattr(data, which) is None:
         return None
     if data.lazy:
-        import dask
-
         parts = getattr(data, which)
         if data.mode == "distributed":
             got = data.client.gather(data.client.compute(parts, optimize_graph=False))
@@ -580,8 +567,6 @@ def gather_parts(data, which="y"):
 def replace_with_host(data, which, values):
     """A copy of ``data`` whose ``which`` array holds the host vector ``values`` (one
     entry per row), chunked like the data, in its chunks' namespace and where they live."""
-    import dataclasses
-
     values = np.asarray(values)
     if values.shape[0] != data.n_samples:
         raise ValueError(f"Expected {data.n_samples} values, got {values.shape[0]}.")
@@ -589,8 +574,6 @@ def replace_with_host(data, which, values):
     host = [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     keep = list(data._keepalive)
     if data.lazy:
-        import dask
-
         like = dask.delayed(asarray_like, pure=False)
         new = [like(h, X) for h, X in zip(host, data.X)]
     elif data.mode == "distributed":

@@ -84,3 +84,11 @@ def assert_finite_chunk(X, input_name="X", *, allow_nan=False):
             f"Input {input_name} contains infinity or a value too large for "
             f"dtype({np.dtype(to_numpy(X[:0]).dtype).name!r})."
         )
+
+
+def call_chunk(func, a, kwargs):
+    """``func(a, xp=<a's namespace>, **kwargs)`` with floating-point warnings silenced (the
+    per-chunk call of :func:`~dml._engine.mapreduce.map_chunks`; NaN and inf are reported
+    by the ride-along checks, not as warnings)."""
+    with np.errstate(all="ignore"):
+        return func(a, xp=get_namespace(a), **kwargs)

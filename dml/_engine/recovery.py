@@ -20,7 +20,11 @@ values. This module runs on the driver only; workers never import ``distributed`
 
 from __future__ import annotations
 
+import asyncio
 import time
+from concurrent.futures import CancelledError
+
+from dml._engine.namespace import asarray_like, call_chunk
 
 #: Passes re-run after lost chunks before the error is raised.
 MAX_RECOVERIES = 3
@@ -51,9 +55,6 @@ def _lost(future):
 
 def _rebuild(client, entry, i, X_parts):
     """A new future for chunk ``i`` of a recorded ``(recipe, parts)`` entry."""
-    from dml._engine.mapreduce import _call_chunk
-    from dml._engine.namespace import asarray_like
-
     recipe, parts = entry
     if recipe is None:
         raise _Unrecoverable()
@@ -67,7 +68,7 @@ def _rebuild(client, entry, i, X_parts):
         src_parts = src[1]
         if _lost(src_parts[i]):
             src_parts[i] = _rebuild(client, src, i, X_parts)
-        new = client.submit(_call_chunk, func, src_parts[i], kws[i], pure=False)
+        new = client.submit(call_chunk, func, src_parts[i], kws[i], pure=False)
     parts[i] = new
     return new
 
@@ -114,9 +115,6 @@ def with_recovery(data, func, *args):
 
     A lost scheduler cannot be recovered from (it holds the cluster's state): the pass
     then raises :class:`SchedulerLostError` at once instead of waiting."""
-    import asyncio
-    from concurrent.futures import CancelledError
-
     attempts, blind_retry = 0, False
     while True:
         try:

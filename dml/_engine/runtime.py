@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import warnings
 from contextlib import contextmanager
 
 import dask
 
-from dml._config import get_config
+from dml._config import __version__, get_config
+from dml._engine.memory import scheduler_workers
 
 
 def get_client():
@@ -29,7 +31,7 @@ def get_client():
     scheduler = dask.config.get("scheduler", None)
     if scheduler not in (None, "dask.distributed", "distributed"):
         return None
-    from distributed import default_client
+    from distributed import default_client  # imported already (checked above)
 
     try:
         return default_client()
@@ -66,7 +68,7 @@ def progress_bar(total, desc):
     """
     if not get_config()["progress"]:
         return _NoProgress()
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when progress is on: tqdm.auto probes for Jupyter
 
     return tqdm(total=total, desc=desc, leave=True)
 
@@ -79,7 +81,7 @@ _driver_limiter = None
 @functools.lru_cache(maxsize=1)
 def _this_host():
     """Names and addresses of this machine (looked up once per process)."""
-    import socket
+    import socket  # once per process (lru_cache), only with a client
 
     hosts = {"127.0.0.1", "localhost", "::1"}
     try:
@@ -114,7 +116,7 @@ def driver_blas(client):
     if client is None or not _workers_share_this_host(client):
         yield
         return
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # only for clusters on this machine
 
     with _driver_lock:
         if _driver_depth == 0:
@@ -150,11 +152,6 @@ def check_workers(client):
     probe is the builtin ``eval`` of an import expression, so it runs on a worker that
     lacks dml. Costs one ``Client.run`` round trip per new set of workers.
     """
-    import warnings
-
-    from dml._config import __version__
-    from dml._engine.memory import scheduler_workers  # memory imports runtime's config only
-
     workers = frozenset(scheduler_workers(client))
     key = (getattr(client, "id", id(client)), workers)
     with _checked_lock:
