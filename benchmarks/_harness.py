@@ -37,14 +37,17 @@ def local_cluster(n_workers=2, threads_per_worker=1, memory_limit="8GiB"):
     """A process-based LocalCluster and a Client set as default; yields the client."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        memory_limit=memory_limit,
-        dashboard_address=None,
-        silence_logs=40,
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -111,8 +114,16 @@ def ratio_rows(entries, ours=lambda lib: lib == "dml"):
             paired = None
             if e.get("times") and mine.get("times") and len(e["times"]) == len(mine["times"]) > 1:
                 paired = paired_speedup(e["times"], mine["times"])
-            rows.append({"task": task, "versus": e["library"], "their_s": e["seconds"], "dml_s": mine["seconds"],
-                         "speedup": e["seconds"] / mine["seconds"], "paired_speedup": paired})
+            rows.append(
+                {
+                    "task": task,
+                    "versus": e["library"],
+                    "their_s": e["seconds"],
+                    "dml_s": mine["seconds"],
+                    "speedup": e["seconds"] / mine["seconds"],
+                    "paired_speedup": paired,
+                }
+            )
     return rows
 
 

@@ -21,8 +21,16 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, cluster_bandwidth, entry_recorder, interleaved, local_cluster, parser,
-    ratio_rows, table, timeit, write_json,
+    RATIO_COLUMNS,
+    cluster_bandwidth,
+    entry_recorder,
+    interleaved,
+    local_cluster,
+    parser,
+    ratio_rows,
+    table,
+    timeit,
+    write_json,
 )
 
 
@@ -41,8 +49,12 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n-clusters", type=int, default=8)
     p.add_argument("--max-iter", type=int, default=20, help="Lloyd iterations of the same-init runs")
-    p.add_argument("--dask-ml-max-s", type=float, default=120.0,
-                   help="if a dask-ml probe on 1/10 of the rows predicts longer, report the estimate")
+    p.add_argument(
+        "--dask-ml-max-s",
+        type=float,
+        default=120.0,
+        help="if a dask-ml probe on 1/10 of the rows predicts longer, report the estimate",
+    )
     args = p.parse_args(argv)
     import dask.array as da
     import sklearn.cluster as skc
@@ -54,8 +66,14 @@ def main(argv=None):
 
     n, p_, k = args.n_samples, args.n_features, args.n_clusters
     chunk = -(-n // args.chunks)
-    results = {"n_samples": n, "n_features": p_, "n_clusters": k, "chunks": args.chunks,
-               "max_iter": args.max_iter, "entries": []}
+    results = {
+        "n_samples": n,
+        "n_features": p_,
+        "n_clusters": k,
+        "chunks": args.chunks,
+        "max_iter": args.max_iter,
+        "entries": [],
+    }
 
     add = entry_recorder(results, 28, 30)
 
@@ -75,56 +93,113 @@ def main(argv=None):
         task = f"KMeans same init, {M} iter"
         with count_passes() as c:
             est = KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd)
-        res = interleaved({"scikit-learn": lambda: skc.KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(X),
-                           "dml": lambda: KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd)}, args.repeat)
+        res = interleaved(
+            {
+                "scikit-learn": lambda: skc.KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(X),
+                "dml": lambda: KMeans(k, init=init, n_init=1, max_iter=M, tol=0).fit(Xd),
+            },
+            args.repeat,
+        )
         t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
         t, ts, est = res["dml"]
-        add(task, "dml", t, {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_), "passes": c.passes,
-                             "inertia_rel_diff": abs(est.inertia_ - ref.inertia_) / ref.inertia_,
-                             "max_center_diff": float(np.abs(est.cluster_centers_ - ref.cluster_centers_).max())}, ts)
+        add(
+            task,
+            "dml",
+            t,
+            {
+                "n_iter": int(est.n_iter_),
+                "inertia": float(est.inertia_),
+                "passes": c.passes,
+                "inertia_rel_diff": abs(est.inertia_ - ref.inertia_) / ref.inertia_,
+                "max_center_diff": float(np.abs(est.cluster_centers_ - ref.cluster_centers_).max()),
+            },
+            ts,
+        )
         if "dask-ml" not in args.skip:
             _dask_ml(add, task, Xd, dict(n_clusters=k, init=init, max_iter=M, tol=0), args.dask_ml_max_s, X)
 
         # ------------------------------------------- same init, algorithm='elkan' (both)
         task = f"KMeans elkan same init, {M} iter"
         params = dict(init=init, n_init=1, max_iter=M, tol=0, algorithm="elkan")
-        res = interleaved({"scikit-learn": lambda: skc.KMeans(k, **params).fit(X),
-                           "dml": lambda: KMeans(k, **params).fit(Xd)}, args.repeat)
+        res = interleaved(
+            {
+                "scikit-learn": lambda: skc.KMeans(k, **params).fit(X),
+                "dml": lambda: KMeans(k, **params).fit(Xd),
+            },
+            args.repeat,
+        )
         t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn (elkan)", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
         t, ts, est = res["dml"]
-        add(task, "dml (elkan)", t, {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_),
-                                     "inertia_rel_diff": abs(est.inertia_ - ref.inertia_) / ref.inertia_}, ts)
+        add(
+            task,
+            "dml (elkan)",
+            t,
+            {
+                "n_iter": int(est.n_iter_),
+                "inertia": float(est.inertia_),
+                "inertia_rel_diff": abs(est.inertia_ - ref.inertia_) / ref.inertia_,
+            },
+            ts,
+        )
 
         # ----------------------------------------------------------------- default seeding
         task = "KMeans default init"
         with count_passes() as c:
             est = KMeans(k, random_state=0).fit(Xd)
-        res = interleaved({"scikit-learn": lambda: skc.KMeans(k, random_state=0).fit(X),
-                           "dml": lambda: KMeans(k, random_state=0).fit(Xd)}, args.repeat)
+        res = interleaved(
+            {
+                "scikit-learn": lambda: skc.KMeans(k, random_state=0).fit(X),
+                "dml": lambda: KMeans(k, random_state=0).fit(Xd),
+            },
+            args.repeat,
+        )
         t, ts, ref = res["scikit-learn"]
-        add(task, "scikit-learn (k-means++, n_init=1)", t, {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)}, ts)
+        add(
+            task,
+            "scikit-learn (k-means++, n_init=1)",
+            t,
+            {"n_iter": int(ref.n_iter_), "inertia": float(ref.inertia_)},
+            ts,
+        )
         t, ts, est = res["dml"]
-        add(task, "dml (k-means||)", t, {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_),
-                                         "passes": c.passes}, ts)
+        add(
+            task,
+            "dml (k-means||)",
+            t,
+            {"n_iter": int(est.n_iter_), "inertia": float(est.inertia_), "passes": c.passes},
+            ts,
+        )
         if "dask-ml" not in args.skip:
-            _dask_ml(add, task, Xd, dict(n_clusters=k, random_state=0), args.dask_ml_max_s, X,
-                     label="dask-ml (k-means||)")
+            _dask_ml(
+                add,
+                task,
+                Xd,
+                dict(n_clusters=k, random_state=0),
+                args.dask_ml_max_s,
+                X,
+                label="dask-ml (k-means||)",
+            )
 
         # --------------------------------------------------- float32: one Lloyd iteration
         X32 = Xd.astype(np.float32).persist()
         X32.sum().compute()
         est = KMeans(k, init=init.astype(np.float32), n_init=1, max_iter=M, tol=0).fit(X32)
         with count_passes() as c32:
-            fit32, _, est = timeit(lambda: KMeans(k, init=init.astype(np.float32), n_init=1, max_iter=M,
-                                                  tol=0).fit(X32), max(3, args.repeat))
+            fit32, _, est = timeit(
+                lambda: KMeans(k, init=init.astype(np.float32), n_init=1, max_iter=M, tol=0).fit(X32),
+                max(3, args.repeat),
+            )
         per_pass = fit32 / (c32.passes / max(3, args.repeat))
         with validate_fit_data(est, X32) as data:
             shift = np.zeros(p_, dtype=np.float32)
             C = est.cluster_centers_
-            one, ts, _ = timeit(lambda: map_reduce(lloyd_kernel, data, broadcast=(C, shift), counts=True),
-                                max(5, args.repeat), warmup=True)
+            one, ts, _ = timeit(
+                lambda: map_reduce(lloyd_kernel, data, broadcast=(C, shift), counts=True),
+                max(5, args.repeat),
+                warmup=True,
+            )
             read, _, _ = timeit(lambda: map_reduce(_sum_kernel, data), max(5, args.repeat), warmup=True)
         nbytes = n * p_ * 4
         results["float32_lloyd_iteration_s"] = one
@@ -137,12 +212,16 @@ def main(argv=None):
         results["float32_fit_s_per_pass"] = per_pass
         results["float32_fit_pass_over_memory_pass"] = per_pass / (nbytes / bw)
         results["float32_fit_pass_over_read_pass"] = per_pass / read
-        print(f"\nfloat32 full Lloyd step (every row): {one * 1e3:.0f} ms; a plain read pass (sum) "
-              f"{read * 1e3:.0f} ms; one memory pass at the measured bandwidth {nbytes / bw * 1e3:.0f} ms "
-              f"-> {one / (nbytes / bw):.2f}x the memory pass, {one / read:.2f}x the read pass")
-        print(f"float32 fit, same init, {M} iterations: {fit32:.2f} s over {results['float32_fit_passes']} passes "
-              f"= {per_pass * 1e3:.0f} ms per pass -> {per_pass / (nbytes / bw):.2f}x the memory pass, "
-              f"{per_pass / read:.2f}x the read pass")
+        print(
+            f"\nfloat32 full Lloyd step (every row): {one * 1e3:.0f} ms; a plain read pass (sum) "
+            f"{read * 1e3:.0f} ms; one memory pass at the measured bandwidth {nbytes / bw * 1e3:.0f} ms "
+            f"-> {one / (nbytes / bw):.2f}x the memory pass, {one / read:.2f}x the read pass"
+        )
+        print(
+            f"float32 fit, same init, {M} iterations: {fit32:.2f} s over {results['float32_fit_passes']} passes "
+            f"= {per_pass * 1e3:.0f} ms per pass -> {per_pass / (nbytes / bw):.2f}x the memory pass, "
+            f"{per_pass / read:.2f}x the read pass"
+        )
 
     ratios = ratio_rows(results["entries"], ours=lambda lib: lib.startswith("dml"))
     results["ratios"] = ratios

@@ -13,8 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, entry_recorder, interleaved, local_cluster, parser, ratio_rows, table,
-    timeit, write_json,
+    RATIO_COLUMNS,
+    entry_recorder,
+    interleaved,
+    local_cluster,
+    parser,
+    ratio_rows,
+    table,
+    timeit,
+    write_json,
 )
 
 
@@ -59,8 +66,13 @@ def main(argv=None):
             task = f"PCA({k}) svd_solver={solver}"
             with count_passes() as c:
                 PCA(k, svd_solver=solver, random_state=0).fit(Xd)
-            res = interleaved({"scikit-learn": lambda: skd.PCA(k, svd_solver=solver, random_state=0).fit(X),
-                               "dml": lambda: PCA(k, svd_solver=solver, random_state=0).fit(Xd)}, args.repeat)
+            res = interleaved(
+                {
+                    "scikit-learn": lambda: skd.PCA(k, svd_solver=solver, random_state=0).fit(X),
+                    "dml": lambda: PCA(k, svd_solver=solver, random_state=0).fit(Xd),
+                },
+                args.repeat,
+            )
             t, ts, ref = res["scikit-learn"]
             add(task, "scikit-learn", t, {"max_rel_var_err": err(ref)}, ts)
             t, ts, est = res["dml"]
@@ -68,7 +80,9 @@ def main(argv=None):
             if "dask-ml" not in args.skip and solver != "covariance_eigh":
                 _dask_ml_pca(add, task, Xd, k, solver, err, args.repeat)
         task = f"PCA({k}) default"
-        res = interleaved({"scikit-learn": lambda: skd.PCA(k).fit(X), "dml": lambda: PCA(k).fit(Xd)}, args.repeat)
+        res = interleaved(
+            {"scikit-learn": lambda: skd.PCA(k).fit(X), "dml": lambda: PCA(k).fit(Xd)}, args.repeat
+        )
         t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn", t, {"max_rel_var_err": err(ref)}, ts)
         t, ts, est = res["dml"]
@@ -77,12 +91,23 @@ def main(argv=None):
             _dask_ml_pca(add, task, Xd, k, "auto", err, args.repeat)
 
         task = f"TruncatedSVD({k}) randomized"
-        res = interleaved({"scikit-learn": lambda: skd.TruncatedSVD(k, random_state=0).fit(X),
-                           "dml": lambda: TruncatedSVD(k, random_state=0).fit(Xd)}, args.repeat)
+        res = interleaved(
+            {
+                "scikit-learn": lambda: skd.TruncatedSVD(k, random_state=0).fit(X),
+                "dml": lambda: TruncatedSVD(k, random_state=0).fit(Xd),
+            },
+            args.repeat,
+        )
         t, ts, ref = res["scikit-learn"]
         add(task, "scikit-learn", t, None, ts)
         t, ts, est = res["dml"]
-        add(task, "dml", t, {"max_rel_sv_diff": float(np.max(np.abs(est.singular_values_ / ref.singular_values_ - 1)))}, ts)
+        add(
+            task,
+            "dml",
+            t,
+            {"max_rel_sv_diff": float(np.max(np.abs(est.singular_values_ / ref.singular_values_ - 1)))},
+            ts,
+        )
         if "dask-ml" not in args.skip:
             from dask_ml.decomposition import TruncatedSVD as Peer
 
@@ -107,7 +132,12 @@ def _dask_ml_pca(add, task, Xd, k, solver, err, repeat):
     try:
         t, ts, est = timeit(lambda: Peer(k, svd_solver=peer_solver, random_state=0).fit(Xd), repeat)
     except Exception as exc:  # noqa: BLE001 - report what the peer does with this input
-        add(task, f"dask-ml (svd_solver={peer_solver!r})", float("nan"), {"error": f"{type(exc).__name__}: {exc}"[:200]})
+        add(
+            task,
+            f"dask-ml (svd_solver={peer_solver!r})",
+            float("nan"),
+            {"error": f"{type(exc).__name__}: {exc}"[:200]},
+        )
         return
     add(task, f"dask-ml (svd_solver={peer_solver!r})", t, {"max_rel_var_err": err(est)}, ts)
 

@@ -25,7 +25,14 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, entry_recorder, interleaved, local_cluster, parser, ratio_rows, table, write_json,
+    RATIO_COLUMNS,
+    entry_recorder,
+    interleaved,
+    local_cluster,
+    parser,
+    ratio_rows,
+    table,
+    write_json,
 )
 
 
@@ -68,8 +75,11 @@ def _fixed_cost(args, add, results):
         "Ridge": (lambda: Ridge(1.0), lambda: sklm.Ridge(1.0), True),
         "Lasso(alpha=0.1)": (lambda: Lasso(0.1), lambda: sklm.Lasso(0.1), True),
         "LinearRegression": (lambda: LinearRegression(), lambda: sklm.LinearRegression(), True),
-        "KMeans(8, n_init=1)": (lambda: KMeans(8, n_init=1, random_state=0),
-                                lambda: skc.KMeans(8, n_init=1, random_state=0), "blobs"),
+        "KMeans(8, n_init=1)": (
+            lambda: KMeans(8, n_init=1, random_state=0),
+            lambda: skc.KMeans(8, n_init=1, random_state=0),
+            "blobs",
+        ),
     }
     with local_cluster():
         Xd = da.from_array(X, chunks=(chunk, -1)).persist()
@@ -89,8 +99,9 @@ def _fixed_cost(args, add, results):
             timed = interleaved({"dml": fit_ours, "scikit-learn": fit_theirs}, repeat=args.repeat)
             for lib, (med, times, _) in timed.items():
                 add(f"fixed cost: {task}", lib, med, times=times)
-    results["fixed_cost_ratios"] = ratio_rows([e for e in results["entries"]
-                                               if e["task"].startswith("fixed cost")])
+    results["fixed_cost_ratios"] = ratio_rows(
+        [e for e in results["entries"] if e["task"].startswith("fixed cost")]
+    )
 
 
 def _per_pass(fit, counter_factory):
@@ -132,22 +143,36 @@ def _larger_than_memory(args, add, results):
     warnings.simplefilter("ignore", ConvergenceWarning)
     with local_cluster(memory_limit="300MiB") as client:
         X, y, c = data(n_big)
-        print(f"  larger than memory: {X.nbytes / 2**30:.2f} GiB lazy on 2 x 300 MiB workers "
-              f"({X.nbytes / (2 * limit):.1f}x their memory)", flush=True)
+        print(
+            f"  larger than memory: {X.nbytes / 2**30:.2f} GiB lazy on 2 x 300 MiB workers "
+            f"({X.nbytes / (2 * limit):.1f}x their memory)",
+            flush=True,
+        )
         # The ceiling: one pass that only generates the chunks (and sums them), on the
         # same cluster.
         X[:rows].sum().compute()  # warm: the workers' first tasks import dask.array
         t0 = time.perf_counter()
         X.sum().compute()
         gen = (time.perf_counter() - t0) / (n_big / n_small)
-        add("larger than memory: generate X (ceiling)", "dask", gen * n_big / n_small,
-            {"s_per_pass_per_1M_rows": gen})
+        add(
+            "larger than memory: generate X (ceiling)",
+            "dask",
+            gen * n_big / n_small,
+            {"s_per_pass_per_1M_rows": gen},
+        )
         for name, fit in fits.items():
             s, passes = _per_pass(lambda f=fit: f(X, y, c), count_passes)
             per_pass[(name, "big")] = s / passes / (n_big / n_small)
-            add(f"larger than memory: {name}", "dml", s, {"passes": passes,
-                "s_per_pass_per_1M_rows": per_pass[(name, "big")],
-                "pass_vs_generation": per_pass[(name, "big")] / gen})
+            add(
+                f"larger than memory: {name}",
+                "dml",
+                s,
+                {
+                    "passes": passes,
+                    "s_per_pass_per_1M_rows": per_pass[(name, "big")],
+                    "pass_vs_generation": per_pass[(name, "big")] / gen,
+                },
+            )
         results["peak_rss_mib_per_worker_small"] = _worker_peak_rss(client)
         results["generation_s_per_pass_per_1M_rows"] = gen
     with local_cluster() as client:
@@ -160,13 +185,16 @@ def _larger_than_memory(args, add, results):
             per_pass[(name, "mem")] = s / passes
             add(f"in memory: {name}", "dml", s, {"passes": passes, "s_per_pass_per_1M_rows": s / passes})
     results["larger_than_memory_slowdown_per_pass"] = {
-        name: per_pass[(name, "big")] / per_pass[(name, "mem")] for name in fits}
-    results["larger_than_memory_pass_vs_generation"] = {
-        name: per_pass[(name, "big")] / gen for name in fits}
+        name: per_pass[(name, "big")] / per_pass[(name, "mem")] for name in fits
+    }
+    results["larger_than_memory_pass_vs_generation"] = {name: per_pass[(name, "big")] / gen for name in fits}
     for name, r in results["larger_than_memory_slowdown_per_pass"].items():
-        print(f"  per pass, larger than memory / in memory: {name}: {r:.2f}x; "
-              f"/ generating the data alone: "
-              f"{results['larger_than_memory_pass_vs_generation'][name]:.2f}x", flush=True)
+        print(
+            f"  per pass, larger than memory / in memory: {name}: {r:.2f}x; "
+            f"/ generating the data alone: "
+            f"{results['larger_than_memory_pass_vs_generation'][name]:.2f}x",
+            flush=True,
+        )
     print(f"  peak RSS per 300 MiB worker: {results['peak_rss_mib_per_worker_small']}", flush=True)
 
 
@@ -190,6 +218,7 @@ def _worker_killed(args, add, results):
         undisturbed = time.perf_counter() - t0
         victim = list(client.scheduler_info()["workers"])[0]
         with count_passes() as counter:
+
             def kill():
                 while counter.passes < 5:
                     time.sleep(0.002)
@@ -201,8 +230,12 @@ def _worker_killed(args, add, results):
             disturbed = time.perf_counter() - t0
         diff = float(np.max(np.abs(got.coef_ - ref.coef_)))
         add("worker killed: LogisticRegression", "dml undisturbed", undisturbed)
-        add("worker killed: LogisticRegression", "dml killed", disturbed,
-            {"max_coef_diff": diff, "bar_seconds": 2 * undisturbed + 10})
+        add(
+            "worker killed: LogisticRegression",
+            "dml killed",
+            disturbed,
+            {"max_coef_diff": diff, "bar_seconds": 2 * undisturbed + 10},
+        )
 
 
 def main(argv=None):

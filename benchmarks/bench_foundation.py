@@ -16,8 +16,16 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    RATIO_COLUMNS, cluster_bandwidth, entry_recorder, interleaved, local_cluster, parser,
-    ratio_rows, table, timeit, write_json,
+    RATIO_COLUMNS,
+    cluster_bandwidth,
+    entry_recorder,
+    interleaved,
+    local_cluster,
+    parser,
+    ratio_rows,
+    table,
+    timeit,
+    write_json,
 )
 
 
@@ -28,8 +36,12 @@ def _noop_kernel(X, y, w, *, xp):
 def main(argv=None):
     p = parser(__doc__.splitlines()[0])
     p.epilog = "--skip takes: binary multinomial linear dask-ml dask-ml-default"
-    p.add_argument("--dask-ml-timeout", type=float, default=600.0,
-                   help="stop dask-ml's default solver after this many seconds (its time is then a lower bound)")
+    p.add_argument(
+        "--dask-ml-timeout",
+        type=float,
+        default=600.0,
+        help="stop dask-ml's default solver after this many seconds (its time is then a lower bound)",
+    )
     args = p.parse_args(argv)
     import dask
     import dask.array as da
@@ -62,7 +74,9 @@ def main(argv=None):
         Xb, yb, Xm, ym, Xr, yr = persisted
         local = dask.compute(Xb, yb, Xm, ym, Xr, yr)
         data = dict(zip(["Xb", "yb", "Xm", "ym", "Xr", "yr"], local))
-        print(f"data: {n:,} x {p_} float64 ({Xb.nbytes / 2**30:.2f} GiB per set), {Xb.numblocks[0]} chunks, persisted")
+        print(
+            f"data: {n:,} x {p_} float64 ({Xb.nbytes / 2**30:.2f} GiB per set), {Xb.numblocks[0]} chunks, persisted"
+        )
 
         # Each task runs its libraries round-robin (interleaved), so load drift on a shared
         # machine hits them alike; ratios are medians of per-round ratios.
@@ -83,19 +97,27 @@ def main(argv=None):
         # ------------------------------------------- round-trip overhead and bandwidth
         with validate_fit_data(LogisticRegression(), Xb, yb) as cd:
             with dask.config.set(scheduler="dask.distributed"):
-                overhead, _, _ = timeit(lambda: map_reduce(_noop_kernel, cd), max(5, 3 * args.repeat), warmup=True)
+                overhead, _, _ = timeit(
+                    lambda: map_reduce(_noop_kernel, cd), max(5, 3 * args.repeat), warmup=True
+                )
                 yenc = cd  # y is 0/1 already; the kernel accepts it as float targets
                 coef = np.zeros(p_ + 1)
                 one_pass, _, _ = timeit(
-                    lambda: map_reduce(binary_loss_grad_kernel, yenc, broadcast=(coef, None), fit_intercept=True),
-                    max(5, 3 * args.repeat), warmup=True)
+                    lambda: map_reduce(
+                        binary_loss_grad_kernel, yenc, broadcast=(coef, None), fit_intercept=True
+                    ),
+                    max(5, 3 * args.repeat),
+                    warmup=True,
+                )
         achieved = Xb.nbytes / one_pass
         results["round_trip_overhead_s"] = overhead
         results["logistic_pass_s"] = one_pass
         results["logistic_pass_bandwidth_fraction"] = achieved / bw
-        print(f"\nround trip with an empty kernel: {overhead * 1e3:.1f} ms; one logistic loss+gradient "
-              f"pass: {one_pass * 1e3:.1f} ms = {achieved / 1e9:.1f} GB/s = {achieved / bw:.0%} of the "
-              "measured read bandwidth")
+        print(
+            f"\nround trip with an empty kernel: {overhead * 1e3:.1f} ms; one logistic loss+gradient "
+            f"pass: {one_pass * 1e3:.1f} ms = {achieved / 1e9:.1f} GB/s = {achieved / bw:.0%} of the "
+            "measured read bandwidth"
+        )
 
         # ------------------------------------------- dask-ml's default solver, last
         if peer is not None and "binary" not in args.skip and "dask-ml-default" not in args.skip:
@@ -112,21 +134,41 @@ def main(argv=None):
 
 
 def _binary(args, add, sk, data, Xb, yb, n, peer, LogisticRegression):
-    fns = {"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]),
-           "dml": lambda: LogisticRegression().fit(Xb, yb)}
+    fns = {
+        "scikit-learn": lambda: sk.LogisticRegression().fit(data["Xb"], data["yb"]),
+        "dml": lambda: LogisticRegression().fit(Xb, yb),
+    }
     if peer is not None:
         fns["dask-ml (solver=lbfgs)"] = lambda: peer.LogisticRegression(solver="lbfgs").fit(Xb, yb)
     res = interleaved(fns, args.repeat)
     sk_bin, dml_bin = res["scikit-learn"][2], res["dml"][2]
-    add("logistic binary", "scikit-learn", res["scikit-learn"][0], {"n_iter": int(sk_bin.n_iter_[0])},
-        res["scikit-learn"][1])
-    add("logistic binary", "dml", res["dml"][0], {
-        "n_iter": int(dml_bin.n_iter_[0]), "accuracy": dml_bin.score(Xb, yb),
-        "sklearn_accuracy": sk_bin.score(data["Xb"], data["yb"])}, res["dml"][1])
+    add(
+        "logistic binary",
+        "scikit-learn",
+        res["scikit-learn"][0],
+        {"n_iter": int(sk_bin.n_iter_[0])},
+        res["scikit-learn"][1],
+    )
+    add(
+        "logistic binary",
+        "dml",
+        res["dml"][0],
+        {
+            "n_iter": int(dml_bin.n_iter_[0]),
+            "accuracy": dml_bin.score(Xb, yb),
+            "sklearn_accuracy": sk_bin.score(data["Xb"], data["yb"]),
+        },
+        res["dml"][1],
+    )
     if peer is not None:
         m = res["dask-ml (solver=lbfgs)"][2]
-        add("logistic binary", "dask-ml (solver=lbfgs)", res["dask-ml (solver=lbfgs)"][0],
-            {"accuracy": float((m.predict(Xb) == yb).mean().compute())}, res["dask-ml (solver=lbfgs)"][1])
+        add(
+            "logistic binary",
+            "dask-ml (solver=lbfgs)",
+            res["dask-ml (solver=lbfgs)"][0],
+            {"accuracy": float((m.predict(Xb) == yb).mean().compute())},
+            res["dask-ml (solver=lbfgs)"][1],
+        )
 
 
 def _dask_ml_default(add, peer, Xb, yb, limit):
@@ -146,37 +188,74 @@ def _dask_ml_default(add, peer, Xb, yb, limit):
     thread.start()
     thread.join(limit)
     if "accuracy" in out:
-        add("logistic binary", "dask-ml (default solver)", out["seconds"], {"accuracy": out["accuracy"]},
-            [out["seconds"]])
+        add(
+            "logistic binary",
+            "dask-ml (default solver)",
+            out["seconds"],
+            {"accuracy": out["accuracy"]},
+            [out["seconds"]],
+        )
     else:
-        add("logistic binary", "dask-ml (default solver, stopped: time is a lower bound)", float(limit),
-            {"lower_bound": True})
+        add(
+            "logistic binary",
+            "dask-ml (default solver, stopped: time is a lower bound)",
+            float(limit),
+            {"lower_bound": True},
+        )
 
 
 def _multinomial(args, add, sk, data, Xm, ym, LogisticRegression):
-    res = interleaved({"scikit-learn": lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]),
-                       "dml": lambda: LogisticRegression().fit(Xm, ym)}, args.repeat)
+    res = interleaved(
+        {
+            "scikit-learn": lambda: sk.LogisticRegression().fit(data["Xm"], data["ym"]),
+            "dml": lambda: LogisticRegression().fit(Xm, ym),
+        },
+        args.repeat,
+    )
     sk_mul, dml_mul = res["scikit-learn"][2], res["dml"][2]
-    add("logistic multinomial (10)", "scikit-learn", res["scikit-learn"][0],
-        {"n_iter": int(sk_mul.n_iter_[0])}, res["scikit-learn"][1])
-    add("logistic multinomial (10)", "dml", res["dml"][0], {
-        "n_iter": int(dml_mul.n_iter_[0]),
-        "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max())}, res["dml"][1])
+    add(
+        "logistic multinomial (10)",
+        "scikit-learn",
+        res["scikit-learn"][0],
+        {"n_iter": int(sk_mul.n_iter_[0])},
+        res["scikit-learn"][1],
+    )
+    add(
+        "logistic multinomial (10)",
+        "dml",
+        res["dml"][0],
+        {
+            "n_iter": int(dml_mul.n_iter_[0]),
+            "max_abs_coef_diff": float(np.abs(dml_mul.coef_ - sk_mul.coef_).max()),
+        },
+        res["dml"][1],
+    )
 
 
 def _linear(args, add, sk, data, Xr, yr, peer, LinearRegression):
-    fns = {"scikit-learn": lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]),
-           "dml": lambda: LinearRegression().fit(Xr, yr)}
+    fns = {
+        "scikit-learn": lambda: sk.LinearRegression().fit(data["Xr"], data["yr"]),
+        "dml": lambda: LinearRegression().fit(Xr, yr),
+    }
     if peer is not None:
         fns["dask-ml (default solver)"] = lambda: peer.LinearRegression().fit(Xr, yr)
     res = interleaved(fns, args.repeat)
     add("linear regression", "scikit-learn", res["scikit-learn"][0], None, res["scikit-learn"][1])
-    add("linear regression", "dml", res["dml"][0],
+    add(
+        "linear regression",
+        "dml",
+        res["dml"][0],
         {"max_abs_coef_diff": float(np.abs(res["dml"][2].coef_ - res["scikit-learn"][2].coef_).max())},
-        res["dml"][1])
+        res["dml"][1],
+    )
     if peer is not None:
-        add("linear regression", "dask-ml (default solver)", res["dask-ml (default solver)"][0], None,
-            res["dask-ml (default solver)"][1])
+        add(
+            "linear regression",
+            "dask-ml (default solver)",
+            res["dask-ml (default solver)"][0],
+            None,
+            res["dask-ml (default solver)"][1],
+        )
 
 
 if __name__ == "__main__":

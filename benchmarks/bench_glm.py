@@ -27,7 +27,13 @@ import warnings
 import numpy as np
 
 from benchmarks._harness import (
-    cluster_bandwidth, entry_recorder, local_cluster, parser, table, timeit, write_json,
+    cluster_bandwidth,
+    entry_recorder,
+    local_cluster,
+    parser,
+    table,
+    timeit,
+    write_json,
 )
 
 
@@ -47,17 +53,28 @@ def _data(n, p, chunk, seed=0):
     rng = np.random.default_rng(seed)
     beta = rng.normal(scale=0.5, size=p) * (rng.random(p) < 0.5)
     X = da.random.default_rng(seed).standard_normal((n, p), chunks=(chunk, p))
-    Y = X.map_blocks(lambda b, block_info=None: _targets(b, beta, block_info[0]["chunk-location"][0]),
-                     chunks=(X.chunks[0], (2,)), dtype=np.float64)
+    Y = X.map_blocks(
+        lambda b, block_info=None: _targets(b, beta, block_info[0]["chunk-location"][0]),
+        chunks=(X.chunks[0], (2,)),
+        dtype=np.float64,
+    )
     return X, Y[:, 0], Y[:, 1]
 
 
 def main(argv=None):
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--dask-ml-timeout", type=float, default=120.0,
-                   help="skip a dask-ml fit if a probe on 1/10 of the rows predicts longer than this")
-    p.add_argument("--l1-C", type=float, default=None,
-                   help="C of the L1 fits (default 20 / n_samples: a sparse solution)")
+    p.add_argument(
+        "--dask-ml-timeout",
+        type=float,
+        default=120.0,
+        help="skip a dask-ml fit if a probe on 1/10 of the rows predicts longer than this",
+    )
+    p.add_argument(
+        "--l1-C",
+        type=float,
+        default=None,
+        help="C of the L1 fits (default 20 / n_samples: a sparse solution)",
+    )
     args = p.parse_args(argv)
     import dask
     from sklearn import linear_model as sk
@@ -82,26 +99,41 @@ def main(argv=None):
         print(f"data: {n:,} x {p_} float64 ({X.nbytes / 2**30:.2f} GiB), {X.numblocks[0]} chunks, persisted")
 
         cases = [
-            ("LogisticRegression newton-cholesky", "logistic",
-             lambda: sk.LogisticRegression(solver="newton-cholesky"),
-             lambda: dl.LogisticRegression(solver="newton-cholesky"),
-             ("LogisticRegression", dict(solver="newton"))),
-            ("LogisticRegression L1", "logistic",
-             lambda: sk.LogisticRegression(solver="saga", l1_ratio=1.0, C=l1_C),
-             lambda: dl.LogisticRegression(solver="saga", l1_ratio=1.0, C=l1_C),
-             ("LogisticRegression", dict(solver="proximal_grad", penalty="l1", C=l1_C))),
-            ("LogisticRegression lbfgs", "logistic",
-             lambda: sk.LogisticRegression(),
-             lambda: dl.LogisticRegression(),
-             ("LogisticRegression", dict(solver="lbfgs"))),
-            ("PoissonRegressor lbfgs", "poisson",
-             lambda: sk.PoissonRegressor(),
-             lambda: dl.PoissonRegressor(),
-             ("PoissonRegression", dict(solver="lbfgs"))),
-            ("PoissonRegressor newton-cholesky", "poisson",
-             lambda: sk.PoissonRegressor(solver="newton-cholesky"),
-             lambda: dl.PoissonRegressor(solver="newton-cholesky"),
-             None),
+            (
+                "LogisticRegression newton-cholesky",
+                "logistic",
+                lambda: sk.LogisticRegression(solver="newton-cholesky"),
+                lambda: dl.LogisticRegression(solver="newton-cholesky"),
+                ("LogisticRegression", dict(solver="newton")),
+            ),
+            (
+                "LogisticRegression L1",
+                "logistic",
+                lambda: sk.LogisticRegression(solver="saga", l1_ratio=1.0, C=l1_C),
+                lambda: dl.LogisticRegression(solver="saga", l1_ratio=1.0, C=l1_C),
+                ("LogisticRegression", dict(solver="proximal_grad", penalty="l1", C=l1_C)),
+            ),
+            (
+                "LogisticRegression lbfgs",
+                "logistic",
+                lambda: sk.LogisticRegression(),
+                lambda: dl.LogisticRegression(),
+                ("LogisticRegression", dict(solver="lbfgs")),
+            ),
+            (
+                "PoissonRegressor lbfgs",
+                "poisson",
+                lambda: sk.PoissonRegressor(),
+                lambda: dl.PoissonRegressor(),
+                ("PoissonRegression", dict(solver="lbfgs")),
+            ),
+            (
+                "PoissonRegressor newton-cholesky",
+                "poisson",
+                lambda: sk.PoissonRegressor(solver="newton-cholesky"),
+                lambda: dl.PoissonRegressor(solver="newton-cholesky"),
+                None,
+            ),
         ]
         for task, kind, make_sk, make_dml, peer in cases:
             if task in args.skip:
@@ -115,11 +147,19 @@ def main(argv=None):
                 make_dml().fit(X, y_dask)
             t, ts, est = timeit(lambda: make_dml().fit(X, y_dask), args.repeat)
             rc, ec = np.ravel(ref.coef_), np.ravel(est.coef_)
-            add(task, "dml", t, {
-                "passes": c.passes, "n_iter": _n_iter(est),
-                "max_rel_coef_diff": float(np.abs(ec - rc).max() / np.abs(rc).max()),
-                "zeros": int((ec == 0).sum()), "sklearn_zeros": int((rc == 0).sum()),
-            }, ts)
+            add(
+                task,
+                "dml",
+                t,
+                {
+                    "passes": c.passes,
+                    "n_iter": _n_iter(est),
+                    "max_rel_coef_diff": float(np.abs(ec - rc).max() / np.abs(rc).max()),
+                    "zeros": int((ec == 0).sum()),
+                    "sklearn_zeros": int((rc == 0).sum()),
+                },
+                ts,
+            )
             if peer is not None and "dask-ml" not in args.skip:
                 _dask_ml(add, task, peer, X, y_dask, rc, args.dask_ml_timeout)
 
@@ -129,8 +169,16 @@ def main(argv=None):
         d = by.get((task, "dml"))
         for (tk, lib), s in by.items():
             if tk == task and lib != "dml" and d:
-                ratios.append({"task": task, "versus": lib, "their_s": s, "dml_s": d,
-                               "dml/their": d / s, "speedup": s / d})
+                ratios.append(
+                    {
+                        "task": task,
+                        "versus": lib,
+                        "their_s": s,
+                        "dml_s": d,
+                        "dml/their": d / s,
+                        "speedup": s / d,
+                    }
+                )
     results["ratios"] = ratios
     print()
     print(table(ratios, ["task", "versus", "their_s", "dml_s", "dml/their", "speedup"]))
@@ -173,7 +221,9 @@ def _dask_ml(add, task, peer, X, y, ref_coef, timeout):
         add(task, label + " (failed)", float("nan"), results_note)
         return
     ec = np.ravel(est.coef_)
-    add(task, label, t, {"max_rel_coef_diff": float(np.abs(ec - ref_coef).max() / np.abs(ref_coef).max())}, ts)
+    add(
+        task, label, t, {"max_rel_coef_diff": float(np.abs(ec - ref_coef).max() / np.abs(ref_coef).max())}, ts
+    )
 
 
 if __name__ == "__main__":

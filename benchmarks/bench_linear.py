@@ -17,14 +17,24 @@ import time
 import numpy as np
 
 from benchmarks._harness import (
-    cluster_bandwidth, entry_recorder, local_cluster, parser, table, timeit, write_json,
+    cluster_bandwidth,
+    entry_recorder,
+    local_cluster,
+    parser,
+    table,
+    timeit,
+    write_json,
 )
 
 
 def main(argv=None):
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--dask-ml-timeout", type=float, default=300.0,
-                   help="skip a dask-ml fit if a probe on 1/10 of the rows predicts longer than this")
+    p.add_argument(
+        "--dask-ml-timeout",
+        type=float,
+        default=300.0,
+        help="skip a dask-ml fit if a probe on 1/10 of the rows predicts longer than this",
+    )
     p.add_argument("--name", default="linear", help="results go to benchmarks/results/<name>.json")
     args = p.parse_args(argv)
     import dask
@@ -68,11 +78,19 @@ def main(argv=None):
             t, ts, ref = timeit(lambda: getattr(sk, name)(**params).fit(Xl, yl), args.repeat)
             add(name, "scikit-learn", t, {"n_iter": _n_iter(ref)}, ts)
             t, ts, est, passes = dml_fit(name, lambda: getattr(dl, name)(**params))
-            add(name, "dml", t, {
-                "passes": passes, "n_iter": _n_iter(est),
-                "max_rel_coef_diff": float(np.abs(est.coef_ - ref.coef_).max() / np.abs(ref.coef_).max()),
-                "zeros": int((est.coef_ == 0).sum()), "sklearn_zeros": int((ref.coef_ == 0).sum()),
-            }, ts)
+            add(
+                name,
+                "dml",
+                t,
+                {
+                    "passes": passes,
+                    "n_iter": _n_iter(est),
+                    "max_rel_coef_diff": float(np.abs(est.coef_ - ref.coef_).max() / np.abs(ref.coef_).max()),
+                    "zeros": int((est.coef_ == 0).sum()),
+                    "sklearn_zeros": int((ref.coef_ == 0).sum()),
+                },
+                ts,
+            )
             if "dask-ml" not in args.skip:
                 _dask_ml(add, name, penalty, X, y, args.dask_ml_timeout)
 
@@ -89,8 +107,17 @@ def main(argv=None):
             t, ts, ref = timeit(lambda: getattr(sk, name)(**params).fit(Xl, yl), 1)
             add(name, "scikit-learn", t, {"alpha": float(np.ravel(ref.alpha_)[0])}, ts)
             t, ts, est, passes = dml_fit(name, lambda: getattr(dl, name)(**params))
-            add(name, "dml", t, {"passes": passes, "alpha": float(np.ravel(est.alpha_)[0]),
-                                 "same_alpha": bool(np.allclose(est.alpha_, ref.alpha_, rtol=1e-8))}, ts)
+            add(
+                name,
+                "dml",
+                t,
+                {
+                    "passes": passes,
+                    "alpha": float(np.ravel(est.alpha_)[0]),
+                    "same_alpha": bool(np.allclose(est.alpha_, ref.alpha_, rtol=1e-8)),
+                },
+                ts,
+            )
 
         # ------------------------------------------- the one pass against memory bandwidth
         from dml._engine.inputs import validate_fit_data
@@ -102,8 +129,10 @@ def main(argv=None):
         results["stats_pass_s"] = one_pass
         results["stats_pass_bandwidth_fraction"] = achieved / bw
         flops = 2.0 * n * (p_ + 1) ** 2 / one_pass
-        print(f"\none-pass statistics: {one_pass * 1e3:.0f} ms = {achieved / 1e9:.2f} GB/s "
-              f"= {achieved / bw:.0%} of the measured read bandwidth ({flops / 1e9:.1f} GFLOP/s)")
+        print(
+            f"\none-pass statistics: {one_pass * 1e3:.0f} ms = {achieved / 1e9:.2f} GB/s "
+            f"= {achieved / bw:.0%} of the measured read bandwidth ({flops / 1e9:.1f} GFLOP/s)"
+        )
 
     ratios = []
     by = {(e["task"], e["library"]): e["seconds"] for e in results["entries"]}

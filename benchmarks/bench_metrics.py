@@ -69,12 +69,23 @@ def main(argv=None):
             t_sk, ts_sk, _ = timeit(lambda: getattr(skm, fname)(*arrays, **kwargs), args.repeat)
             t_dml, ts_dml, got = timeit(lambda: getattr(dm, fname)(*lazy, **kwargs), args.repeat, warmup=True)
             np.testing.assert_allclose(got, expected, rtol=1e-9)
-            entry = {"metric": name, "dml_s": t_dml, "sklearn_s": t_sk, "dml_times": ts_dml, "sklearn_times": ts_sk}
+            entry = {
+                "metric": name,
+                "dml_s": t_dml,
+                "sklearn_s": t_sk,
+                "dml_times": ts_dml,
+                "sklearn_times": ts_sk,
+            }
             if dkm is not None and in_dask_ml:
                 try:
-                    t_dk, ts_dk, got_dk = timeit(lambda: getattr(dkm, fname)(*lazy, **kwargs), args.repeat, warmup=True)
-                    entry.update(dask_ml_s=t_dk, dask_ml_times=ts_dk,
-                                 dask_ml_matches=bool(np.allclose(got_dk, expected, rtol=1e-6)))
+                    t_dk, ts_dk, got_dk = timeit(
+                        lambda: getattr(dkm, fname)(*lazy, **kwargs), args.repeat, warmup=True
+                    )
+                    entry.update(
+                        dask_ml_s=t_dk,
+                        dask_ml_times=ts_dk,
+                        dask_ml_matches=bool(np.allclose(got_dk, expected, rtol=1e-6)),
+                    )
                 except Exception as exc:  # noqa: BLE001 - a broken peer is reported
                     entry["dask_ml_error"] = f"{type(exc).__name__}: {exc}"[:200]
             entry["sklearn/dml"] = t_sk / t_dml
@@ -82,7 +93,10 @@ def main(argv=None):
                 entry["dask_ml/dml"] = entry["dask_ml_s"] / t_dml
             results["entries"].append(entry)
             rows.append(entry)
-            print(f"  {name:30s} dml {t_dml:7.3f} s  sklearn {t_sk:7.3f} s  dask-ml {entry.get('dask_ml_s', '-')}", flush=True)
+            print(
+                f"  {name:30s} dml {t_dml:7.3f} s  sklearn {t_sk:7.3f} s  dask-ml {entry.get('dask_ml_s', '-')}",
+                flush=True,
+            )
     print()
     print(table(rows, ["metric", "dml_s", "sklearn_s", "dask_ml_s", "sklearn/dml", "dask_ml/dml"]))
     results["load_average_1_5_15"] = os.getloadavg()

@@ -30,7 +30,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks._harness import (  # noqa: E402
-    interleaved, local_cluster, paired_speedup, parser, table, timeit, write_json,
+    interleaved,
+    local_cluster,
+    paired_speedup,
+    parser,
+    table,
+    timeit,
+    write_json,
 )
 
 GRID = {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "gamma": [0.003, 0.01, 0.03, 0.1]}
@@ -88,8 +94,11 @@ def main(argv=None):
     import dml.parallel
 
     X, y = make_classification(
-        n_samples=args.n_samples, n_features=args.n_features, n_informative=args.n_features // 2,
-        flip_y=0.05, random_state=0,
+        n_samples=args.n_samples,
+        n_features=args.n_features,
+        n_informative=args.n_features // 2,
+        flip_y=0.05,
+        random_state=0,
     )
     n_fit = int(args.n_samples * 0.8)
     fit_time, _, _ = timeit(lambda: SVC(C=1.0, gamma=0.01).fit(X[:n_fit], y[:n_fit]), 3)
@@ -99,8 +108,12 @@ def main(argv=None):
         f"one SVC fit on {n_fit} rows: {fit_time:.3f} s"
     )
     results = {
-        "n_samples": args.n_samples, "n_features": args.n_features, "candidates": n_candidates,
-        "folds": 5, "single_fit_seconds": fit_time, "entries": [],
+        "n_samples": args.n_samples,
+        "n_features": args.n_features,
+        "candidates": n_candidates,
+        "folds": 5,
+        "single_fit_seconds": fit_time,
+        "entries": [],
     }
     rows = []
 
@@ -148,16 +161,21 @@ def main(argv=None):
         res = interleaved(fns, args.repeat)
         if busy:
             results["backend_worker_busy_fraction"] = float(np.median(busy[1:] or busy))
-            print(f"  workers busy during the backend's searches: {results['backend_worker_busy_fraction']:.1%} "
-                  "of the wall time (median)")
+            print(
+                f"  workers busy during the backend's searches: {results['backend_worker_busy_fraction']:.1%} "
+                "of the wall time (median)"
+            )
         base = res["scikit-learn n_jobs=1"][2]
         for name, (t, ts, est) in res.items():
             add(name, t, ts, est, None if est is base else base)
         if len(res) == 2:
             results["paired_speedup_backend_vs_n_jobs_1"] = paired_speedup(
-                res["scikit-learn n_jobs=1"][1], res["scikit-learn + dml.parallel_backend (2 workers)"][1])
-            print(f"  paired speed-up of the backend over n_jobs=1: "
-                  f"{results['paired_speedup_backend_vs_n_jobs_1']:.2f}x")
+                res["scikit-learn n_jobs=1"][1], res["scikit-learn + dml.parallel_backend (2 workers)"][1]
+            )
+            print(
+                f"  paired speed-up of the backend over n_jobs=1: "
+                f"{results['paired_speedup_backend_vs_n_jobs_1']:.2f}x"
+            )
         if "dask-ml" not in args.skip:
             try:
                 from dask_ml.model_selection import GridSearchCV as DaskGridSearchCV

@@ -54,10 +54,16 @@ def grid_part(args, client, rows):
     except Exception as e:  # noqa: BLE001 - dask-ml is partly broken on current releases
         out["dask-ml"] = None
         out["dask-ml error"] = f"{type(e).__name__}: {str(e)[:120]}"
-    rows.append({"entry": "GridSearchCV(PCA -> LogisticRegression)", "dml_s": out["dml"],
-                 "sklearn_s": out["sklearn"], "dask_ml_s": out.get("dask-ml"),
-                 "sklearn/dml": out["sklearn"] / out["dml"],
-                 "dask_ml/dml": (out["dask-ml"] / out["dml"]) if out.get("dask-ml") else None})
+    rows.append(
+        {
+            "entry": "GridSearchCV(PCA -> LogisticRegression)",
+            "dml_s": out["dml"],
+            "sklearn_s": out["sklearn"],
+            "dask_ml_s": out.get("dask-ml"),
+            "sklearn/dml": out["sklearn"] / out["dml"],
+            "dask_ml/dml": (out["dask-ml"] / out["dml"]) if out.get("dask-ml") else None,
+        }
+    )
     out["pca_fits_dml"] = counts["pca"]
     out["pca_fits_sklearn"] = cv * len(grid["pca__n_components"]) * len(grid["clf__C"])
     return out
@@ -75,38 +81,68 @@ def hyperband_part(args, client, rows):
     X, y = make_classification(n, args.n_features, n_informative=20, flip_y=0.05, random_state=1)
     Xd = da.from_array(X, chunks=(n // args.chunks, -1)).persist()
     yd = da.from_array(y, chunks=n // args.chunks).persist()
-    params = {"alpha": loguniform(1e-7, 1e-1), "l1_ratio": [0.0, 0.15, 0.5, 1.0],
-              "learning_rate": ["optimal", "invscaling"], "eta0": [0.01, 0.1]}
+    params = {
+        "alpha": loguniform(1e-7, 1e-1),
+        "l1_ratio": [0.0, 0.15, 0.5, 1.0],
+        "learning_rate": ["optimal", "invscaling"],
+        "eta0": [0.01, 0.1],
+    }
     model = SGDClassifier(tol=None, penalty="elasticnet", random_state=0)
     R = args.max_iter
     hb = HyperbandSearchCV(model, params, max_iter=R, random_state=0)
     n_models = hb.metadata["n_models"]
     # Random search with the same candidate budget: every candidate to R calls.
-    rs = SuccessiveHalvingSearchCV(model, params, n_initial_parameters=n_models,
-                                   n_initial_iter=R, max_iter=R, random_state=0)
-    t_hb, _, hb = H.timeit(lambda: HyperbandSearchCV(**hb.get_params(deep=False)).fit(Xd, yd), repeat=args.repeat)
-    t_rs, _, rs = H.timeit(lambda: SuccessiveHalvingSearchCV(**rs.get_params(deep=False)).fit(Xd, yd),
-                           repeat=args.repeat)
-    out = {"n_models": n_models, "hyperband_calls": hb.metadata_["partial_fit_calls"],
-           "random_calls": rs.metadata_["partial_fit_calls"],
-           "hyperband_best": hb.best_score_, "random_best": rs.best_score_,
-           "hyperband_s": t_hb, "random_s": t_rs}
+    rs = SuccessiveHalvingSearchCV(
+        model, params, n_initial_parameters=n_models, n_initial_iter=R, max_iter=R, random_state=0
+    )
+    t_hb, _, hb = H.timeit(
+        lambda: HyperbandSearchCV(**hb.get_params(deep=False)).fit(Xd, yd), repeat=args.repeat
+    )
+    t_rs, _, rs = H.timeit(
+        lambda: SuccessiveHalvingSearchCV(**rs.get_params(deep=False)).fit(Xd, yd), repeat=args.repeat
+    )
+    out = {
+        "n_models": n_models,
+        "hyperband_calls": hb.metadata_["partial_fit_calls"],
+        "random_calls": rs.metadata_["partial_fit_calls"],
+        "hyperband_best": hb.best_score_,
+        "random_best": rs.best_score_,
+        "hyperband_s": t_hb,
+        "random_s": t_rs,
+    }
     out["calls_ratio"] = out["random_calls"] / out["hyperband_calls"]
     try:
         from dask_ml.model_selection import HyperbandSearchCV as DmHB
 
-        t_dm, _, dm = H.timeit(lambda: DmHB(model, params, max_iter=R, random_state=0).fit(
-            Xd, yd, classes=[0, 1]), repeat=args.repeat)
+        t_dm, _, dm = H.timeit(
+            lambda: DmHB(model, params, max_iter=R, random_state=0).fit(Xd, yd, classes=[0, 1]),
+            repeat=args.repeat,
+        )
         out["dask-ml_s"] = t_dm
         out["dask-ml_best"] = dm.best_score_
     except Exception as e:  # noqa: BLE001
         out["dask-ml_s"] = None
         out["dask-ml error"] = f"{type(e).__name__}: {str(e)[:120]}"
-    rows.append({"entry": f"HyperbandSearchCV(SGD, max_iter={R})", "dml_s": t_hb,
-                 "sklearn_s": None, "dask_ml_s": out["dask-ml_s"], "sklearn/dml": None,
-                 "dask_ml/dml": (out["dask-ml_s"] / t_hb) if out["dask-ml_s"] else None})
-    rows.append({"entry": f"random search, same {n_models} candidates", "dml_s": t_rs,
-                 "sklearn_s": None, "dask_ml_s": None, "sklearn/dml": None, "dask_ml/dml": None})
+    rows.append(
+        {
+            "entry": f"HyperbandSearchCV(SGD, max_iter={R})",
+            "dml_s": t_hb,
+            "sklearn_s": None,
+            "dask_ml_s": out["dask-ml_s"],
+            "sklearn/dml": None,
+            "dask_ml/dml": (out["dask-ml_s"] / t_hb) if out["dask-ml_s"] else None,
+        }
+    )
+    rows.append(
+        {
+            "entry": f"random search, same {n_models} candidates",
+            "dml_s": t_rs,
+            "sklearn_s": None,
+            "dask_ml_s": None,
+            "sklearn/dml": None,
+            "dask_ml/dml": None,
+        }
+    )
     return out
 
 
@@ -123,12 +159,15 @@ def main(argv=None):
     if grid:
         print(f"\nPCA fits: dml {grid['pca_fits_dml']}, scikit-learn {grid['pca_fits_sklearn']}")
     if hyper:
-        print(f"Hyperband: best score {hyper['hyperband_best']:.4f} with "
-              f"{hyper['hyperband_calls']} partial_fit calls; random search: best "
-              f"{hyper['random_best']:.4f} with {hyper['random_calls']} calls "
-              f"({hyper['calls_ratio']:.2f}x more)")
-    path = H.write_json("search_adaptive", {"args": vars(args), "rows": rows, "grid": grid,
-                                            "hyperband": hyper})
+        print(
+            f"Hyperband: best score {hyper['hyperband_best']:.4f} with "
+            f"{hyper['hyperband_calls']} partial_fit calls; random search: best "
+            f"{hyper['random_best']:.4f} with {hyper['random_calls']} calls "
+            f"({hyper['calls_ratio']:.2f}x more)"
+        )
+    path = H.write_json(
+        "search_adaptive", {"args": vars(args), "rows": rows, "grid": grid, "hyperband": hyper}
+    )
     print(f"wrote {path}")
 
 

@@ -111,7 +111,11 @@ class CpuMixin:
         params = self.get_params(deep=False)
         for name, value in list(vars(self).items()):
             # fitted state, public or private; constructor parameters stay as given
-            if (name not in params and hasattr(value, "shape") and not isinstance(value, np.ndarray)
-                    and not hasattr(value, "__dask_graph__")):
+            if (
+                name not in params
+                and hasattr(value, "shape")
+                and not isinstance(value, np.ndarray)
+                and not hasattr(value, "__dask_graph__")
+            ):
                 setattr(self, name, to_numpy(value))
         return self

@@ -59,9 +59,7 @@ def get_config():
 def _validate(updates):
     for key, value in updates.items():
         if key not in _DEFAULTS:
-            raise TypeError(
-                f"Unknown dml setting {key!r}; known settings are {sorted(_DEFAULTS)}."
-            )
+            raise TypeError(f"Unknown dml setting {key!r}; known settings are {sorted(_DEFAULTS)}.")
         if key in ("chunk_bytes", "split_every") and (
             not isinstance(value, int) or value < (2 if key == "split_every" else 1)
         ):

@@ -32,23 +32,33 @@ def main(argv=None):
     from dml.preprocessing import StandardScaler
 
     print(f"dml {dml.__version__}: StandardScaler + LogisticRegression on a Dask cluster\n")
-    with LocalCluster(
-        n_workers=args.n_workers, threads_per_worker=1, processes=True, silence_logs=40
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=args.n_workers, threads_per_worker=1, processes=True, silence_logs=40
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         print(f"Dashboard: {client.dashboard_link}")
         print(f"Workers:   {len(client.scheduler_info()['workers'])} x 1 thread\n")
 
         X, y = make_classification(
-            args.n_samples, args.n_features, n_informative=args.n_features // 2,
-            n_redundant=2, class_sep=0.8, random_state=0, chunks=args.chunk_rows,
+            args.n_samples,
+            args.n_features,
+            n_informative=args.n_features // 2,
+            n_redundant=2,
+            class_sep=0.8,
+            random_state=0,
+            chunks=args.chunk_rows,
         )
         n_train = int(0.8 * args.n_samples) // args.chunk_rows * args.chunk_rows
         t0 = time.perf_counter()
         X, y = client.persist([X, y])
         dask.compute(X.sum(), y.sum())  # wait until generated on the workers
         gib = X.nbytes / 2**30
-        print(f"Generated {args.n_samples:,} x {args.n_features} float64 ({gib:.2f} GiB) on the "
-              f"workers in {time.perf_counter() - t0:.1f} s, {X.numblocks[0]} row chunks")
+        print(
+            f"Generated {args.n_samples:,} x {args.n_features} float64 ({gib:.2f} GiB) on the "
+            f"workers in {time.perf_counter() - t0:.1f} s, {X.numblocks[0]} row chunks"
+        )
         X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0))
@@ -58,8 +68,10 @@ def main(argv=None):
             dml_time = time.perf_counter() - t0
         acc = model.score(X_test, y_test)
         lr = model[-1]
-        print(f"\ndml:          fit {dml_time:6.2f} s  ({lr.n_iter_[0]} L-BFGS iterations)  "
-              f"test accuracy {acc:.4f}")
+        print(
+            f"\ndml:          fit {dml_time:6.2f} s  ({lr.n_iter_[0]} L-BFGS iterations)  "
+            f"test accuracy {acc:.4f}"
+        )
 
         if not args.no_sklearn:
             from sklearn.linear_model import LogisticRegression as SkLogisticRegression
@@ -71,11 +83,15 @@ def main(argv=None):
             sk_model.fit(Xtr, ytr)
             sk_time = time.perf_counter() - t0
             sk_acc = sk_model.score(Xte, yte)
-            print(f"scikit-learn: fit {sk_time:6.2f} s  ({sk_model[-1].n_iter_[0]} L-BFGS iterations)  "
-                  f"test accuracy {sk_acc:.4f}  (one process, data in memory)")
+            print(
+                f"scikit-learn: fit {sk_time:6.2f} s  ({sk_model[-1].n_iter_[0]} L-BFGS iterations)  "
+                f"test accuracy {sk_acc:.4f}  (one process, data in memory)"
+            )
             diff = abs(sk_model[-1].coef_ - lr.coef_).max()
-            print(f"\nfit time ratio dml / scikit-learn: {dml_time / sk_time:.2f}; "
-                  f"max |coef difference|: {diff:.2e}")
+            print(
+                f"\nfit time ratio dml / scikit-learn: {dml_time / sk_time:.2f}; "
+                f"max |coef difference|: {diff:.2e}"
+            )
     return 0
 
 

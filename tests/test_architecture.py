@@ -35,8 +35,14 @@ BASE = {"dml._config", "dml._compat", "dml._lazy"}
 ENGINE = "dml._engine"
 SOLVERS = "dml._solvers"
 FAMILIES = {
-    "dml.linear_model", "dml.cluster", "dml.decomposition", "dml.preprocessing",
-    "dml.metrics", "dml.model_selection", "dml.wrappers", "dml.datasets",
+    "dml.linear_model",
+    "dml.cluster",
+    "dml.decomposition",
+    "dml.preprocessing",
+    "dml.metrics",
+    "dml.model_selection",
+    "dml.wrappers",
+    "dml.datasets",
 }
 APPLICATIONS = {"dml", "dml.parallel", "dml.demo", "dml.utils", "dml._parallel"}
 
@@ -70,9 +76,9 @@ FAMILY_ALLOWED = {
 
 @dataclass(frozen=True)
 class Import:
-    module: str      # the importing module
-    target: str      # the imported dml / sklearn module (or module.name)
-    names: tuple     # names imported by ``from target import ...``
+    module: str  # the importing module
+    target: str  # the imported dml / sklearn module (or module.name)
+    names: tuple  # names imported by ``from target import ...``
     lineno: int
     top_level: bool  # runs when the module is imported (not in a function)
     type_only: bool  # under ``if TYPE_CHECKING:``
@@ -91,7 +97,8 @@ def _modules():
 
 def _is_type_checking(test):
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _walk(node, top_level=True, type_only=False):
@@ -123,8 +130,7 @@ def _imports(name, path):
         if node.level:
             base = package.split(".")[: len(package.split(".")) - node.level + 1]
             target = ".".join(base + ([target] if target else []))
-        out.append(Import(name, target, tuple(a.name for a in node.names), node.lineno,
-                          top, typed))
+        out.append(Import(name, target, tuple(a.name for a in node.names), node.lineno, top, typed))
     return out
 
 
@@ -182,22 +188,26 @@ def test_lower_layers_import_only_what_they_may(imports, modules):
             continue
         for target in _dml_targets(imp, modules):
             if not any(_within(target, ok) for ok in LAYER_ALLOWED[layer] | {layer}):
-                bad.append(f"{imp.module}:{imp.lineno} imports {target} "
-                           f"({layer} may import {sorted(LAYER_ALLOWED[layer]) or 'no dml module'})")
+                bad.append(
+                    f"{imp.module}:{imp.lineno} imports {target} "
+                    f"({layer} may import {sorted(LAYER_ALLOWED[layer]) or 'no dml module'})"
+                )
     assert bad == []
 
 
 def test_no_layer_imports_an_application(imports, modules):
-    bad = [f"{imp.module}:{imp.lineno} imports {t}"
-           for imp in imports if _layer(imp.module) != "application"
-           for t in _dml_targets(imp, modules)
-           if _layer(t) == "application" and t != "dml"]
+    bad = [
+        f"{imp.module}:{imp.lineno} imports {t}"
+        for imp in imports
+        if _layer(imp.module) != "application"
+        for t in _dml_targets(imp, modules)
+        if _layer(t) == "application" and t != "dml"
+    ]
     assert bad == []
 
 
 def _family_allowed(source, target):
-    return any((src == "*" or _within(source, src)) and _within(target, dst)
-               for src, dst in FAMILY_ALLOWED)
+    return any((src == "*" or _within(source, src)) and _within(target, dst) for src, dst in FAMILY_ALLOWED)
 
 
 def test_families_import_each_other_only_through_the_allow_list(imports, modules):
@@ -210,9 +220,11 @@ def test_families_import_each_other_only_through_the_allow_list(imports, modules
             family = _layer(target)
             if family in FAMILIES and family != source:
                 if _family_allowed(imp.module, target):
-                    used.update(k for k in FAMILY_ALLOWED
-                                if (k[0] == "*" or _within(imp.module, k[0]))
-                                and _within(target, k[1]))
+                    used.update(
+                        k
+                        for k in FAMILY_ALLOWED
+                        if (k[0] == "*" or _within(imp.module, k[0])) and _within(target, k[1])
+                    )
                 else:
                     bad.append(f"{imp.module}:{imp.lineno} imports {target}")
     assert bad == [], "families are side by side: see FAMILY_ALLOWED"
@@ -221,10 +233,13 @@ def test_families_import_each_other_only_through_the_allow_list(imports, modules
 
 
 def test_metrics_imports_no_other_family(imports, modules):
-    bad = [f"{imp.module}:{imp.lineno} imports {t}"
-           for imp in imports if _within(imp.module, "dml.metrics")
-           for t in _dml_targets(imp, modules)
-           if _layer(t) in FAMILIES and not _within(t, "dml.metrics")]
+    bad = [
+        f"{imp.module}:{imp.lineno} imports {t}"
+        for imp in imports
+        if _within(imp.module, "dml.metrics")
+        for t in _dml_targets(imp, modules)
+        if _layer(t) in FAMILIES and not _within(t, "dml.metrics")
+    ]
     assert bad == []
 
 
@@ -232,8 +247,7 @@ def test_metrics_imports_no_other_family(imports, modules):
 
 
 def _private_part(dotted):
-    return any(part.startswith("_") and not part.startswith("__")
-               for part in dotted.split(".")[1:])
+    return any(part.startswith("_") and not part.startswith("__") for part in dotted.split(".")[1:])
 
 
 def _private_name(name):
@@ -256,8 +270,7 @@ def _sklearn_aliases(tree):
     aliases = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            aliases |= {(a.asname or a.name).split(".")[0] for a in node.names
-                        if _within(a.name, "sklearn")}
+            aliases |= {(a.asname or a.name).split(".")[0] for a in node.names if _within(a.name, "sklearn")}
         elif isinstance(node, ast.ImportFrom) and _within(node.module or "", "sklearn"):
             aliases |= {a.asname or a.name for a in node.names}
     return aliases
@@ -274,9 +287,13 @@ def test_no_private_sklearn_attribute_outside_compat(modules):
         tree = ast.parse(path.read_text())
         aliases = _sklearn_aliases(tree)
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in aliases and _private_name(node.attr)
-                    and node.attr not in allowed):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _private_name(node.attr)
+                and node.attr not in allowed
+            ):
                 bad.append(f"{name}:{node.lineno}: {node.value.id}.{node.attr}")
     assert bad == []
 
@@ -307,18 +324,22 @@ def test_no_sklearn_private_method_is_overridden_or_called():
         # Methods only: class attributes such as ``_parameter_constraints`` (declared
         # by every estimator: scikit-learn's developer API) or those set by
         # ``__init_subclass__`` / ABCMeta are not methods.
-        sk_private = {n for k in sk for n, v in vars(k).items()
-                      if _private_name(n) and _is_method(v)}
+        sk_private = {n for k in sk for n, v in vars(k).items() if _private_name(n) and _is_method(v)}
         own = [k for k in cls.__mro__ if (k.__module__ or "").startswith("dml")]
         own_names = {n for k in own for n in vars(k)}
         for klass in own:  # the class and its dml bases and mixins
             where = f"{klass.__module__}.{klass.__qualname__}"
             bad += [f"{where} overrides {n}" for n in sorted(set(vars(klass)) & sk_private)]
             tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-            bad += [f"{where} uses self.{node.attr}" for node in ast.walk(tree)
-                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id == "self" and node.attr in sk_private
-                    and node.attr not in own_names]
+            bad += [
+                f"{where} uses self.{node.attr}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                and node.attr in sk_private
+                and node.attr not in own_names
+            ]
     assert sorted(set(bad)) == [], (
         "a private method of a scikit-learn base class: use its public API or own code"
     )
@@ -336,7 +357,7 @@ def _find_cycle(graph):
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -362,8 +383,9 @@ def test_no_import_cycle_between_dml_modules(imports, modules):
     graph = {name: set() for name in modules}
     for imp in imports:
         if imp.top_level and not imp.type_only:
-            graph[imp.module].update(t for t in _dml_targets(imp, modules)
-                                     if t in modules and t != imp.module)
+            graph[imp.module].update(
+                t for t in _dml_targets(imp, modules) if t in modules and t != imp.module
+            )
     cycle = _find_cycle(graph)
     assert cycle is None, "module-level import cycle: " + " -> ".join(cycle or [])
 
@@ -373,8 +395,7 @@ def test_no_import_cycle_between_dml_modules(imports, modules):
 
 def _public_subpackages():
     names = ["dml"] + sorted(
-        _module_name(p.parent) for p in PKG.glob("*/__init__.py")
-        if not p.parent.name.startswith("_")
+        _module_name(p.parent) for p in PKG.glob("*/__init__.py") if not p.parent.name.startswith("_")
     )
     return names + ["dml.parallel"]
 
@@ -418,8 +439,9 @@ def test_public_names_and_methods_have_docstrings():
         if not (obj.__doc__ or "").strip():
             missing.append(qualname)
         if inspect.isclass(obj):
-            missing += [f"{qualname}.{m}" for m, v in _public_methods(obj).items()
-                        if not (v.__doc__ or "").strip()]
+            missing += [
+                f"{qualname}.{m}" for m, v in _public_methods(obj).items() if not (v.__doc__ or "").strip()
+            ]
     assert missing == []
 
 

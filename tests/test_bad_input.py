@@ -34,18 +34,74 @@ ALL = tuple(ESTIMATORS)
 SUPERVISED = ("LogisticRegression", "LinearRegression")
 BAD = [
     ("nan", _with(np.nan), "same", None, ValueError, "Input X contains NaN", SUPERVISED),
-    ("inf", _with(np.inf), "same", None, ValueError, r"Input X contains infinity or a value too large for dtype\('float64'\)", ALL),
+    (
+        "inf",
+        _with(np.inf),
+        "same",
+        None,
+        ValueError,
+        r"Input X contains infinity or a value too large for dtype\('float64'\)",
+        ALL,
+    ),
     ("-inf", _with(-np.inf), "same", None, ValueError, "Input X contains infinity", ALL),
-    ("length-mismatch", X, "short", None, ValueError, r"Found input variables with inconsistent numbers of samples: \[60, 59\]", SUPERVISED),
+    (
+        "length-mismatch",
+        X,
+        "short",
+        None,
+        ValueError,
+        r"Found input variables with inconsistent numbers of samples: \[60, 59\]",
+        SUPERVISED,
+    ),
     ("1d-X", X[:, 0], "same", None, ValueError, "Expected 2D array, got 1D array instead", ALL),
     ("3d-X", X.reshape(60, 3, 1), "same", None, ValueError, "Found array with dim 3", ALL),
     ("zero-rows", X[:0], "empty", None, ValueError, r"Found array with 0 sample\(s\)", ALL),
     ("zero-features", X[:, :0], "same", None, ValueError, r"0 feature\(s\)", ALL),
-    ("strings", np.array([["a", "b", "c"]] * 60), "same", None, ValueError, "(could not convert|numeric|dtype)", ALL),
-    ("weights-shape", X, "same", np.ones(59), ValueError, r"sample_weight.shape == \(59,\), expected \(60,\)!", ("LogisticRegression", "LinearRegression", "StandardScaler")),
-    ("weights-2d", X, "same", np.ones((60, 2)), ValueError, "Sample weights must be 1D array or scalar", ("LogisticRegression", "LinearRegression", "StandardScaler")),
-    ("weights-nan", X, "same", np.r_[np.nan, np.ones(59)], ValueError, "Input sample_weight contains NaN", SUPERVISED),
-    ("negative-weights", X, "same", np.r_[-1.0, np.ones(59)], ValueError, "Negative values in data passed to `sample_weight`", ("LinearRegression",)),
+    (
+        "strings",
+        np.array([["a", "b", "c"]] * 60),
+        "same",
+        None,
+        ValueError,
+        "(could not convert|numeric|dtype)",
+        ALL,
+    ),
+    (
+        "weights-shape",
+        X,
+        "same",
+        np.ones(59),
+        ValueError,
+        r"sample_weight.shape == \(59,\), expected \(60,\)!",
+        ("LogisticRegression", "LinearRegression", "StandardScaler"),
+    ),
+    (
+        "weights-2d",
+        X,
+        "same",
+        np.ones((60, 2)),
+        ValueError,
+        "Sample weights must be 1D array or scalar",
+        ("LogisticRegression", "LinearRegression", "StandardScaler"),
+    ),
+    (
+        "weights-nan",
+        X,
+        "same",
+        np.r_[np.nan, np.ones(59)],
+        ValueError,
+        "Input sample_weight contains NaN",
+        SUPERVISED,
+    ),
+    (
+        "negative-weights",
+        X,
+        "same",
+        np.r_[-1.0, np.ones(59)],
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+        ("LinearRegression",),
+    ),
     ("y-nan", X, "nan", None, ValueError, "Input y contains NaN", SUPERVISED),
 ]
 
@@ -69,7 +125,9 @@ def _cases():
     for case in BAD:
         for name in case[-1]:
             for lazy in (False, True):
-                yield pytest.param(name, lazy, *case[1:-1], id=f"{name}-{case[0]}-{'dask' if lazy else 'numpy'}")
+                yield pytest.param(
+                    name, lazy, *case[1:-1], id=f"{name}-{case[0]}-{'dask' if lazy else 'numpy'}"
+                )
 
 
 def _lazy(a):
@@ -107,7 +165,10 @@ def test_nan_in_predict_and_transform_is_rejected():
 
 def test_single_class_is_rejected():
     for yb in (np.zeros(60, dtype=int), da.zeros(60, chunks=20, dtype=int)):
-        with pytest.raises(ValueError, match="needs samples of at least 2 classes in the data, but the data contains only one class: (np.int64\\(0\\)|0)"):
+        with pytest.raises(
+            ValueError,
+            match="needs samples of at least 2 classes in the data, but the data contains only one class: (np.int64\\(0\\)|0)",
+        ):
             LogisticRegression().fit(X, yb)
 
 
@@ -118,7 +179,9 @@ def test_continuous_target_for_classifier_is_rejected():
 
 def test_wrong_number_of_features_at_predict():
     est = LinearRegression().fit(X, y_reg)
-    with pytest.raises(ValueError, match="X has 2 features, but LinearRegression is expecting 3 features as input"):
+    with pytest.raises(
+        ValueError, match="X has 2 features, but LinearRegression is expecting 3 features as input"
+    ):
         est.predict(_lazy(X[:, :2]))
 
 

@@ -60,9 +60,11 @@ def _data(seed=0):
 
 
 def _fitted_arrays(est):
-    return {k: np.asarray(v) for k, v in vars(est).items()
-            if k.endswith("_") and not k.startswith("_") and isinstance(v, np.ndarray)
-            and v.dtype.kind in "fiu"}
+    return {
+        k: np.asarray(v)
+        for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_") and isinstance(v, np.ndarray) and v.dtype.kind in "fiu"
+    }
 
 
 def _assert_same(a, b, name, rtol=1e-7):
@@ -77,8 +79,10 @@ def test_every_family_on_a_cli_cluster_equals_the_in_process_fit(cli_cluster):
 
     X, ys = _data()
     with dask.config.set(scheduler="threads"):
-        local = {name: clone(est).fit(X, None if kind is None else ys[kind])
-                 for name, (est, kind) in _models().items()}
+        local = {
+            name: clone(est).fit(X, None if kind is None else ys[kind])
+            for name, (est, kind) in _models().items()
+        }
     with cli_cluster.client() as client:
         assert len(client.scheduler_info()["workers"]) == 2
         for name, (est, kind) in _models().items():
@@ -201,6 +205,7 @@ def test_scheduler_lost_mid_fit_raises_a_clear_error_quickly(tmp_path, persist):
     with start_cli_cluster(tmp_path) as cluster, cluster.client() as client:
         assert client.scheduler_info()["workers"]
         with count_passes() as counter, dml.config_context(persist=persist):
+
             def kill():
                 while counter.passes < 3:
                     time.sleep(0.002)
@@ -223,14 +228,18 @@ def test_workers_without_dml_give_a_clear_error(tmp_path):
     (fake / "__init__.py").write_text("raise ImportError('No module named dml (test)')\n")
     X, ys = _data()
     with dask.config.set(scheduler="threads"):
-        X_np, y_np = X.compute(), ys["clf"].compute()   # dml's generator cannot run there
-    with start_cli_cluster(tmp_path, worker_env={"PYTHONPATH": str(fake.parent)}) as cluster, \
-            cluster.client() as client:
+        X_np, y_np = X.compute(), ys["clf"].compute()  # dml's generator cannot run there
+    with (
+        start_cli_cluster(tmp_path, worker_env={"PYTHONPATH": str(fake.parent)}) as cluster,
+        cluster.client() as client,
+    ):
         assert client.scheduler_info()["workers"]
         with pytest.raises(WorkerEnvironmentError, match=r"dml cannot be imported on 2 of 2 Dask workers"):
             LogisticRegression().fit(X, ys["clf"])
-        with pytest.raises(WorkerEnvironmentError, match="Install dml"), \
-                dml.config_context(chunk_bytes=100_000):
+        with (
+            pytest.raises(WorkerEnvironmentError, match="Install dml"),
+            dml.config_context(chunk_bytes=100_000),
+        ):
             LogisticRegression().fit(X_np, y_np)
 
 
@@ -243,16 +252,24 @@ def _iterative_models():
     return {
         "LogisticRegression-lbfgs": (LogisticRegression(tol=1e-10, max_iter=300), "clf"),
         "LogisticRegression-newton-cholesky": (
-            LogisticRegression(solver="newton-cholesky", tol=1e-10), "clf"),
+            LogisticRegression(solver="newton-cholesky", tol=1e-10),
+            "clf",
+        ),
         "LogisticRegression-saga-l1": (
-            LogisticRegression(solver="saga", l1_ratio=1.0, C=0.5, tol=1e-8, max_iter=300), "clf"),
+            LogisticRegression(solver="saga", l1_ratio=1.0, C=0.5, tol=1e-8, max_iter=300),
+            "clf",
+        ),
         "PoissonRegressor-lbfgs": (PoissonRegressor(tol=1e-10), "count"),
         "TweedieRegressor-newton-cholesky": (
-            TweedieRegressor(power=1.5, solver="newton-cholesky", tol=1e-10), "count"),
+            TweedieRegressor(power=1.5, solver="newton-cholesky", tol=1e-10),
+            "count",
+        ),
         "Ridge-sparse_cg": (Ridge(solver="sparse_cg", tol=1e-10), "reg"),
         "KMeans": (KMeans(4, init=init, n_init=1, tol=0, max_iter=60), None),
-        "MiniBatchKMeans": (MiniBatchKMeans(4, init=init, n_init=1, batch_size=2048,
-                                            max_iter=5, random_state=0), None),
+        "MiniBatchKMeans": (
+            MiniBatchKMeans(4, init=init, n_init=1, batch_size=2048, max_iter=5, random_state=0),
+            None,
+        ),
         "PCA-randomized": (PCA(3, svd_solver="randomized", random_state=0), None),
         "TruncatedSVD": (TruncatedSVD(3, n_iter=8, random_state=0), None),
     }

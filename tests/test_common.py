@@ -16,7 +16,6 @@ from sklearn.linear_model import SGDClassifier as SkSGDClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks, set_random_state
 
-
 from dml._engine.mapreduce import count_passes
 from dml.utils import all_estimators
 
@@ -26,15 +25,20 @@ _INSTANCES = {
     "ParallelPostFit": lambda cls: cls(SkLogisticRegression()),
     # scikit-learn's own settings for its checks of LogisticRegressionCV
     "LogisticRegressionCV": lambda cls: cls(
-        max_iter=5, cv=3, use_legacy_attributes=False, scoring="neg_log_loss", l1_ratios=(0,)),
+        max_iter=5, cv=3, use_legacy_attributes=False, scoring="neg_log_loss", l1_ratios=(0,)
+    ),
     "Incremental": lambda cls: cls(SkSGDClassifier(random_state=0), n_epochs=5),
     "GridSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, cv=2),
     "RandomizedSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2),
-    "HyperbandSearchCV": lambda cls: cls(SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, **_ADAPTIVE),
+    "HyperbandSearchCV": lambda cls: cls(
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, **_ADAPTIVE
+    ),
     "SuccessiveHalvingSearchCV": lambda cls: cls(
-        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE),
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE
+    ),
     "AsyncSuccessiveHalvingSearchCV": lambda cls: cls(
-        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE),
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE
+    ),
 }
 ESTIMATORS = [_INSTANCES.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()]
 
@@ -121,7 +125,9 @@ DASK_ESTIMATORS = [e for e in ESTIMATORS if _dask_ready(e)]
 def test_chunking_invariance(estimator):
     """One chunk and several uneven chunks give the same fitted model."""
     X, y = _data_for(estimator)
-    one = _prepared(estimator, X).fit(da.from_array(X, chunks=-1), None if y is None else da.from_array(y, chunks=-1))
+    one = _prepared(estimator, X).fit(
+        da.from_array(X, chunks=-1), None if y is None else da.from_array(y, chunks=-1)
+    )
     many = _prepared(estimator, X).fit(
         da.from_array(X, chunks=((50, 250, 7, 293), (2, 3))),
         None if y is None else da.from_array(y, chunks=((100, 500),)),
@@ -146,13 +152,19 @@ def test_lazy_in_lazy_out(estimator):
         return block
 
     Xd = Xd.map_blocks(spy, dtype=Xd.dtype)
-    methods = [m for m in ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform") if hasattr(est, m)]
+    methods = [
+        m
+        for m in ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
+        if hasattr(est, m)
+    ]
     assert methods
     for m in methods:
         out = getattr(est, m)(Xd)
         assert isinstance(out, da.Array), m
         assert not calls, f"{m} computed on the data"
-        np.testing.assert_allclose(np.asarray(out.compute()), np.asarray(getattr(est, m)(X)), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            np.asarray(out.compute()), np.asarray(getattr(est, m)(X)), rtol=1e-6, atol=1e-9
+        )
         calls.clear()
 
 

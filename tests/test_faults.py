@@ -19,8 +19,12 @@ def test_worker_killed_during_logistic_fit():
     from dml.datasets import make_classification
     from dml.linear_model import LogisticRegression
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         X, y = make_classification(20_000, 10, n_informative=6, n_classes=3, random_state=0, chunks=2_500)
         X, y = client.persist([X, y])
         dask.compute(X.sum(), y.sum())
@@ -59,8 +63,12 @@ def test_worker_killed_during_kmeans_fit_loses_only_its_chunk_caches():
     centers = rng.normal(scale=3.0, size=(6, 8))
     X_np = centers[rng.integers(0, 6, 40_000)] + rng.normal(size=(40_000, 8))
     init = X_np[rng.choice(40_000, 6, replace=False)]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         X = client.persist(da.from_array(X_np, chunks=(5_000, -1)))
         dask.compute(X.sum())
         reference = KMeans(6, init=init, n_init=1, tol=0, max_iter=100).fit(X)
@@ -86,5 +94,7 @@ def test_worker_killed_during_kmeans_fit_loses_only_its_chunk_caches():
         assert killed.is_set()
         assert at_kill[0] < passes_at_end  # the fit went on iterating after the kill
         assert survived.n_iter_ == reference.n_iter_
-        np.testing.assert_allclose(survived.cluster_centers_, reference.cluster_centers_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            survived.cluster_centers_, reference.cluster_centers_, rtol=1e-10, atol=1e-12
+        )
         assert survived.inertia_ == pytest.approx(reference.inertia_, rel=1e-10)

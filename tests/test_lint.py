@@ -1,4 +1,5 @@
-"""``ruff check`` (configured in pyproject.toml) passes on dml, tests and benchmarks."""
+"""``ruff check`` and ``ruff format --check`` (configured in pyproject.toml) pass on dml,
+tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -29,6 +30,20 @@ def _ruff():
 def test_ruff_check():
     proc = subprocess.run(
         [_ruff(), "check", "--no-cache", "--output-format", "concise", "dml", "tests", "benchmarks"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_format():
+    proc = subprocess.run(
+        [_ruff(), "format", "--check", "--no-cache", "dml", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -120,9 +120,11 @@ def test_lazy_labels_are_left_out_of_the_pickle_with_a_clear_error():
         loaded.nope
 
 
-_TRAINABLE_ON_GPU = [e for e in ESTIMATORS
-                     if type(e).__module__.split(".")[1] in
-                     ("linear_model", "cluster", "decomposition", "preprocessing")]
+_TRAINABLE_ON_GPU = [
+    e
+    for e in ESTIMATORS
+    if type(e).__module__.split(".")[1] in ("linear_model", "cluster", "decomposition", "preprocessing")
+]
 
 
 @pytest.mark.parametrize("estimator", _TRAINABLE_ON_GPU, ids=lambda e: type(e).__name__)
@@ -133,8 +135,7 @@ def test_to_cpu_moves_device_arrays_to_numpy(estimator):
     X, y = _data_for(estimator)
     est = _prepared(estimator, X).fit(X, y)
     params = est.get_params(deep=False)
-    before = {k: v.copy() for k, v in vars(est).items()
-              if isinstance(v, np.ndarray) and k not in params}
+    before = {k: v.copy() for k, v in vars(est).items() if isinstance(v, np.ndarray) and k not in params}
     assert before
     for k, v in before.items():
         if v.dtype.kind in "fiub":

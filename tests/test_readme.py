@@ -21,6 +21,8 @@ def test_ci_runs_the_readme_test_command():
 def test_estimator_table_matches_all_estimators():
     section = README.split("<!-- estimators:start -->")[1].split("<!-- estimators:end -->")[0]
     rows = [line for line in section.strip().splitlines()[2:] if line.startswith("|")]
-    listed = {re.split(r"\s*\|\s*", row.strip("| "))[0]: re.split(r"\s*\|\s*", row.strip("| "))[1] for row in rows}
+    listed = {
+        re.split(r"\s*\|\s*", row.strip("| "))[0]: re.split(r"\s*\|\s*", row.strip("| "))[1] for row in rows
+    }
     actual = {name: cls.__module__.rsplit(".", 1)[0] for name, cls in all_estimators()}
     assert listed == actual

@@ -71,8 +71,18 @@ def test_migration_guide_names_exist():
     """Every dml name the dask-ml migration guide's tables give as an equivalent exists."""
     guide = (ROOT / "docs" / "migrating_from_dask_ml.md").read_text()
     public = {}
-    for sub in ["cluster", "datasets", "decomposition", "linear_model", "metrics", "model_selection",
-                "preprocessing", "wrappers", "parallel", "utils"]:
+    for sub in [
+        "cluster",
+        "datasets",
+        "decomposition",
+        "linear_model",
+        "metrics",
+        "model_selection",
+        "preprocessing",
+        "wrappers",
+        "parallel",
+        "utils",
+    ]:
         module = importlib.import_module(f"dml.{sub}")
         public.update({name: f"dml.{sub}.{name}" for name in module.__all__})
     checked, header = 0, None
@@ -102,10 +112,10 @@ def test_blocks_were_found():
 def test_blocks_needing_the_outside_world_are_marked():
     for name, line, marked, src in BLOCKS:
         needs_outside = bool(OUTSIDE.search(src))
-        assert marked == needs_outside, (
-            f"{name}:{line}: "
-            + (f"needs a remote address or a file: put {NO_RUN} on the line before the fence"
-               if needs_outside else f"runs anywhere: remove the {NO_RUN} marker")
+        assert marked == needs_outside, f"{name}:{line}: " + (
+            f"needs a remote address or a file: put {NO_RUN} on the line before the fence"
+            if needs_outside
+            else f"runs anywhere: remove the {NO_RUN} marker"
         )
 
 
@@ -117,10 +127,16 @@ def test_block_runs_as_a_script(source, tmp_path):
     script.write_text(source)
     env = {**os.environ, "MPLBACKEND": "Agg"}
     proc = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=180,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
-    assert proc.returncode == 0, f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, (
+        f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr[-4000:]}"
+    )
     # The README example is the first thing a user runs: its model must be a real one.
     for value in re.findall(r"accuracy: ([0-9.]+)", proc.stdout):
         assert float(value) > 0.9, proc.stdout

@@ -51,25 +51,31 @@ def test_soft_threshold_scalar_matches_array():
         ref = soft_threshold(z, 0.5, positive)
         got = [soft_threshold_scalar(float(v), 0.5, positive) for v in z]
         np.testing.assert_array_equal(ref, got)
-    np.testing.assert_array_equal(min_norm_subgradient(np.zeros(3), np.array([-2.0, 0.1, 3.0]), 1.0),
-                                  [-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(
+        min_norm_subgradient(np.zeros(3), np.array([-2.0, 0.1, 3.0]), 1.0), [-1.0, 0.0, 2.0]
+    )
 
 
-@pytest.mark.parametrize("l1,l2,positive", [(1.0, 0.0, False), (0.5, 0.5, False), (0.0, 1.0, False),
-                                            (0.0, 0.0, False), (1.0, 0.2, True)])
+@pytest.mark.parametrize(
+    "l1,l2,positive",
+    [(1.0, 0.0, False), (0.5, 0.5, False), (0.0, 1.0, False), (0.0, 0.0, False), (1.0, 0.2, True)],
+)
 def test_duality_gap_one_and_many_targets_agree(l1, l2, positive):
     X, Y = _problem(t=2)
     W = np.random.default_rng(1).normal(size=(X.shape[1], 2))
     R = Y - X @ W
-    gap2, primal2 = enet_duality_gap(W, X.T @ R, np.sum(R * R, axis=0), np.sum(R * Y, axis=0), l1, l2,
-                                     positive)
+    gap2, primal2 = enet_duality_gap(
+        W, X.T @ R, np.sum(R * R, axis=0), np.sum(R * Y, axis=0), l1, l2, positive
+    )
     for k in range(2):
-        gap1, primal1 = enet_duality_gap(W[:, k], X.T @ R[:, k], R[:, k] @ R[:, k], R[:, k] @ Y[:, k],
-                                         l1, l2, positive)
+        gap1, primal1 = enet_duality_gap(
+            W[:, k], X.T @ R[:, k], R[:, k] @ R[:, k], R[:, k] @ Y[:, k], l1, l2, positive
+        )
         np.testing.assert_allclose([gap1, primal1], [gap2[k], primal2[k]], rtol=1e-10)
         Q, q, yy = X.T @ X, X.T @ Y[:, k], Y[:, k] @ Y[:, k]
-        np.testing.assert_allclose(dual_gap(W[:, k], l1, l2, Q @ W[:, k], q, yy, positive),
-                                   [gap1, primal1], rtol=1e-8)
+        np.testing.assert_allclose(
+            dual_gap(W[:, k], l1, l2, Q @ W[:, k], q, yy, positive), [gap1, primal1], rtol=1e-8
+        )
 
 
 def test_every_solver_returns_a_solver_result():
@@ -86,9 +92,19 @@ def test_every_solver_returns_a_solver_result():
         newton_cholesky(quad, np.zeros(5), tol=1e-10, max_iter=20),
         proximal_newton(quad, np.zeros(5), np.full(5, 1.0), tol=1e-8, max_iter=50),
         cd_gram(np.zeros(5), 1.0, 0.0, Q, C[:, 0].copy(), float(yy[0, 0]), max_iter=1000, tol=1e-10),
-        enet_path_gram(Q, C[:, 0], float(yy[0, 0]), 1.0, np.array([2.0, 1.0]), l1_ratio=1.0,
-                       max_iter=1000, tol=1e-10, rng=np.random.RandomState(0), random=False,
-                       positive=False),
+        enet_path_gram(
+            Q,
+            C[:, 0],
+            float(yy[0, 0]),
+            1.0,
+            np.array([2.0, 1.0]),
+            l1_ratio=1.0,
+            max_iter=1000,
+            tol=1e-10,
+            rng=np.random.RandomState(0),
+            random=False,
+            positive=False,
+        ),
         lstsq_gram(Q, C, cond=1e-12),
         nnls_gram(Q, C),
         ridge_gram(Q, C, yy, np.ones(2), solver="cholesky"),
@@ -121,8 +137,9 @@ def test_fista_matches_coordinate_descent():
         return X.T @ R, np.sum(R * R, axis=0)
 
     L = 1.05 * power_iteration(lambda v: Q @ v, X.shape[1]) + l2
-    res = fista(residual, X.T @ Y, np.sum(Y * Y, axis=0), l1=l1, l2=l2, lipschitz=L, n=1.0,
-                tol=1e-12, max_iter=5000)
+    res = fista(
+        residual, X.T @ Y, np.sum(Y * Y, axis=0), l1=l1, l2=l2, lipschitz=L, n=1.0, tol=1e-12, max_iter=5000
+    )
     ref = cd_gram(np.zeros(5), l1, l2, Q, X.T @ y, float(y @ y), max_iter=5000, tol=1e-12)
     np.testing.assert_allclose(res.coef[:, 0], ref.coef, atol=1e-6)
     assert res.converged.all() and len(res.objective_history[0]) == res.n_iter[0]

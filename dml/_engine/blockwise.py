@@ -52,6 +52,4 @@ def apply_blockwise(func, X, *, n_outputs=None, dtype=None, **kwargs):
         meta = xp.empty((0,) * (1 if n_outputs is None else 2), dtype=dtype)
     if n_outputs is None:
         return X.map_blocks(_call, func, kwargs, drop_axis=1, dtype=dtype, meta=meta)
-    return X.map_blocks(
-        _call, func, kwargs, chunks=(X.chunks[0], (n_outputs,)), dtype=dtype, meta=meta
-    )
+    return X.map_blocks(_call, func, kwargs, chunks=(X.chunks[0], (n_outputs,)), dtype=dtype, meta=meta)

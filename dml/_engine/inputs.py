@@ -188,8 +188,9 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
                 f"non-numeric columns {bad[:5]}; encode or drop them first."
             )
         X = X.to_dask_array()
-        return _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name,
-                                 names_checked=True)
+        return _check_array_meta(
+            X, estimator, reset=reset, dtype=dtype, input_name=input_name, names_checked=True
+        )
     return _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name)
 
 
@@ -214,13 +215,11 @@ def _check_array_meta(X, estimator, *, reset, dtype, input_name="X", names_check
     n_features = X.shape[1]
     if n_features == 0:
         raise ValueError(
-            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
-            f"required by {name}."
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required by {name}."
         )
     if not np.isnan(X.shape[0]) and X.shape[0] == 0:
         raise ValueError(
-            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
-            f"required by {name}."
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required by {name}."
         )
     if estimator is not None:
         _check_n_features(estimator, X, reset=reset)
@@ -341,18 +340,29 @@ def validate_fit_data(
     Unknown chunk lengths cost one extra read of the input.
     """
     if y is None and estimator is not None and get_tags(estimator).target_tags.required:
-        raise ValueError(
-            f"{_name(estimator)} requires y to be passed, but the target y is None."
-        )
+        raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
     lazy = any(is_dask_collection(v) for v in (X, y, sample_weight))
     if not lazy:
         return _fit_data_in_memory(
-            estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
-            multi_output=multi_output, reset=reset,
+            estimator,
+            X,
+            y,
+            sample_weight,
+            dtype=dtype,
+            y_numeric=y_numeric,
+            multi_output=multi_output,
+            reset=reset,
         )
     data = _fit_data_dask(
-        estimator, X, y, sample_weight, dtype=dtype, y_numeric=y_numeric,
-        multi_output=multi_output, reset=reset, iterative=iterative,
+        estimator,
+        X,
+        y,
+        sample_weight,
+        dtype=dtype,
+        y_numeric=y_numeric,
+        multi_output=multi_output,
+        reset=reset,
+        iterative=iterative,
     )
     data.iterative = iterative
     return data
@@ -380,10 +390,12 @@ def _check_weight_shape(sample_weight, n_samples):
             f"Sample weights must be 1D array or scalar, got {sample_weight.ndim}D array. "
             f"Expected either a scalar value or a 1D array of length {n_samples}."
         )
-    if not np.isnan(sample_weight.shape[0]) and not np.isnan(n_samples) and sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {tuple(sample_weight.shape)}, expected {(n_samples,)}!"
-        )
+    if (
+        not np.isnan(sample_weight.shape[0])
+        and not np.isnan(n_samples)
+        and sample_weight.shape[0] != n_samples
+    ):
+        raise ValueError(f"sample_weight.shape == {tuple(sample_weight.shape)}, expected {(n_samples,)}!")
 
 
 def _chunk_rows(n_samples, n_features, itemsize):
@@ -407,7 +419,12 @@ def _fit_data_in_memory(estimator, X, y, sample_weight, *, dtype, y_numeric, mul
     if y is not None and hasattr(y, "ndim") and y.ndim == 2 and not multi_output and y.shape[1] == 1:
         y = _check_y_shape(y, multi_output, _name(estimator))
     X, y = _check_in_memory_X(
-        X, estimator, reset=reset, dtype=dtype, y=y, y_numeric=y_numeric,
+        X,
+        estimator,
+        reset=reset,
+        dtype=dtype,
+        y=y,
+        y_numeric=y_numeric,
         multi_output=multi_output,
     )
     n_samples, n_features = X.shape
@@ -426,9 +443,15 @@ def _chunk_in_memory(X, y, sample_weight):
     if threshold is None:
         threshold = get_config()["chunk_bytes"]
     if X.nbytes <= threshold:
-        return ChunkedData("direct", [X], None if y is None else [y],
-                           None if sample_weight is None else [sample_weight],
-                           (n_samples,), n_features, X.dtype)
+        return ChunkedData(
+            "direct",
+            [X],
+            None if y is None else [y],
+            None if sample_weight is None else [sample_weight],
+            (n_samples,),
+            n_features,
+            X.dtype,
+        )
     row_chunks = _chunk_rows(n_samples, n_features, X.dtype.itemsize)
     Xs, ys, ws = _split(X, row_chunks), _split(y, row_chunks), _split(sample_weight, row_chunks)
     client = get_client()
@@ -444,8 +467,9 @@ def _chunk_in_memory(X, y, sample_weight):
         f = client.scatter(parts, hash=False)
         keep.append(f)
         futures.append(f)
-    data = ChunkedData("distributed", futures[0], futures[1], futures[2], row_chunks,
-                       n_features, X.dtype, client, keep)
+    data = ChunkedData(
+        "distributed", futures[0], futures[1], futures[2], row_chunks, n_features, X.dtype, client, keep
+    )
     for which, parts in (("X", Xs), ("y", ys), ("sample_weight", ws)):
         if parts is not None:
             note_host(data, which, parts)
@@ -474,8 +498,7 @@ def _in_memory_weight(sample_weight, X):
     return xp.astype(sample_weight, X.dtype)
 
 
-def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset,
-                   iterative):
+def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset, iterative):
 
     name = _name(estimator)
     if not is_dask_collection(X):
@@ -498,8 +521,11 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
             y = y.astype(X.dtype)
     if sample_weight is not None:
         if isinstance(sample_weight, numbers.Number):
-            sample_weight = da.full(X.shape[0], sample_weight, dtype=X.dtype, chunks=X.chunks[0]) \
-                if not np.isnan(X.shape[0]) else X[:, 0] * 0 + sample_weight
+            sample_weight = (
+                da.full(X.shape[0], sample_weight, dtype=X.dtype, chunks=X.chunks[0])
+                if not np.isnan(X.shape[0])
+                else X[:, 0] * 0 + sample_weight
+            )
         elif is_dask_collection(sample_weight):
             sample_weight = _as_dask_1d(sample_weight)
         else:
@@ -547,13 +573,21 @@ def _known_lengths(X, y, w, client):
     """The Dask arrays among X, y, w with their unknown chunk lengths read (one pass over
     those inputs, computed together), checked for equal totals."""
 
-    todo = [v for v in (X, y, w) if v is not None and _is_dask_array(v)
-            and any(np.isnan(c) for c in v.chunks[0])]
+    todo = [
+        v for v in (X, y, w) if v is not None and _is_dask_array(v) and any(np.isnan(c) for c in v.chunks[0])
+    ]
     if not todo:
         return X, y, w
-    probes = [v.map_blocks(_block_lengths, dtype=np.int64, chunks=((1,) * v.numblocks[0],),
-                           drop_axis=list(range(1, v.ndim)) or None, meta=np.empty(0, np.int64))
-              for v in todo]
+    probes = [
+        v.map_blocks(
+            _block_lengths,
+            dtype=np.int64,
+            chunks=((1,) * v.numblocks[0],),
+            drop_axis=list(range(1, v.ndim)) or None,
+            meta=np.empty(0, np.int64),
+        )
+        for v in todo
+    ]
     if client is None:
         lengths = dask.compute(*probes)
     else:
@@ -566,8 +600,7 @@ def _known_lengths(X, y, w, client):
     n = out[0].shape[0]
     if n == 0:
         raise ValueError(
-            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 "
-            "is required."
+            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 is required."
         )
     _check_lengths([int(v.shape[0]) for v in out if v is not None])
     return tuple(out)
@@ -591,25 +624,30 @@ def _lazy_data(X, y, w, client):
             parts.append(_split(v, rows))
     keep = [i for i, r in enumerate(rows) if r > 0]
     pick = lambda p: None if p is None else [p[i] for i in keep]  # noqa: E731
-    return ChunkedData("local" if client is None else "distributed", pick(parts[0]),
-                       pick(parts[1]), pick(parts[2]), tuple(rows[i] for i in keep),
-                       int(X.shape[1]), X.dtype, client, lazy=True, _collections=(X, y, w))
+    return ChunkedData(
+        "local" if client is None else "distributed",
+        pick(parts[0]),
+        pick(parts[1]),
+        pick(parts[2]),
+        tuple(rows[i] for i in keep),
+        int(X.shape[1]),
+        X.dtype,
+        client,
+        lazy=True,
+        _collections=(X, y, w),
+    )
 
 
 def _check_lengths_meta(*arrays):
     lengths = [a.shape[0] for a in arrays if a is not None]
     known = [int(n) for n in lengths if not np.isnan(n)]
     if len(set(known)) > 1:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {known}"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {known}")
 
 
 def _check_lengths(lengths):
     if len(set(lengths)) > 1:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {lengths}"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
 
 
 def _materialise_local(X, y, w, dask):
@@ -635,11 +673,9 @@ def _materialise_local(X, y, w, dask):
     rows = tuple(rows[i] for i in keep_rows)
     if n == 0:
         raise ValueError(
-            f"Found array with 0 sample(s) (shape=(0, {Xs[0].shape[1]})) while a minimum "
-            "of 1 is required."
+            f"Found array with 0 sample(s) (shape=(0, {Xs[0].shape[1]})) while a minimum of 1 is required."
         )
-    return ChunkedData("local", pick(Xs), pick(out[0]), pick(out[1]), rows,
-                       int(Xs[0].shape[1]), Xs[0].dtype)
+    return ChunkedData("local", pick(Xs), pick(out[0]), pick(out[1]), rows, int(Xs[0].shape[1]), Xs[0].dtype)
 
 
 def _persisted_futures(collection, client):
@@ -670,8 +706,7 @@ def _persist_distributed(X, y, w, client):
     n = sum(rows)
     if n == 0:
         raise ValueError(
-            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 "
-            "is required."
+            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 is required."
         )
     aligned = []
     for v in (y, w):
@@ -697,8 +732,17 @@ def _persist_distributed(X, y, w, client):
     keep_idx = [i for i, r in enumerate(rows) if r > 0]
     pick = lambda parts: None if parts is None else [parts[i] for i in keep_idx]  # noqa: E731
     futures = [a[0] if isinstance(a, tuple) else a for a in aligned]
-    data = ChunkedData("distributed", pick(Xf), pick(futures[0]), pick(futures[1]),
-                       tuple(rows[i] for i in keep_idx), int(X.shape[1]), X.dtype, client, keep)
+    data = ChunkedData(
+        "distributed",
+        pick(Xf),
+        pick(futures[0]),
+        pick(futures[1]),
+        tuple(rows[i] for i in keep_idx),
+        int(X.shape[1]),
+        X.dtype,
+        client,
+        keep,
+    )
     for which, a in zip(("y", "sample_weight"), aligned):
         if isinstance(a, tuple):
             note_host(data, which, pick(a[1]))

@@ -248,8 +248,18 @@ def _tree_local(parts, combine, split_every):
     return parts[0]
 
 
-def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=None,
-               pass_row_offset=False, ordered=False, cache=None, **kwargs):
+def map_reduce(
+    kernel,
+    data,
+    *,
+    broadcast=(),
+    combine=sum_partials,
+    split_every=None,
+    pass_row_offset=False,
+    ordered=False,
+    cache=None,
+    **kwargs,
+):
     """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
 
     Parameters
@@ -308,16 +318,24 @@ def map_reduce(kernel, data, *, broadcast=(), combine=sum_partials, split_every=
         X, y, w = next(data.parts())
         return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
     if data.lazy:
-        return with_recovery(data, _map_reduce_lazy, kernel, data, broadcast, combine,
-                             split_every, chunk_kwargs)
+        return with_recovery(
+            data, _map_reduce_lazy, kernel, data, broadcast, combine, split_every, chunk_kwargs
+        )
     if data.mode == "local":
         run = dask.delayed(_run_kernel, pure=False)
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
         return _tree_local(parts, combine, split_every)
     return with_recovery(
-        data, _map_reduce_distributed, kernel, data, broadcast, combine, split_every,
-        chunk_kwargs, ordered,
+        data,
+        _map_reduce_distributed,
+        kernel,
+        data,
+        broadcast,
+        combine,
+        split_every,
+        chunk_kwargs,
+        ordered,
     )
 
 
@@ -471,9 +489,16 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk
     groups = chunk_groups(data)
     parts = [
         client.submit(
-            _run_group, kernel, [data.X[i] for i in idx], [ys[i] for i in idx],
-            [ws[i] for i in idx], shipped, [chunk_kwargs[i] for i in idx], None if ordered else combine,
-            pure=False, **({} if worker is None else {"workers": [worker], "allow_other_workers": True}),
+            _run_group,
+            kernel,
+            [data.X[i] for i in idx],
+            [ys[i] for i in idx],
+            [ws[i] for i in idx],
+            shipped,
+            [chunk_kwargs[i] for i in idx],
+            None if ordered else combine,
+            pure=False,
+            **({} if worker is None else {"workers": [worker], "allow_other_workers": True}),
         )
         for worker, idx in groups
     ]
@@ -526,8 +551,11 @@ def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **k
     parts = getattr(data, source)
     if parts is None:
         raise ValueError(f"The data has no {source!r} to map.")
-    kws = ([dict(kwargs, row_offset=s) for s in _chunk_starts(data)] if pass_row_offset
-           else [kwargs] * len(parts))
+    kws = (
+        [dict(kwargs, row_offset=s) for s in _chunk_starts(data)]
+        if pass_row_offset
+        else [kwargs] * len(parts)
+    )
     keep = list(data._keepalive)
     if data.lazy:
         call = dask.delayed(call_chunk, pure=False)

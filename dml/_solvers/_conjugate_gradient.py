@@ -78,8 +78,7 @@ def conjugate_gradient(matvec, rhs, *, shift, yy, tol, max_iter=None):
         active = active & (gamma > stop)
     if active.any():
         warnings.warn(
-            f"The conjugate gradient did not converge in {max_iter} iterations; increase "
-            "max_iter or tol.",
+            f"The conjugate gradient did not converge in {max_iter} iterations; increase max_iter or tol.",
             ConvergenceWarning,
             stacklevel=4,
         )

@@ -58,8 +58,7 @@ def dual_gap(w, l1, l2, Qw, q, yy, positive):
     return enet_duality_gap(w, q - Qw, R2, yy - q_w, l1, l2, positive)
 
 
-def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
-            positive=False, n=1.0, warn=True):
+def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False, positive=False, n=1.0, warn=True):
     """Coordinate descent on the Gram matrix, recording the objective per sweep.
 
     Parameters
@@ -105,8 +104,7 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
     history = []
     gap, _ = dual_gap(w, l1, l2, Qw, q, yy, positive)
     if 0 <= gap <= tol_abs:
-        return SolverResult(coef=w, dual_gap=gap, n_iter=0, converged=True,
-                            objective_history=history)
+        return SolverResult(coef=w, dual_gap=gap, n_iter=0, converged=True, objective_history=history)
     n_iter = 0
     converged = False
     for n_iter in range(max_iter):
@@ -139,8 +137,9 @@ def cd_gram(w, l1, l2, Q, q, yy, *, max_iter, tol, rng=None, random=False,
         if l1 < np.finfo(np.float64).eps:
             msg += "\n" + MESSAGE_RIDGE
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-    return SolverResult(coef=w, dual_gap=gap, n_iter=n_iter + 1, converged=converged,
-                        objective_history=history)
+    return SolverResult(
+        coef=w, dual_gap=gap, n_iter=n_iter + 1, converged=converged, objective_history=history
+    )
 
 
 def _primal(w, l1, l2, Qw, q, yy):
@@ -148,8 +147,9 @@ def _primal(w, l1, l2, Qw, q, yy):
     return 0.5 * (yy + float(w @ Qw) - 2.0 * float(q @ w) + l2 * float(w @ w)) + l1 * float(np.abs(w).sum())
 
 
-def enet_gram(Q, q, yy, n, *, alpha, l1_ratio, max_iter, tol, rng, random=False,
-              positive=False, coef_init=None):
+def enet_gram(
+    Q, q, yy, n, *, alpha, l1_ratio, max_iter, tol, rng, random=False, positive=False, coef_init=None
+):
     """Elastic net on one Gram system, every target in turn (:func:`cd_gram`).
 
     Parameters
@@ -187,19 +187,35 @@ def enet_gram(Q, q, yy, n, *, alpha, l1_ratio, max_iter, tol, rng, random=False,
     l2 = alpha * (1.0 - l1_ratio) * n
     gaps, n_iters, histories, converged = [], [], [], []
     for k in range(t):
-        res = cd_gram(coef[k], l1, l2, Q, np.ascontiguousarray(q[:, k]), float(yy[k, k]),
-                      max_iter=max_iter, tol=tol, rng=rng, random=random, positive=positive, n=n)
+        res = cd_gram(
+            coef[k],
+            l1,
+            l2,
+            Q,
+            np.ascontiguousarray(q[:, k]),
+            float(yy[k, k]),
+            max_iter=max_iter,
+            tol=tol,
+            rng=rng,
+            random=random,
+            positive=positive,
+            n=n,
+        )
         coef[k] = res.coef
         gaps.append(res.dual_gap / n)
         n_iters.append(res.n_iter)
         histories.append(res.objective_history)
         converged.append(res.converged)
-    return SolverResult(coef=coef.T, dual_gap=np.asarray(gaps), n_iter=n_iters,
-                        converged=np.asarray(converged), objective_history=histories)
+    return SolverResult(
+        coef=coef.T,
+        dual_gap=np.asarray(gaps),
+        n_iter=n_iters,
+        converged=np.asarray(converged),
+        objective_history=histories,
+    )
 
 
-def enet_path_gram(Q, q, yy, n, alphas, *, l1_ratio, max_iter, tol, rng, random, positive,
-                   coef_init=None):
+def enet_path_gram(Q, q, yy, n, alphas, *, l1_ratio, max_iter, tol, rng, random, positive, coef_init=None):
     """Elastic-net path on one Gram system, warm-started from alpha to alpha.
 
     ``alphas`` in decreasing order (scikit-learn's convention). Non-convergence
@@ -246,13 +262,13 @@ def enet_path_gram(Q, q, yy, n, alphas, *, l1_ratio, max_iter, tol, rng, random,
         l1 = alpha * l1_ratio * n
         l2 = alpha * (1.0 - l1_ratio) * n
         if _compiled_cd is not None:
-            w, gap, tol_abs, it = _compiled_cd(w, l1, l2, Q, q, y_proxy, max_iter, tol, rng, random,
-                                               positive)
+            w, gap, tol_abs, it = _compiled_cd(w, l1, l2, Q, q, y_proxy, max_iter, tol, rng, random, positive)
             w = np.asarray(w)
             ok = gap <= tol_abs
         else:
-            res = cd_gram(w, l1, l2, Q, q, yy, max_iter=max_iter, tol=tol, rng=rng,
-                          random=random, positive=positive)
+            res = cd_gram(
+                w, l1, l2, Q, q, yy, max_iter=max_iter, tol=tol, rng=rng, random=random, positive=positive
+            )
             w, gap, it, ok = res.coef, res.dual_gap, res.n_iter, res.converged
         coefs[:, i] = w
         gaps[i] = gap / n

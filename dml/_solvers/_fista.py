@@ -61,8 +61,7 @@ def _step(Xk, gk, X_prev, g_prev, tk, l1, l2, L, positive):
     return soft_threshold(Y - grad / L, l1 / L, positive), t_next
 
 
-def fista(residual, rhs, yy, *, l1, l2, lipschitz, n, tol, max_iter, positive=False,
-          coef_init=None):
+def fista(residual, rhs, yy, *, l1, l2, lipschitz, n, tol, max_iter, positive=False, coef_init=None):
     """Minimise ``1/2 ||yc - Xc B||_W^2 + l1 ||B||_1 + l2/2 ||B||^2`` column by column.
 
     Parameters
@@ -138,5 +137,6 @@ def fista(residual, rhs, yy, *, l1, l2, lipschitz, n, tol, max_iter, positive=Fa
                 ConvergenceWarning,
                 stacklevel=4,
             )
-    return SolverResult(coef=Xk, dual_gap=gap / n, n_iter=[n_iter] * t, converged=gap <= tol_abs,
-                        objective_history=history)
+    return SolverResult(
+        coef=Xk, dual_gap=gap / n, n_iter=[n_iter] * t, converged=gap <= tol_abs, objective_history=history
+    )

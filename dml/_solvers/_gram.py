@@ -118,8 +118,12 @@ def ridge_objective(xx, xy, yy, coef, alphas):
     >>> ridge_objective(np.eye(1), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.zeros(1))
     array([0.])
     """
-    return (np.diag(yy) - 2.0 * np.sum(xy * coef, axis=0) + np.sum(coef * (xx @ coef), axis=0)
-            + alphas * np.sum(coef * coef, axis=0))
+    return (
+        np.diag(yy)
+        - 2.0 * np.sum(xy * coef, axis=0)
+        + np.sum(coef * (xx @ coef), axis=0)
+        + alphas * np.sum(coef * coef, axis=0)
+    )
 
 
 def _ridge_positive(xx, xy, yy, alphas, *, tol, max_iter):
@@ -140,10 +144,17 @@ def _ridge_positive(xx, xy, yy, alphas, *, tol, max_iter):
 
         hist = []
         res = optimize.minimize(
-            f, np.zeros(p), jac=True, method="L-BFGS-B", bounds=[(0, None)] * p,
+            f,
+            np.zeros(p),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0, None)] * p,
             callback=lambda w, hist=hist, f=f, k=k: hist.append(float(yy[k] + 2.0 * f(w)[0])),
-            options={"maxiter": 15000 if max_iter is None else max_iter, "gtol": tol,
-                     "ftol": 64 * np.finfo(float).eps},
+            options={
+                "maxiter": 15000 if max_iter is None else max_iter,
+                "gtol": tol,
+                "ftol": 64 * np.finfo(float).eps,
+            },
         )
         coef[:, k] = res.x
         n_iter[k] = res.nit
@@ -187,5 +198,4 @@ def ridge_gram(xx, xy, yy, alphas, *, solver, tol=1e-4, max_iter=None):
         return _ridge_positive(xx, xy, np.diag(yy), alphas, tol=tol, max_iter=max_iter)
     coef = _ridge_direct(xx, xy, alphas, solver)
     hist = [[float(v)] for v in ridge_objective(xx, xy, yy, coef, alphas)]
-    return SolverResult(coef=coef, n_iter=np.ones(xy.shape[1], dtype=np.int32),
-                        objective_history=hist)
+    return SolverResult(coef=coef, n_iter=np.ones(xy.shape[1], dtype=np.int32), objective_history=hist)

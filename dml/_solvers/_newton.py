@@ -139,8 +139,17 @@ def _line_search(evaluate, coef, d, loss, grad, g_dot_d, eps):
     return None
 
 
-def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=None,
-                    eps=16 * np.finfo(np.float64).eps, name="NewtonCholeskySolver"):
+def newton_cholesky(
+    evaluate,
+    coef0,
+    *,
+    tol,
+    max_iter,
+    verbose=0,
+    multinomial=None,
+    eps=16 * np.finfo(np.float64).eps,
+    name="NewtonCholeskySolver",
+):
     """Newton's method with a Cholesky-type solve and backtracking line search.
 
     Parameters
@@ -184,9 +193,12 @@ def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=No
         if verbose:
             print(f"Newton iter={iteration}")
         if hwarn:
-            warnings.warn(f"The inner solver of {name} detected a pointwise hessian with many "
-                          f"negative values at iteration #{iteration}. It will now resort to "
-                          "lbfgs instead.", ConvergenceWarning)
+            warnings.warn(
+                f"The inner solver of {name} detected a pointwise hessian with many "
+                f"negative values at iteration #{iteration}. It will now resort to "
+                "lbfgs instead.",
+                ConvergenceWarning,
+            )
             fallback = True
             break
         d, grad = _newton_direction(grad, hess, multinomial, name=name, iteration=iteration)
@@ -196,8 +208,10 @@ def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=No
         g_dot_d = float(grad @ d)
         if g_dot_d > 0:
             if verbose:
-                print("  The inner solver found a Newton step that is not a descent "
-                      "direction and resorts to LBFGS steps instead.")
+                print(
+                    "  The inner solver found a Newton step that is not a descent "
+                    "direction and resorts to LBFGS steps instead."
+                )
             fallback = True
             break
         accepted = _line_search(evaluate, coef, d, loss, grad, g_dot_d, eps)
@@ -221,15 +235,18 @@ def newton_cholesky(evaluate, coef0, *, tol, max_iter, verbose=0, multinomial=No
                 converged = True
         iteration += 1
     if fallback and not converged:
-        more = lbfgs(lambda c: evaluate(c, hessian=False)[:2], coef, tol=tol,
-                     max_iter=max(max_iter - iteration, 1), verbose=verbose)
+        more = lbfgs(
+            lambda c: evaluate(c, hessian=False)[:2],
+            coef,
+            tol=tol,
+            max_iter=max(max_iter - iteration, 1),
+            verbose=verbose,
+        )
         coef, converged = more.coef, more.converged
         iteration += more.n_iter
         history.extend(more.objective_history)
     elif not converged:
-        warnings.warn(f"Newton solver did not converge after {iteration - 1} iterations.",
-                      ConvergenceWarning)
+        warnings.warn(f"Newton solver did not converge after {iteration - 1} iterations.", ConvergenceWarning)
     if multinomial is not None:
         coef = multinomial.finalize(coef)
-    return SolverResult(coef=coef, n_iter=iteration - 1, converged=converged,
-                        objective_history=history)
+    return SolverResult(coef=coef, n_iter=iteration - 1, converged=converged, objective_history=history)

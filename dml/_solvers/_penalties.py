@@ -84,10 +84,8 @@ def _reductions(w):
     """Per-target sums: scalars by BLAS dot products for one target (1-D ``w``),
     column sums for several (2-D, one column per target)."""
     if w.ndim == 1:
-        return (lambda a, b: float(a @ b)), (lambda a: float(np.abs(a).sum())), (
-            lambda a: float(a.max()))
-    return (lambda a, b: np.sum(a * b, axis=0)), (lambda a: np.abs(a).sum(axis=0)), (
-        lambda a: a.max(axis=0))
+        return (lambda a, b: float(a @ b)), (lambda a: float(np.abs(a).sum())), (lambda a: float(a.max()))
+    return (lambda a, b: np.sum(a * b, axis=0)), (lambda a: np.abs(a).sum(axis=0)), (lambda a: a.max(axis=0))
 
 
 def enet_duality_gap(w, xtr, rr, ry, l1, l2, positive):

@@ -46,8 +46,9 @@ def _active_set_solve(H, b, l1, z):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            zA = scipy.linalg.solve(H[np.ix_(A, A)], -(b[A] + l1[A] * s[A]), assume_a="sym",
-                                    check_finite=False)
+            zA = scipy.linalg.solve(
+                H[np.ix_(A, A)], -(b[A] + l1[A] * s[A]), assume_a="sym", check_finite=False
+            )
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning, RuntimeWarning):
         return None
     pen = l1[A] > 0
@@ -107,8 +108,7 @@ def quadratic_l1_cd(H, b, l1, z0, *, tol, max_sweeps=300):
     return z
 
 
-def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None,
-                    name="proximal Newton"):
+def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None, name="proximal Newton"):
     """Minimise ``f + sum_j l1_j |w_j|`` with ``evaluate(w, hessian=True) -> (f, g, H, _)``.
 
     Parameters
@@ -183,8 +183,7 @@ def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None
             t *= beta
         else:
             warnings.warn(
-                f"Line search of the {name} solver did not find a decrease at iteration "
-                f"{n_iter}; stopping.",
+                f"Line search of the {name} solver did not find a decrease at iteration {n_iter}; stopping.",
                 ConvergenceWarning,
             )
             break
@@ -197,8 +196,7 @@ def proximal_newton(evaluate, coef0, l1, *, tol, max_iter, verbose=0, fixed=None
         converged = bool(np.max(np.abs(sub), initial=0.0) <= tol)
         if not converged:
             warnings.warn(
-                f"The {name} solver did not converge after {max_iter} iterations; "
-                "increase max_iter.",
+                f"The {name} solver did not converge after {max_iter} iterations; increase max_iter.",
                 ConvergenceWarning,
             )
     return SolverResult(coef=w, n_iter=n_iter, converged=converged, objective_history=history)

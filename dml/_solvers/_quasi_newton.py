@@ -69,5 +69,4 @@ def lbfgs(func, coef0, *, tol, max_iter, verbose=0, name="lbfgs", callback=None)
             callback=cb,
         )
     n_iter = check_optimize_result("lbfgs", res, max_iter)
-    return SolverResult(coef=res.x, n_iter=n_iter, converged=res.status == 0,
-                        objective_history=history)
+    return SolverResult(coef=res.x, n_iter=n_iter, converged=res.status == 0, objective_history=history)

@@ -171,11 +171,19 @@ class _BlockPass:
     def start(cls, scores, p, dt, sums, wsum, cnt, moments):
         k, m0 = scores.Cs.shape[0], scores.m0
         return cls(
-            scores=scores, sums=sums, wsum=wsum, cnt=cnt, xs=np.zeros(p) if moments else None,
-            ks=np.arange(k)[:, None], ks_row=np.arange(k, dtype=dt)[None, :],
-            W=np.empty((k, m0), dtype=dt), T=np.empty((k, m0), dtype=dt),
-            d1=np.empty(m0, dtype=dt), d2=np.empty(m0, dtype=dt),
-            block_sums=np.empty((k, p), dtype=dt), ones=np.ones(m0, dtype=dt),
+            scores=scores,
+            sums=sums,
+            wsum=wsum,
+            cnt=cnt,
+            xs=np.zeros(p) if moments else None,
+            ks=np.arange(k)[:, None],
+            ks_row=np.arange(k, dtype=dt)[None, :],
+            W=np.empty((k, m0), dtype=dt),
+            T=np.empty((k, m0), dtype=dt),
+            d1=np.empty(m0, dtype=dt),
+            d2=np.empty(m0, dtype=dt),
+            block_sums=np.empty((k, p), dtype=dt),
+            ones=np.ones(m0, dtype=dt),
             far=float(np.finfo(dt).max) / 4,
         )
 
@@ -329,8 +337,9 @@ def _lloyd_bounds_numpy(X, w, centers, shift, cache, final, moments, elkan=False
     else:
         st = _RowBounds.empty(n, lower_shape)
     if rows is None:
-        acc = _BlockPass.start(scores, p, dt, np.zeros((k, p)), np.zeros(k), None if w is None else np.zeros(k),
-                               moments)
+        acc = _BlockPass.start(
+            scores, p, dt, np.zeros((k, p)), np.zeros(k), None if w is None else np.zeros(k), moments
+        )
         _bounds_full_pass(X, w, st, acc, lambda x_sq_max: gamma * (x_sq_max + float(c_sq.max())), elkan)
         recomputed = n
     else:

@@ -52,7 +52,9 @@ KMEANS_PARALLEL_ROUNDS = 5
 
 
 def _is_arraylike_not_scalar(x):
-    return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not isinstance(x, str)
+    return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not isinstance(
+        x, str
+    )
 
 
 def _check_weights_nonzero(count):
@@ -140,13 +142,20 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     with chunk_cache(data) as cache:
         for i in range(max_iter):
             if verbose:
-                res = map_reduce(lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd, counts=True)
+                res = map_reduce(
+                    lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd, counts=True
+                )
                 print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
             else:
                 checks = tol is None
                 res = map_reduce(
-                    lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
-                    cache=cache, moments=checks, elkan=elkan,
+                    lloyd_bounds_kernel,
+                    data,
+                    broadcast=(centers, shift),
+                    combine=combine_lloyd_bounds,
+                    cache=cache,
+                    moments=checks,
+                    elkan=elkan,
                 )
                 if checks:
                     tol = _tolerance(data, res, tol_factor, weighted)
@@ -155,7 +164,11 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
             empty = np.flatnonzero(weights == 0)
             if empty.size:
                 far = map_reduce(
-                    far_points_kernel, data, broadcast=(centers,), combine=combine_far_points, n_far=empty.size
+                    far_points_kernel,
+                    data,
+                    broadcast=(centers,),
+                    combine=combine_far_points,
+                    n_far=empty.size,
                 )
                 rows = to_numpy(far["rows"]).astype(np.float64)
                 fw = to_numpy(far["w"]).astype(np.float64)
@@ -176,8 +189,15 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
         if not verbose:
-            res = map_reduce(lloyd_bounds_kernel, data, broadcast=(centers, shift), combine=combine_lloyd_bounds,
-                             cache=cache, final=True, elkan=elkan)
+            res = map_reduce(
+                lloyd_bounds_kernel,
+                data,
+                broadcast=(centers, shift),
+                combine=combine_lloyd_bounds,
+                cache=cache,
+                final=True,
+                elkan=elkan,
+            )
             if "inertia" in res:  # chunks without per-row state ran the exact inertia pass
                 return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
             inertia = _inertia_from_sums(res, centers, shift) if "centred_sums" in res else None
@@ -254,8 +274,7 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
         return self._labels(X)
 
     def _labels(self, X):
-        return apply_blockwise(labels_block, X, n_outputs=None, dtype=np.int32,
-                               centers=self.cluster_centers_)
+        return apply_blockwise(labels_block, X, n_outputs=None, dtype=np.int32, centers=self.cluster_centers_)
 
     def transform(self, X):
         """Distances of each sample to every cluster center.
@@ -286,8 +305,9 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
         centers = self.cluster_centers_
         # float32 X on a model fitted on float64 gives float64 distances, as scikit-learn
         dtype = np.result_type(X.dtype, centers.dtype)
-        return apply_blockwise(distances_block, X, n_outputs=centers.shape[0], dtype=dtype,
-                               centers=centers, out_dtype=dtype)
+        return apply_blockwise(
+            distances_block, X, n_outputs=centers.shape[0], dtype=dtype, centers=centers, out_dtype=dtype
+        )
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit and return ``labels_`` (lazy for Dask input).
@@ -362,7 +382,9 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
         """
         check_is_fitted(self)
         with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
-            res = map_reduce(inertia_kernel, data, broadcast=(self.cluster_centers_,), combine=combine_inertia)
+            res = map_reduce(
+                inertia_kernel, data, broadcast=(self.cluster_centers_,), combine=combine_inertia
+            )
             raise_if_not_finite(data, res["inertia"])
         return -float(to_numpy(res["inertia"]))
 
@@ -377,7 +399,9 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
         return tags
 
 
-class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(
+    _KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """K-Means clustering on row-chunked data (NumPy, pandas, Dask, CuPy).
 
     A drop-in for :class:`sklearn.cluster.KMeans` whose Lloyd iterations each run as a
@@ -578,7 +602,9 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             else:
                 data = with_row_index(data0)
                 n_races = n_init if isinstance(init, str) and init != "random" else 0
-                first = map_reduce(first_pass_kernel, data, combine=combine_first_pass, seed=seed, n_races=n_races)
+                first = map_reduce(
+                    first_pass_kernel, data, combine=combine_first_pass, seed=seed, n_races=n_races
+                )
                 raise_if_not_finite(data, first["mean"], first["m2"], first["wsum"])
                 if sample_weight is not None:
                     _check_weights_nonzero(first["w_nonzero"])
@@ -600,8 +626,17 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
                     centers = self._init_kmeans_parallel(data, seed, run, shift, first, rs)
                 if self.verbose:
                     print("Initialization complete")
-                out = _lloyd(data, centers, shift, max_iter=self.max_iter, tol=tol, verbose=self.verbose,
-                             tol_factor=self.tol, weighted=sample_weight is not None, elkan=elkan)
+                out = _lloyd(
+                    data,
+                    centers,
+                    shift,
+                    max_iter=self.max_iter,
+                    tol=tol,
+                    verbose=self.verbose,
+                    tol_factor=self.tol,
+                    weighted=sample_weight is not None,
+                    elkan=elkan,
+                )
                 if best is None or out[1] < best[1]:
                     best = out
         centers, inertia, counts, n_iter = best
@@ -624,8 +659,13 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
 
     def _init_random(self, data, seed, run, shift):
         res = map_reduce(
-            smallest_keys_kernel, data, broadcast=(shift, np.zeros((0, data.n_features))),
-            combine=combine_smallest_keys, seed=seed, stream=1_000_000 + run, cap=self.n_clusters,
+            smallest_keys_kernel,
+            data,
+            broadcast=(shift, np.zeros((0, data.n_features))),
+            combine=combine_smallest_keys,
+            seed=seed,
+            stream=1_000_000 + run,
+            cap=self.n_clusters,
         )
         return to_numpy(res["rows"]).astype(data.dtype)
 
@@ -640,8 +680,13 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             if cand is None and m == k:
                 break
             res = map_reduce(
-                races_kernel, data, broadcast=(shift, centers, cand), combine=combine_races,
-                seed=seed, stream=stream + m, n_races=n_races,
+                races_kernel,
+                data,
+                broadcast=(shift, centers, cand),
+                combine=combine_races,
+                seed=seed,
+                stream=stream + m,
+                n_races=n_races,
             )
             rows = to_numpy(res["rows"]).astype(data.dtype)
             if cand is None:
@@ -667,8 +712,14 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             # rounds: a round computes the distances to the new candidates only
             for r in range(KMEANS_PARALLEL_ROUNDS):
                 res = map_reduce(
-                    smallest_keys_kernel, data, broadcast=(shift, cand), combine=combine_smallest_keys,
-                    seed=seed, stream=stream + r, cap=cap, cache=cache,
+                    smallest_keys_kernel,
+                    data,
+                    broadcast=(shift, cand),
+                    combine=combine_smallest_keys,
+                    seed=seed,
+                    stream=stream + r,
+                    cap=cap,
+                    cache=cache,
                 )
                 phi = float(to_numpy(res["phi"]))
                 if phi <= 0:
@@ -683,14 +734,18 @@ class KMeans(_KMeansPredictMixin, ClassNamePrefixFeaturesOutMixin, TransformerMi
             if cand.shape[0] == k:
                 return cand
             res = map_reduce(
-                candidate_weights_kernel, data, broadcast=(shift, cand), combine=combine_candidate_weights, cache=cache
+                candidate_weights_kernel,
+                data,
+                broadcast=(shift, cand),
+                combine=combine_candidate_weights,
+                cache=cache,
             )
         weights = to_numpy(res["weights"])
         if not np.any(weights > 0):
             weights = np.ones_like(weights)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            host = _HostKMeans(
-                n_clusters=k, init="k-means++", n_init=1, random_state=rs
-            ).fit(cand, sample_weight=weights)
+            host = _HostKMeans(n_clusters=k, init="k-means++", n_init=1, random_state=rs).fit(
+                cand, sample_weight=weights
+            )
         return host.cluster_centers_.astype(data.dtype)

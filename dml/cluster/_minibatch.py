@@ -77,7 +77,7 @@ def _reassign(new, counts, n_rows, random_state, ratio, fetch_rows, verbose):
     """scikit-learn's random reassignment of the centers with tiny counts."""
     to_reassign = counts < ratio * counts.max()
     if to_reassign.sum() > 0.5 * n_rows:
-        to_reassign[np.argsort(counts)[int(0.5 * n_rows):]] = False
+        to_reassign[np.argsort(counts)[int(0.5 * n_rows) :]] = False
     n_reassigns = int(to_reassign.sum())
     if n_reassigns:
         picked = random_state.choice(n_rows, replace=False, size=n_reassigns)
@@ -226,9 +226,12 @@ class MiniBatchKMeans(
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
         init = self.init
         if self.n_init == "auto":
-            self._n_init = 1 if (isinstance(init, str) and init == "k-means++") or (
-                not isinstance(init, str) and not callable(init)
-            ) else 3
+            self._n_init = (
+                1
+                if (isinstance(init, str) and init == "k-means++")
+                or (not isinstance(init, str) and not callable(init))
+                else 3
+            )
         else:
             self._n_init = self.n_init
         self._n_init = _one_init_for_explicit_centers(self, init, self._n_init)
@@ -255,8 +258,12 @@ class MiniBatchKMeans(
         if init_array is not None:
             return init_array
         if callable(init):
-            return _explicit_centers(init(X, self.n_clusters, random_state=random_state), self.n_clusters,
-                                     data.dtype, data.n_features)
+            return _explicit_centers(
+                init(X, self.n_clusters, random_state=random_state),
+                self.n_clusters,
+                data.dtype,
+                data.n_features,
+            )
         if self._init_size < n:
             Xs, ws = gather_rows(data, random_state.randint(0, n, self._init_size))
         else:
@@ -337,7 +344,9 @@ class MiniBatchKMeans(
             mom = map_reduce(moments_kernel, data, combine=combine_centered)
             raise_if_not_finite(data, mom["mean"], mom["m2"])
             if sample_weight is not None:
-                _check_weights_nonzero(map_reduce(weight_count_kernel, data, combine=combine_weight_count)["nonzero"])
+                _check_weights_nonzero(
+                    map_reduce(weight_count_kernel, data, combine=combine_weight_count)["nonzero"]
+                )
             var = to_numpy(mom["m2"]) / n
             self._tol = float(np.mean(var) * self.tol) if self.tol else 0.0
             X_valid, w_valid = gather_rows(data, rs.randint(0, n, self._init_size))
@@ -371,8 +380,15 @@ class MiniBatchKMeans(
                 W[np.arange(Xb.shape[0]), lab] = 1.0 if wb is None else wb
                 new = _update(centers, self._counts, W.T @ Xb, W.sum(axis=0))
                 if self._random_reassign(bs) and self.reassignment_ratio > 0:
-                    _reassign(new, self._counts, Xb.shape[0], rs, self.reassignment_ratio,
-                              lambda picked, Xb=Xb: Xb[picked], self.verbose)
+                    _reassign(
+                        new,
+                        self._counts,
+                        Xb.shape[0],
+                        rs,
+                        self.reassignment_ratio,
+                        lambda picked, Xb=Xb: Xb[picked],
+                        self.verbose,
+                    )
                 diff = float(np.sum((new - centers) ** 2)) if self._tol > 0.0 else 0.0
                 centers = new
                 if self._convergence(i, n_steps, n, diff, batch_inertia):
@@ -437,8 +453,15 @@ class MiniBatchKMeans(
             raise_if_not_finite(data, res["inertia"], res["sums"])
             new = _update(centers, self._counts, to_numpy(res["sums"]), to_numpy(res["weights"]))
             if self._random_reassign(n) and self.reassignment_ratio > 0:
-                _reassign(new, self._counts, n, self._random_state, self.reassignment_ratio,
-                          lambda picked: gather_rows(data, picked)[0], self.verbose)
+                _reassign(
+                    new,
+                    self._counts,
+                    n,
+                    self._random_state,
+                    self.reassignment_ratio,
+                    lambda picked: gather_rows(data, picked)[0],
+                    self.verbose,
+                )
             self.cluster_centers_ = new
             if self.compute_labels:
                 res = map_reduce(inertia_kernel, data, broadcast=(new,), combine=combine_inertia)

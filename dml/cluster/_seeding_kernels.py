@@ -284,8 +284,13 @@ def _fold_candidates(X, shift, centers, cache):
     kc = centers.shape[0]
     st = None if cache is None else cache.get("candidates")
     if st is None or st["d2"].shape[0] != n or st["k"] > kc or not np.array_equal(st["shift"], shift):
-        st = {"d2": np.full(n, np.inf), "nearest": np.zeros(n, dtype=np.intp), "k": 0,
-              "shift": np.array(shift, copy=True), "x_sq": None}
+        st = {
+            "d2": np.full(n, np.inf),
+            "nearest": np.zeros(n, dtype=np.intp),
+            "k": 0,
+            "shift": np.array(shift, copy=True),
+            "x_sq": None,
+        }
     j = st["k"]
     if kc > j:
         scores = _BlockScores(centers[j:], shift, dt, n, p)
@@ -377,8 +382,9 @@ def candidate_weights_kernel(X, idx, w, shift, centers, *, xp, cache=None):
     if not isinstance(X, np.ndarray):
         return {"weights": lloyd_kernel(X, None, w, centers, shift, xp=xp)["weights"]}
     _, nearest = _fold_candidates(X, shift, centers, cache)
-    weights = np.bincount(nearest, None if w is None else np.asarray(w, dtype=np.float64),
-                          minlength=centers.shape[0])
+    weights = np.bincount(
+        nearest, None if w is None else np.asarray(w, dtype=np.float64), minlength=centers.shape[0]
+    )
     return {"weights": weights.astype(np.float64)}
 
 

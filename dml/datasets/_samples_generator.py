@@ -45,9 +45,7 @@ def _row_chunks(n_samples, n_features, chunks, itemsize):
     else:
         chunks = tuple(int(c) for c in chunks)
         if sum(chunks) != n_samples or any(c < 1 for c in chunks):
-            raise ValueError(
-                f"chunks {chunks} must be positive row counts summing to n_samples={n_samples}."
-            )
+            raise ValueError(f"chunks {chunks} must be positive row counts summing to n_samples={n_samples}.")
         return chunks
     full, rest = divmod(n_samples, rows)
     return (rows,) * full + ((rest,) if rest else ())
@@ -70,7 +68,9 @@ def _assemble(gen, rows, n_features, n_targets, dtype, y_dtype, params):
         part = dask.delayed(_generate_chunk, nout=2, pure=True)(gen, seed, i, n, dtype, params)
         Xs.append(da.from_delayed(part[0], shape=(n, n_features), dtype=dtype, meta=np.empty((0, 0), dtype)))
         yshape = (n,) if n_targets is None else (n, n_targets)
-        ys.append(da.from_delayed(part[1], shape=yshape, dtype=y_dtype, meta=np.empty((0,) * len(yshape), y_dtype)))
+        ys.append(
+            da.from_delayed(part[1], shape=yshape, dtype=y_dtype, meta=np.empty((0,) * len(yshape), y_dtype))
+        )
     return da.concatenate(Xs, axis=0), da.concatenate(ys, axis=0)
 
 
@@ -82,8 +82,23 @@ def _generate_chunk(gen, seed, index, n, dtype, params):
 # ------------------------------------------------------------------ classification
 
 
-def _classification_rows(rng, n, *, cluster_p, centroids, mixers, n_classes_per, redundant,
-                         repeat_idx, n_useless, flip_y, n_classes, shift, scale, perm):
+def _classification_rows(
+    rng,
+    n,
+    *,
+    cluster_p,
+    centroids,
+    mixers,
+    n_classes_per,
+    redundant,
+    repeat_idx,
+    n_useless,
+    flip_y,
+    n_classes,
+    shift,
+    scale,
+    perm,
+):
     cluster = rng.choice(len(cluster_p), size=n, p=cluster_p)
     n_inf = centroids.shape[1]
     Xi = rng.standard_normal((n, n_inf))
@@ -201,8 +216,9 @@ def make_classification(
             # generator, never need scikit-learn.
             from sklearn.utils.random import sample_without_replacement
 
-            vertices = sample_without_replacement(2**n_informative, n_clusters,
-                                                  random_state=int(rng.integers(2**31 - 1)))
+            vertices = sample_without_replacement(
+                2**n_informative, n_clusters, random_state=int(rng.integers(2**31 - 1))
+            )
             centroids = ((vertices[:, None] >> np.arange(n_informative)) & 1).astype(float)
         else:
             centroids = rng.integers(0, 2, size=(n_clusters, n_informative)).astype(float)
@@ -212,18 +228,46 @@ def make_classification(
     mixers = [2 * rng.random((n_informative, n_informative)) - 1 for _ in range(n_clusters)]
     redundant = 2 * rng.random((n_informative, n_redundant)) - 1 if n_redundant else None
     n_base = n_informative + n_redundant
-    repeat_idx = ((n_base - 1) * rng.random(n_repeated) + 0.5).astype(np.intp) if n_repeated else np.array([], dtype=np.intp)
-    shift = (2 * rng.random(n_features) - 1) * class_sep if shift is None else np.broadcast_to(np.asarray(shift, dtype=float), (n_features,))
-    scale = 1 + 100 * rng.random(n_features) if scale is None else np.broadcast_to(np.asarray(scale, dtype=float), (n_features,))
+    repeat_idx = (
+        ((n_base - 1) * rng.random(n_repeated) + 0.5).astype(np.intp)
+        if n_repeated
+        else np.array([], dtype=np.intp)
+    )
+    shift = (
+        (2 * rng.random(n_features) - 1) * class_sep
+        if shift is None
+        else np.broadcast_to(np.asarray(shift, dtype=float), (n_features,))
+    )
+    scale = (
+        1 + 100 * rng.random(n_features)
+        if scale is None
+        else np.broadcast_to(np.asarray(scale, dtype=float), (n_features,))
+    )
     perm = rng.permutation(n_features) if shuffle else np.arange(n_features)
     # labels: cluster k belongs to class k % n_classes
     rows = _row_chunks(n_samples, n_features, chunks, np.dtype(dtype).itemsize)
     return _assemble(
-        _classification_rows, rows, n_features, None, np.dtype(dtype), np.int64,
-        dict(seed=seed, cluster_p=cluster_p, centroids=centroids, mixers=mixers,
-             n_classes_per=n_classes, redundant=redundant, repeat_idx=repeat_idx,
-             n_useless=n_features - n_base - n_repeated, flip_y=flip_y, n_classes=n_classes,
-             shift=shift, scale=scale, perm=perm),
+        _classification_rows,
+        rows,
+        n_features,
+        None,
+        np.dtype(dtype),
+        np.int64,
+        dict(
+            seed=seed,
+            cluster_p=cluster_p,
+            centroids=centroids,
+            mixers=mixers,
+            n_classes_per=n_classes,
+            redundant=redundant,
+            repeat_idx=repeat_idx,
+            n_useless=n_features - n_base - n_repeated,
+            flip_y=flip_y,
+            n_classes=n_classes,
+            shift=shift,
+            scale=scale,
+            perm=perm,
+        ),
     )
 
 
@@ -306,7 +350,12 @@ def make_regression(
     rows = _row_chunks(n_samples, n_features, chunks, np.dtype(dtype).itemsize)
     squeeze = n_targets == 1
     X, y = _assemble(
-        _regression_rows, rows, n_features, None if squeeze else n_targets, np.dtype(dtype), np.float64,
+        _regression_rows,
+        rows,
+        n_features,
+        None if squeeze else n_targets,
+        np.dtype(dtype),
+        np.float64,
         dict(seed=seed, coef=ground, bias=bias, noise=noise, n_features=n_features, squeeze=squeeze),
     )
     if coef:
@@ -394,7 +443,12 @@ def make_blobs(
         )
     rows = _row_chunks(n_samples, n_features, chunks, np.dtype(dtype).itemsize)
     X, y = _assemble(
-        _blob_rows, rows, n_features, None, np.dtype(dtype), np.int64,
+        _blob_rows,
+        rows,
+        n_features,
+        None,
+        np.dtype(dtype),
+        np.int64,
         dict(seed=seed, centers=centers, cluster_std=stds, n_features=n_features),
     )
     if return_centers:

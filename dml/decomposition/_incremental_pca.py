@@ -18,8 +18,16 @@ from dml.decomposition._base import _BasePCA, svd_flip_v
 from dml.decomposition._pca_kernels import combine_tsqr, tsqr_kernel
 
 _FITTED = (
-    "components_", "n_components_", "n_samples_seen_", "mean_", "var_", "singular_values_",
-    "explained_variance_", "explained_variance_ratio_", "noise_variance_", "batch_size_",
+    "components_",
+    "n_components_",
+    "n_samples_seen_",
+    "mean_",
+    "var_",
+    "singular_values_",
+    "explained_variance_",
+    "explained_variance_ratio_",
+    "noise_variance_",
+    "batch_size_",
 )
 
 

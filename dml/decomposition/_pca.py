@@ -264,9 +264,7 @@ class PCA(_BasePCA):
     def _fit_truncated(self, data, n_components, solver):
         n, p = data.n_samples, data.n_features
         if isinstance(n_components, str):
-            raise ValueError(
-                f"n_components={n_components!r} cannot be a string with svd_solver='{solver}'"
-            )
+            raise ValueError(f"n_components={n_components!r} cannot be a string with svd_solver='{solver}'")
         if not 1 <= n_components <= min(n, p):
             raise ValueError(
                 f"n_components={n_components!r} must be between 1 and "
@@ -290,9 +288,7 @@ class PCA(_BasePCA):
             if n_iter == "auto":
                 n_iter = 7 if n_components < 0.1 * min(n, p) else 4
             rank = min(n_components + self.n_oversamples, p)
-            S, Vt = randomized_power(
-                data, mean, rank, n_iter, self.power_iteration_normalizer, random_state
-            )
+            S, Vt = randomized_power(data, mean, rank, n_iter, self.power_iteration_normalizer, random_state)
         S, Vt = S[:n_components], svd_flip_v(Vt[:n_components])
         explained = S**2 / (n - 1)
         ratio = explained / total_var

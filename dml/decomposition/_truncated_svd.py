@@ -13,13 +13,18 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import CpuMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise, guard_finite
-from dml._engine.inputs import is_dask_collection, raise_if_not_finite, validate_fit_data, validate_predict_data
+from dml._engine.inputs import (
+    is_dask_collection,
+    raise_if_not_finite,
+    validate_fit_data,
+    validate_predict_data,
+)
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml.decomposition._base import svd_flip_v
 from dml.decomposition._pca import exact_svd, randomized_power
-from dml.decomposition._pca_kernels import projection_kernel, reconstruction_kernel, qr_r
+from dml.decomposition._pca_kernels import projection_kernel, qr_r, reconstruction_kernel
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -89,8 +89,7 @@ def linear_scores(estimator, X, *, dtype=None, flatten_single=False):
     if flatten_single and coef.ndim == 2 and coef.shape[0] == 1:
         coef, intercept = coef[0], intercept[0]
     n_out = None if coef.ndim == 1 else coef.shape[0]
-    return apply_linear(estimator, linear_predict_kernel, X, n_out, dtype, coef=coef,
-                        intercept=intercept)
+    return apply_linear(estimator, linear_predict_kernel, X, n_out, dtype, coef=coef, intercept=intercept)
 
 
 def apply_linear(estimator, kernel, X, n_outputs, dtype, **kwargs):
@@ -112,8 +111,9 @@ def apply_linear(estimator, kernel, X, n_outputs, dtype, **kwargs):
     X = validate_predict_data(estimator, X)
     kwargs.setdefault("coef", estimator.coef_)
     kwargs.setdefault("intercept", estimator.intercept_)
-    return apply_blockwise(kernel, X, n_outputs=n_outputs,
-                           dtype=X.dtype if dtype is None else dtype, **kwargs)
+    return apply_blockwise(
+        kernel, X, n_outputs=n_outputs, dtype=X.dtype if dtype is None else dtype, **kwargs
+    )
 
 
 class LinearModel:
@@ -284,8 +284,7 @@ def compute_sufficient_stats(data, *, check_weights=True):
     stats = map_reduce(gram_kernel, data, combine=combine_centered)
     raise_if_not_finite(data, stats["scatter"], stats["mean"])
     if check_weights:
-        check_sample_weights(data, negative=to_numpy(stats["w_neg"]),
-                             nonzero=to_numpy(stats["w_nonzero"]))
+        check_sample_weights(data, negative=to_numpy(stats["w_neg"]), nonzero=to_numpy(stats["w_nonzero"]))
     return SufficientStats(stats, data.n_features)
 
 
@@ -309,8 +308,7 @@ def stats_intercept(coef, stats, fit_intercept):
     return np.zeros(coef.shape[0])
 
 
-def set_coef_intercept(estimator, coef, intercept, *, fit_intercept, y_1d, dtype,
-                       ravel_single=False):
+def set_coef_intercept(estimator, coef, intercept, *, fit_intercept, y_1d, dtype, ravel_single=False):
     """Store ``coef_`` / ``intercept_`` from ``coef`` (t, p) and ``intercept`` (t,),
     in scikit-learn's shapes.
 

@@ -155,9 +155,21 @@ class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, R
         "selection": [StrOptions({"cyclic", "random"})],
     }
 
-    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
-                 max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        l1_ratio=0.5,
+        fit_intercept=True,
+        precompute=False,
+        max_iter=1000,
+        copy_X=True,
+        tol=1e-4,
+        warm_start=False,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -196,17 +208,23 @@ class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, R
             )
         max_iter = 1000 if self.max_iter is None else self.max_iter
         # One pass on the Gram path (coordinate descent runs on the Gram matrix); FISTA iterates.
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
-                               iterative=False) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+        ) as data:
             y_1d = data.y_ndim == 1
             if self.precompute is True or use_gram(data.n_features):
                 stats = compute_sufficient_stats(data)
                 wide = None
             else:
                 wide = enet_fista(
-                    data.for_iterations(), alpha=self.alpha, l1_ratio=self.l1_ratio,
-                    fit_intercept=self.fit_intercept, positive=self.positive, tol=self.tol,
-                    max_iter=max_iter, coef_init=self.coef_ if self._warm() else None,
+                    data.for_iterations(),
+                    alpha=self.alpha,
+                    l1_ratio=self.l1_ratio,
+                    fit_intercept=self.fit_intercept,
+                    positive=self.positive,
+                    tol=self.tol,
+                    max_iter=max_iter,
+                    coef_init=self.coef_ if self._warm() else None,
                 )
         if wide is not None:
             coef, intercept = wide.coef.T, wide.intercept
@@ -214,8 +232,15 @@ class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, R
         else:
             coef, gaps, n_iters, histories = self._solve(stats, max_iter)
             intercept = stats_intercept(coef, stats, self.fit_intercept)
-        set_coef_intercept(self, coef, intercept, fit_intercept=self.fit_intercept, y_1d=y_1d,
-                           dtype=data.dtype, ravel_single=True)
+        set_coef_intercept(
+            self,
+            coef,
+            intercept,
+            fit_intercept=self.fit_intercept,
+            y_1d=y_1d,
+            dtype=data.dtype,
+            ravel_single=True,
+        )
         if len(n_iters) == 1:  # one target (also a 2-D y of one column), as scikit-learn
             self.n_iter_, self.dual_gap_, self.objective_history_ = n_iters[0], float(gaps[0]), histories[0]
         else:
@@ -238,9 +263,17 @@ class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, R
         if self.positive and n_targets > 1:
             raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
         res = enet_gram(
-            Q, q, yy, stats.n, alpha=self.alpha, l1_ratio=self.l1_ratio, max_iter=max_iter,
-            tol=self.tol, rng=check_random_state(self.random_state),
-            random=self.selection == "random", positive=self.positive,
+            Q,
+            q,
+            yy,
+            stats.n,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            max_iter=max_iter,
+            tol=self.tol,
+            rng=check_random_state(self.random_state),
+            random=self.selection == "random",
+            positive=self.positive,
             coef_init=_warm_coef(self, n_targets, q.shape[0]),
         )
         return res.coef.T, res.dual_gap, res.n_iter, res.objective_history
@@ -294,13 +327,32 @@ class Lasso(ElasticNet):
     _parameter_constraints = {**ElasticNet._parameter_constraints}
     _parameter_constraints.pop("l1_ratio")
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
-                 max_iter=1000, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        precompute=False,
+        copy_X=True,
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
         super().__init__(
-            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, precompute=precompute,
-            max_iter=max_iter, copy_X=copy_X, tol=tol, warm_start=warm_start,
-            positive=positive, random_state=random_state, selection=selection,
+            alpha=alpha,
+            l1_ratio=1.0,
+            fit_intercept=fit_intercept,
+            precompute=precompute,
+            max_iter=max_iter,
+            copy_X=copy_X,
+            tol=tol,
+            warm_start=warm_start,
+            positive=positive,
+            random_state=random_state,
+            selection=selection,
         )
 
 
@@ -325,12 +377,20 @@ def _alpha_grid_from_stats(q, n, *, l1_ratio, eps, n_alphas, positive):
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
-def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, rng, random,
-               positive):
+def _fold_path(train, test, alphas, *, l1_ratio, fit_intercept, max_iter, tol, rng, random, positive):
     Q, q, yy = gram_system(train, fit_intercept)
     coefs = enet_path_gram(
-        Q, q[:, 0], float(yy[0, 0]), train.n, alphas, l1_ratio=l1_ratio, max_iter=max_iter,
-        tol=tol, rng=rng, random=random, positive=positive,
+        Q,
+        q[:, 0],
+        float(yy[0, 0]),
+        train.n,
+        alphas,
+        l1_ratio=l1_ratio,
+        max_iter=max_iter,
+        tol=tol,
+        rng=rng,
+        random=random,
+        positive=positive,
     ).coef
     if fit_intercept:
         intercepts = train.y_mean[0] - train.x_mean @ coefs
@@ -390,8 +450,9 @@ class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin,
             for i, a in enumerate(np.ravel(self.alphas)):
                 check_scalar(a, f"alphas[{i}]", target_type=Real, min_val=0.0, include_boundaries="left")
         # One pass: the per-fold statistics of every fold at once.
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
-                               iterative=False) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+        ) as data:
             if data.y_ndim == 2:
                 warnings.warn(
                     "A column-vector y was passed when a 1d array was expected. Please "
@@ -417,8 +478,9 @@ class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin,
         l1_ratios = self._l1_ratios()
         if isinstance(self.alphas, Integral):
             alphas = [
-                _alpha_grid_from_stats(q_total, total.n, l1_ratio=l1r, eps=self.eps,
-                                       n_alphas=self.alphas, positive=self.positive)
+                _alpha_grid_from_stats(
+                    q_total, total.n, l1_ratio=l1r, eps=self.eps, n_alphas=self.alphas, positive=self.positive
+                )
                 for l1r in l1_ratios
             ]
         else:
@@ -431,12 +493,21 @@ class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin,
 
         def one(i, k):
             if self.verbose:
-                print(f"{type(self).__name__}: l1_ratio {l1_ratios[i]:g}, fold {k + 1}/{folds.n_splits}",
-                      file=sys.stderr)
+                print(
+                    f"{type(self).__name__}: l1_ratio {l1_ratios[i]:g}, fold {k + 1}/{folds.n_splits}",
+                    file=sys.stderr,
+                )
             return _fold_path(
-                trains[k], folds.test[k], alphas[i], l1_ratio=l1_ratios[i],
-                fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
-                rng=np.random.RandomState(seeds[i, k]), random=random, positive=self.positive,
+                trains[k],
+                folds.test[k],
+                alphas[i],
+                l1_ratio=l1_ratios[i],
+                fit_intercept=self.fit_intercept,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                rng=np.random.RandomState(seeds[i, k]),
+                random=random,
+                positive=self.positive,
             )
 
         jobs = [(i, k) for i in range(len(l1_ratios)) for k in range(folds.n_splits)]
@@ -456,13 +527,27 @@ class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin,
         # Refit on all the data: the statistics are already there.
         Q, q, yy = gram_system(total, self.fit_intercept)
         res = enet_gram(
-            Q, q, yy, total.n, alpha=best_alpha, l1_ratio=best_l1, max_iter=self.max_iter,
-            tol=self.tol, rng=check_random_state(self.random_state),
-            random=self.selection == "random", positive=self.positive,
+            Q,
+            q,
+            yy,
+            total.n,
+            alpha=best_alpha,
+            l1_ratio=best_l1,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            rng=check_random_state(self.random_state),
+            random=self.selection == "random",
+            positive=self.positive,
         )
         coef = res.coef.T
-        set_coef_intercept(self, coef, stats_intercept(coef, total, self.fit_intercept),
-                           fit_intercept=self.fit_intercept, y_1d=True, dtype=dtype)
+        set_coef_intercept(
+            self,
+            coef,
+            stats_intercept(coef, total, self.fit_intercept),
+            fit_intercept=self.fit_intercept,
+            y_1d=True,
+            dtype=dtype,
+        )
         self.dual_gap_ = float(res.dual_gap[0])
         self.n_iter_ = res.n_iter[0]
         self.objective_history_ = res.objective_history[0]
@@ -549,9 +634,23 @@ class LassoCV(_LinearModelCV):
     True
     """
 
-    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
-                 max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,
-                 positive=False, random_state=None, selection="cyclic"):
+    def __init__(
+        self,
+        *,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        precompute="auto",
+        max_iter=1000,
+        tol=1e-4,
+        copy_X=True,
+        cv=None,
+        verbose=False,
+        n_jobs=None,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -612,9 +711,24 @@ class ElasticNetCV(_LinearModelCV):
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
 
-    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
-                 precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0,
-                 n_jobs=None, positive=False, random_state=None, selection="cyclic"):
+    def __init__(
+        self,
+        *,
+        l1_ratio=0.5,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        precompute="auto",
+        max_iter=1000,
+        tol=1e-4,
+        cv=None,
+        copy_X=True,
+        verbose=0,
+        n_jobs=None,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas

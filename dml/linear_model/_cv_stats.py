@@ -70,8 +70,11 @@ def resolve_folds(cv, n_samples, name):
     fold_ids = np.full(n_samples, -1, dtype=np.int32)
     for k, (train, test) in enumerate(splits):
         test = np.asarray(test)
-        if np.any(fold_ids[test] != -1) or len(train) + len(test) != n_samples or \
-                np.intersect1d(train, test).size:
+        if (
+            np.any(fold_ids[test] != -1)
+            or len(train) + len(test) != n_samples
+            or np.intersect1d(train, test).size
+        ):
             fold_ids = None
             break
         fold_ids[test] = k
@@ -151,13 +154,21 @@ def compute_fold_stats(data, folds, *, check_weights=True):
     """
     if folds.bounds is not None:
         stacked = map_reduce(
-            fold_gram_kernel, data, combine=combine_folds, pass_row_offset=True,
-            n_splits=folds.n_splits, bounds=tuple(int(b) for b in folds.bounds),
+            fold_gram_kernel,
+            data,
+            combine=combine_folds,
+            pass_row_offset=True,
+            n_splits=folds.n_splits,
+            bounds=tuple(int(b) for b in folds.bounds),
         )
     else:
         stacked = map_reduce(
-            fold_gram_kernel, data, broadcast=(folds.fold_ids,),
-            combine=combine_folds, pass_row_offset=True, n_splits=folds.n_splits,
+            fold_gram_kernel,
+            data,
+            broadcast=(folds.fold_ids,),
+            combine=combine_folds,
+            pass_row_offset=True,
+            n_splits=folds.n_splits,
         )
     raise_if_not_finite(data, stacked["scatter"], stacked["mean"])
     folds = FoldStats(stacked, data.n_features)

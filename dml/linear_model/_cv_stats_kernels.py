@@ -52,10 +52,14 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, row_offset, bounds=None):
             out.append(_empty_stats(q, xp))
             continue
         idx = xp.asarray(rows)
-        out.append(gram_kernel(
-            xp.take(X, idx, axis=0), xp.take(y, idx, axis=0),
-            None if w is None else xp.take(w, idx, axis=0), xp=xp,
-        ))
+        out.append(
+            gram_kernel(
+                xp.take(X, idx, axis=0),
+                xp.take(y, idx, axis=0),
+                None if w is None else xp.take(w, idx, axis=0),
+                xp=xp,
+            )
+        )
     return {k: xp.stack([o[k] for o in out]) for k in out[0]}
 
 

@@ -53,8 +53,17 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, alpha=1.0, fit_intercept=True, solver="lbfgs", max_iter=100,
-                 tol=1e-4, warm_start=False, verbose=0):
+    def __init__(
+        self,
+        *,
+        alpha=1.0,
+        fit_intercept=True,
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -83,8 +92,7 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         raise_if_not_finite(data, np.asarray(sy))
         if float(to_numpy(st["bad"])) > 0:
             raise ValueError(
-                "Some value(s) of y are out of the valid range of the loss "
-                f"{self._family()[3]!r}."
+                f"Some value(s) of y are out of the valid range of the loss {self._family()[3]!r}."
             )
         return sy, sw
 
@@ -116,20 +124,44 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
             bar = progress_bar(self.max_iter, f"{name} ({self.solver})")
 
             def run(coef, hessian):
-                return map_reduce(glm_kernel, data, broadcast=(coef,), fit_intercept=fi,
-                                  family=family, power=power, hessian=hessian)
+                return map_reduce(
+                    glm_kernel,
+                    data,
+                    broadcast=(coef,),
+                    fit_intercept=fi,
+                    family=family,
+                    power=power,
+                    hessian=hessian,
+                )
 
             evaluate = PenalizedObjective(
-                data, run, scale=sw, l2=float(self.alpha), pen=pen, bar=bar,
+                data,
+                run,
+                scale=sw,
+                l2=float(self.alpha),
+                pen=pen,
+                bar=bar,
                 hessian_warning=lambda out: float(to_numpy(out["hneg"])) / sw > 0.25,
             )
             with bar:
                 if self.solver == "lbfgs":
-                    res = lbfgs(lambda c: evaluate(c, hessian=False)[:2], coef0, tol=self.tol,
-                                max_iter=self.max_iter, verbose=self.verbose, name=name)
+                    res = lbfgs(
+                        lambda c: evaluate(c, hessian=False)[:2],
+                        coef0,
+                        tol=self.tol,
+                        max_iter=self.max_iter,
+                        verbose=self.verbose,
+                        name=name,
+                    )
                 else:
-                    res = newton_cholesky(evaluate, coef0, tol=self.tol, max_iter=self.max_iter,
-                                          verbose=self.verbose, eps=16 * np.finfo(data.dtype).eps)
+                    res = newton_cholesky(
+                        evaluate,
+                        coef0,
+                        tol=self.tol,
+                        max_iter=self.max_iter,
+                        verbose=self.verbose,
+                        eps=16 * np.finfo(data.dtype).eps,
+                    )
             dtype = data.dtype
         coef = res.coef
         self.coef_ = np.asarray(coef[:p], dtype=dtype)
@@ -163,8 +195,14 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_predict_data(self, X)
-        return apply_blockwise(glm_predict_kernel, X, dtype=X.dtype, coef=self.coef_,
-                               intercept=self.intercept_, link=self._family()[2])
+        return apply_blockwise(
+            glm_predict_kernel,
+            X,
+            dtype=X.dtype,
+            coef=self.coef_,
+            intercept=self.intercept_,
+            link=self._family()[2],
+        )
 
     def score(self, X, y, sample_weight=None):
         """D^2, the fraction of deviance explained (as scikit-learn).
@@ -190,8 +228,15 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
             with np.errstate(divide="ignore"):
                 null_raw = np.log(ybar) if link == "log" else ybar
             coef = np.r_[np.asarray(self.coef_, dtype=np.float64), float(self.intercept_)]
-            out = map_reduce(glm_deviance_kernel, data, broadcast=(coef,), fit_intercept=True,
-                             family=family, power=power, null_raw=float(null_raw))
+            out = map_reduce(
+                glm_deviance_kernel,
+                data,
+                broadcast=(coef,),
+                fit_intercept=True,
+                family=family,
+                power=power,
+                null_raw=float(null_raw),
+            )
         dev = float(to_numpy(out["dev"])) / sw
         dev0 = float(to_numpy(out["dev0"])) / sw
         const = float(to_numpy(out["const"])) / sw
@@ -262,10 +307,26 @@ class PoissonRegressor(_GeneralizedLinearRegressor):
 
     _parameter_constraints = dict(_GeneralizedLinearRegressor._parameter_constraints)
 
-    def __init__(self, *, alpha=1.0, fit_intercept=True, solver="lbfgs", max_iter=100,
-                 tol=1e-4, warm_start=False, verbose=0):
-        super().__init__(alpha=alpha, fit_intercept=fit_intercept, solver=solver,
-                         max_iter=max_iter, tol=tol, warm_start=warm_start, verbose=verbose)
+    def __init__(
+        self,
+        *,
+        alpha=1.0,
+        fit_intercept=True,
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            solver=solver,
+            max_iter=max_iter,
+            tol=tol,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
 
     def _family(self):
         return "tweedie_log", 1.0, "log", "HalfPoissonLoss"
@@ -293,10 +354,26 @@ class GammaRegressor(_GeneralizedLinearRegressor):
 
     _parameter_constraints = dict(_GeneralizedLinearRegressor._parameter_constraints)
 
-    def __init__(self, *, alpha=1.0, fit_intercept=True, solver="lbfgs", max_iter=100,
-                 tol=1e-4, warm_start=False, verbose=0):
-        super().__init__(alpha=alpha, fit_intercept=fit_intercept, solver=solver,
-                         max_iter=max_iter, tol=tol, warm_start=warm_start, verbose=verbose)
+    def __init__(
+        self,
+        *,
+        alpha=1.0,
+        fit_intercept=True,
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            solver=solver,
+            max_iter=max_iter,
+            tol=tol,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
 
     def _family(self):
         return "tweedie_log", 2.0, "log", "HalfGammaLoss"
@@ -342,12 +419,30 @@ class TweedieRegressor(_GeneralizedLinearRegressor):
         "link": [StrOptions({"auto", "identity", "log"})],
     }
 
-    def __init__(self, *, power=0.0, alpha=1.0, fit_intercept=True, link="auto",
-                 solver="lbfgs", max_iter=100, tol=1e-4, warm_start=False, verbose=0):
+    def __init__(
+        self,
+        *,
+        power=0.0,
+        alpha=1.0,
+        fit_intercept=True,
+        link="auto",
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
         self.power = power
         self.link = link
-        super().__init__(alpha=alpha, fit_intercept=fit_intercept, solver=solver,
-                         max_iter=max_iter, tol=tol, warm_start=warm_start, verbose=verbose)
+        super().__init__(
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            solver=solver,
+            max_iter=max_iter,
+            tol=tol,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
 
     def _family(self):
         link = self.link

@@ -123,8 +123,7 @@ def _block_weights(w, y, class_weight, xp, a, b, dt):
     return _sample_weights(w, y, class_weight, xp, a, b, dt)
 
 
-def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, power=0.0,
-               hessian=False):
+def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, power=0.0, hessian=False):
     """Sum over the chunk of the weighted pointwise loss, its gradient and Hessian.
 
     Parameters
@@ -188,8 +187,7 @@ def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, p
                 col = col if col.dtype == f64 else xp.astype(col, f64)
                 corner = xp.reshape(xp.sum(hb, dtype=f64), (1, 1))
                 Hb = xp.concat(
-                    [xp.concat([Hb, col[:, None]], axis=1),
-                     xp.concat([col[None, :], corner], axis=1)],
+                    [xp.concat([Hb, col[:, None]], axis=1), xp.concat([col[None, :], corner], axis=1)],
                     axis=0,
                 )
             H = H + Hb

@@ -22,8 +22,9 @@ from dml.linear_model._summary import SummaryMixin
 from dml.linear_model._wide import ridge_cg
 
 
-class LinearRegression(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin,
-                       BaseEstimator):
+class LinearRegression(
+    CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator
+):
     """Ordinary least squares over row-chunked data, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.LinearRegression`.
@@ -133,8 +134,14 @@ class LinearRegression(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, Re
             coef, self.rank_, self.singular_ = res.coef, res.rank, res.singular
         coef = coef.T  # (t, p)
         self._summary_stats = None if self.positive else (stats, np.zeros(coef.shape[0]))
-        set_coef_intercept(self, coef, stats_intercept(coef, stats, self.fit_intercept),
-                           fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=data.dtype)
+        set_coef_intercept(
+            self,
+            coef,
+            stats_intercept(coef, stats, self.fit_intercept),
+            fit_intercept=self.fit_intercept,
+            y_1d=y_1d,
+            dtype=data.dtype,
+        )
         return self
 
     def _forget_rank(self):
@@ -154,6 +161,7 @@ class LinearRegression(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, Re
         self._forget_rank()
         res = ridge_cg(data, alpha=0.0, fit_intercept=self.fit_intercept, tol=1e-10)
         self._summary_stats = None
-        set_coef_intercept(self, res.coef.T, res.intercept, fit_intercept=self.fit_intercept,
-                           y_1d=y_1d, dtype=data.dtype)
+        set_coef_intercept(
+            self, res.coef.T, res.intercept, fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=data.dtype
+        )
         return self

@@ -32,19 +32,13 @@ def check_solver(solver, penalty, dual, name):
     """scikit-learn's ``_check_solver`` rules (same order and messages), then dml's set
     of solvers. ``penalty`` is the resolved one ('l1', 'l2', 'elasticnet' or None)."""
     if solver not in ["liblinear", "saga"] and penalty not in ("l2", None):
-        raise ValueError(
-            f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
-        )
+        raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty.")
     if solver != "liblinear" and dual:
         raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
     if penalty == "elasticnet" and solver != "saga":
-        raise ValueError(
-            f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
-        )
+        raise ValueError(f"Only 'saga' solver supports elasticnet penalty, got solver={solver}.")
     if solver == "liblinear" and penalty is None:
-        raise ValueError(
-            "C=np.inf as well as penalty=None is not supported for the liblinear solver"
-        )
+        raise ValueError("C=np.inf as well as penalty=None is not supported for the liblinear solver")
     if solver not in _SUPPORTED_SOLVERS:
         raise ValueError(
             f"dml's {name} supports solver in {list(_SUPPORTED_SOLVERS)}; "
@@ -260,12 +254,9 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
         check_solver(self.solver, penalty, self.dual, type(self).__name__)
         if penalty != "elasticnet" and (self.l1_ratio is not None and 0 < self.l1_ratio < 1):
             warnings.warn(
-                "l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
-                f"(penalty={penalty})"
+                f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})"
             )
-        if (self.penalty == "l2" and self.l1_ratio != 0) or (
-            self.penalty == "l1" and self.l1_ratio != 1
-        ):
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (self.penalty == "l1" and self.l1_ratio != 1):
             warnings.warn(
                 f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. "
                 "penalty is deprecated. Please use l1_ratio only."
@@ -324,9 +315,19 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
             sw_sum = float(np.sum(counts * (1.0 if cw is None else cw)))
             w0 = self._initial_coef(n_classes, data.n_features)
             res = fit_logistic(
-                data, w0, cw=cw, C=C, l1_ratio=l1r, sw_sum=sw_sum, n_classes=n_classes,
-                fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
-                max_iter=self.max_iter, verbose=self.verbose, name=type(self).__name__,
+                data,
+                w0,
+                cw=cw,
+                C=C,
+                l1_ratio=l1r,
+                sw_sum=sw_sum,
+                n_classes=n_classes,
+                fit_intercept=self.fit_intercept,
+                solver=self.solver,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+                name=type(self).__name__,
             )
         p = data.n_features
         dtype = data.dtype
@@ -347,7 +348,9 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
             present = counts > 0
             return np.where(present, counts.sum() / (len(classes) * np.where(present, counts, 1.0)), 0.0)
         # dict: scikit-learn's own resolution and error messages (y only used for 'balanced')
-        return np.asarray(compute_class_weight(self.class_weight, classes=classes, y=classes), dtype=np.float64)
+        return np.asarray(
+            compute_class_weight(self.class_weight, classes=classes, y=classes), dtype=np.float64
+        )
 
     def _initial_coef(self, n_classes, p):
         k = 1 if n_classes == 2 else n_classes
@@ -359,9 +362,7 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
                 if self.fit_intercept:
                     w0[:, p] = np.asarray(self.intercept_, dtype=np.float64)
             else:
-                raise ValueError(
-                    f"Initialization coef is of shape {prev.shape}, expected shape {(k, p)}"
-                )
+                raise ValueError(f"Initialization coef is of shape {prev.shape}, expected shape {(k, p)}")
         return w0.ravel()
 
     # -------------------------------------------------------------------- predict

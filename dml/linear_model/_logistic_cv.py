@@ -109,7 +109,8 @@ class LogisticRegressionCV(LogisticRegression):
     """
 
     _parameter_constraints = {
-        k: v for k, v in LogisticRegression._parameter_constraints.items()
+        k: v
+        for k, v in LogisticRegression._parameter_constraints.items()
         if k not in ("C", "warm_start", "l1_ratio")
     }
     _parameter_constraints.update(
@@ -185,8 +186,7 @@ class LogisticRegressionCV(LogisticRegression):
         else:
             if l1_ratios is not None and self.penalty != "deprecated":
                 warnings.warn(
-                    "l1_ratios parameter is only used when penalty is 'elasticnet'. Got "
-                    f"(penalty={penalty})",
+                    f"l1_ratios parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})",
                     stacklevel=3,
                 )
             l1_list = [None] if l1_ratios is None else list(l1_ratios)
@@ -290,7 +290,11 @@ class LogisticRegressionCV(LogisticRegression):
             )
         check_params(self)
         penalty, l1_list, l1_ratios_param, scoring, legacy = self._resolve()
-        Cs = np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) else np.asarray(self.Cs, dtype=float)
+        Cs = (
+            np.logspace(-4, 4, self.Cs)
+            if isinstance(self.Cs, numbers.Integral)
+            else np.asarray(self.Cs, dtype=float)
+        )
         with validate_fit_data(self, X, y, sample_weight) as data:
             classes, counts = class_labels(data, type(self).__name__)
             self.classes_ = classes
@@ -302,12 +306,18 @@ class LogisticRegressionCV(LogisticRegression):
                 )
             check_sample_weights(data, nonzero=counts)
             y_host = data.gather("y")
-            w_host = (np.ones(data.n_samples) if data.sample_weight is None
-                      else data.gather("sample_weight").astype(np.float64))
+            w_host = (
+                np.ones(data.n_samples)
+                if data.sample_weight is None
+                else data.gather("sample_weight").astype(np.float64)
+            )
             cw = self._cv_class_weights(classes, counts)
             binary = n_classes == 2
-            enc = (map_chunks(encode_binary, data, positive=classes[1]) if binary
-                   else map_chunks(encode_multiclass, data, classes=classes))
+            enc = (
+                map_chunks(encode_binary, data, positive=classes[1])
+                if binary
+                else map_chunks(encode_multiclass, data, classes=classes)
+            )
             row_cw = np.ones(len(y_host)) if cw is None else cw[np.searchsorted(classes, y_host)]
             cv = check_cv(self.cv, y_host, classifier=True)
             folds = list(cv.split(np.zeros((len(y_host), 1), dtype=np.int8), y_host))
@@ -315,25 +325,53 @@ class LogisticRegressionCV(LogisticRegression):
             q = data.n_features + int(self.fit_intercept)
             fold_args = (enc, folds, Cs, l1_list, penalty, cw, row_cw, w_host, n_classes, K, q)
             paths, scores, n_iter = self._fit_folds(
-                *fold_args, scoring=scoring, X=X, y_host=y_host,
+                *fold_args,
+                scoring=scoring,
+                X=X,
+                y_host=y_host,
                 w_score=w_host if sample_weight is not None else None,
             )
             coef, hist, C_, l1_ = self._select_and_refit(
-                enc, paths, scores, Cs, l1_list, penalty, cw, float(np.sum(w_host * row_cw)), n_classes,
+                enc,
+                paths,
+                scores,
+                Cs,
+                l1_list,
+                penalty,
+                cw,
+                float(np.sum(w_host * row_cw)),
+                n_classes,
             )
             dtype = data.dtype
         p = q - int(self.fit_intercept)
         self.Cs_ = Cs
         self.coef_ = np.ascontiguousarray(coef[:, :p]).astype(dtype, copy=False)
-        self.intercept_ = (coef[:, p].astype(dtype) if self.fit_intercept
-                           else np.zeros(K, dtype=dtype))
+        self.intercept_ = coef[:, p].astype(dtype) if self.fit_intercept else np.zeros(K, dtype=dtype)
         self.objective_history_ = hist
-        self._set_path_attributes(paths, scores, n_iter, classes, binary, C_, l1_, l1_list,
-                                  l1_ratios_param, legacy, q)
+        self._set_path_attributes(
+            paths, scores, n_iter, classes, binary, C_, l1_, l1_list, l1_ratios_param, legacy, q
+        )
         return self
 
-    def _fit_folds(self, enc, folds, Cs, l1_list, penalty, cw, row_cw, w_host, n_classes, K, q, *,
-                   scoring, X, y_host, w_score):
+    def _fit_folds(
+        self,
+        enc,
+        folds,
+        Cs,
+        l1_list,
+        penalty,
+        cw,
+        row_cw,
+        w_host,
+        n_classes,
+        K,
+        q,
+        *,
+        scoring,
+        X,
+        y_host,
+        w_score,
+    ):
         """Every fold's warm-started path over ``Cs`` (per l1_ratio) and its scores.
 
         Returns ``paths`` (nF, nL, nC, K, q), ``scores`` (nF, nL, nC), ``n_iter``.
@@ -356,8 +394,9 @@ class LogisticRegressionCV(LogisticRegression):
                     w0 = res.coef
             w_test = np.zeros_like(w_host)
             w_test[test] = w_host[test]
-            scores[f] = self._fold_scores(enc, w_test, paths[f], self.classes_, scoring, X, y_host,
-                                          test, w_score)
+            scores[f] = self._fold_scores(
+                enc, w_test, paths[f], self.classes_, scoring, X, y_host, test, w_score
+            )
         return paths, scores, n_iter
 
     def _select_and_refit(self, enc, paths, scores, Cs, l1_list, penalty, cw, sw_all, n_classes):
@@ -394,9 +433,19 @@ class LogisticRegressionCV(LogisticRegression):
     def _path_fit(self, data, w0, cw, C, l1r, penalty, sw_sum, n_classes):
         l1r = 0.0 if l1r is None or penalty == "l2" else (1.0 if penalty == "l1" else float(l1r))
         return fit_logistic(
-            data, w0, cw=cw, C=float(C), l1_ratio=l1r, sw_sum=sw_sum, n_classes=n_classes,
-            fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
-            max_iter=self.max_iter, verbose=max(0, self.verbose - 1), name=type(self).__name__,
+            data,
+            w0,
+            cw=cw,
+            C=float(C),
+            l1_ratio=l1r,
+            sw_sum=sw_sum,
+            n_classes=n_classes,
+            fit_intercept=self.fit_intercept,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=max(0, self.verbose - 1),
+            name=type(self).__name__,
         )
 
     def _fold_scores(self, enc, w_test, fold_paths, classes, scoring, X, y_host, test, w_host):
@@ -404,10 +453,14 @@ class LogisticRegressionCV(LogisticRegression):
         nL, nC, K, q = fold_paths.shape
         fast = _FAST_SCORES.get(scoring) if isinstance(scoring, (str, type(None))) else None
         if fast is not None:
-            out = map_reduce(fold_score_kernel, enc.with_host("sample_weight", w_test),
-                             broadcast=(fold_paths.reshape(nL * nC, K, q),),
-                             fit_intercept=self.fit_intercept, metric=fast,
-                             n_classes=len(classes))
+            out = map_reduce(
+                fold_score_kernel,
+                enc.with_host("sample_weight", w_test),
+                broadcast=(fold_paths.reshape(nL * nC, K, q),),
+                fit_intercept=self.fit_intercept,
+                metric=fast,
+                n_classes=len(classes),
+            )
             num, den = to_numpy(out["num"]), float(to_numpy(out["den"]))
             s = num / den
             return (s if fast == "accuracy" else -s).reshape(nL, nC)
@@ -417,9 +470,14 @@ class LogisticRegressionCV(LogisticRegression):
             extra = {}
             if len(classes) <= 2 and "pos_label" in inspect.signature(scorer._score_func).parameters:
                 extra["pos_label"] = classes[-1]
-            scorer = make_scorer(scorer._score_func, greater_is_better=scorer._sign == 1,
-                                 response_method=scorer._response_method, labels=classes,
-                                 **extra, **getattr(scorer, "_kwargs", {}))
+            scorer = make_scorer(
+                scorer._score_func,
+                greater_is_better=scorer._sign == 1,
+                response_method=scorer._response_method,
+                labels=classes,
+                **extra,
+                **getattr(scorer, "_kwargs", {}),
+            )
         X_test = X.iloc[test] if hasattr(X, "iloc") else X[test]
         y_test = y_host[test]
         kw = {} if w_host is None else {"sample_weight": w_host[test]}
@@ -438,8 +496,9 @@ class LogisticRegressionCV(LogisticRegression):
                 res[li, ci] = scorer(est, X_test, y_test, **kw)
         return res
 
-    def _set_path_attributes(self, paths, scores, n_iter, classes, binary, C_, l1_, l1_list,
-                             l1_ratios_param, legacy, q):
+    def _set_path_attributes(
+        self, paths, scores, n_iter, classes, binary, C_, l1_, l1_list, l1_ratios_param, legacy, q
+    ):
         """scikit-learn 1.9's attribute layouts, from (n_folds, n_l1, n_cs, ...) arrays."""
         nF, nL, nC, K, _ = paths.shape
         keys = classes[1:] if binary else classes

@@ -54,19 +54,41 @@ def make_objective(data, *, cw, l2, sw_sum, n_classes, fit_intercept, bar=None):
     def run(coef, hessian):
         if binary:
             if hessian:
-                return map_reduce(glm_kernel, data, broadcast=(coef, cw), fit_intercept=fit_intercept,
-                                  family="binomial", hessian=True)
-            return map_reduce(binary_loss_grad_kernel, data, broadcast=(coef, cw),
-                              fit_intercept=fit_intercept)
+                return map_reduce(
+                    glm_kernel,
+                    data,
+                    broadcast=(coef, cw),
+                    fit_intercept=fit_intercept,
+                    family="binomial",
+                    hessian=True,
+                )
+            return map_reduce(
+                binary_loss_grad_kernel, data, broadcast=(coef, cw), fit_intercept=fit_intercept
+            )
         kern = multinomial_newton_kernel if hessian else multinomial_loss_grad_kernel
-        return map_reduce(kern, data, broadcast=(coef.reshape(K, q), cw),
-                          fit_intercept=fit_intercept, n_classes=n_classes)
+        return map_reduce(
+            kern, data, broadcast=(coef.reshape(K, q), cw), fit_intercept=fit_intercept, n_classes=n_classes
+        )
 
     return PenalizedObjective(data, run, scale=sw_sum, l2=l2, pen=pen, bar=bar)
 
 
-def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept, solver,
-                 tol, max_iter, verbose, name="LogisticRegression"):
+def fit_logistic(
+    data,
+    w0,
+    *,
+    cw,
+    C,
+    l1_ratio,
+    sw_sum,
+    n_classes,
+    fit_intercept,
+    solver,
+    tol,
+    max_iter,
+    verbose,
+    name="LogisticRegression",
+):
     """Run the solver: a :class:`~dml._solvers._result.SolverResult` with ``coef`` flat,
     class-major ``(K, n_features + fit_intercept)``."""
     p = data.n_features
@@ -80,12 +102,14 @@ def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept,
     if solver == "lbfgs":
         return _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fit_intercept, tol, max_iter, verbose, name)
     with progress_bar(max_iter, f"{name} ({solver})") as bar:
-        evaluate = make_objective(data, cw=cw, l2=l2, sw_sum=sw_sum, n_classes=n_classes,
-                                  fit_intercept=fit_intercept, bar=bar)
+        evaluate = make_objective(
+            data, cw=cw, l2=l2, sw_sum=sw_sum, n_classes=n_classes, fit_intercept=fit_intercept, bar=bar
+        )
         multinomial = None if binary else Multinomial(K, q, fit_intercept, penalized=strength > 0)
         if solver == "newton-cholesky" or l1 == 0.0:
-            return newton_cholesky(evaluate, w0, tol=tol, max_iter=max_iter, verbose=verbose,
-                                   multinomial=multinomial, eps=eps)
+            return newton_cholesky(
+                evaluate, w0, tol=tol, max_iter=max_iter, verbose=verbose, multinomial=multinomial, eps=eps
+            )
         l1_vec = np.full((K, q), l1)
         if fit_intercept:
             l1_vec[:, p] = 0.0
@@ -94,8 +118,9 @@ def fit_logistic(data, w0, *, cw, C, l1_ratio, sw_sum, n_classes, fit_intercept,
         if multinomial is not None:
             w = multinomial.setup(w0)
             fixed = multinomial.fixed
-        res = proximal_newton(evaluate, w, l1_vec.ravel(), tol=tol, max_iter=max_iter,
-                              verbose=verbose, fixed=fixed)
+        res = proximal_newton(
+            evaluate, w, l1_vec.ravel(), tol=tol, max_iter=max_iter, verbose=verbose, fixed=fixed
+        )
         if multinomial is not None:
             res.coef = multinomial.finalize(res.coef)
         return res
@@ -134,5 +159,4 @@ def _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fi, tol, max_iter, verbose, name
         bar.set_postfix(loss=f"{intermediate_result.fun:.6g}")
 
     with bar:
-        return lbfgs(func, w0, tol=tol, max_iter=max_iter, verbose=verbose, name=name,
-                     callback=callback)
+        return lbfgs(func, w0, tol=tol, max_iter=max_iter, verbose=verbose, name=name, callback=callback)

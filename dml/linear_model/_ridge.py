@@ -28,7 +28,9 @@ from dml.linear_model._summary import SummaryMixin
 from dml.linear_model._wide import ridge_cg
 
 
-class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
+class Ridge(
+    CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator
+):
     """Linear least squares with L2 regularization, exact, in one pass.
 
     A drop-in for :class:`sklearn.linear_model.Ridge`: minimises
@@ -111,8 +113,18 @@ class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScor
         "random_state": ["random_state"],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4,
-                 solver="auto", positive=False, random_state=None):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        copy_X=True,
+        max_iter=None,
+        tol=1e-4,
+        solver="auto",
+        positive=False,
+        random_state=None,
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
@@ -124,9 +136,7 @@ class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScor
 
     def _check_solver(self):
         if self.solver == "lbfgs" and not self.positive:
-            raise ValueError(
-                "'lbfgs' solver can be used only when positive=True. Please use another solver."
-            )
+            raise ValueError("'lbfgs' solver can be used only when positive=True. Please use another solver.")
         if self.positive and self.solver not in ("auto", "lbfgs"):
             raise ValueError(
                 f"solver='{self.solver}' does not support positive fitting. Please set the "
@@ -159,12 +169,18 @@ class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScor
         check_params(self)
         solver = self._check_solver()
         # One pass on the Gram path; sparse_cg iterates.
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
-                               iterative=False) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+        ) as data:
             y_1d = data.y_ndim == 1
             if solver == "sparse_cg" or (solver == "auto" and not use_gram(data.n_features)):
-                res = ridge_cg(data.for_iterations(), alpha=self.alpha, fit_intercept=self.fit_intercept,
-                               tol=self.tol, max_iter=self.max_iter)
+                res = ridge_cg(
+                    data.for_iterations(),
+                    alpha=self.alpha,
+                    fit_intercept=self.fit_intercept,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                )
                 self._summary_stats = None
                 self.solver_ = "sparse_cg"
                 return self._store(res, res.coef.T, res.intercept, y_1d, data.dtype)
@@ -176,15 +192,15 @@ class Ridge(CpuMixin, SummaryMixin, LinearModel, MultiOutputMixin, RegressorScor
         self.solver_ = solver
         self._summary_stats = None if self.positive else (stats, alphas)
         coef = res.coef.T
-        return self._store(res, coef, stats_intercept(coef, stats, self.fit_intercept), y_1d,
-                           data.dtype)
+        return self._store(res, coef, stats_intercept(coef, stats, self.fit_intercept), y_1d, data.dtype)
 
     def _store(self, res, coef, intercept, y_1d, dtype):
         """Fitted attributes from a solver's result (``coef`` (t, p))."""
         self.n_iter_ = res.n_iter
         self.objective_history_ = res.objective_history[0] if y_1d else res.objective_history
-        return set_coef_intercept(self, coef, intercept, fit_intercept=self.fit_intercept,
-                                  y_1d=y_1d, dtype=dtype, ravel_single=True)
+        return set_coef_intercept(
+            self, coef, intercept, fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=dtype, ravel_single=True
+        )
 
 
 class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, RegressorMixin, BaseEstimator):
@@ -253,8 +269,17 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
         "alpha_per_target": ["boolean"],
     }
 
-    def __init__(self, alphas=(0.1, 1.0, 10.0), *, fit_intercept=True, scoring=None, cv=None,
-                 gcv_mode=None, store_cv_results=False, alpha_per_target=False):
+    def __init__(
+        self,
+        alphas=(0.1, 1.0, 10.0),
+        *,
+        fit_intercept=True,
+        scoring=None,
+        cv=None,
+        gcv_mode=None,
+        store_cv_results=False,
+        alpha_per_target=False,
+    ):
         self.alphas = alphas
         self.fit_intercept = fit_intercept
         self.scoring = scoring
@@ -285,16 +310,22 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
         loo = self.cv is None
         alphas = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64)).ravel()
         for i, a in enumerate(alphas):
-            check_scalar(float(a), f"alphas[{i}]" if alphas.size > 1 else "alphas", target_type=Real,
-                         min_val=0.0, include_boundaries="neither" if loo else "left")
+            check_scalar(
+                float(a),
+                f"alphas[{i}]" if alphas.size > 1 else "alphas",
+                target_type=Real,
+                min_val=0.0,
+                include_boundaries="neither" if loo else "left",
+            )
         if not loo:
             if self.store_cv_results:
                 raise ValueError("cv!=None and store_cv_results=True are incompatible")
             if self.alpha_per_target:
                 raise ValueError("cv!=None and alpha_per_target=True are incompatible")
         # The statistics pass, and for leave-one-out one pass of per-row errors.
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, multi_output=True,
-                               iterative=False) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+        ) as data:
             y_1d = data.y_ndim == 1
             if loo:
                 stats = compute_sufficient_stats(data)
@@ -313,9 +344,15 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
         xx, xy, _ = gram_system(stats, self.fit_intercept)
         t = xy.shape[1]
         coef = ridge_solve_eigh(xx, xy, alpha_vector(best_alpha, t)).T
-        set_coef_intercept(self, coef, stats_intercept(coef, stats, self.fit_intercept),
-                           fit_intercept=self.fit_intercept, y_1d=y_1d, dtype=data.dtype,
-                           ravel_single=True)
+        set_coef_intercept(
+            self,
+            coef,
+            stats_intercept(coef, stats, self.fit_intercept),
+            fit_intercept=self.fit_intercept,
+            y_1d=y_1d,
+            dtype=data.dtype,
+            ravel_single=True,
+        )
         self.alpha_ = best_alpha
         self.best_score_ = best_score
         return self
@@ -328,8 +365,13 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
         x_mean = stats.x_mean if self.fit_intercept else np.zeros_like(stats.x_mean)
         y_mean = stats.y_mean if self.fit_intercept else np.zeros_like(stats.y_mean)
         out = map_reduce(
-            ridge_loo_kernel, data, broadcast=(x_mean, y_mean, V, lam, V.T @ xy, alphas),
-            combine=combine_loo, ordered=True, sw_sum=stats.n, fit_intercept=self.fit_intercept,
+            ridge_loo_kernel,
+            data,
+            broadcast=(x_mean, y_mean, V, lam, V.T @ xy, alphas),
+            combine=combine_loo,
+            ordered=True,
+            sw_sum=stats.n,
+            fit_intercept=self.fit_intercept,
             per_sample=self.store_cv_results,
         )
         sq = np.asarray(out["sq"]).reshape(len(alphas), t)
@@ -369,8 +411,7 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
             sse = holdout_sse(test, coefs, intercepts)
             sst = np.diag(test.yy)[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
-                r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0),
-                              np.where(sse == 0, 1.0, 0.0))
+                r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), np.where(sse == 0, 1.0, 0.0))
             scores[k] = r2.mean(axis=0)
         mean = scores.mean(axis=0)
         i = int(np.argmax(mean))

@@ -6,8 +6,7 @@ from dml._engine.kernels import row_blocks
 from dml._engine.namespace import as_float64, get_namespace
 
 
-def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_sum,
-                     fit_intercept, per_sample):
+def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_sum, fit_intercept, per_sample):
     """Leave-one-out squared errors of ridge fits for every alpha (efficient LOO).
 
     With ``H = Xc^T W Xc = V diag(lam) V^T`` (the one-pass statistics) and ``z_i =

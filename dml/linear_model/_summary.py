@@ -89,25 +89,48 @@ class LinearModelSummary:
         rows = []
         for k in range(coef.shape[0]):
             pick = (lambda a: np.atleast_2d(a)[k]) if np.ndim(self.coef) == 2 else (lambda a: np.ravel(a))
-            terms = [("intercept", self.intercept, self.intercept_std_err,
-                      self.intercept_t_value, self.intercept_p_value)]
+            terms = [
+                (
+                    "intercept",
+                    self.intercept,
+                    self.intercept_std_err,
+                    self.intercept_t_value,
+                    self.intercept_p_value,
+                )
+            ]
             icp = [np.ravel([v])[k] if np.ndim(v) else v for v in terms[0][1:]]
-            rows.append({"target": k, "term": "intercept", "coef": icp[0], "std_err": icp[1],
-                         "t": icp[2], "p_value": icp[3]})
+            rows.append(
+                {
+                    "target": k,
+                    "term": "intercept",
+                    "coef": icp[0],
+                    "std_err": icp[1],
+                    "t": icp[2],
+                    "p_value": icp[3],
+                }
+            )
             for j, name in enumerate(self.feature_names):
-                rows.append({"target": k, "term": name, "coef": pick(self.coef)[j],
-                             "std_err": pick(self.std_err)[j], "t": pick(self.t_values)[j],
-                             "p_value": pick(self.p_values)[j]})
+                rows.append(
+                    {
+                        "target": k,
+                        "term": name,
+                        "coef": pick(self.coef)[j],
+                        "std_err": pick(self.std_err)[j],
+                        "t": pick(self.t_values)[j],
+                        "p_value": pick(self.p_values)[j],
+                    }
+                )
         frame = pd.DataFrame(rows)
         if np.ndim(self.coef) == 1:
             frame = frame.drop(columns="target")
         return frame
 
     def __str__(self):
-        lines = [f"n_samples={self.n_samples}  df_model={np.round(self.df_model, 3)}  "
-                 f"df_resid={np.round(self.df_resid, 3)}",
-                 f"RMSE={np.round(self.rmse, 6)}  R^2={np.round(self.r2, 6)}  "
-                 f"adj. R^2={np.round(self.adj_r2, 6)}"]
+        lines = [
+            f"n_samples={self.n_samples}  df_model={np.round(self.df_model, 3)}  "
+            f"df_resid={np.round(self.df_resid, 3)}",
+            f"RMSE={np.round(self.rmse, 6)}  R^2={np.round(self.r2, 6)}  adj. R^2={np.round(self.adj_r2, 6)}",
+        ]
         return "\n".join(lines) + "\n" + self.to_frame().to_string(index=False)
 
 
@@ -152,7 +175,8 @@ def summarize(stats, coef, *, alpha, fit_intercept, feature_names, squeeze=True)
         if fit_intercept:
             intercept = stats.y_mean - coef @ stats.x_mean
             var_b = sigma2 / stats.n + np.array(
-                [stats.x_mean @ cov_store[k] @ stats.x_mean * sigma2[k] for k in range(t)])
+                [stats.x_mean @ cov_store[k] @ stats.x_mean * sigma2[k] for k in range(t)]
+            )
             icp_se = np.sqrt(var_b)
             icp_t = intercept / icp_se
             icp_p = 2.0 * sps.t.sf(np.abs(icp_t), df_resid)
@@ -168,12 +192,22 @@ def summarize(stats, coef, *, alpha, fit_intercept, feature_names, squeeze=True)
 
     one = squeeze and t == 1
     return LinearModelSummary(
-        coef=out(coef, one), std_err=out(std_err, one), t_values=out(t_values, one),
-        p_values=out(p_values, one), intercept=out(intercept, one),
-        intercept_std_err=out(icp_se, one), intercept_t_value=out(icp_t, one),
-        intercept_p_value=out(icp_p, one), rmse=out(rmse, one), r2=out(r2, one),
-        adj_r2=out(adj_r2, one), sigma2=out(sigma2, one), df_model=out(df_model, one),
-        df_resid=out(df_resid, one), n_samples=int(n_rows), feature_names=list(feature_names),
+        coef=out(coef, one),
+        std_err=out(std_err, one),
+        t_values=out(t_values, one),
+        p_values=out(p_values, one),
+        intercept=out(intercept, one),
+        intercept_std_err=out(icp_se, one),
+        intercept_t_value=out(icp_t, one),
+        intercept_p_value=out(icp_p, one),
+        rmse=out(rmse, one),
+        r2=out(r2, one),
+        adj_r2=out(adj_r2, one),
+        sigma2=out(sigma2, one),
+        df_model=out(df_model, one),
+        df_resid=out(df_resid, one),
+        n_samples=int(n_rows),
+        feature_names=list(feature_names),
     )
 
 
@@ -208,6 +242,12 @@ class SummaryMixin:
         if names is None:
             names = [f"x{j}" for j in range(coef.shape[1])]
         one_d = np.ndim(self.coef_) == 1
-        s = summarize(stats, coef, alpha=np.asarray(alpha, dtype=float), fit_intercept=self.fit_intercept,
-                      feature_names=[str(n) for n in names], squeeze=one_d)
+        s = summarize(
+            stats,
+            coef,
+            alpha=np.asarray(alpha, dtype=float),
+            fit_intercept=self.fit_intercept,
+            feature_names=[str(n) for n in names],
+            squeeze=one_d,
+        )
         return s

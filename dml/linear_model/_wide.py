@@ -64,8 +64,9 @@ def wide_moments(data, fit_intercept):
     else:
         x_mean, y_mean = np.zeros(p), np.zeros(m["sy"].shape[0])
         C, yy = m["sxy"], m["syy"]
-    return WideMoments(n=n, n_rows=int(m["n_rows"]), x_mean=x_mean, y_mean=y_mean, C=C,
-                       yy=np.maximum(yy, 0.0))
+    return WideMoments(
+        n=n, n_rows=int(m["n_rows"]), x_mean=x_mean, y_mean=y_mean, C=C, yy=np.maximum(yy, 0.0)
+    )
 
 
 def _pass(data, B, mo, residual=False):
@@ -83,15 +84,19 @@ def ridge_cg(data, *, alpha, fit_intercept, tol, max_iter=None):
         ``||yc - Xc B||_W^2 + alpha ||B||^2`` per target after every iteration.
     """
     mo = wide_moments(data, fit_intercept)
-    res = conjugate_gradient(lambda P: _pass(data, P, mo)["g"], mo.C,
-                             shift=alpha_vector(alpha, mo.C.shape[1]), yy=mo.yy, tol=tol,
-                             max_iter=max_iter)
+    res = conjugate_gradient(
+        lambda P: _pass(data, P, mo)["g"],
+        mo.C,
+        shift=alpha_vector(alpha, mo.C.shape[1]),
+        yy=mo.yy,
+        tol=tol,
+        max_iter=max_iter,
+    )
     res.intercept = mo.intercept(res.coef, fit_intercept)
     return res
 
 
-def enet_fista(data, *, alpha, l1_ratio, fit_intercept, positive, tol, max_iter,
-               coef_init=None):
+def enet_fista(data, *, alpha, l1_ratio, fit_intercept, positive, tol, max_iter, coef_init=None):
     """ElasticNet by distributed FISTA.
 
     ``coef_init`` (t, p) or None (zeros): the warm start. Returns the solver's
@@ -115,7 +120,18 @@ def enet_fista(data, *, alpha, l1_ratio, fit_intercept, positive, tol, max_iter,
         out = _pass(data, B, mo, residual=True)
         return out["g"], out["rr"]
 
-    res = fista(residual, C, mo.yy, l1=l1, l2=l2, lipschitz=L, n=n, tol=tol, max_iter=max_iter,
-                positive=positive, coef_init=Xk)
+    res = fista(
+        residual,
+        C,
+        mo.yy,
+        l1=l1,
+        l2=l2,
+        lipschitz=L,
+        n=n,
+        tol=tol,
+        max_iter=max_iter,
+        positive=positive,
+        coef_init=Xk,
+    )
     res.intercept = mo.intercept(res.coef, fit_intercept)
     return res

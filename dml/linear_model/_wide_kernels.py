@@ -43,7 +43,11 @@ def wide_moments_kernel(X, y, w, *, xp):
             sx, sy, syy, sxy = sx + parts[0], sy + parts[1], syy + parts[2], sxy + parts[3]
         sw = sw + xp.sum(wb)
     return {
-        "n": sw, "sx": sx, "sy": sy, "syy": syy, "sxy": sxy,
+        "n": sw,
+        "sx": sx,
+        "sy": sy,
+        "syy": syy,
+        "sxy": sxy,
         "n_rows": xp.asarray(n_rows, dtype=xp.int64),
         "w_neg": xp.asarray(w_neg, dtype=xp.int64),
         "w_nonzero": xp.asarray(w_nonzero, dtype=xp.int64),

@@ -12,17 +12,63 @@ from dml._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "_classification": ["accuracy_score", "balanced_accuracy_score", "confusion_matrix", "f1_score", "fbeta_score", "log_loss", "precision_recall_fscore_support", "precision_score", "recall_score"],
-        "_pairwise": ["euclidean_distances", "pairwise_distances", "pairwise_distances_argmin_min", "pairwise_kernels"],
+        "_classification": [
+            "accuracy_score",
+            "balanced_accuracy_score",
+            "confusion_matrix",
+            "f1_score",
+            "fbeta_score",
+            "log_loss",
+            "precision_recall_fscore_support",
+            "precision_score",
+            "recall_score",
+        ],
+        "_pairwise": [
+            "euclidean_distances",
+            "pairwise_distances",
+            "pairwise_distances_argmin_min",
+            "pairwise_kernels",
+        ],
         "_ranking": ["roc_auc_score"],
-        "_regression": ["mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_log_error", "r2_score", "root_mean_squared_error", "root_mean_squared_log_error"],
+        "_regression": [
+            "mean_absolute_error",
+            "mean_absolute_percentage_error",
+            "mean_squared_error",
+            "mean_squared_log_error",
+            "r2_score",
+            "root_mean_squared_error",
+            "root_mean_squared_log_error",
+        ],
         "_scorer": ["check_scoring", "get_scorer", "get_scorer_names", "make_scorer"],
     },
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
-    from dml.metrics._classification import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, fbeta_score, log_loss, precision_recall_fscore_support, precision_score, recall_score  # noqa: F401
-    from dml.metrics._pairwise import euclidean_distances, pairwise_distances, pairwise_distances_argmin_min, pairwise_kernels  # noqa: F401
+    from dml.metrics._classification import (
+        accuracy_score,
+        balanced_accuracy_score,
+        confusion_matrix,
+        f1_score,
+        fbeta_score,
+        log_loss,
+        precision_recall_fscore_support,
+        precision_score,
+        recall_score,
+    )  # noqa: F401
+    from dml.metrics._pairwise import (
+        euclidean_distances,
+        pairwise_distances,
+        pairwise_distances_argmin_min,
+        pairwise_kernels,
+    )  # noqa: F401
     from dml.metrics._ranking import roc_auc_score  # noqa: F401
-    from dml.metrics._regression import mean_absolute_error, mean_absolute_percentage_error, mean_squared_error, mean_squared_log_error, r2_score, root_mean_squared_error, root_mean_squared_log_error  # noqa: F401
+    from dml.metrics._regression import (
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        mean_squared_error,
+        mean_squared_log_error,
+        r2_score,
+        root_mean_squared_error,
+        root_mean_squared_log_error,
+    )  # noqa: F401
     from dml.metrics._scorer import check_scoring, get_scorer, get_scorer_names, make_scorer  # noqa: F401

@@ -40,9 +40,7 @@ def compressed_pairs(y_true, y_pred, sample_weight, func):
     a = check_1d(a, "y_true", func)
     b = check_1d(b, "y_pred", func)
     if w is not None and w.ndim != 1:
-        raise ValueError(
-            f"Sample weights must be 1D array or scalar, got {w.ndim}D array."
-        )
+        raise ValueError(f"Sample weights must be 1D array or scalar, got {w.ndim}D array.")
     res = one_pass(pair_counts_kernel, a, b, w, combine=merge_pairs)
     return res["a"], res["b"], res["w"]
 
@@ -103,9 +101,7 @@ def _subset_accuracy(a, b, w, normalize):
                 "binary or multiclass targets"
             )
     if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            "Multi-label binary indicator input with different numbers of labels"
-        )
+        raise ValueError("Multi-label binary indicator input with different numbers of labels")
     if w is not None and w.ndim != 1:
         raise ValueError(f"Sample weights must be 1D array or scalar, got {w.ndim}D array.")
     res = one_pass(multilabel_accuracy_kernel, a, b, w, combine=combine_multilabel_accuracy)
@@ -113,9 +109,7 @@ def _subset_accuracy(a, b, w, normalize):
     if kinds != ["multilabel-indicator"] * 2:
         if kinds[0] == kinds[1]:
             raise ValueError(f"{kinds[0]} is not supported")
-        raise ValueError(
-            f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets"
-        )
+        raise ValueError(f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets")
     correct, weight = float(res["correct"]), float(res["weight"])
     if not normalize:
         return correct
@@ -225,15 +219,23 @@ def precision_recall_fscore_support(
     array([2, 4])
     """
     kwargs = dict(
-        beta=beta, labels=labels, pos_label=pos_label, average=average,
-        warn_for=warn_for, zero_division=zero_division,
+        beta=beta,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        warn_for=warn_for,
+        zero_division=zero_division,
     )
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.precision_recall_fscore_support(y_true, y_pred, sample_weight=sample_weight, **kwargs)
     _validate(
         "precision_recall_fscore_support",
         {**_prf_constraints(), "beta": [Interval(Real, 0.0, None, closed="both")]},
-        beta=beta, labels=labels, pos_label=pos_label, average=average, zero_division=zero_division,
+        beta=beta,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
     t, p, w = compressed_pairs(y_true, y_pred, sample_weight, "precision_recall_fscore_support")
     out = skm.precision_recall_fscore_support(t, p, sample_weight=w, **kwargs)
@@ -254,7 +256,13 @@ def _prf_metric(sk_func, name, y_true, y_pred, sample_weight, **kwargs):
 
 
 def precision_score(
-    y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
+    y_true,
+    y_pred,
+    *,
+    labels=None,
+    pos_label=1,
+    average="binary",
+    sample_weight=None,
     zero_division="warn",
 ):
     """Precision ``tp / (tp + fp)`` (scikit-learn's, one pass on Dask input).
@@ -286,13 +294,26 @@ def precision_score(
     1.0
     """
     return _prf_metric(
-        skm.precision_score, "precision_score", y_true, y_pred, sample_weight,
-        labels=labels, pos_label=pos_label, average=average, zero_division=zero_division,
+        skm.precision_score,
+        "precision_score",
+        y_true,
+        y_pred,
+        sample_weight,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
 
 
 def recall_score(
-    y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
+    y_true,
+    y_pred,
+    *,
+    labels=None,
+    pos_label=1,
+    average="binary",
+    sample_weight=None,
     zero_division="warn",
 ):
     """Recall ``tp / (tp + fn)`` (scikit-learn's, one pass on Dask input).
@@ -324,13 +345,26 @@ def recall_score(
     0.75
     """
     return _prf_metric(
-        skm.recall_score, "recall_score", y_true, y_pred, sample_weight,
-        labels=labels, pos_label=pos_label, average=average, zero_division=zero_division,
+        skm.recall_score,
+        "recall_score",
+        y_true,
+        y_pred,
+        sample_weight,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
 
 
 def f1_score(
-    y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
+    y_true,
+    y_pred,
+    *,
+    labels=None,
+    pos_label=1,
+    average="binary",
+    sample_weight=None,
     zero_division="warn",
 ):
     """F1 score, the harmonic mean of precision and recall (one pass on Dask input).
@@ -362,13 +396,27 @@ def f1_score(
     0.8571
     """
     return _prf_metric(
-        skm.f1_score, "f1_score", y_true, y_pred, sample_weight,
-        labels=labels, pos_label=pos_label, average=average, zero_division=zero_division,
+        skm.f1_score,
+        "f1_score",
+        y_true,
+        y_pred,
+        sample_weight,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
 
 
 def fbeta_score(
-    y_true, y_pred, *, beta, labels=None, pos_label=1, average="binary", sample_weight=None,
+    y_true,
+    y_pred,
+    *,
+    beta,
+    labels=None,
+    pos_label=1,
+    average="binary",
+    sample_weight=None,
     zero_division="warn",
 ):
     """F-beta score (scikit-learn's, one pass on Dask input).
@@ -402,8 +450,16 @@ def fbeta_score(
     0.9375
     """
     return _prf_metric(
-        skm.fbeta_score, "fbeta_score", y_true, y_pred, sample_weight, beta=beta,
-        labels=labels, pos_label=pos_label, average=average, zero_division=zero_division,
+        skm.fbeta_score,
+        "fbeta_score",
+        y_true,
+        y_pred,
+        sample_weight,
+        beta=beta,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
 
 
@@ -483,16 +539,23 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     """
     if not any_lazy(y_true, y_proba, sample_weight, None if isinstance(y_pred, str) else y_pred):
         return skm.log_loss(
-            y_true, y_proba, normalize=normalize, sample_weight=sample_weight, labels=labels,
+            y_true,
+            y_proba,
+            normalize=normalize,
+            sample_weight=sample_weight,
+            labels=labels,
             y_pred=y_pred,
         )
-    _validate("log_loss", {"normalize": ["boolean"], "labels": ["array-like", None]},
-              normalize=normalize, labels=labels)
+    _validate(
+        "log_loss",
+        {"normalize": ["boolean"], "labels": ["array-like", None]},
+        normalize=normalize,
+        labels=labels,
+    )
     if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
             raise ValueError(
-                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
-                "use `y_proba` instead."
+                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead."
             )
         warnings.warn(
             "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
@@ -540,8 +603,7 @@ def _finish_log_loss(res, b, labels, normalize):
         undeclared = set(present.tolist()) - set(np.asarray(labels).tolist())
         if undeclared:
             raise ValueError(
-                f"y_true contains values {undeclared} not belonging "
-                f"to the passed labels {labels}."
+                f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
             )
     else:
         lb = LabelBinarizer().fit(present)

@@ -47,25 +47,20 @@ def align(*arrays):
             arrays[i] = np.asarray(v)
     for v in arrays:
         if v is not None and v.ndim == 0:
-            raise TypeError(
-                f"Expected array-like (array or non-string sequence), got {v!r}"
-            )
+            raise TypeError(f"Expected array-like (array or non-string sequence), got {v!r}")
     ref = next((v for v in lazy if _known(v.chunks[0])), None)
     if ref is None:
         n_blocks = {len(v.chunks[0]) for v in lazy}
         eager = any(v is not None and not is_dask_collection(v) for v in arrays)
         if len(n_blocks) > 1 or eager:
             arrays = [
-                v.compute_chunk_sizes() if v is not None and is_dask_collection(v) else v
-                for v in arrays
+                v.compute_chunk_sizes() if v is not None and is_dask_collection(v) else v for v in arrays
             ]
             lazy = [v for v in arrays if v is not None and is_dask_collection(v)]
             ref = lazy[0]
     lengths = [int(v.shape[0]) for v in arrays if v is not None and not np.isnan(v.shape[0])]
     if len(set(lengths)) > 1:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {lengths}"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
     out = []
     for v in arrays:
         if v is None:

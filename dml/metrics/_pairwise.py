@@ -72,9 +72,7 @@ def _prepare(X, Y, func, check_y=True):
         if check_y is True and np.any(np.isnan(Y)):
             raise ValueError("Input Y contains NaN.")
         if check_y is not False and np.any(np.isinf(Y)):
-            raise ValueError(
-                f"Input Y contains infinity or a value too large for dtype({Y.dtype.name!r})."
-            )
+            raise ValueError(f"Input Y contains infinity or a value too large for dtype({Y.dtype.name!r}).")
     elif Xd.dtype.kind not in "biuf":
         raise ValueError(f"{func} needs numeric X, got {Xd.dtype}.")
     return _result(Xd, Y)
@@ -107,8 +105,16 @@ def _blockwise_distances(X, Y, metric, func, *, allow_nan=False, Y_sq=None):
     Y64 = np.asarray(Y, dtype=np.float64)
     Y_sq = np.einsum("ij,ij->i", Y64, Y64) if Y_sq is None else np.asarray(Y_sq, np.float64).reshape(-1)
     return apply_blockwise(
-        distance_block, Xd, n_outputs=int(Y64.shape[0]), dtype=dtype, Y=Y64, Y_sq=Y_sq,
-        metric=metric, out_dtype=dtype, self_index=self_index, allow_nan=allow_nan,
+        distance_block,
+        Xd,
+        n_outputs=int(Y64.shape[0]),
+        dtype=dtype,
+        Y=Y64,
+        Y_sq=Y_sq,
+        metric=metric,
+        out_dtype=dtype,
+        self_index=self_index,
+        allow_nan=allow_nan,
     )
 
 
@@ -175,7 +181,10 @@ def euclidean_distances(X, Y=None, *, Y_norm_squared=None, squared=False, X_norm
     if Y is None and Y_norm_squared is not None:
         raise ValueError("Y_norm_squared needs Y (with Y=None the norms of X are used).")
     return _blockwise_distances(
-        X, Y, "sqeuclidean" if squared else "euclidean", "euclidean_distances",
+        X,
+        Y,
+        "sqeuclidean" if squared else "euclidean",
+        "euclidean_distances",
         Y_sq=Y_norm_squared,
     )
 
@@ -238,8 +247,7 @@ def pairwise_distances(X, Y=None, metric="euclidean", *, n_jobs=None, ensure_all
         )
     if ensure_all_finite not in (True, False, "allow-nan"):
         raise ValueError(
-            "ensure_all_finite should be a bool or 'allow-nan'. Got "
-            f"{ensure_all_finite!r} instead."
+            f"ensure_all_finite should be a bool or 'allow-nan'. Got {ensure_all_finite!r} instead."
         )
     allow_nan = None if ensure_all_finite is False else ensure_all_finite == "allow-nan"
     return _blockwise_distances(X, Y, metric, "pairwise_distances", allow_nan=allow_nan)
@@ -294,9 +302,7 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
     array([1., 1., 1.])
     """
     if not any_lazy(X, Y):
-        return skm.pairwise_distances_argmin_min(
-            X, Y, axis=axis, metric=metric, metric_kwargs=metric_kwargs
-        )
+        return skm.pairwise_distances_argmin_min(X, Y, axis=axis, metric=metric, metric_kwargs=metric_kwargs)
     if axis not in (0, 1):
         raise ValueError(f"axis must be 0 or 1, got {axis!r}.")
     _check_metric(metric, DISTANCE_METRICS, "pairwise_distances_argmin_min")
@@ -312,8 +318,13 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
     Xd, Y, _ = _prepare(X, Y, "pairwise_distances_argmin_min")
     Y64 = np.asarray(Y, dtype=np.float64)
     out = apply_blockwise(
-        argmin_min_block, Xd, n_outputs=2, dtype=np.float64, Y=Y64,
-        Y_sq=np.einsum("ij,ij->i", Y64, Y64), metric=metric,
+        argmin_min_block,
+        Xd,
+        n_outputs=2,
+        dtype=np.float64,
+        Y=Y64,
+        Y_sq=np.einsum("ij,ij->i", Y64, Y64),
+        metric=metric,
     )
     return out[:, 0].astype(np.int64), out[:, 1]
 
@@ -327,7 +338,10 @@ def _argmin_min_over_x(X, Y, metric):
         X = X.compute_chunk_sizes()  # Dask's arg-reductions need the chunk lengths
     squared = metric in ("euclidean", "l2", "sqeuclidean")  # the min of the squared, exact
     D = _blockwise_distances(
-        X, Y, "sqeuclidean_exact" if squared else metric, "pairwise_distances_argmin_min",
+        X,
+        Y,
+        "sqeuclidean_exact" if squared else metric,
+        "pairwise_distances_argmin_min",
         allow_nan=False,
     ).astype(np.float64)
     best = D.min(axis=0)
@@ -402,8 +416,15 @@ def pairwise_kernels(X, Y=None, metric="linear", *, filter_params=False, n_jobs=
     gamma = kwds.get("gamma")
     params["gamma"] = 1.0 / Xd.shape[1] if gamma is None else gamma
     return apply_blockwise(
-        kernel_block, Xd, n_outputs=int(Y64.shape[0]), dtype=dtype, Y=Y64,
-        Y_sq=np.einsum("ij,ij->i", Y64, Y64), metric=metric, out_dtype=dtype, **params,
+        kernel_block,
+        Xd,
+        n_outputs=int(Y64.shape[0]),
+        dtype=dtype,
+        Y=Y64,
+        Y_sq=np.einsum("ij,ij->i", Y64, Y64),
+        metric=metric,
+        out_dtype=dtype,
+        **params,
     )
 
 

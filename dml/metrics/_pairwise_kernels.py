@@ -61,10 +61,10 @@ def _by_differences(X, Y, xp, squared=False, block_bytes=BLOCK_BYTES):
         return xp.zeros((n_rows, n_y), dtype=xp.float64)
     rows = []
     for lo in range(0, n_rows, step_r):
-        Xb = X[lo:min(n_rows, lo + step_r), None, :]
+        Xb = X[lo : min(n_rows, lo + step_r), None, :]
         cols = []
         for ylo in range(0, n_y, step_y):
-            diff = Xb - Y[None, ylo:min(n_y, ylo + step_y), :]
+            diff = Xb - Y[None, ylo : min(n_y, ylo + step_y), :]
             cols.append(xp.sum(diff * diff if squared else xp.abs(diff), axis=2))
         rows.append(cols[0] if len(cols) == 1 else xp.concat(cols, axis=1))
     return rows[0] if len(rows) == 1 else xp.concat(rows, axis=0)
@@ -140,8 +140,13 @@ def argmin_min_block(X, *, xp, Y, Y_sq, metric):
         return xp.zeros((0, 2), dtype=xp.float64)
     squared = metric in ("euclidean", "l2", "sqeuclidean")  # the min of the squared (then the root)
     D = distance_block(
-        X, xp=xp, Y=Y, Y_sq=Y_sq, metric="sqeuclidean_exact" if squared else metric,
-        out_dtype=xp.float64, allow_nan=False,
+        X,
+        xp=xp,
+        Y=Y,
+        Y_sq=Y_sq,
+        metric="sqeuclidean_exact" if squared else metric,
+        out_dtype=xp.float64,
+        allow_nan=False,
     )
     idx = xp.argmin(D, axis=1)
     best = xp.min(D, axis=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-
 from sklearn import metrics as skm
 
 from dml._compat.sklearn import Interval, StrOptions, validate_parameter_constraints
@@ -76,8 +75,13 @@ def roc_auc_score(
     """
     if not any_lazy(y_true, y_score, sample_weight):
         return skm.roc_auc_score(
-            y_true, y_score, average=average, sample_weight=sample_weight, max_fpr=max_fpr,
-            multi_class=multi_class, labels=labels,
+            y_true,
+            y_score,
+            average=average,
+            sample_weight=sample_weight,
+            max_fpr=max_fpr,
+            multi_class=multi_class,
+            labels=labels,
         )
     validate_parameter_constraints(
         {
@@ -101,8 +105,13 @@ def roc_auc_score(
     b = check_1d(b, "y_score", "roc_auc_score")
     res = one_pass(pair_counts_kernel, a, b, w, combine=merge_pairs)
     return skm.roc_auc_score(
-        res["a"], res["b"], average=average, sample_weight=res["w"], max_fpr=max_fpr,
-        multi_class=multi_class, labels=labels,
+        res["a"],
+        res["b"],
+        average=average,
+        sample_weight=res["w"],
+        max_fpr=max_fpr,
+        multi_class=multi_class,
+        labels=labels,
     )
 
 
@@ -148,9 +157,7 @@ def _multiclass_ovr(a, b, w, average, max_fpr, multi_class, labels):
     else:
         classes = present
         if len(classes) != k:
-            raise ValueError(
-                "Number of classes in y_true not equal to the number of columns in 'y_score'"
-            )
+            raise ValueError("Number of classes in y_true not equal to the number of columns in 'y_score'")
     cols = [(res[f"a{j}"] == classes[j], res[f"b{j}"], res[f"w{j}"]) for j in range(k)]
     if average == "micro":
         t = np.concatenate([c[0] for c in cols]).astype(int)

@@ -43,9 +43,7 @@ def _regression_sums(
     if b.ndim == 1:
         b = b[:, None]
     if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"y_true and y_pred have different number of output ({a.shape[1]}!={b.shape[1]})"
-        )
+        raise ValueError(f"y_true and y_pred have different number of output ({a.shape[1]}!={b.shape[1]})")
     n_outputs = int(a.shape[1])
     if not isinstance(multioutput, str):
         multioutput = np.asarray(multioutput, dtype=np.float64)
@@ -72,9 +70,7 @@ def _raise_not_finite(a, b, w):
         if int(np.asarray(flags.get(what + "_nan", 0))):
             raise ValueError(f"{label} contains NaN.")
         if int(np.asarray(flags.get(what + "_inf", 0))):
-            raise ValueError(
-                f"{label} contains infinity or a value too large for dtype('float64')."
-            )
+            raise ValueError(f"{label} contains infinity or a value too large for dtype('float64').")
     raise ValueError("The input values are finite but the error sums overflowed to infinity.")
 
 
@@ -127,8 +123,13 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.mean_squared_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
     res, _, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, "mean_squared_error",
-        ("raw_values", "uniform_average"), ("sse",),
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "mean_squared_error",
+        ("raw_values", "uniform_average"),
+        ("sse",),
     )
     _check_weight_sum(res)
     return _aggregate(np.asarray(res["sse"]) / float(res["n"]), multioutput)
@@ -166,8 +167,13 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
             y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
         )
     res, _, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, "root_mean_squared_error",
-        ("raw_values", "uniform_average"), ("sse",),
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "root_mean_squared_error",
+        ("raw_values", "uniform_average"),
+        ("sse",),
     )
     _check_weight_sum(res)
     return _aggregate(np.sqrt(np.asarray(res["sse"]) / float(res["n"])), multioutput)
@@ -203,8 +209,13 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.mean_absolute_error(y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput)
     res, _, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, "mean_absolute_error",
-        ("raw_values", "uniform_average"), ("sae",),
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "mean_absolute_error",
+        ("raw_values", "uniform_average"),
+        ("sae",),
     )
     _check_weight_sum(res)
     return _aggregate(np.asarray(res["sae"]) / float(res["n"]), multioutput)
@@ -244,15 +255,23 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     """
     if not any_lazy(y_true, y_pred, sample_weight):
         return skm.r2_score(
-            y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput,
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            multioutput=multioutput,
             force_finite=force_finite,
         )
     validate_parameter_constraints(
         {"force_finite": ["boolean"]}, {"force_finite": force_finite}, caller_name="r2_score"
     )
     res, n_outputs, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, "r2_score",
-        ("raw_values", "uniform_average", "variance_weighted"), ("sse", "moments"),
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "r2_score",
+        ("raw_values", "uniform_average", "variance_weighted"),
+        ("sse", "moments"),
     )
     if int(res["n_rows"]) < 2:
         warnings.warn(
@@ -289,17 +308,20 @@ def _assemble_r2(numerator, denominator, n_outputs, multioutput, force_finite):
     return float(np.average(scores, weights=weights))
 
 
-
 def _msle_values(y_true, y_pred, sample_weight, multioutput, name, title):
     """One pass: the per-output mean squared log errors (and the checked multioutput)."""
     res, _, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, name,
-        ("raw_values", "uniform_average"), ("sle",), kernel=log_percentage_kernel,
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        name,
+        ("raw_values", "uniform_average"),
+        ("sle",),
+        kernel=log_percentage_kernel,
     )
     if int(res["n_le_minus1"]):
-        raise ValueError(
-            f"{title} cannot be used when targets contain values less than or equal to -1."
-        )
+        raise ValueError(f"{title} cannot be used when targets contain values less than or equal to -1.")
     _check_weight_sum(res)
     return np.asarray(res["sle"]) / float(res["n"]), multioutput
 
@@ -341,15 +363,17 @@ def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="u
             y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
         )
     errors, multioutput = _msle_values(
-        y_true, y_pred, sample_weight, multioutput, "mean_squared_log_error",
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "mean_squared_log_error",
         "Mean Squared Logarithmic Error",
     )
     return _aggregate(errors, multioutput)
 
 
-def root_mean_squared_log_error(
-    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
-):
+def root_mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Root mean squared logarithmic error (scikit-learn's, one pass on Dask input).
 
     Parameters
@@ -386,15 +410,17 @@ def root_mean_squared_log_error(
             y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
         )
     errors, multioutput = _msle_values(
-        y_true, y_pred, sample_weight, multioutput, "root_mean_squared_log_error",
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "root_mean_squared_log_error",
         "Root Mean Squared Logarithmic Error",
     )
     return _aggregate(np.sqrt(errors), multioutput)
 
 
-def mean_absolute_percentage_error(
-    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
-):
+def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Mean absolute percentage error (scikit-learn's, one pass on Dask input).
 
     The mean of ``|y_true - y_pred| / max(|y_true|, eps)`` (``eps`` is float64's machine
@@ -434,8 +460,14 @@ def mean_absolute_percentage_error(
             y_true, y_pred, sample_weight=sample_weight, multioutput=multioutput
         )
     res, _, multioutput = _regression_sums(
-        y_true, y_pred, sample_weight, multioutput, "mean_absolute_percentage_error",
-        ("raw_values", "uniform_average"), ("ape",), kernel=log_percentage_kernel,
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+        "mean_absolute_percentage_error",
+        ("raw_values", "uniform_average"),
+        ("ape",),
+        kernel=log_percentage_kernel,
     )
     _check_weight_sum(res)
     return _aggregate(np.asarray(res["ape"]) / float(res["n"]), multioutput)

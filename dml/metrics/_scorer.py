@@ -69,22 +69,14 @@ def _build_scorers():
     scorers = {
         "accuracy": make_scorer(accuracy_score),
         "balanced_accuracy": make_scorer(balanced_accuracy_score),
-        "roc_auc": make_scorer(
-            roc_auc_score, response_method=("decision_function", "predict_proba")
-        ),
-        "neg_log_loss": make_scorer(
-            log_loss, response_method="predict_proba", greater_is_better=False
-        ),
+        "roc_auc": make_scorer(roc_auc_score, response_method=("decision_function", "predict_proba")),
+        "neg_log_loss": make_scorer(log_loss, response_method="predict_proba", greater_is_better=False),
         "r2": make_scorer(r2_score),
         "neg_mean_squared_error": make_scorer(mean_squared_error, greater_is_better=False),
-        "neg_root_mean_squared_error": make_scorer(
-            root_mean_squared_error, greater_is_better=False
-        ),
+        "neg_root_mean_squared_error": make_scorer(root_mean_squared_error, greater_is_better=False),
         "neg_mean_absolute_error": make_scorer(mean_absolute_error, greater_is_better=False),
         "neg_mean_squared_log_error": make_scorer(mean_squared_log_error, greater_is_better=False),
-        "neg_root_mean_squared_log_error": make_scorer(
-            root_mean_squared_log_error, greater_is_better=False
-        ),
+        "neg_root_mean_squared_log_error": make_scorer(root_mean_squared_log_error, greater_is_better=False),
         "neg_mean_absolute_percentage_error": make_scorer(
             mean_absolute_percentage_error, greater_is_better=False
         ),

@@ -113,9 +113,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         if "warm_start" not in params:
             raise ValueError(f"warm_start_param is set but {name} has no warm_start parameter.")
         if self.warm_start_param not in params:
-            raise ValueError(
-                f"warm_start_param={self.warm_start_param!r} is not a parameter of {name}."
-            )
+            raise ValueError(f"warm_start_param={self.warm_start_param!r} is not a parameter of {name}.")
         return (self.warm_start_param, int(self.warm_start_step), bool(self.warm_start_cumulative))
 
     def _sample_parameters(self, n, rng):
@@ -167,26 +165,24 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
             if X.shape[0] == 0:
                 raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                    "is required."
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
                 )
             if y is not None and len(y) != X.shape[0]:
                 raise ValueError(
-                    "Found input variables with inconsistent numbers of samples: "
-                    f"{[X.shape[0], len(y)]}"
+                    f"Found input variables with inconsistent numbers of samples: {[X.shape[0], len(y)]}"
                 )
             blocks = [(X, y)]
         if is_dask_collection(X):
             n = len(blocks)
-            placed = runner.compute([b[0] for b in blocks] +
-                                    [b[1] for b in blocks if b[1] is not None])
+            placed = runner.compute([b[0] for b in blocks] + [b[1] for b in blocks if b[1] is not None])
             placed, yplaced = placed[:n], (placed[n:] if y is not None else [None] * n)
         else:
             placed, yplaced = [runner.put(X, recoverable=True)], [runner.put(y, recoverable=True)]
         test_size = 0.15 if self.test_size is None else self.test_size
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(placed))
-        splits = [runner.submit(split_block, xb, yb, int(s), test_size)
-                  for xb, yb, s in zip(placed, yplaced, seeds)]
+        splits = [
+            runner.submit(split_block, xb, yb, int(s), test_size) for xb, yb, s in zip(placed, yplaced, seeds)
+        ]
         test = runner.submit(concat_test, *splits)
         if runner.mode == "local":
             gathered = runner.gather(list(splits) + [test])
@@ -195,8 +191,10 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             runner.replicate(test)
         classes = None
         if is_classifier(self.estimator) and y is not None and self.warm_start_param is None:
-            if "classes" in inspect.signature(self.estimator.partial_fit).parameters \
-                    and "classes" not in fit_params:
+            if (
+                "classes" in inspect.signature(self.estimator.partial_fit).parameters
+                and "classes" not in fit_params
+            ):
                 if is_dask_collection(y):
                     import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
@@ -253,13 +251,13 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         patience = self._patience()
         start = time.time()
 
-        self._models = {}        # model_id -> handle of the latest model
-        self._infos = {}         # model_id -> latest info
-        self._scores = {}        # model_id -> per-call scores (patience)
+        self._models = {}  # model_id -> handle of the latest model
+        self._infos = {}  # model_id -> latest info
+        self._scores = {}  # model_id -> per-call scores (patience)
         self.history_ = []
         self.model_history_ = defaultdict(list)
         self._n_calls = 0
-        self._rounds = {}        # bracket -> {target calls: jobs run to it}
+        self._rounds = {}  # bracket -> {target calls: jobs run to it}
         base = clone(self.estimator)
         self._params = {}
 
@@ -275,9 +273,19 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             else:
                 needed = {(k - 1) % n: splits[(k - 1) % n] for k in range(calls_done + 1, target + 1)}
             job = runner.submit(
-                train_and_score, handle, calls_done, target, test, needed, n,
-                fit_params=fit_params, warm_start=warm, scorer=scorer, patience=patience,
-                tol=self.tol, scores_so_far=tuple(self._scores.get(model_id, ())),
+                train_and_score,
+                handle,
+                calls_done,
+                target,
+                test,
+                needed,
+                n,
+                fit_params=fit_params,
+                warm_start=warm,
+                scorer=scorer,
+                patience=patience,
+                tol=self.tol,
+                scores_so_far=tuple(self._scores.get(model_id, ())),
                 copy_model=copy_model,
             )
             return _Job(model_id, job, bracket, target)
@@ -293,17 +301,23 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             self._scores[model_id] = info["scores"]
             self._models[model_id] = runner.result_part(job.handle, result, 0)
             rec = {
-                "model_id": model_id, "params": self._params[model_id],
-                "partial_fit_calls": info["calls"], "partial_fit_time": info["partial_fit_time"],
-                "score": info["score"], "score_time": info["score_time"],
-                "elapsed_wall_time": time.time() - start, "bracket": job.bracket,
+                "model_id": model_id,
+                "params": self._params[model_id],
+                "partial_fit_calls": info["calls"],
+                "partial_fit_time": info["partial_fit_time"],
+                "score": info["score"],
+                "score_time": info["score_time"],
+                "elapsed_wall_time": time.time() - start,
+                "bracket": job.bracket,
                 "stopped": info["stopped"],
             }
             self.history_.append(rec)
             self.model_history_[model_id].append(rec)
             if self.verbose:
-                print(f"[{type(self).__name__}] model {model_id} bracket={job.bracket} "
-                      f"calls={info['calls']} score={info['score']:.4g}")
+                print(
+                    f"[{type(self).__name__}] model {model_id} bracket={job.bracket} "
+                    f"calls={info['calls']} score={info['score']:.4g}"
+                )
             return info
 
         def release(model_id):
@@ -315,8 +329,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
 
         best_id = max(self._infos, key=lambda m: (self._infos[m]["score"], -m))
         self._best = (self._infos[best_id]["score"], best_id, self._models[best_id])
-        self.best_estimator_ = runner.result(self._best[2]) if runner.mode == "distributed" \
-            else self._best[2]
+        self.best_estimator_ = runner.result(self._best[2]) if runner.mode == "distributed" else self._best[2]
         self._finish(best_id, scorer)
         # The fitted search keeps no handles (futures) of the run: it pickles without the cluster.
         self._models = self._best = None
@@ -351,8 +364,9 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         keys = sorted({k for p in out["params"] for k in p})
         for k in keys:
             vals = [p.get(k, None) for p in out["params"]]
-            ma = np.ma.MaskedArray(np.empty(len(vals), dtype=object),
-                                   mask=[k not in p for p in out["params"]])
+            ma = np.ma.MaskedArray(
+                np.empty(len(vals), dtype=object), mask=[k not in p for p in out["params"]]
+            )
             for i, v in enumerate(vals):
                 if v is not None or k in out["params"][i]:
                     ma[i] = v
@@ -378,8 +392,11 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             by_bracket[b]["n_models"] += 1
             by_bracket[b]["partial_fit_calls"] += self.model_history_[mid][-1]["partial_fit_calls"]
         brackets = [
-            {"bracket": b, **v,
-             "rounds": [(n, calls) for calls, n in sorted(self._rounds.get(b, {}).items())]}
+            {
+                "bracket": b,
+                **v,
+                "rounds": [(n, calls) for calls, n in sorted(self._rounds.get(b, {}).items())],
+            }
             for b, v in sorted(by_bracket.items(), reverse=True)
         ]
         return {
@@ -491,7 +508,6 @@ class SynchronousBrackets:
                 st["pending"] = len(go)
                 if not go:
                     st["round"] = len(st["plan"])
-
 
 
 def check_common_params(search):

@@ -34,8 +34,10 @@ def split_block(X, y, seed, test_size):
     perm = rng.permutation(n)
     test, train = np.sort(perm[:n_test]), np.sort(perm[n_test:])
     return {
-        "X_train": _take(X, train), "y_train": None if y is None else _take(y, train),
-        "X_test": _take(X, test), "y_test": None if y is None else _take(y, test),
+        "X_train": _take(X, train),
+        "y_train": None if y is None else _take(y, train),
+        "X_test": _take(X, test),
+        "y_test": None if y is None else _take(y, test),
     }
 
 
@@ -70,8 +72,22 @@ def _one_call(model, k, blocks, n_blocks, fit_params, warm_start):
         model.fit(X, y, **fit_params)
 
 
-def train_and_score(model, calls_done, target_calls, test, blocks, n_blocks, *, fit_params, warm_start,
-                    scorer, patience, tol, scores_so_far, copy_model):
+def train_and_score(
+    model,
+    calls_done,
+    target_calls,
+    test,
+    blocks,
+    n_blocks,
+    *,
+    fit_params,
+    warm_start,
+    scorer,
+    patience,
+    tol,
+    scores_so_far,
+    copy_model,
+):
     """Advance ``model`` from ``calls_done`` to ``target_calls`` calls, then score it.
 
     ``blocks`` maps block index to its train / test split (only the blocks these calls
@@ -108,7 +124,7 @@ def train_and_score(model, calls_done, target_calls, test, blocks, n_blocks, *, 
             score_time += dt
             scores.append(score)
             if len(scores) > patience:
-                before = max(scores[: -patience])
+                before = max(scores[:-patience])
                 if max(scores[-patience:]) <= before + tol:
                     stopped = True
                     break
@@ -116,6 +132,12 @@ def train_and_score(model, calls_done, target_calls, test, blocks, n_blocks, *, 
         score, score_time = do_score()
         if not patience:
             scores = []
-    info = {"calls": k, "score": score, "partial_fit_time": fit_time,
-            "score_time": score_time, "stopped": stopped, "scores": scores}
+    info = {
+        "calls": k,
+        "score": score,
+        "partial_fit_time": fit_time,
+        "score_time": score_time,
+        "stopped": stopped,
+        "scores": scores,
+    }
     return model, info

@@ -18,7 +18,8 @@ from scipy.stats import rankdata
 def _aggregate(dicts):
     """A list of dicts -> a dict of arrays (numbers) or lists (anything else)."""
     return {
-        key: np.asarray([d[key] for d in dicts]) if isinstance(dicts[0][key], numbers.Number)
+        key: np.asarray([d[key] for d in dicts])
+        if isinstance(dicts[0][key], numbers.Number)
         else [d[key] for d in dicts]
         for key in dicts[0]
     }
@@ -97,7 +98,8 @@ def format_results(candidate_params, n_splits, out, *, return_train_score, stack
         if key.startswith(("train_", "test_")) and np.any(~np.isfinite(means)):
             warnings.warn(
                 f"One or more of the {key.split('_')[0]} scores are non-finite: {means}",
-                category=UserWarning, stacklevel=stacklevel + 2,
+                category=UserWarning,
+                stacklevel=stacklevel + 2,
             )
         results[f"std_{key}"] = np.sqrt(np.average((array - means[:, np.newaxis]) ** 2, axis=1))
         if rank:

@@ -113,8 +113,9 @@ def _score_params(score_params, X, train, test):
     )
 
 
-def fit_and_score(estimator, parameters, X, y, fit_params, score_params, fold, *,
-                  scorer, return_train_score, error_score):
+def fit_and_score(
+    estimator, parameters, X, y, fit_params, score_params, fold, *, scorer, return_train_score, error_score
+):
     """One (candidate, fold) fit and its scores; scikit-learn's ``_fit_and_score`` result."""
     train, test = fold
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
@@ -147,7 +148,7 @@ def fit_and_score(estimator, parameters, X, y, fit_params, score_params, fold, *
 
 def _step_params(fit_params, name):
     prefix = name + "__"
-    return {k[len(prefix):]: v for k, v in fit_params.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in fit_params.items() if k.startswith(prefix)}
 
 
 def _split_or_parent(step, parent, X, y, fold):
@@ -156,12 +157,18 @@ def _split_or_parent(step, parent, X, y, fold):
     train, test = fold
     X_train, y_train = _safe_split(step, X, y, train)
     X_test, y_test = _safe_split(step, X, y, test, train)
-    return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test,
-            "fit_time": 0.0, "score_time": 0.0, "n_test_samples": len(test)}
+    return {
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_test": X_test,
+        "y_test": y_test,
+        "fit_time": 0.0,
+        "score_time": 0.0,
+        "n_test_samples": len(test),
+    }
 
 
-def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_score,
-                       train_eval=False):
+def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_score, train_eval=False):
     """Fit one pipeline step on a fold's (transformed) training data; transform both sides.
 
     Its output feeds every candidate that shares this prefix (same steps, same
@@ -187,17 +194,23 @@ def fit_transform_step(name, step, parent, X, y, fit_params, fold, *, error_scor
         return _Failed(format_exc(), prev["fit_time"] + time.time() - start)
     fit_time = time.time() - start
     Xt_test = step.transform(prev["X_test"])
-    out = {"X_train": Xt_train, "y_train": prev["y_train"], "X_test": Xt_test,
-           "y_test": prev["y_test"], "fit_time": prev["fit_time"] + fit_time,
-           "score_time": prev["score_time"] + time.time() - start - fit_time,
-           "n_test_samples": prev["n_test_samples"]}
+    out = {
+        "X_train": Xt_train,
+        "y_train": prev["y_train"],
+        "X_test": Xt_test,
+        "y_test": prev["y_test"],
+        "fit_time": prev["fit_time"] + fit_time,
+        "score_time": prev["score_time"] + time.time() - start - fit_time,
+        "n_test_samples": prev["n_test_samples"],
+    }
     if train_eval:
         out["X_train_eval"] = step.transform(prev.get("X_train_eval", prev["X_train"]))
     return out
 
 
-def fit_final_and_score(name, final, parent, X, y, fit_params, fold, *, scorer,
-                        return_train_score, error_score):
+def fit_final_and_score(
+    name, final, parent, X, y, fit_params, fold, *, scorer, return_train_score, error_score
+):
     """Fit a pipeline's final step on its prefix's output and score it.
 
     Scoring the final step on the transformed test fold equals scoring the whole
@@ -205,8 +218,9 @@ def fit_final_and_score(name, final, parent, X, y, fit_params, fold, *, scorer,
     """
     if isinstance(parent, _Failed):
         out = _error_scores(scorer, error_score, return_train_score)
-        out.update(fit_error=parent.error, fit_time=parent.fit_time, score_time=0.0,
-                   n_test_samples=len(fold[1]))
+        out.update(
+            fit_error=parent.error, fit_time=parent.fit_time, score_time=0.0, n_test_samples=len(fold[1])
+        )
         return out
     prev = _split_or_parent(final, parent, X, y, fold)
     params = _step_params(_check_method_params(X, params=fit_params or {}, indices=fold[0]), name)
@@ -221,8 +235,7 @@ def fit_final_and_score(name, final, parent, X, y, fit_params, fold, *, scorer,
         if error_score == "raise":
             raise
         result.update(_error_scores(scorer, error_score, return_train_score))
-        result.update(fit_error=format_exc(), fit_time=prev["fit_time"] + time.time() - start,
-                      score_time=0.0)
+        result.update(fit_error=format_exc(), fit_time=prev["fit_time"] + time.time() - start, score_time=0.0)
         return result
     fit_time = time.time() - start
     result["test_scores"] = _score(final, prev["X_test"], prev["y_test"], scorer, {}, error_score)
@@ -333,8 +346,7 @@ def _check_fit_options(search):
 def _to_caller(params, y, groups):
     """Dask ``y``, ``groups`` and fit parameters come to the caller (the splits need
     them); ``X`` stays where it is."""
-    params = {k: np.asarray(v.compute()) if is_dask_collection(v) else v
-              for k, v in params.items()}
+    params = {k: np.asarray(v.compute()) if is_dask_collection(v) else v for k, v in params.items()}
     if is_dask_collection(y):
         y = y.compute()
         y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
@@ -379,8 +391,7 @@ class _DaskSearchMixin:
         groups = params.pop("groups", None)
         fit_params, y, groups = _to_caller(params, y, groups)
         score_params = {}
-        if fit_params.get("sample_weight") is not None and \
-                _scorers_accept_sample_weight(self, scorers):
+        if fit_params.get("sample_weight") is not None and _scorers_accept_sample_weight(self, scorers):
             score_params["sample_weight"] = fit_params["sample_weight"]
 
         # The splits: X's values are never needed by scikit-learn's splitters.
@@ -398,13 +409,12 @@ class _DaskSearchMixin:
             )
         candidates = list(self._candidate_params())
         if not candidates or not splits:
-            raise ValueError(
-                "No fits were performed. Was the CV iterator empty? Were there no candidates?"
-            )
+            raise ValueError("No fits were performed. Was the CV iterator empty? Were there no candidates?")
 
         # The data travels once per search.
         data = {
-            "X": runner.put(X, recoverable=True), "y": runner.put(y, recoverable=True),
+            "X": runner.put(X, recoverable=True),
+            "y": runner.put(y, recoverable=True),
             "fit_params": runner.put(fit_params, recoverable=True) if fit_params else None,
             "score_params": runner.put(score_params, recoverable=True) if score_params else None,
         }
@@ -413,8 +423,9 @@ class _DaskSearchMixin:
         _warn_or_raise_about_fit_failures(out, self.error_score)
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
-        results = format_results(candidates, self.n_splits_, out,
-                                 return_train_score=self.return_train_score, stacklevel=2)
+        results = format_results(
+            candidates, self.n_splits_, out, return_train_score=self.return_train_score, stacklevel=2
+        )
 
         self.multimetric_ = isinstance(out[0]["test_scores"], dict)
         if callable(self.scoring) and self.multimetric_:
@@ -436,11 +447,11 @@ class _DaskSearchMixin:
         """Every (candidate, fold) fit as tasks (pipelines step by step, sharing
         prefixes); their results in candidate-major order."""
         X_h, y_h, fp_h, sp_h = data["X"], data["y"], data["fit_params"], data["score_params"]
-        common = dict(scorer=scorers, return_train_score=self.return_train_score,
-                      error_score=self.error_score)
+        common = dict(
+            scorer=scorers, return_train_score=self.return_train_score, error_score=self.error_score
+        )
         fit_counts = {}
-        folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True)
-                 for tr, te in splits]
+        folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True) for tr, te in splits]
         handles, nodes = [], {}
         for cand in candidates:
             plan = _pipeline_plan(base_estimator, cand)
@@ -448,9 +459,11 @@ class _DaskSearchMixin:
                 if plan is None:
                     name = type(base_estimator).__name__
                     fit_counts[name] = fit_counts.get(name, 0) + 1
-                    handles.append(runner.submit(
-                        fit_and_score, clone(base_estimator), cand, X_h, y_h, fp_h, sp_h,
-                        fold, **common))
+                    handles.append(
+                        runner.submit(
+                            fit_and_score, clone(base_estimator), cand, X_h, y_h, fp_h, sp_h, fold, **common
+                        )
+                    )
                     continue
                 parent, key = None, (f,)
                 for name, step in plan[:-1]:
@@ -459,20 +472,33 @@ class _DaskSearchMixin:
                         if step != "passthrough":
                             fit_counts[name] = fit_counts.get(name, 0) + 1
                         nodes[key] = runner.submit(
-                            fit_transform_step, name, _fresh(step), parent, X_h, y_h, fp_h, fold,
-                            error_score=self.error_score, train_eval=self.return_train_score)
+                            fit_transform_step,
+                            name,
+                            _fresh(step),
+                            parent,
+                            X_h,
+                            y_h,
+                            fp_h,
+                            fold,
+                            error_score=self.error_score,
+                            train_eval=self.return_train_score,
+                        )
                     parent = nodes[key]
                 name, final = plan[-1]
                 fit_counts[name] = fit_counts.get(name, 0) + 1
-                handles.append(runner.submit(
-                    fit_final_and_score, name, _fresh(final), parent, X_h, y_h, fp_h, fold,
-                    **common))
+                handles.append(
+                    runner.submit(
+                        fit_final_and_score, name, _fresh(final), parent, X_h, y_h, fp_h, fold, **common
+                    )
+                )
         self._n_tasks = len(handles) + len(nodes)
         self.fit_counts_ = fit_counts
         if self.verbose > 0:
             n_c, n_s = len(candidates), len(splits)
-            print(f"Fitting {n_s} folds for each of {n_c} candidates, totalling "
-                  f"{n_c * n_s} fits ({self._n_tasks} tasks)")
+            print(
+                f"Fitting {n_s} folds for each of {n_c} candidates, totalling "
+                f"{n_c * n_s} fits ({self._n_tasks} tasks)"
+            )
         del nodes
         return runner.gather(handles)
 
@@ -480,7 +506,8 @@ class _DaskSearchMixin:
         best = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
         fp_all = runner.put(fit_params, recoverable=True) if fit_params else None
         self.best_estimator_, self.refit_time_ = runner.result(
-            runner.submit(refit_estimator, best, X_h, y_h, fp_all))
+            runner.submit(refit_estimator, best, X_h, y_h, fp_all)
+        )
         if hasattr(self.best_estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
@@ -493,8 +520,11 @@ def _n_samples(X, y):
         return int(n)
     if y is not None:
         return len(y)
-    lengths = X.map_blocks(lambda b: np.array([len(b)]), chunks=(1,), drop_axis=1) \
-        if hasattr(X, "blocks") else X.map_partitions(len)
+    lengths = (
+        X.map_blocks(lambda b: np.array([len(b)]), chunks=(1,), drop_axis=1)
+        if hasattr(X, "blocks")
+        else X.map_partitions(len)
+    )
     return int(dask.compute(lengths.sum())[0])
 
 
@@ -729,6 +759,4 @@ class RandomizedSearchCV(_DaskSearchMixin, BaseSearchCV):
         self.return_train_score = return_train_score
 
     def _candidate_params(self):
-        return ParameterSampler(self.param_distributions, self.n_iter,
-                                random_state=self.random_state)
-
+        return ParameterSampler(self.param_distributions, self.n_iter, random_state=self.random_state)

@@ -130,7 +130,9 @@ def _index_block(idx, *strat, seed, t, r, which, split=0, block_id=None):
 # ------------------------------------------------------------------ train_test_split
 
 
-def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True, stratify=None):
+def train_test_split(
+    *arrays, test_size=None, train_size=None, random_state=None, shuffle=True, stratify=None
+):
     """Split arrays into random train and test subsets; Dask in gives Dask out.
 
     Parameters
@@ -191,8 +193,12 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         raise ValueError("At least one array required as input")
     if not _lazy(*arrays, stratify):
         return sk_ms.train_test_split(
-            *arrays, test_size=test_size, train_size=train_size, random_state=random_state,
-            shuffle=shuffle, stratify=stratify,
+            *arrays,
+            test_size=test_size,
+            train_size=train_size,
+            random_state=random_state,
+            shuffle=shuffle,
+            stratify=stratify,
         )
     import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
@@ -213,9 +219,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         lengths.append(int(a.shape[0]))
         dask_arrays.append(a)
     if len(set(lengths + [n])) > 1:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {lengths}"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
     n_train, n_test = _validate_shuffle_split(n, test_size, train_size, default_test_size=0.25)
     if not shuffle:
         if stratify is not None:
@@ -243,9 +247,16 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         for which, sizes in (("train", r), ("test", t)):
             out.append(
                 da.map_blocks(
-                    _select_block, a, *extra, seed=seed, t=t, r=r, which=which,
+                    _select_block,
+                    a,
+                    *extra,
+                    seed=seed,
+                    t=t,
+                    r=r,
+                    which=which,
                     chunks=(tuple(int(s) for s in sizes),) + a.chunks[1:],
-                    dtype=a.dtype, meta=a._meta,
+                    dtype=a.dtype,
+                    meta=a._meta,
                 )
             )
     return out
@@ -301,9 +312,18 @@ def _train_test_split_frames(arrays, test_size, train_size, random_state, shuffl
         for which in ("train", "test"):
             out.append(
                 dd.map_partitions(
-                    _select_partition, a, *extra, seed=seed, which=which, t=t, r=r,
-                    test_size=test_size, train_size=train_size, shuffle=shuffle,
-                    meta=a._meta, align_dataframes=False,
+                    _select_partition,
+                    a,
+                    *extra,
+                    seed=seed,
+                    which=which,
+                    t=t,
+                    r=r,
+                    test_size=test_size,
+                    train_size=train_size,
+                    shuffle=shuffle,
+                    meta=a._meta,
+                    align_dataframes=False,
                 )
             )
     return out
@@ -437,8 +457,13 @@ class KFold(sk_ms.KFold):
             for which, sizes in (("train", train_sizes), ("test", test_sizes)):
                 out.append(
                     idx.map_blocks(
-                        _kfold_block, seed=seed, k=k, fold=f, which=which,
-                        chunks=(sizes,), dtype=np.int64,
+                        _kfold_block,
+                        seed=seed,
+                        k=k,
+                        fold=f,
+                        which=which,
+                        chunks=(sizes,),
+                        dtype=np.int64,
                     )
                 )
             yield tuple(out)
@@ -522,8 +547,14 @@ class ShuffleSplit(sk_ms.ShuffleSplit):
         for s in range(self.n_splits):
             yield tuple(
                 idx.map_blocks(
-                    _index_block, seed=seed, t=t, r=r, which=which, split=s,
-                    chunks=(tuple(int(v) for v in sizes),), dtype=np.int64,
+                    _index_block,
+                    seed=seed,
+                    t=t,
+                    r=r,
+                    which=which,
+                    split=s,
+                    chunks=(tuple(int(v) for v in sizes),),
+                    dtype=np.int64,
                 )
                 for which, sizes in (("train", r), ("test", t))
             )
@@ -647,4 +678,3 @@ def _stratified_folds(y, prefix, *, k, shuffle, seed, block):
 
 
 __all__ = ["KFold", "ShuffleSplit", "StratifiedKFold", "train_test_split"]
-

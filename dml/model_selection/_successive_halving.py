@@ -135,8 +135,7 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
 
     _parameter_constraints: dict = {
         **BaseAdaptiveSearch._parameter_constraints,
-        "n_initial_parameters": [Interval(numbers.Integral, 1, None, closed="left"),
-                                 StrOptions({"grid"})],
+        "n_initial_parameters": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"grid"})],
         "n_initial_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "aggressiveness": [Interval(numbers.Real, 1, None, closed="neither")],
@@ -179,9 +178,7 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
     def _check_search_params(self):
         check_common_params(self)
         if self.max_iter is not None and (self.n_initial_iter or 1) > self.max_iter:
-            raise ValueError(
-                f"n_initial_iter={self.n_initial_iter} is larger than max_iter={self.max_iter}."
-            )
+            raise ValueError(f"n_initial_iter={self.n_initial_iter} is larger than max_iter={self.max_iter}.")
 
     def _plan(self, n_models):
         return bracket_plan(n_models, self.n_initial_iter or 1, self.max_iter, self.aggressiveness)
@@ -191,9 +188,13 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
         """The planned number of models and calls (no early stopping)."""
         n = self._n_candidates()
         plan = self._plan(n)
-        return {"n_models": n, "partial_fit_calls": plan_calls(plan),
-                "brackets": [{"bracket": 0, "n_models": n, "partial_fit_calls": plan_calls(plan),
-                              "rounds": plan}]}
+        return {
+            "n_models": n,
+            "partial_fit_calls": plan_calls(plan),
+            "brackets": [
+                {"bracket": 0, "n_models": n, "partial_fit_calls": plan_calls(plan), "rounds": plan}
+            ],
+        }
 
     def _n_candidates(self):
         # A discrete space smaller than n_initial_parameters is searched exhaustively.
@@ -210,7 +211,8 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
         params_of = dict(enumerate(candidates))
         plan = self._plan(len(candidates))
         SynchronousBrackets([(0, plan, list(params_of))]).run(
-            self, params_of, submit, record, release, runner)
+            self, params_of, submit, record, release, runner
+        )
 
 
 class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
@@ -331,7 +333,7 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
         rungs = self._rungs()
         eta = self.aggressiveness
         slots = runner.n_slots()
-        results = [dict() for _ in rungs]   # rung -> {model_id: score}
+        results = [dict() for _ in rungs]  # rung -> {model_id: score}
         promoted = [set() for _ in rungs]
         todo = list(enumerate(candidates))[::-1]
         params_of = dict(enumerate(candidates))

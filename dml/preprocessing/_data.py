@@ -340,9 +340,7 @@ class MinMaxScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             )
         first = not hasattr(self, "n_samples_seen_")
         with validate_fit_data(self, X, reset=first, iterative=False) as data:
-            stats = map_reduce(
-                minmax_kernel, data, combine=make_combine(data_min="min", data_max="max")
-            )
+            stats = map_reduce(minmax_kernel, data, combine=make_combine(data_min="min", data_max="max"))
             lo, hi = to_numpy(stats["data_min"]), to_numpy(stats["data_max"])
             # +inf / -inf mark all-NaN features; a real inf in X makes the range non-finite.
             seen = np.isfinite(lo) | np.isfinite(hi) | (lo <= hi)
@@ -357,7 +355,9 @@ class MinMaxScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             hi = np.fmax(self.data_max_, hi)
             self.n_samples_seen_ += n_rows
         data_range = hi - lo
-        safe = np.where((data_range == 0) | (np.abs(data_range) < 10 * np.finfo(data_range.dtype).eps), 1.0, data_range)
+        safe = np.where(
+            (data_range == 0) | (np.abs(data_range) < 10 * np.finfo(data_range.dtype).eps), 1.0, data_range
+        )
         self.scale_ = (hi_r - lo_r) / safe
         self.min_ = lo_r - lo * self.scale_
         self.data_min_ = lo
@@ -400,9 +400,7 @@ class MinMaxScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         """
         check_is_fitted(self)
         X = validate_predict_data(self, X)
-        return _blockwise_or_inplace(
-            minmax_inverse_kernel, X, self.copy, scale=self.scale_, min_=self.min_
-        )
+        return _blockwise_or_inplace(minmax_inverse_kernel, X, self.copy, scale=self.scale_, min_=self.min_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -198,7 +198,6 @@ class Incremental(ParallelPostFit):
                 for i in rng.permutation(n) if self.shuffle_blocks else range(n):
                     _partial_fit(model, X_blocks[i], None if y_blocks is None else y_blocks[i], per_block[i])
         else:
-
             step = dask.delayed(_partial_fit, pure=False)
             for _ in range(n_epochs):
                 for i in rng.permutation(n) if self.shuffle_blocks else range(n):
@@ -240,7 +239,9 @@ def _blocks(X, y):
             )
         return xb, list(y.to_delayed()), rows
     if not is_dask_collection(X):
-        X = da.from_array(np.asarray(X), chunks=(y.chunks[0] if hasattr(y, "chunks") else -1,) + (-1,) * (np.ndim(X) - 1))
+        X = da.from_array(
+            np.asarray(X), chunks=(y.chunks[0] if hasattr(y, "chunks") else -1,) + (-1,) * (np.ndim(X) - 1)
+        )
     if X.ndim == 2 and len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     if any(np.isnan(c) for c in X.chunks[0]):
@@ -255,8 +256,7 @@ def _blocks(X, y):
         y = np.asarray(y)
     if int(y.shape[0]) != int(sum(rows)):
         raise ValueError(
-            "Found input variables with inconsistent numbers of samples: "
-            f"{[int(sum(rows)), int(y.shape[0])]}"
+            f"Found input variables with inconsistent numbers of samples: {[int(sum(rows)), int(y.shape[0])]}"
         )
     if not is_dask_collection(y):
         y = da.from_array(y, chunks=(rows,) + (-1,) * (y.ndim - 1))

@@ -278,7 +278,6 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self.scoring is not None:
-
             scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
             kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
             return scorer(self, X, y, **kwargs)

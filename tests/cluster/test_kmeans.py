@@ -261,7 +261,6 @@ def test_cupy_fit_matches_numpy():
     assert est2.inertia_ == pytest.approx(ref2.inertia_, rel=1e-6)
 
 
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_lloyd_kernel_ties_go_to_the_first_center(dtype, weighted):
@@ -280,7 +279,9 @@ def test_lloyd_kernel_ties_go_to_the_first_center(dtype, weighted):
     out = _lloyd_numpy(X, w, C, np.zeros(3, dtype=dtype), True)
     np.testing.assert_array_equal(out["n"], np.bincount(lab, minlength=5))
     np.testing.assert_allclose(out["weights"], np.bincount(lab, weights=ww, minlength=5))
-    np.testing.assert_allclose(out["sums"], np.stack([(ww[lab == j, None] * X[lab == j]).sum(0) for j in range(5)]))
+    np.testing.assert_allclose(
+        out["sums"], np.stack([(ww[lab == j, None] * X[lab == j]).sum(0) for j in range(5)])
+    )
     assert float(out["inertia"]) == pytest.approx(float((ww * d2.min(axis=1)).sum()), rel=1e-12)
 
 
@@ -321,8 +322,11 @@ def test_explicit_init_checks_ride_on_the_first_iteration(bad):
         X[123, 2] = np.nan if bad == "nan" else np.inf
     Xd = da.from_array(X, chunks=(100, -1))
     init = _blobs(n=400, k=3)[:3]
-    msg = {"nan": "Input X contains NaN", "inf": "Input X contains infinity",
-           "zero_weights": "Sample weights must contain at least one non-zero number"}[bad]
+    msg = {
+        "nan": "Input X contains NaN",
+        "inf": "Input X contains infinity",
+        "zero_weights": "Sample weights must contain at least one non-zero number",
+    }[bad]
     with pytest.raises(ValueError, match=msg):
         KMeans(3, init=init, n_init=1).fit(Xd, sample_weight=sw)
 

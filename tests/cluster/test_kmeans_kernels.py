@@ -25,8 +25,12 @@ def _data(n=700, p=4, seed=0):
 def _both(kernel, X, y, w, *broadcast, **kw):
     ref = kernel(X, y, w, *broadcast, xp=get_namespace(X), **kw)
     s = kernel(
-        xps.asarray(X), None if y is None else xps.asarray(y), None if w is None else xps.asarray(w),
-        *broadcast, xp=xps, **kw,
+        xps.asarray(X),
+        None if y is None else xps.asarray(y),
+        None if w is None else xps.asarray(w),
+        *broadcast,
+        xp=xps,
+        **kw,
     )
     return ref, s
 
@@ -81,8 +85,18 @@ def test_first_draw_races_match_the_blocked_races(weighted):
     np.testing.assert_allclose(fast["pot"], blocked["pot"], rtol=1e-12)
     if weighted:
         assert np.all(w[np.searchsorted(idx, fast["ridx"][0])] > 0)
-    strict = S.races_kernel(xps.asarray(X), xps.asarray(idx), None if w is None else xps.asarray(w), X.mean(0),
-                           empty, None, xp=xps, seed=3, stream=0, n_races=4)
+    strict = S.races_kernel(
+        xps.asarray(X),
+        xps.asarray(idx),
+        None if w is None else xps.asarray(w),
+        X.mean(0),
+        empty,
+        None,
+        xp=xps,
+        seed=3,
+        stream=0,
+        n_races=4,
+    )
     np.testing.assert_array_equal(to_numpy(strict["ridx"]), fast["ridx"])
 
 
@@ -116,7 +130,9 @@ def _lloyd_sequence(X, w, k, n_iter, seed=0):
     for _ in range(n_iter):
         seq.append(C)
         out = L.lloyd_kernel(X, None, w, C, mu, xp=np)
-        C = np.where(out["weights"][:, None] > 0, out["sums"] / np.maximum(out["weights"], 1e-300)[:, None], C)
+        C = np.where(
+            out["weights"][:, None] > 0, out["sums"] / np.maximum(out["weights"], 1e-300)[:, None], C
+        )
         C = C.astype(X.dtype)
     return seq, mu
 
@@ -177,7 +193,9 @@ def test_elkan_bounds_settle_more_rows_when_few_centers_move():
     caches = {False: {}, True: {}}
     read = {False: 0, True: 0}
     for i, C in enumerate(seq):
-        outs = {e: B.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=caches[e], elkan=e) for e in caches}
+        outs = {
+            e: B.lloyd_bounds_kernel(X, None, None, C, mu, xp=np, cache=caches[e], elkan=e) for e in caches
+        }
         np.testing.assert_array_equal(outs[True]["weights"], outs[False]["weights"])
         np.testing.assert_allclose(outs[True]["sums"], outs[False]["sums"], rtol=1e-12)
         np.testing.assert_array_equal(caches[True]["lloyd"].labels, caches[False]["lloyd"].labels)
@@ -248,8 +266,9 @@ def test_cached_kmeans_parallel_rounds_match_uncached(weighted):
     np.testing.assert_allclose(
         S.candidate_weights_kernel(X, idx, w, X.mean(0), final, xp=np, cache={})["weights"], ref["weights"]
     )
-    s = S.candidate_weights_kernel(xps.asarray(X), None, None if w is None else xps.asarray(w), X.mean(0), final,
-                                   xp=xps)
+    s = S.candidate_weights_kernel(
+        xps.asarray(X), None, None if w is None else xps.asarray(w), X.mean(0), final, xp=xps
+    )
     np.testing.assert_allclose(to_numpy(s["weights"]), ref["weights"], rtol=1e-12)
 
 
@@ -263,7 +282,9 @@ def test_candidate_weights_ties_go_to_the_first_candidate():
     final = np.vstack([X[[0]], X[[7, 0]]])  # candidate 2 repeats candidate 0
     got = S.candidate_weights_kernel(X, idx, None, shift, final, xp=np, cache=cache)
     assert got["weights"][2] == 0 and got["weights"].sum() == 600
-    np.testing.assert_array_equal(got["weights"], L.lloyd_kernel(X, None, None, final, shift, xp=np)["weights"])
+    np.testing.assert_array_equal(
+        got["weights"], L.lloyd_kernel(X, None, None, final, shift, xp=np)["weights"]
+    )
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -272,8 +293,9 @@ def test_lloyd_bounds_kernel_moments_agree_across_namespaces(weighted):
     w = w if weighted else None
     C, shift = X[:3].copy(), X[:3].mean(0)
     ours = B.lloyd_bounds_kernel(X, None, w, C, shift, xp=np, cache={}, moments=True)
-    strict = B.lloyd_bounds_kernel(xps.asarray(X), None, None if w is None else xps.asarray(w), C, shift,
-                                   xp=xps, cache={}, moments=True)
+    strict = B.lloyd_bounds_kernel(
+        xps.asarray(X), None, None if w is None else xps.asarray(w), C, shift, xp=xps, cache={}, moments=True
+    )
     Xc = X - shift
     np.testing.assert_allclose(ours["xs"], Xc.sum(0), rtol=1e-12)
     np.testing.assert_allclose(float(ours["xss"]), (Xc**2).sum(), rtol=1e-12)

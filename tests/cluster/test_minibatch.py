@@ -79,6 +79,8 @@ def test_explicit_init_warning_points_at_the_caller(method):
     for est in (KMeans(2, init=X[:2], n_init=3), MiniBatchKMeans(2, init=X[:2], n_init=3)):
         if method == "partial_fit" and isinstance(est, KMeans):
             continue
-        with pytest.warns(RuntimeWarning, match=f"only one init in {type(est).__name__} instead of n_init=3") as rec:
+        with pytest.warns(
+            RuntimeWarning, match=f"only one init in {type(est).__name__} instead of n_init=3"
+        ) as rec:
             getattr(est, method)(X)
         assert rec[0].filename == __file__

@@ -34,8 +34,19 @@ def test_same_data_on_a_cluster(cluster_client):
 
 
 def test_classification_structure():
-    X, y = make_classification(20000, 10, n_informative=4, n_redundant=2, n_repeated=1, n_classes=3,
-                               weights=[0.2, 0.3], flip_y=0.0, random_state=0, chunks=5000, shuffle=False)
+    X, y = make_classification(
+        20000,
+        10,
+        n_informative=4,
+        n_redundant=2,
+        n_repeated=1,
+        n_classes=3,
+        weights=[0.2, 0.3],
+        flip_y=0.0,
+        random_state=0,
+        chunks=5000,
+        shuffle=False,
+    )
     X, y = dask.compute(X, y)
     counts = np.bincount(y) / len(y)
     np.testing.assert_allclose(counts, [0.2, 0.3, 0.5], atol=0.02)
@@ -43,7 +54,9 @@ def test_classification_structure():
     inf, red = X[:, :4], X[:, 4:6]
     coef, res, *_ = np.linalg.lstsq(np.column_stack([inf, np.ones(len(y))]), red, rcond=None)
     assert res.max() < 1e-6 * len(y)
-    np.testing.assert_array_equal(X[:, 6], X[:, :6][:, int(np.argmin(np.abs(X[:, :6] - X[:, 6:7]).sum(axis=0)))])
+    np.testing.assert_array_equal(
+        X[:, 6], X[:, :6][:, int(np.argmin(np.abs(X[:, :6] - X[:, 6:7]).sum(axis=0)))]
+    )
 
 
 def test_classification_errors():
@@ -66,8 +79,16 @@ def test_regression_ground_truth():
 
 
 def test_blobs_centers_and_float32():
-    X, y, centers = make_blobs(4000, 3, centers=4, cluster_std=0.1, random_state=0, return_centers=True,
-                               chunks=1000, dtype=np.float32)
+    X, y, centers = make_blobs(
+        4000,
+        3,
+        centers=4,
+        cluster_std=0.1,
+        random_state=0,
+        return_centers=True,
+        chunks=1000,
+        dtype=np.float32,
+    )
     assert X.dtype == np.float32
     X, y = dask.compute(X, y)
     for k in range(4):

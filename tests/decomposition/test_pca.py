@@ -116,11 +116,20 @@ def test_wide_data_full_solver():
 
 def test_bad_input():
     X = _data(n=20, p=5)
-    with pytest.raises(ValueError, match=r"n_components=6 must be between 0 and min\(n_samples, n_features\)=5 with svd_solver='full'"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_components=6 must be between 0 and min\(n_samples, n_features\)=5 with svd_solver='full'",
+    ):
         PCA(n_components=6, svd_solver="full").fit(X)
-    with pytest.raises(ValueError, match=r"n_components=6 must be between 0 and min\(n_samples, n_features\)=5 with svd_solver='covariance_eigh'"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_components=6 must be between 0 and min\(n_samples, n_features\)=5 with svd_solver='covariance_eigh'",
+    ):
         PCA(n_components=6, svd_solver="covariance_eigh").fit(da.from_array(X, chunks=7))
-    with pytest.raises(ValueError, match=r"n_components=6 must be between 1 and min\(n_samples, n_features\)=5 with svd_solver='randomized'"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_components=6 must be between 1 and min\(n_samples, n_features\)=5 with svd_solver='randomized'",
+    ):
         PCA(n_components=6, svd_solver="randomized").fit(X)
     with pytest.raises(ValueError, match="must be strictly less than"):
         PCA(n_components=5, svd_solver="arpack").fit(X)
@@ -145,5 +154,7 @@ def test_cupy_pca():
     for solver in ("full", "covariance_eigh"):
         est = PCA(n_components=5, svd_solver=solver).fit(da.from_array(cp.asarray(X), chunks=(700, -1)))
         _compare(est, ref)
-    est = PCA(n_components=5, svd_solver="randomized", random_state=0).fit(da.from_array(cp.asarray(X), chunks=(700, -1)))
+    est = PCA(n_components=5, svd_solver="randomized", random_state=0).fit(
+        da.from_array(cp.asarray(X), chunks=(700, -1))
+    )
     np.testing.assert_allclose(est.explained_variance_, ref.explained_variance_, rtol=1e-3)

@@ -90,8 +90,12 @@ def test_kernels_on_array_api_strict():
     np.testing.assert_allclose(R1.T @ R1, R2.T @ R2, rtol=1e-10)
     Xc = X - X.mean(0)
     np.testing.assert_allclose(R2.T @ R2, Xc.T @ Xc, rtol=1e-10)
-    merged = K.combine_tsqr([K.tsqr_kernel(X[:100], None, None, xp=get_namespace(X)),
-                             K.tsqr_kernel(X[100:], None, None, xp=get_namespace(X))])
+    merged = K.combine_tsqr(
+        [
+            K.tsqr_kernel(X[:100], None, None, xp=get_namespace(X)),
+            K.tsqr_kernel(X[100:], None, None, xp=get_namespace(X)),
+        ]
+    )
     np.testing.assert_allclose(merged["R"].T @ merged["R"], Xc.T @ Xc, rtol=1e-10)
     V = np.random.default_rng(0).normal(size=(5, 3))
     ref = K.power_kernel(X, None, None, V, X.mean(0), xp=get_namespace(X))
@@ -102,5 +106,7 @@ def test_kernels_on_array_api_strict():
     ref = K.tsqr_kernel(X, idx, None, xp=get_namespace(X), batch_starts=np.array([0, 50, 100, 330]))
     assert sorted(ref["batches"]) == [0, 1, 2, 3]
     assert [ref["batches"][g]["n"] for g in range(4)] == [10, 50, 230, 10]
-    s = K.tsqr_kernel(xps.asarray(X), xps.asarray(idx), None, xp=xps, batch_starts=np.array([0, 50, 100, 330]))
+    s = K.tsqr_kernel(
+        xps.asarray(X), xps.asarray(idx), None, xp=xps, batch_starts=np.array([0, 50, 100, 330])
+    )
     assert [s["batches"][g]["n"] for g in range(4)] == [10, 50, 230, 10]

@@ -46,8 +46,18 @@ def _variants(X, y, w):
     }
 
 
-@pytest.mark.parametrize("kind", ["numpy", "pandas", "dask", "dask-column-chunked",
-                                  "dask-y-chunked-differently", "dask-dataframe", "dask-unknown-lengths"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "numpy",
+        "pandas",
+        "dask",
+        "dask-column-chunked",
+        "dask-y-chunked-differently",
+        "dask-dataframe",
+        "dask-unknown-lengths",
+    ],
+)
 def test_every_input_kind_gives_aligned_row_chunks(kind, xy, scheduler):
     X, y, w = xy
     Xi, yi, wi = _variants(X, y, w)[kind]
@@ -58,7 +68,9 @@ def test_every_input_kind_gives_aligned_row_chunks(kind, xy, scheduler):
         np.testing.assert_array_equal(_gather(data, "X"), X)
         np.testing.assert_array_equal(_gather(data, "y"), y)
         np.testing.assert_array_equal(_gather(data, "sample_weight"), w)
-        sizes = map_reduce(lambda X, y, w, *, xp: {"rows": np.array([X.shape[0], y.shape[0], w.shape[0]])}, data)
+        sizes = map_reduce(
+            lambda X, y, w, *, xp: {"rows": np.array([X.shape[0], y.shape[0], w.shape[0]])}, data
+        )
         assert sizes["rows"].tolist() == [300, 300, 300]
     assert est.n_features_in_ == 4
     if kind in ("pandas", "dask-dataframe"):

@@ -106,12 +106,25 @@ def test_logistic_kernels(data, rng):
     X, y, w = data
     coef = np.array([0.3, -0.2, 0.1, 0.05])
     _assert_same(*_both(binary_loss_grad_kernel, (X, y, w), coef, None, fit_intercept=True))
-    _assert_same(*_both(binary_loss_grad_kernel, (X, y, None), coef[:3], np.array([1.0, 2.0]), fit_intercept=False))
+    _assert_same(
+        *_both(binary_loss_grad_kernel, (X, y, None), coef[:3], np.array([1.0, 2.0]), fit_intercept=False)
+    )
     yk = (np.arange(40) % 3).astype(np.int64)
     C = rng.normal(size=(3, 4))
-    _assert_same(*_both(multinomial_loss_grad_kernel, (X, yk, w), C, np.array([1.0, 0.5, 2.0]), fit_intercept=True, n_classes=3))
+    _assert_same(
+        *_both(
+            multinomial_loss_grad_kernel,
+            (X, yk, w),
+            C,
+            np.array([1.0, 0.5, 2.0]),
+            fit_intercept=True,
+            n_classes=3,
+        )
+    )
     _assert_same(*_both(decision_kernel, (X,), coef=C[:, :3], intercept=C[:, 3]))
     _assert_same(*_both(proba_kernel, (X,), coef=C[:1, :3], intercept=C[:1, 3]))
     _assert_same(*_both(proba_kernel, (X,), coef=C[:, :3], intercept=C[:, 3], log=True))
     _assert_same(*_both(encode_binary, (np.array([1.0, 2.0, 2.0]),), positive=2.0))
-    _assert_same(*_both(encode_multiclass, (np.array([5.0, 7.0, 9.0, 5.0]),), classes=np.array([5.0, 7.0, 9.0])))
+    _assert_same(
+        *_both(encode_multiclass, (np.array([5.0, 7.0, 9.0, 5.0]),), classes=np.array([5.0, 7.0, 9.0]))
+    )

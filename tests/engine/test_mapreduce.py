@@ -29,7 +29,9 @@ def _sum_kernel(X, y, w, scale, *, xp, power=1):
 @pytest.mark.parametrize("chunks", [-1, 17, (50, 150, 1, 99)])
 def test_same_result_on_every_scheduler_and_chunking(scheduler, chunks, rng):
     X = rng.normal(size=(300, 3))
-    with validate_fit_data(_Probe(), da.from_array(X, chunks=(chunks, 3)), np.zeros(300), y_numeric=True) as data:
+    with validate_fit_data(
+        _Probe(), da.from_array(X, chunks=(chunks, 3)), np.zeros(300), y_numeric=True
+    ) as data:
         with count_passes() as counter:
             out = map_reduce(_sum_kernel, data, broadcast=(2.0,), power=2, split_every=2)
     assert counter.passes == 1 and counter.kernels == ["_sum_kernel"]
@@ -45,10 +47,12 @@ def test_combines():
     assert float(mm["b"]) == 3.0
     with pytest.raises(ValueError, match="Unknown combine op"):
         make_combine(a="median")
-    labels = combine_value_counts([
-        {"labels": np.array(["a", "c"]), "label_counts": np.array([1.0, 2.0])},
-        {"labels": np.array(["b", "c"]), "label_counts": np.array([4.0, 1.0])},
-    ])
+    labels = combine_value_counts(
+        [
+            {"labels": np.array(["a", "c"]), "label_counts": np.array([1.0, 2.0])},
+            {"labels": np.array(["b", "c"]), "label_counts": np.array([4.0, 1.0])},
+        ]
+    )
     assert labels["labels"].tolist() == ["a", "b", "c"]
     assert labels["label_counts"].tolist() == [1.0, 4.0, 3.0]
 
@@ -68,7 +72,9 @@ def test_gram_combine_matches_direct(rng):
     X = 50 + rng.normal(size=(500, 4))
     y = rng.normal(size=500)
     full = gram_kernel(X, y, None, xp=np)
-    parts = combine_centered([gram_kernel(X[a:b], y[a:b], None, xp=np) for a, b in [(0, 1), (1, 250), (250, 500)]])
+    parts = combine_centered(
+        [gram_kernel(X[a:b], y[a:b], None, xp=np) for a, b in [(0, 1), (1, 250), (250, 500)]]
+    )
     np.testing.assert_allclose(parts["scatter"], full["scatter"], rtol=1e-9, atol=1e-9)
     A = np.column_stack([X, y])
     Ac = A - A.mean(axis=0)

@@ -32,8 +32,9 @@ class _FakeClient:
         self._limits = limits
 
     def scheduler_info(self, n_workers=None):
-        return {"workers": {f"tcp://w{i}": {"memory_limit": m, "nthreads": 1}
-                            for i, m in enumerate(self._limits)}}
+        return {
+            "workers": {f"tcp://w{i}": {"memory_limit": m, "nthreads": 1} for i, m in enumerate(self._limits)}
+        }
 
 
 def test_persist_policy():
@@ -70,7 +71,7 @@ def test_group_caps_split_a_threads_chunks():
 def test_lazy_and_persisted_passes_agree(scheduler, persist):
     rng = np.random.default_rng(0)
     X = da.from_array(rng.normal(size=(1_000, 3)), chunks=(130, 3))
-    y = da.from_array(rng.normal(size=1_000), chunks=250)   # other chunks: aligned to X
+    y = da.from_array(rng.normal(size=1_000), chunks=250)  # other chunks: aligned to X
     w = da.from_array(rng.uniform(size=1_000), chunks=500)
     with dml.config_context(persist=persist), validate_fit_data(None, X, y, w) as data:
         assert data.lazy is not persist
@@ -80,8 +81,13 @@ def test_lazy_and_persisted_passes_agree(scheduler, persist):
         np.testing.assert_allclose(out["sy"], y.sum().compute())
         np.testing.assert_allclose(out["sw"], w.sum().compute())
         np.testing.assert_allclose(data.gather("y"), y.compute())
-        idx = map_chunks(lambda X, *, xp, row_offset: xp.arange(row_offset, row_offset + X.shape[0]),
-                         data, which="y", source="X", pass_row_offset=True)
+        idx = map_chunks(
+            lambda X, *, xp, row_offset: xp.arange(row_offset, row_offset + X.shape[0]),
+            data,
+            which="y",
+            source="X",
+            pass_row_offset=True,
+        )
         np.testing.assert_array_equal(idx.gather("y"), np.arange(1_000))
         doubled = data.with_host("sample_weight", 2 * w.compute())
         np.testing.assert_allclose(map_reduce(_sum_kernel, doubled)["sw"], 2 * out["sw"])
@@ -99,13 +105,14 @@ def test_one_pass_fits_never_persist_and_iterative_fits_follow_the_policy(cluste
     with cluster_client.as_current(), dask.config.set(scheduler="dask.distributed"):
         StandardScaler().fit(X)
         assert calls == []
-        LogisticRegression().fit(X, y)          # small: the policy persists it
+        LogisticRegression().fit(X, y)  # small: the policy persists it
         assert calls == [1]
         with dml.config_context(persist=False):
             lazy = LogisticRegression().fit(X, y)
         assert calls == [1]
-    np.testing.assert_allclose(lazy.coef_, LogisticRegression().fit(X.compute(), y.compute()).coef_,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        lazy.coef_, LogisticRegression().fit(X.compute(), y.compute()).coef_, rtol=1e-6
+    )
 
 
 def test_randomized_pca_persists_once_it_knows_it_iterates(monkeypatch):
@@ -147,8 +154,9 @@ def test_no_cluster_one_pass_fit_streams_in_bounded_memory():
         assert abs(s.mean_.mean() - 0.5) < 1e-3
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     """)
-    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=300
+    )
     peak_mib = float(out.stdout.strip().splitlines()[-1])
     assert peak_mib < 600, peak_mib
 
@@ -167,9 +175,12 @@ def test_concurrent_fits_submit_one_task_per_key(cluster_client):
     log.addHandler(handler)
     try:
         X, y = make_classification(8_000, 6, random_state=0, chunks=1_000)
-        fits = [lambda: LogisticRegression().fit(X, y), lambda: KMeans(3, n_init=1).fit(X),
-                lambda: StandardScaler().fit(X),
-                lambda: LogisticRegression().fit(StandardScaler().fit_transform(X), y)]
+        fits = [
+            lambda: LogisticRegression().fit(X, y),
+            lambda: KMeans(3, n_init=1).fit(X),
+            lambda: StandardScaler().fit(X),
+            lambda: LogisticRegression().fit(StandardScaler().fit_transform(X), y),
+        ]
         errors, done = [], []
 
         def run(fit):
@@ -232,7 +243,7 @@ def test_worker_check_warns_on_other_versions_and_runs_once():
 def test_worker_check_on_a_real_cluster(cluster_client):
     from dml._engine.runtime import check_workers
 
-    check_workers(cluster_client)   # same environment: no error, no warning
+    check_workers(cluster_client)  # same environment: no error, no warning
 
 
 def test_a_closed_client_is_not_used():
@@ -245,8 +256,7 @@ def test_a_closed_client_is_not_used():
 
     X = da.random.RandomState(0).normal(size=(2_000, 3), chunks=500)
     y = (X[:, 0] > 0).astype(int)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         client = Client(cluster)
         client.close()
         assert get_client() is None

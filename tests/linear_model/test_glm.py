@@ -156,8 +156,9 @@ def test_dask_common_checks_with_positive_targets(name):
     y = ys["poisson" if name == "PoissonRegressor" else "gamma"]
     est = getattr(dl, name)()
     one = clone(est).fit(da.from_array(X, chunks=-1), da.from_array(y, chunks=-1))
-    many = clone(est).fit(da.from_array(X, chunks=((50, 250, 7, 293), (2, 2))),
-                          da.from_array(y, chunks=((100, 500),)))
+    many = clone(est).fit(
+        da.from_array(X, chunks=((50, 250, 7, 293), (2, 2))), da.from_array(y, chunks=((100, 500),))
+    )
     np.testing.assert_allclose(one.coef_, many.coef_, rtol=1e-6, atol=1e-9)
     Xd = da.from_array(X, chunks=(128, -1))
     out = one.predict(Xd)
@@ -167,9 +168,17 @@ def test_dask_common_checks_with_positive_targets(name):
 
 # ------------------------------------------------------------------ array-API kernels
 
-FAMILIES = [("tweedie_log", 1.0), ("tweedie_log", 2.0), ("tweedie_log", 1.5), ("tweedie_log", 0.0),
-            ("tweedie_identity", 0.0), ("tweedie_identity", 1.0), ("tweedie_identity", 2.0),
-            ("tweedie_identity", 1.5), ("binomial", 0.0)]
+FAMILIES = [
+    ("tweedie_log", 1.0),
+    ("tweedie_log", 2.0),
+    ("tweedie_log", 1.5),
+    ("tweedie_log", 0.0),
+    ("tweedie_identity", 0.0),
+    ("tweedie_identity", 1.0),
+    ("tweedie_identity", 2.0),
+    ("tweedie_identity", 1.5),
+    ("binomial", 0.0),
+]
 
 
 @pytest.mark.parametrize("family,power", FAMILIES)
@@ -184,8 +193,17 @@ def test_glm_kernels_on_array_api_strict(family, power):
     coef = np.array([0.2, 0.1, 0.3, 0.5])
     for hess in (False, True):
         ref = glm_kernel(X, y, w, coef, xp=np, fit_intercept=True, family=family, power=power, hessian=hess)
-        out = glm_kernel(xps.asarray(X), xps.asarray(y), xps.asarray(w), coef, xp=xps, fit_intercept=True,
-                         family=family, power=power, hessian=hess)
+        out = glm_kernel(
+            xps.asarray(X),
+            xps.asarray(y),
+            xps.asarray(w),
+            coef,
+            xp=xps,
+            fit_intercept=True,
+            family=family,
+            power=power,
+            hessian=hess,
+        )
         for k in ref:
             np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-11)
     # the Hessian is the derivative of the gradient (finite differences)
@@ -197,9 +215,20 @@ def test_glm_kernels_on_array_api_strict(family, power):
         g2 = glm_kernel(X, y, w, c2, xp=np, fit_intercept=True, family=family, power=power)["grad"]
         np.testing.assert_allclose((g2 - g) / 1e-6, H[:, i], rtol=1e-4, atol=1e-4)
     if family != "binomial":
-        ref = glm_deviance_kernel(X, y, w, coef, xp=np, fit_intercept=True, family=family, power=power, null_raw=0.4)
-        out = glm_deviance_kernel(xps.asarray(X), xps.asarray(y), xps.asarray(w), coef, xp=xps, fit_intercept=True,
-                                  family=family, power=power, null_raw=0.4)
+        ref = glm_deviance_kernel(
+            X, y, w, coef, xp=np, fit_intercept=True, family=family, power=power, null_raw=0.4
+        )
+        out = glm_deviance_kernel(
+            xps.asarray(X),
+            xps.asarray(y),
+            xps.asarray(w),
+            coef,
+            xp=xps,
+            fit_intercept=True,
+            family=family,
+            power=power,
+            null_raw=0.4,
+        )
         for k in ref:
             np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-11)
         ref = y_stats_kernel(X, y, w, xp=np, low=0.0, low_closed=True)
@@ -241,5 +270,9 @@ def test_pointwise_losses_match_sklearn():
         g_ref, h_ref = loss.gradient_hessian(yt, raw)
         np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(constant_to_optimal_zero(yt, xp=np, family=family, power=power),
-                                   loss.constant_to_optimal_zero(yt), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            constant_to_optimal_zero(yt, xp=np, family=family, power=power),
+            loss.constant_to_optimal_zero(yt),
+            rtol=1e-12,
+            atol=1e-14,
+        )

@@ -13,8 +13,9 @@ from dml.linear_model import LogisticRegression
 
 
 def _data(n_classes, n=400, p=6, seed=0):
-    X, y = make_classification(n, p, n_informative=4, n_redundant=0, n_classes=n_classes,
-                               n_clusters_per_class=1, random_state=seed)
+    X, y = make_classification(
+        n, p, n_informative=4, n_redundant=0, n_classes=n_classes, n_clusters_per_class=1, random_state=seed
+    )
     return StandardScaler().fit_transform(X), y
 
 
@@ -54,8 +55,9 @@ def test_matches_sklearn_every_penalty_solver_pair(data, solver, params):
     rng = np.random.default_rng(1)
     w = rng.uniform(0.5, 2.0, size=len(y))
     est = LogisticRegression(solver=solver, tol=1e-10, max_iter=500, **params).fit(X, y, sample_weight=w)
-    ref = sk.LogisticRegression(solver=solver, tol=1e-10 if solver != "saga" else 1e-12,
-                                max_iter=100_000, **params).fit(X, y, sample_weight=w)
+    ref = sk.LogisticRegression(
+        solver=solver, tol=1e-10 if solver != "saga" else 1e-12, max_iter=100_000, **params
+    ).fit(X, y, sample_weight=w)
     assert _rel(est.coef_, ref.coef_) < 1e-4
     assert _rel(est.intercept_, ref.intercept_) < 1e-4 or np.max(np.abs(ref.intercept_)) < 1e-8
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-6)
@@ -86,8 +88,13 @@ def test_class_weight_equals_sample_weight(data, solver, params):
     )
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-7, atol=1e-10)
     bal = LogisticRegression(solver=solver, class_weight="balanced", tol=1e-10, **params).fit(X, y)
-    ref = sk.LogisticRegression(solver=solver, class_weight="balanced", tol=1e-10 if solver != "saga" else 1e-12,
-                                max_iter=100_000, **params).fit(X, y)
+    ref = sk.LogisticRegression(
+        solver=solver,
+        class_weight="balanced",
+        tol=1e-10 if solver != "saga" else 1e-12,
+        max_iter=100_000,
+        **params,
+    ).fit(X, y)
     assert _rel(bal.coef_, ref.coef_) < 1e-4
 
 
@@ -97,7 +104,9 @@ def test_sparse_penalties_give_exact_zeros(l1_ratio):
     X = rng.normal(size=(500, 12))
     y = (X[:, 0] - 0.8 * X[:, 1] + rng.normal(scale=0.5, size=500) > 0).astype(int)
     est = LogisticRegression(solver="saga", C=0.05, l1_ratio=l1_ratio, tol=1e-10).fit(X, y)
-    ref = sk.LogisticRegression(solver="saga", C=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000).fit(X, y)
+    ref = sk.LogisticRegression(solver="saga", C=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000).fit(
+        X, y
+    )
     zeros = est.coef_ == 0.0
     assert zeros.sum() >= 5
     np.testing.assert_array_equal(zeros, ref.coef_ == 0.0)
@@ -145,12 +154,22 @@ def test_newton_objective_history_decreases(data):
 @pytest.mark.parametrize(
     "params,match",
     [
-        (dict(solver="lbfgs", l1_ratio=1.0), "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty."),
-        (dict(solver="newton-cholesky", l1_ratio=1.0),
-         "Solver newton-cholesky supports only 'l2' or None penalties, got l1 penalty."),
-        (dict(solver="newton-cholesky", l1_ratio=0.5),
-         "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty."),
-        (dict(solver="newton-cholesky", dual=True), "Solver newton-cholesky supports only dual=False, got dual=True"),
+        (
+            dict(solver="lbfgs", l1_ratio=1.0),
+            "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty.",
+        ),
+        (
+            dict(solver="newton-cholesky", l1_ratio=1.0),
+            "Solver newton-cholesky supports only 'l2' or None penalties, got l1 penalty.",
+        ),
+        (
+            dict(solver="newton-cholesky", l1_ratio=0.5),
+            "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty.",
+        ),
+        (
+            dict(solver="newton-cholesky", dual=True),
+            "Solver newton-cholesky supports only dual=False, got dual=True",
+        ),
         (dict(solver="liblinear"), "dml's LogisticRegression supports solver in"),
         (dict(solver="sag"), "dml's LogisticRegression supports solver in"),
         (dict(solver="newton-cg"), "dml's LogisticRegression supports solver in"),
@@ -167,8 +186,10 @@ def test_bad_parameters_get_sklearns_errors(params, match):
 
 def test_elasticnet_penalty_needs_saga_as_sklearn():
     X, y = _data(2, n=60)
-    for est in (LogisticRegression(penalty="elasticnet", l1_ratio=0.5, solver="lbfgs"),
-                sk.LogisticRegression(penalty="elasticnet", l1_ratio=0.5, solver="lbfgs")):
+    for est in (
+        LogisticRegression(penalty="elasticnet", l1_ratio=0.5, solver="lbfgs"),
+        sk.LogisticRegression(penalty="elasticnet", l1_ratio=0.5, solver="lbfgs"),
+    ):
         with pytest.warns(FutureWarning), pytest.raises(ValueError, match="supports only 'l2' or None"):
             est.fit(X, y)
 
@@ -196,8 +217,9 @@ def test_multinomial_newton_kernel_on_array_api_strict():
     coef = rng.normal(size=(3, 5)) * 0.3
     cw = np.array([1.0, 2.0, 0.5])
     ref = multinomial_newton_kernel(X, y, w, coef, cw, xp=np, fit_intercept=True, n_classes=3)
-    out = multinomial_newton_kernel(xps.asarray(X), xps.asarray(y), xps.asarray(w), coef, cw,
-                                    xp=xps, fit_intercept=True, n_classes=3)
+    out = multinomial_newton_kernel(
+        xps.asarray(X), xps.asarray(y), xps.asarray(w), coef, cw, xp=xps, fit_intercept=True, n_classes=3
+    )
     for k in ("loss", "grad", "hess", "sw"):
         np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-12, atol=1e-12)
     # Hessian against finite differences of the gradient
@@ -208,7 +230,9 @@ def test_multinomial_newton_kernel_on_array_api_strict():
     for i in range(coef.size):
         c2 = coef.ravel().copy()
         c2[i] += eps
-        g2 = multinomial_loss_grad_kernel(X, y, w, c2.reshape(3, 5), cw, xp=np, fit_intercept=True, n_classes=3)["grad"]
+        g2 = multinomial_loss_grad_kernel(
+            X, y, w, c2.reshape(3, 5), cw, xp=np, fit_intercept=True, n_classes=3
+        )["grad"]
         np.testing.assert_allclose((g2.ravel() - ref["grad"].ravel()) / eps, H[:, i], rtol=1e-4, atol=1e-3)
 
 
@@ -222,7 +246,16 @@ def test_binomial_glm_kernel_on_array_api_strict():
     coef = np.array([0.3, -0.2, 0.1, 0.05])
     cw = np.array([1.5, 0.5])
     ref = glm_kernel(X, y, None, coef, cw, xp=np, fit_intercept=True, family="binomial", hessian=True)
-    out = glm_kernel(xps.asarray(X), xps.asarray(y), None, coef, cw, xp=xps, fit_intercept=True,
-                     family="binomial", hessian=True)
+    out = glm_kernel(
+        xps.asarray(X),
+        xps.asarray(y),
+        None,
+        coef,
+        cw,
+        xp=xps,
+        fit_intercept=True,
+        family="binomial",
+        hessian=True,
+    )
     for k in ("loss", "grad", "hess", "sw", "hneg"):
         np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-12)

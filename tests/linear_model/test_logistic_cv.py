@@ -14,8 +14,16 @@ from dml.linear_model import LogisticRegressionCV
 
 
 def _data(n_classes, n=300, seed=0):
-    return make_classification(n, 5, n_informative=4, n_redundant=0, n_classes=n_classes,
-                               n_clusters_per_class=1, flip_y=0.2, random_state=seed)
+    return make_classification(
+        n,
+        5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        flip_y=0.2,
+        random_state=seed,
+    )
 
 
 def _sk(**kw):
@@ -38,11 +46,13 @@ def test_same_folds_same_choice_as_sklearn(n_classes, solver, l1_ratios, scoring
     X, y = _data(n_classes)
     w = np.random.default_rng(0).uniform(0.5, 2, len(y))
     folds = list(StratifiedKFold(3).split(X, y))
-    kw = dict(Cs=4, cv=folds, solver=solver, scoring=scoring, l1_ratios=l1_ratios,
-              use_legacy_attributes=False)
+    kw = dict(
+        Cs=4, cv=folds, solver=solver, scoring=scoring, l1_ratios=l1_ratios, use_legacy_attributes=False
+    )
     est = LogisticRegressionCV(tol=1e-10, max_iter=300, **kw).fit(X, y, sample_weight=w)
-    ref = _sk(tol=1e-10 if solver != "saga" else 1e-12, max_iter=100_000 if solver == "saga" else 300,
-              **kw).fit(X, y, sample_weight=w)
+    ref = _sk(
+        tol=1e-10 if solver != "saga" else 1e-12, max_iter=100_000 if solver == "saga" else 300, **kw
+    ).fit(X, y, sample_weight=w)
     assert est.C_ == ref.C_
     assert est.l1_ratio_ == ref.l1_ratio_
     np.testing.assert_array_equal(est.Cs_, ref.Cs_)
@@ -75,8 +85,16 @@ def test_legacy_attributes_match_sklearn(n_classes):
 
 def test_refit_false_and_class_weight():
     X, y = _data(3)
-    kw = dict(Cs=4, cv=3, solver="newton-cholesky", scoring="accuracy", refit=False,
-              class_weight="balanced", l1_ratios=(0,), use_legacy_attributes=False)
+    kw = dict(
+        Cs=4,
+        cv=3,
+        solver="newton-cholesky",
+        scoring="accuracy",
+        refit=False,
+        class_weight="balanced",
+        l1_ratios=(0,),
+        use_legacy_attributes=False,
+    )
     est = LogisticRegressionCV(tol=1e-10, **kw).fit(X, y)
     ref = _sk(tol=1e-10, **kw).fit(X, y)
     assert est.C_ == pytest.approx(ref.C_)
@@ -85,24 +103,40 @@ def test_refit_false_and_class_weight():
 
 def test_dask_input_same_result(scheduler):
     X, y = _data(2, n=240)
-    kw = dict(Cs=3, cv=3, solver="newton-cholesky", scoring="neg_log_loss", l1_ratios=(0,),
-              use_legacy_attributes=False, tol=1e-8)
+    kw = dict(
+        Cs=3,
+        cv=3,
+        solver="newton-cholesky",
+        scoring="neg_log_loss",
+        l1_ratios=(0,),
+        use_legacy_attributes=False,
+        tol=1e-8,
+    )
     ref = LogisticRegressionCV(**kw).fit(X, y)
     est = LogisticRegressionCV(**kw).fit(da.from_array(X, chunks=(70, -1)), da.from_array(y, chunks=70))
     assert est.C_ == ref.C_
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7)
     np.testing.assert_allclose(est.scores_, ref.scores_, rtol=1e-9)
     assert est.score(da.from_array(X, chunks=100), da.from_array(y, chunks=100)) == pytest.approx(
-        est.score(X, y))
+        est.score(X, y)
+    )
 
 
 @pytest.mark.parametrize(
     "params,match",
     [
-        (dict(solver="lbfgs", l1_ratios=(1,)), "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty."),
-        (dict(solver="newton-cholesky", l1_ratios=(0.5,)),
-         "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty."),
-        (dict(solver="saga", l1_ratios=(0.5, 2.0)), "l1_ratios must be an array-like of numbers between 0 and 1"),
+        (
+            dict(solver="lbfgs", l1_ratios=(1,)),
+            "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty.",
+        ),
+        (
+            dict(solver="newton-cholesky", l1_ratios=(0.5,)),
+            "Solver newton-cholesky supports only 'l2' or None penalties, got elasticnet penalty.",
+        ),
+        (
+            dict(solver="saga", l1_ratios=(0.5, 2.0)),
+            "l1_ratios must be an array-like of numbers between 0 and 1",
+        ),
         (dict(solver="liblinear"), "dml's LogisticRegressionCV supports solver in"),
         (dict(scoring="not-a-scorer"), "The 'scoring' parameter of LogisticRegressionCV must be"),
     ],
@@ -134,8 +168,16 @@ def test_fold_score_kernel_on_array_api_strict_and_sklearn(K, metric):
     w = rng.uniform(0, 2, size=300) * (rng.random(300) < 0.4)
     coefs = rng.normal(size=(3, K, 5))
     ref = fold_score_kernel(X, y, w, coefs, xp=np, fit_intercept=True, metric=metric, n_classes=n_classes)
-    out = fold_score_kernel(xps.asarray(X), xps.asarray(y), xps.asarray(w), coefs, xp=xps,
-                            fit_intercept=True, metric=metric, n_classes=n_classes)
+    out = fold_score_kernel(
+        xps.asarray(X),
+        xps.asarray(y),
+        xps.asarray(w),
+        coefs,
+        xp=xps,
+        fit_intercept=True,
+        metric=metric,
+        n_classes=n_classes,
+    )
     for k in ref:
         np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-12)
     for m in range(3):

@@ -82,7 +82,10 @@ def test_sparse_cg_is_distributed_and_wide_switch(monkeypatch):
     Xd, yd, wd = _dask(X, y, w)
     with count_passes() as c:
         est = dl.Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12).fit(Xd, yd, sample_weight=wd)
-    assert c.passes == 1 + int(est.n_iter_[0]) and set(c.kernels) == {"wide_moments_kernel", "wide_matvec_kernel"}
+    assert c.passes == 1 + int(est.n_iter_[0]) and set(c.kernels) == {
+        "wide_moments_kernel",
+        "wide_matvec_kernel",
+    }
     ref = sk.Ridge(alpha=1.0).fit(X, y, sample_weight=w)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
     monkeypatch.setattr(lm_base, "GRAM_MAX_FEATURES", 3)
@@ -126,11 +129,14 @@ def test_ridgecv_matches_sklearn(params, targets, weighted):
 @pytest.mark.parametrize("cv,passes", [(None, 2), (4, 1)])
 def test_ridgecv_passes_and_chunking(cv, passes, scheduler):
     X, y, w = _data()
-    ref = dl.RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv, store_cv_results=cv is None).fit(X, y, sample_weight=w)
+    ref = dl.RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv, store_cv_results=cv is None).fit(
+        X, y, sample_weight=w
+    )
     Xd, yd, wd = _dask(X, y, w, rows=(33, 100, 41))
     with count_passes() as c:
         est = dl.RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv, store_cv_results=cv is None).fit(
-            Xd, yd, sample_weight=wd)
+            Xd, yd, sample_weight=wd
+        )
     assert c.passes == passes
     assert est.alpha_ == ref.alpha_
     assert est.best_score_ == pytest.approx(ref.best_score_, rel=1e-10)
@@ -158,7 +164,9 @@ def test_ridge_loo_kernel_on_array_api_strict():
 def test_bad_input():
     X, y, w = _data()
     Y = np.c_[y, y]
-    with pytest.raises(ValueError, match="Number of targets and number of penalties do not correspond: 3 != 2"):
+    with pytest.raises(
+        ValueError, match="Number of targets and number of penalties do not correspond: 3 != 2"
+    ):
         dl.Ridge(alpha=[1.0, 2.0, 3.0]).fit(X, Y)
     with pytest.raises(ValueError, match="'lbfgs' solver can be used only when positive=True"):
         dl.Ridge(solver="lbfgs").fit(X, y)
@@ -188,8 +196,12 @@ def test_cupy_chunks_match_numpy():
     X, Y, w = _data(n=600, targets=2)
     Xd = da.from_array(X, chunks=(150, -1)).map_blocks(cp.asarray)
     Yd = da.from_array(Y, chunks=(150, -1)).map_blocks(cp.asarray)
-    for est in (dl.Ridge(alpha=[1.0, 2.0]), dl.Ridge(solver="sparse_cg", tol=1e-12),
-                dl.RidgeCV(store_cv_results=True), dl.RidgeCV(cv=4)):
+    for est in (
+        dl.Ridge(alpha=[1.0, 2.0]),
+        dl.Ridge(solver="sparse_cg", tol=1e-12),
+        dl.RidgeCV(store_cv_results=True),
+        dl.RidgeCV(cv=4),
+    ):
         a = est.fit(Xd, Yd)
         coef_gpu = np.asarray(a.coef_)
         b = clone(est).fit(X, Y)
@@ -199,7 +211,9 @@ def test_cupy_chunks_match_numpy():
         np.testing.assert_allclose(pred.compute().get(), b.predict(X), rtol=1e-8)
 
 
-@pytest.mark.parametrize("params", [dict(), dict(solver="sparse_cg", tol=1e-12), dict(positive=True)], ids=str)
+@pytest.mark.parametrize(
+    "params", [dict(), dict(solver="sparse_cg", tol=1e-12), dict(positive=True)], ids=str
+)
 def test_objective_history(params):
     X, y, w = _data()
     est = dl.Ridge(alpha=3.0, **params).fit(X, y, sample_weight=w)
@@ -229,14 +243,26 @@ def _with(value, at=(5, 1)):
 
 _BAD = [
     ("nan", _with(np.nan), _y, None, "Input X contains NaN"),
-    ("inf", _with(np.inf), _y, None, r"Input X contains infinity or a value too large for dtype\('float64'\)"),
+    (
+        "inf",
+        _with(np.inf),
+        _y,
+        None,
+        r"Input X contains infinity or a value too large for dtype\('float64'\)",
+    ),
     ("y-nan", _X, np.r_[np.nan, _y[1:]], None, "Input y contains NaN"),
     ("length", _X, _y[:59], None, r"Found input variables with inconsistent numbers of samples: \[60, 59\]"),
     ("1d-X", _X[:, 0], _y, None, "Expected 2D array, got 1D array instead"),
     ("zero-rows", _X[:0], _y[:0], None, r"Found array with 0 sample\(s\)"),
     ("weights-shape", _X, _y, np.ones(59), r"sample_weight.shape == \(59,\), expected \(60,\)!"),
     ("weights-nan", _X, _y, np.r_[np.nan, np.ones(59)], "Input sample_weight contains NaN"),
-    ("negative-weights", _X, _y, np.r_[-1.0, np.ones(59)], "Negative values in data passed to `sample_weight`"),
+    (
+        "negative-weights",
+        _X,
+        _y,
+        np.r_[-1.0, np.ones(59)],
+        "Negative values in data passed to `sample_weight`",
+    ),
 ]
 _NAMES = ["Ridge", "RidgeCV", "Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"]
 
@@ -269,7 +295,9 @@ def test_wrong_number_of_features_at_predict(name):
         est.predict(_lazy(_with(np.nan))).compute()
 
 
-@pytest.mark.parametrize("case", ["plain", "weighted", "float32-2d", "offset", "zero-weights", "negative-weights"])
+@pytest.mark.parametrize(
+    "case", ["plain", "weighted", "float32-2d", "offset", "zero-weights", "negative-weights"]
+)
 def test_gram_kernel_equals_direct_statistics(case):
     """The engine's one-pass kernel returns the weighted mean and centred cross-product
     of [X, y] computed directly, on NumPy and on array_api_strict."""
@@ -298,7 +326,9 @@ def test_gram_kernel_equals_direct_statistics(case):
     for xp, conv in ((np, lambda a: a), (xps, xps.asarray)):
         out = gram_kernel(conv(X), conv(y), None if w is None else conv(w), xp=xp)
         for k in ref:
-            np.testing.assert_allclose(np.asarray(out[k]), ref[k], rtol=1e-9, atol=1e-9 * np.abs(ref[k]).max(), err_msg=k)
+            np.testing.assert_allclose(
+                np.asarray(out[k]), ref[k], rtol=1e-9, atol=1e-9 * np.abs(ref[k]).max(), err_msg=k
+            )
         assert int(out["w_neg"]) == (0 if w is None else int((w < 0).sum()))
 
 

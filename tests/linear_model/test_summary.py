@@ -110,7 +110,9 @@ def test_linear_regression_wide_fallback(monkeypatch):
 
     monkeypatch.setattr(lm_base, "GRAM_MAX_FEATURES", 2)
     X, y, w = _data()
-    Xd, yd, wd = (da.from_array(a, chunks=70) if a.ndim == 1 else da.from_array(a, chunks=(70, -1)) for a in (X, y, w))
+    Xd, yd, wd = (
+        da.from_array(a, chunks=70) if a.ndim == 1 else da.from_array(a, chunks=(70, -1)) for a in (X, y, w)
+    )
     with count_passes() as c:
         est = dl.LinearRegression().fit(Xd, yd, sample_weight=wd)
     assert c.passes > 1 and not hasattr(est, "rank_")

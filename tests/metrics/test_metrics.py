@@ -17,8 +17,8 @@ import dml.metrics as M
 from dml._engine.mapreduce import count_passes
 from dml.metrics._metrics_kernels import (
     column_pair_counts_kernel,
-    merge_column_pairs,
     log_loss_kernel,
+    merge_column_pairs,
     merge_log_loss,
     merge_pairs,
     pair_counts_kernel,
@@ -159,9 +159,7 @@ def test_log_loss_errors_and_warnings(data):
         assert got == pytest.approx(skm.log_loss(yt, proba * 0.9), rel=1e-12)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{}, {"max_fpr": 0.3}], ids=["full", "max_fpr"]
-)
+@pytest.mark.parametrize("kwargs", [{}, {"max_fpr": 0.3}], ids=["full", "max_fpr"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_roc_auc_equals_sklearn(data, kwargs, weighted):
     w = data["w"] if weighted else None
@@ -191,7 +189,10 @@ def test_roc_auc_multiclass_ovr(data, average, weighted):
     expected = skm.roc_auc_score(yt, proba, multi_class="ovr", average=average, sample_weight=w)
     with count_passes() as counter:
         got = M.roc_auc_score(
-            D(yt), D(proba), multi_class="ovr", average=average,
+            D(yt),
+            D(proba),
+            multi_class="ovr",
+            average=average,
             sample_weight=None if w is None else D(w),
         )
     assert counter.passes == 1
@@ -234,7 +235,9 @@ def test_regression_equals_sklearn(data, name, weighted, multioutput):
     w = data["w"] if weighted else None
     expected = getattr(skm, name)(Y, Yp, sample_weight=w, multioutput=multioutput)
     with count_passes() as counter:
-        got = getattr(M, name)(D(Y), D(Yp), sample_weight=None if w is None else D(w), multioutput=multioutput)
+        got = getattr(M, name)(
+            D(Y), D(Yp), sample_weight=None if w is None else D(w), multioutput=multioutput
+        )
     assert counter.passes == 1
     np.testing.assert_allclose(got, expected, rtol=1e-10)
     assert isinstance(got, float) == isinstance(expected, float)
@@ -310,7 +313,9 @@ def test_unknown_chunks_from_dask_dataframe(data):
 def test_under_each_scheduler(data, scheduler):
     yt, yp = data["yt"], data["yp"]
     assert M.accuracy_score(D(yt), D(yp)) == skm.accuracy_score(yt, yp)
-    assert M.r2_score(D(data["Y"]), D(data["Yp"])) == pytest.approx(skm.r2_score(data["Y"], data["Yp"]), rel=1e-10)
+    assert M.r2_score(D(data["Y"]), D(data["Yp"])) == pytest.approx(
+        skm.r2_score(data["Y"], data["Yp"]), rel=1e-10
+    )
     assert M.roc_auc_score(D(data["yb"]), D(data["score"])) == pytest.approx(
         skm.roc_auc_score(data["yb"], data["score"]), rel=1e-12
     )
@@ -323,7 +328,9 @@ def test_scorer_names_and_unknown_name():
     names = M.get_scorer_names()
     for n in ("accuracy", "roc_auc", "neg_log_loss", "f1_macro", "r2", "neg_mean_squared_error"):
         assert n in names
-    with pytest.raises(ValueError, match=r"'nope' is not a valid scoring value. Use dml.metrics.get_scorer_names\(\)"):
+    with pytest.raises(
+        ValueError, match=r"'nope' is not a valid scoring value. Use dml.metrics.get_scorer_names\(\)"
+    ):
         M.get_scorer("nope")
     with pytest.raises(ValueError, match="has no lazy dml version"):
         M.get_scorer("neg_median_absolute_error")
@@ -331,7 +338,9 @@ def test_scorer_names_and_unknown_name():
     assert M.get_scorer(f) is f and M.get_scorer(None) is None
 
 
-@pytest.mark.parametrize("name", ["accuracy", "roc_auc", "neg_log_loss", "f1", "precision_macro", "balanced_accuracy"])
+@pytest.mark.parametrize(
+    "name", ["accuracy", "roc_auc", "neg_log_loss", "f1", "precision_macro", "balanced_accuracy"]
+)
 def test_classification_scorers_lazy_and_equal(name):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(N, 4))
@@ -348,7 +357,9 @@ def test_classification_scorers_lazy_and_equal(name):
     assert scorer(est, X, y) == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("name", ["r2", "neg_mean_squared_error", "neg_root_mean_squared_error", "neg_mean_absolute_error"])
+@pytest.mark.parametrize(
+    "name", ["r2", "neg_mean_squared_error", "neg_root_mean_squared_error", "neg_mean_absolute_error"]
+)
 def test_regression_scorers(name):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(N, 3))
@@ -366,14 +377,21 @@ def test_make_scorer_and_check_scoring_in_sklearn_search():
     X = rng.normal(size=(300, 3))
     y = (X[:, 0] > 0).astype(int)
     ftwo = M.make_scorer(M.fbeta_score, beta=2)
-    res = cross_validate(SkLogisticRegression(), X, y, scoring={"f2": ftwo, "acc": M.get_scorer("accuracy")}, cv=3)
+    res = cross_validate(
+        SkLogisticRegression(), X, y, scoring={"f2": ftwo, "acc": M.get_scorer("accuracy")}, cv=3
+    )
     ref = cross_validate(
-        SkLogisticRegression(), X, y,
-        scoring={"f2": skm.make_scorer(skm.fbeta_score, beta=2), "acc": "accuracy"}, cv=3,
+        SkLogisticRegression(),
+        X,
+        y,
+        scoring={"f2": skm.make_scorer(skm.fbeta_score, beta=2), "acc": "accuracy"},
+        cv=3,
     )
     np.testing.assert_allclose(res["test_f2"], ref["test_f2"])
     np.testing.assert_allclose(res["test_acc"], ref["test_acc"])
-    gs = GridSearchCV(SkLogisticRegression(), {"C": [0.1, 1.0]}, scoring=M.get_scorer("neg_log_loss"), cv=3).fit(X, y)
+    gs = GridSearchCV(
+        SkLogisticRegression(), {"C": [0.1, 1.0]}, scoring=M.get_scorer("neg_log_loss"), cv=3
+    ).fit(X, y)
     ref = GridSearchCV(SkLogisticRegression(), {"C": [0.1, 1.0]}, scoring="neg_log_loss", cv=3).fit(X, y)
     np.testing.assert_allclose(gs.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
     multi = M.check_scoring(SkLogisticRegression().fit(X, y), ["accuracy", "roc_auc"])
@@ -433,7 +451,9 @@ def test_many_groups_generic_group_sum():
 )
 def test_integer_fast_path_matches_general_path(a, b, w):
     fast = pair_counts_kernel(a, b, w, xp=np)
-    general = pair_counts_kernel(xps.asarray(a), xps.asarray(b), None if w is None else xps.asarray(w), xp=xps)
+    general = pair_counts_kernel(
+        xps.asarray(a), xps.asarray(b), None if w is None else xps.asarray(w), xp=xps
+    )
     for k in ("a", "b", "w"):
         np.testing.assert_array_equal(fast[k], np.asarray(general[k]))
         assert fast[k].dtype == np.asarray(general[k]).dtype, k

@@ -42,10 +42,14 @@ REGRESSION = ["mean_squared_log_error", "root_mean_squared_log_error", "mean_abs
 def test_regression_matches_sklearn(reg, name, multioutput, weighted):
     w = reg["w"] if weighted else None
     expected = getattr(skm, name)(reg["Y"], reg["P"], sample_weight=w, multioutput=multioutput)
-    assert np.allclose(getattr(M, name)(reg["Y"], reg["P"], sample_weight=w, multioutput=multioutput), expected)
+    assert np.allclose(
+        getattr(M, name)(reg["Y"], reg["P"], sample_weight=w, multioutput=multioutput), expected
+    )
     with count_passes() as counter:
         got = getattr(M, name)(
-            D(reg["Y"]), D(reg["P"], (100, 100, 100)), sample_weight=None if w is None else D(w),
+            D(reg["Y"]),
+            D(reg["P"], (100, 100, 100)),
+            sample_weight=None if w is None else D(w),
             multioutput=multioutput,
         )
     assert counter.passes == 1
@@ -277,14 +281,19 @@ def test_pairwise_kernels_are_namespace_generic(XY):
     for metric, kwds in KERNELS:
         kw = {"gamma": kwds.get("gamma", 0.2), "degree": kwds.get("degree", 3), "coef0": kwds.get("coef0", 1)}
         a = kernel_block(X / 50, xp=np, Y=Y / 50, Y_sq=Ysq / 2500, metric=metric, out_dtype=np.float64, **kw)
-        b = kernel_block(Xs / 50, xp=xps, Y=Ys / 50, Y_sq=Ysqs / 2500, metric=metric, out_dtype=xps.float64, **kw)
+        b = kernel_block(
+            Xs / 50, xp=xps, Y=Ys / 50, Y_sq=Ysqs / 2500, metric=metric, out_dtype=xps.float64, **kw
+        )
         np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12)
 
 
 def test_pairwise_bad_input(XY):
     X, Y = XY
     Xd = D(X)
-    with pytest.raises(ValueError, match=r"Incompatible dimension for X and Y matrices: X.shape\[1\] == 5 while Y.shape\[1\] == 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"Incompatible dimension for X and Y matrices: X.shape\[1\] == 5 while Y.shape\[1\] == 4",
+    ):
         M.pairwise_distances(Xd, Y[:, :4])
     with pytest.raises(ValueError, match="Incompatible dimension"):
         M.pairwise_kernels(Xd, Y[:, :4])
@@ -343,8 +352,12 @@ def test_pairwise_dask_dataframe_and_integer_input(XY):
 
     X, Y = XY
     ddf = dd.from_pandas(pd.DataFrame(X), npartitions=3)  # unknown partition lengths
-    np.testing.assert_allclose(M.pairwise_distances(ddf, Y).compute(), skm.pairwise_distances(X, Y), rtol=1e-10)
-    np.testing.assert_allclose(M.pairwise_distances(ddf).compute(), skm.pairwise_distances(X), rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(
+        M.pairwise_distances(ddf, Y).compute(), skm.pairwise_distances(X, Y), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        M.pairwise_distances(ddf).compute(), skm.pairwise_distances(X), rtol=1e-10, atol=1e-9
+    )
     for axis in (0, 1):
         i, d = M.pairwise_distances_argmin_min(ddf, Y, axis=axis)
         ei, ed = skm.pairwise_distances_argmin_min(X, Y, axis=axis)
@@ -360,12 +373,15 @@ def test_pairwise_dask_dataframe_and_integer_input(XY):
 def test_under_each_scheduler(reg, labels, XY, scheduler):
     X, Y = XY
     got = M.mean_squared_log_error(D(reg["Y"]), D(reg["P"]), sample_weight=D(reg["w"]))
-    assert got == pytest.approx(skm.mean_squared_log_error(reg["Y"], reg["P"], sample_weight=reg["w"]), rel=1e-12)
+    assert got == pytest.approx(
+        skm.mean_squared_log_error(reg["Y"], reg["P"], sample_weight=reg["w"]), rel=1e-12
+    )
     T, P, _ = labels
     assert M.accuracy_score(D(T), D(P)) == pytest.approx(skm.accuracy_score(T, P))
     np.testing.assert_allclose(
         M.pairwise_kernels(D(X), Y, metric="rbf", gamma=0.001).compute(),
-        skp.pairwise_kernels(X, Y, metric="rbf", gamma=0.001), rtol=1e-10,
+        skp.pairwise_kernels(X, Y, metric="rbf", gamma=0.001),
+        rtol=1e-10,
     )
     i, d = da.compute(*M.pairwise_distances_argmin_min(D(X), Y))
     np.testing.assert_array_equal(i, skm.pairwise_distances_argmin_min(X, Y)[0])

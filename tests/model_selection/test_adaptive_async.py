@@ -21,14 +21,15 @@ from dml.model_selection import (
 _CLEAN = {"processes": False, "threads": False, "instances": False}
 GRID = {"alpha": [1e-4, 1e-3, 1e-2]}
 SEARCHES = {
-    "hyperband": lambda: HyperbandSearchCV(SGDClassifier(tol=None, random_state=0), GRID,
-                                           max_iter=3, random_state=0),
+    "hyperband": lambda: HyperbandSearchCV(
+        SGDClassifier(tol=None, random_state=0), GRID, max_iter=3, random_state=0
+    ),
     "successive halving": lambda: SuccessiveHalvingSearchCV(
-        SGDClassifier(tol=None, random_state=0), GRID, n_initial_parameters="grid",
-        max_iter=3, random_state=0),
+        SGDClassifier(tol=None, random_state=0), GRID, n_initial_parameters="grid", max_iter=3, random_state=0
+    ),
     "asha": lambda: AsyncSuccessiveHalvingSearchCV(
-        SGDClassifier(tol=None, random_state=0), GRID, n_initial_parameters=3, max_iter=3,
-        random_state=0),
+        SGDClassifier(tol=None, random_state=0), GRID, n_initial_parameters=3, max_iter=3, random_state=0
+    ),
 }
 
 

@@ -57,8 +57,9 @@ def test_successive_halving_plan():
     assert bracket_plan(9, 1, 9, 3) == [(9, 1), (3, 3), (1, 9)]
     assert plan_calls([(9, 1), (3, 3), (1, 9)]) == 9 + 3 * 2 + 6
     assert bracket_plan(10, 2, None, 3) == [(10, 2), (3, 6), (1, 18)]
-    meta = SuccessiveHalvingSearchCV(SGDClassifier(), PARAMS, n_initial_parameters=9,
-                                     n_initial_iter=1, max_iter=9).metadata
+    meta = SuccessiveHalvingSearchCV(
+        SGDClassifier(), PARAMS, n_initial_parameters=9, n_initial_iter=1, max_iter=9
+    ).metadata
     assert meta["n_models"] == 9 and meta["partial_fit_calls"] == 21
 
 
@@ -79,9 +80,16 @@ def test_hyperband_runs_the_planned_budget(data, scheduler):
     assert search.predict(X).shape == (len(X),)
     assert 0.5 < search.score(X, y) <= 1
     assert len(search.history_) == sum(len(h) for h in search.model_history_.values())
-    assert set(search.history_[0]) >= {"model_id", "params", "partial_fit_calls", "score",
-                                      "partial_fit_time", "score_time", "elapsed_wall_time",
-                                      "bracket"}
+    assert set(search.history_[0]) >= {
+        "model_id",
+        "params",
+        "partial_fit_calls",
+        "score",
+        "partial_fit_time",
+        "score_time",
+        "elapsed_wall_time",
+        "bracket",
+    }
 
 
 def test_same_seed_same_result(data):
@@ -95,18 +103,21 @@ def test_same_seed_same_result(data):
 
 def test_successive_halving(data):
     X, y = data
-    search = SuccessiveHalvingSearchCV(CountingSGD(tol=None), PARAMS, n_initial_parameters=9,
-                                       n_initial_iter=1, max_iter=9, random_state=0).fit(X, y)
+    search = SuccessiveHalvingSearchCV(
+        CountingSGD(tol=None), PARAMS, n_initial_parameters=9, n_initial_iter=1, max_iter=9, random_state=0
+    ).fit(X, y)
     assert search.metadata_["partial_fit_calls"] == 21
     assert sorted(search.cv_results_["partial_fit_calls"]) == [1] * 6 + [3] * 2 + [9]
     assert search.best_estimator_.n_partial_fit_calls_ == 9 or search.best_score_ >= max(
-        search.cv_results_["test_score"])
+        search.cv_results_["test_score"]
+    )
 
 
 def test_async_successive_halving(data):
     X, y = data
-    search = AsyncSuccessiveHalvingSearchCV(CountingSGD(tol=None), PARAMS, n_initial_parameters=9,
-                                            max_iter=9, random_state=0).fit(X, y)
+    search = AsyncSuccessiveHalvingSearchCV(
+        CountingSGD(tol=None), PARAMS, n_initial_parameters=9, max_iter=9, random_state=0
+    ).fit(X, y)
     assert search.metadata == {"n_models": 9, "rungs": [1, 3, 9]}
     assert search.metadata_["n_models"] == 9
     calls = search.cv_results_["partial_fit_calls"]
@@ -119,15 +130,24 @@ def test_warm_start_estimators(data):
     X, y = data
     search = HyperbandSearchCV(
         GradientBoostingClassifier(warm_start=True, max_depth=2, random_state=0),
-        {"learning_rate": loguniform(0.01, 1.0)}, max_iter=9, aggressiveness=3,
-        warm_start_param="n_estimators", warm_start_step=3, random_state=0,
+        {"learning_rate": loguniform(0.01, 1.0)},
+        max_iter=9,
+        aggressiveness=3,
+        warm_start_param="n_estimators",
+        warm_start_step=3,
+        random_state=0,
     ).fit(X, y)
     best = search.best_estimator_
     assert best.n_estimators == 3 * search.cv_results_["partial_fit_calls"][search.best_index_]
     assert len(best.estimators_) == best.n_estimators
     per_call = SuccessiveHalvingSearchCV(
-        LogisticRegression(warm_start=True), {"C": [0.1, 1.0, 10.0]}, n_initial_parameters="grid",
-        n_initial_iter=1, max_iter=3, warm_start_param="max_iter", warm_start_step=2,
+        LogisticRegression(warm_start=True),
+        {"C": [0.1, 1.0, 10.0]},
+        n_initial_parameters="grid",
+        n_initial_iter=1,
+        max_iter=3,
+        warm_start_param="max_iter",
+        warm_start_step=2,
         warm_start_cumulative=False,
     )
     import warnings
@@ -143,8 +163,9 @@ def test_warm_start_estimators(data):
 def test_patience_stops_plateaued_models(data):
     X, y = data
     full = HyperbandSearchCV(SGDClassifier(tol=None), PARAMS, max_iter=27, random_state=0).fit(X, y)
-    early = HyperbandSearchCV(SGDClassifier(tol=None), PARAMS, max_iter=27, patience=2, tol=0.05,
-                              random_state=0).fit(X, y)
+    early = HyperbandSearchCV(
+        SGDClassifier(tol=None), PARAMS, max_iter=27, patience=2, tol=0.05, random_state=0
+    ).fit(X, y)
     assert early.metadata_["partial_fit_calls"] < full.metadata_["partial_fit_calls"]
     assert any(h["stopped"] for h in early.history_)
 
@@ -156,12 +177,16 @@ def test_patience_stops_plateaued_models(data):
         (lambda: HyperbandSearchCV(SGDClassifier(), PARAMS, scoring=["accuracy", "f1"]), "single"),
         (lambda: HyperbandSearchCV(SGDClassifier(), PARAMS, scoring="nonsense"), "nonsense"),
         (lambda: HyperbandSearchCV(SGDClassifier(), PARAMS, aggressiveness=1), "aggressiveness"),
-        (lambda: HyperbandSearchCV(LogisticRegression(), {"C": [1.0]}, warm_start_param="nope"),
-         "not a parameter"),
+        (
+            lambda: HyperbandSearchCV(LogisticRegression(), {"C": [1.0]}, warm_start_param="nope"),
+            "not a parameter",
+        ),
         (lambda: HyperbandSearchCV(SGDClassifier(), []), "empty"),
         (lambda: AsyncSuccessiveHalvingSearchCV(SGDClassifier(), PARAMS), "max_iter"),
-        (lambda: SuccessiveHalvingSearchCV(SGDClassifier(), PARAMS, n_initial_iter=5, max_iter=2),
-         "larger than max_iter"),
+        (
+            lambda: SuccessiveHalvingSearchCV(SGDClassifier(), PARAMS, n_initial_iter=5, max_iter=2),
+            "larger than max_iter",
+        ),
     ],
 )
 def test_bad_input(data, make, match):
@@ -190,16 +215,21 @@ def test_hyperband_survives_a_killed_worker(data):
     X, y = data
     kw = dict(max_iter=3, random_state=0)  # brackets: (3 models, 1 call -> 1 model, 3); (2, 3)
     ref = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS, **kw).fit(X, y)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
         client.wait_for_workers(2)  # in-memory data is scattered to the workers present
         with dask.config.set(scheduler="dask.distributed"):
             out = {}
 
             def run():
                 with client.as_current():
-                    out["search"] = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS,
-                                                      **kw).fit(X, y)
+                    out["search"] = HyperbandSearchCV(SlowSGD(tol=None, random_state=0), PARAMS, **kw).fit(
+                        X, y
+                    )
 
             t = threading.Thread(target=run)
             t.start()
@@ -230,23 +260,23 @@ def _space(kind, size):
         return {"alpha": list(np.logspace(-5, -1, size))}
     if kind == "grid of two":  # a list of dicts: two sub-grids, size points in all
         half = size // 2
-        return [{"alpha": list(np.logspace(-5, -3, size - half))},
-                {"alpha": list(np.logspace(-2, -1, half)) or [0.1]}][: 1 if half == 0 else 2]
+        return [
+            {"alpha": list(np.logspace(-5, -3, size - half))},
+            {"alpha": list(np.logspace(-2, -1, half)) or [0.1]},
+        ][: 1 if half == 0 else 2]
     return {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}  # infinite
 
 
 @pytest.mark.parametrize(
     "kind, size",
-    [("grid", n) for n in GRID_SIZES] + [("grid of two", n) for n in GRID_SIZES]
-    + [("distributions", None)],
+    [("grid", n) for n in GRID_SIZES] + [("grid of two", n) for n in GRID_SIZES] + [("distributions", None)],
 )
 def test_hyperband_metadata_matches_for_every_space_size(data, kind, size):
     # dask-ml's case: max_iter=27 wants 49 models (27, 12, 6, 4); a smaller discrete space
     # is shared by every bracket, each with distinct candidates.
     X, y = data
     space = _space(kind, size)
-    search = HyperbandSearchCV(SGDClassifier(tol=None, random_state=0), space, max_iter=27,
-                               random_state=0)
+    search = HyperbandSearchCV(SGDClassifier(tol=None, random_state=0), space, max_iter=27, random_state=0)
     planned = search.metadata
     search.fit(X[:300], y[:300])
     assert search.metadata_ == planned
@@ -270,13 +300,18 @@ def test_hyperband_metadata_matches_for_every_space_size(data, kind, size):
 
 def test_small_space_in_successive_halving(data):
     X, y = data
-    search = SuccessiveHalvingSearchCV(SGDClassifier(tol=None, random_state=0),
-                                       {"alpha": [1e-4, 1e-3]}, n_initial_parameters=10,
-                                       max_iter=3, random_state=0)
+    search = SuccessiveHalvingSearchCV(
+        SGDClassifier(tol=None, random_state=0),
+        {"alpha": [1e-4, 1e-3]},
+        n_initial_parameters=10,
+        max_iter=3,
+        random_state=0,
+    )
     assert search.metadata["n_models"] == 2
     search.fit(X, y)
     assert search.metadata_ == search.metadata
-    asha = AsyncSuccessiveHalvingSearchCV(SGDClassifier(tol=None), {"alpha": [1e-4, 1e-3]},
-                                          n_initial_parameters=10, max_iter=3, random_state=0)
+    asha = AsyncSuccessiveHalvingSearchCV(
+        SGDClassifier(tol=None), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=10, max_iter=3, random_state=0
+    )
     assert asha.metadata["n_models"] == 2
     assert asha.fit(X, y).metadata_["n_models"] == 2

@@ -299,8 +299,12 @@ def test_search_survives_a_killed_worker(data):
     X, y = data
     grid = {"C": [0.01, 0.1, 1.0, 10.0]}
     ref = skms.GridSearchCV(LogisticRegression(), grid, cv=5).fit(X, y)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
         client.wait_for_workers(2)  # in-memory data is scattered to the workers present
         with dask.config.set(scheduler="dask.distributed"):
             out = {}
@@ -336,17 +340,29 @@ def test_scoring_names_resolve_to_dml_metrics(data):
     X, y = data
     single = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3, scoring="f1").fit(X, y)
     assert _metric_module(single.scorer_).startswith("dml.metrics")
-    multi = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3,
-                         scoring={"acc": "accuracy", "ap": "average_precision"}, refit="acc").fit(X, y)
+    multi = GridSearchCV(
+        LogisticRegression(),
+        {"C": [0.1, 1.0]},
+        cv=3,
+        scoring={"acc": "accuracy", "ap": "average_precision"},
+        refit="acc",
+    ).fit(X, y)
     assert _metric_module(multi.scorer_["acc"]).startswith("dml.metrics")
     # a name dml has no lazy version of still works, with scikit-learn's scorer
     assert _metric_module(multi.scorer_["ap"]).startswith("sklearn.metrics")
-    ref = skms.GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3,
-                            scoring={"acc": "accuracy", "ap": "average_precision"}, refit="acc").fit(X, y)
+    ref = skms.GridSearchCV(
+        LogisticRegression(),
+        {"C": [0.1, 1.0]},
+        cv=3,
+        scoring={"acc": "accuracy", "ap": "average_precision"},
+        refit="acc",
+    ).fit(X, y)
     _assert_same_results(multi, ref)
     with pytest.raises(ValueError, match="The 'scoring' parameter of GridSearchCV must be"):
         GridSearchCV(LogisticRegression(), {"C": [0.1]}, cv=3, scoring="no_such_metric").fit(X, y)
     with pytest.raises(ValueError, match="The 'scoring' parameter of check_scoring must be"):
-        GridSearchCV(LogisticRegression(), {"C": [0.1]}, cv=3, scoring=["accuracy", "nope"], refit=False).fit(X, y)
+        GridSearchCV(LogisticRegression(), {"C": [0.1]}, cv=3, scoring=["accuracy", "nope"], refit=False).fit(
+            X, y
+        )
     with pytest.raises(ValueError, match="refit must be set"):
         GridSearchCV(LogisticRegression(), {"C": [0.1]}, cv=3, scoring=["accuracy", "f1"]).fit(X, y)

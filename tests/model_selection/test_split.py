@@ -50,7 +50,10 @@ def test_numpy_input_is_sklearn(arrays):
     for ours, ref in (
         (KFold(4, shuffle=True, random_state=1), sk.KFold(4, shuffle=True, random_state=1)),
         (ShuffleSplit(3, test_size=0.2, random_state=1), sk.ShuffleSplit(3, test_size=0.2, random_state=1)),
-        (StratifiedKFold(3, shuffle=True, random_state=2), sk.StratifiedKFold(3, shuffle=True, random_state=2)),
+        (
+            StratifiedKFold(3, shuffle=True, random_state=2),
+            sk.StratifiedKFold(3, shuffle=True, random_state=2),
+        ),
     ):
         for (a, b), (c, d) in zip(ours.split(X, y), ref.split(X, y)):
             np.testing.assert_array_equal(a, c)
@@ -119,7 +122,10 @@ def test_train_test_split_no_shuffle_and_mixed_inputs(arrays):
 
 def test_train_test_split_errors(arrays):
     X, y = arrays
-    with pytest.raises(ValueError, match=r"test_size=1000 should be either positive and smaller than the number of samples 1000"):
+    with pytest.raises(
+        ValueError,
+        match=r"test_size=1000 should be either positive and smaller than the number of samples 1000",
+    ):
         train_test_split(D(X), test_size=1000)
     with pytest.raises(ValueError, match="Stratified train/test split is not implemented for shuffle=False"):
         train_test_split(D(X), shuffle=False, stratify=D(y))
@@ -203,7 +209,10 @@ def test_index_graphs_hold_no_data_sized_arrays():
 
 def test_splitter_errors():
     X = da.zeros((3, 2), chunks=2)
-    with pytest.raises(ValueError, match="Cannot have number of splits n_splits=5 greater than the number of samples: n_samples=3"):
+    with pytest.raises(
+        ValueError,
+        match="Cannot have number of splits n_splits=5 greater than the number of samples: n_samples=3",
+    ):
         next(KFold(5).split(X))
     with pytest.raises(TypeError, match="to_dask_array"):
         import dask.dataframe as dd

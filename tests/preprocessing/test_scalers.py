@@ -68,7 +68,9 @@ def test_minmax_scaler_matches_sklearn(scheduler, X, clip):
         np.testing.assert_allclose(getattr(est, attr), getattr(ref, attr), rtol=1e-12)
     assert est.n_samples_seen_ == ref.n_samples_seen_
     X_new = X * 1.5
-    np.testing.assert_allclose(est.transform(da.from_array(X_new, chunks=100)).compute(), ref.transform(X_new), equal_nan=True)
+    np.testing.assert_allclose(
+        est.transform(da.from_array(X_new, chunks=100)).compute(), ref.transform(X_new), equal_nan=True
+    )
     np.testing.assert_allclose(est.inverse_transform(ref.transform(X)), X, rtol=1e-9, equal_nan=True)
 
 

@@ -133,11 +133,16 @@ def test_scoring_name_is_lazy(data):
 
 def test_bad_parameters(data):
     X, y = data
-    with pytest.raises(ValueError, match="The 'estimator' parameter of Incremental must be an object implementing 'partial_fit'"):
+    with pytest.raises(
+        ValueError,
+        match="The 'estimator' parameter of Incremental must be an object implementing 'partial_fit'",
+    ):
         Incremental(LinearRegression()).fit(X, y)
     with pytest.raises(ValueError, match="needs an estimator with partial_fit"):
         Incremental().fit(X, y)
-    with pytest.raises(ValueError, match="The 'n_epochs' parameter of Incremental must be an int in the range"):
+    with pytest.raises(
+        ValueError, match="The 'n_epochs' parameter of Incremental must be an int in the range"
+    ):
         Incremental(SGDClassifier(), n_epochs=0).fit(X, y)
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[1000, 999\]"):
         Incremental(SGDClassifier()).fit(da.from_array(X, chunks=(CHUNKS, 4)), y[:-1])
