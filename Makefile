@@ -1,7 +1,7 @@
 # Convenience wrappers; the README's commands (python3 tasks.py ...) need nothing but Python 3.
 PYTHON ?= python3
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench docs clean
 
 demo:
 	$(PYTHON) tasks.py demo $(ARGS)
@@ -12,5 +12,8 @@ test:
 bench:
 	$(PYTHON) tasks.py bench $(ARGS)
 
+docs:
+	$(PYTHON) tasks.py docs $(ARGS)
+
 clean:
-	rm -rf .venv build *.egg-info
+	rm -rf .venv build *.egg-info docs/_build docs/generated
