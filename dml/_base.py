@@ -47,7 +47,7 @@ class RegressorScoreMixin:
         -----
         Computation: ``predict`` plus one pass over ``y`` and the predictions.
         """
-        from dml.metrics import r2_score
+        from dml.metrics import r2_score  # metrics imports the estimators' base: a cycle at load
 
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
 

@@ -22,6 +22,8 @@ def main(argv=None):
     parser.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn comparison")
     args = parser.parse_args(argv)
 
+    # The demo's imports are inside main(): `python -m dml.demo --help` and the tests that
+    # import the module load no cluster machinery.
     import dask
     from distributed import Client, LocalCluster
     from sklearn.pipeline import make_pipeline

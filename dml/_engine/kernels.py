@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import is_numpy_namespace
 
+from dml._engine.namespace import get_namespace
+
 #: Target bytes of one row block inside a kernel (fits in L2/L3 cache).
 BLOCK_BYTES = 2**21
 
@@ -248,8 +250,6 @@ def combine_centered(parts):
     ``n`` may be a scalar (``scatter`` matrices) or per feature (``m2`` vectors).
     Partials with zero weight are neutral.
     """
-    from dml._engine.namespace import get_namespace
-
     parts = [p for p in parts if p]
     out = None
     for p in parts:

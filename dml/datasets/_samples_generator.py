@@ -60,7 +60,7 @@ def _assemble(gen, rows, n_features, n_targets, dtype, y_dtype, params):
     """Build lazy X (and y) from a per-chunk generator ``gen(rng, n, **params) -> (X, y)``."""
     # Dask loads when a generator runs: `import dml.datasets` stays light.
     import dask
-    import dask.array as da
+    import dask.array as da  # driver-side only: workers import this module for its chunk generators
 
     Xs, ys = [], []
     seed = params.pop("seed")

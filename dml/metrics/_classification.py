@@ -575,7 +575,7 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
 
 
 def _finish_log_loss(res, b, labels, normalize):
-    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.preprocessing import LabelBinarizer  # only on this rarely used path
 
     p_max, p_min = res["p_max"], res["p_min"]
     if np.isnan(p_max) or np.isnan(p_min):

@@ -38,7 +38,7 @@ def align(*arrays):
     the same number of chunks (their lengths are checked chunk by chunk during the pass);
     otherwise their lengths are computed first (one extra pass).
     """
-    import dask.array as da
+    import dask.array as da  # only for Dask input (in-memory metrics never load dask.array)
 
     arrays = [None if v is None else _as_dask_array(v) for v in arrays]
     lazy = [v for v in arrays if v is not None and is_dask_collection(v)]

@@ -85,7 +85,7 @@ def _result(Xd, Y):
 
 def _self_input(Xd):
     """``X`` with a last column of global row indices, and ``X`` in memory (``Y = X``)."""
-    import dask.array as da
+    import dask.array as da  # only for Dask input (in-memory metrics never load dask.array)
 
     if any(np.isnan(c) for c in Xd.chunks[0]):
         Xd = Xd.compute_chunk_sizes()
@@ -331,7 +331,7 @@ def pairwise_distances_argmin_min(X, Y, *, axis=1, metric="euclidean", metric_kw
 
 def _argmin_min_over_x(X, Y, metric):
     """``axis=0`` on Dask X: a lazy column-wise argmin / min of the distance blocks."""
-    import dask.array as da
+    import dask.array as da  # only for Dask input (in-memory metrics never load dask.array)
 
     (X,) = align(X)
     if any(np.isnan(c) for c in X.chunks[0]):

@@ -178,7 +178,7 @@ def _multiclass_ovr(a, b, w, average, max_fpr, multi_class, labels):
 
 def _binary_auc(t, s, w):
     if len(np.unique(t)) != 2:
-        import warnings
+        import warnings  # only when the score is undefined
 
         from sklearn.exceptions import UndefinedMetricWarning
 
