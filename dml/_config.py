@@ -21,7 +21,8 @@ _DEFAULTS = MappingProxyType(
         # In-memory input up to this many bytes runs the kernels directly, with no graph.
         # None means "same as chunk_bytes" (input below one chunk).
         "fast_path_bytes": None,
-        # Show a tqdm progress bar during iterative fits.
+        # Show tqdm progress bars: iterations of the L-BFGS / Newton fits, passes over the
+        # data of the other fits that run a task graph.
         "progress": False,
         # Fan-in of the tree combine on the workers.
         "split_every": 8,
@@ -83,7 +84,9 @@ def set_config(**settings):
         In-memory input at most this large runs kernels directly with no task graph.
         ``None`` (default) uses ``chunk_bytes``.
     progress : bool, optional
-        Show a progress bar (``tqdm.auto``: terminal or notebook) during iterative fits.
+        Show progress bars (``tqdm.auto``: terminal or notebook): the iterations and loss
+        of the L-BFGS / Newton fits, and the passes over the data of the other fits that
+        run a task graph (KMeans, PCA, the scalers on Dask input, ...).
     split_every : int, optional
         Fan-in of the tree combine of per-chunk partial results.
     persist : {"auto", True, False}, optional

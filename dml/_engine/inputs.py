@@ -40,7 +40,7 @@ from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_f
     to_numpy,
 )
 from dml._engine.recovery import note_host
-from dml._engine.runtime import check_workers, driver_blas, get_client
+from dml._engine.runtime import check_workers, driver_blas, get_client, progress_bar
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -98,6 +98,10 @@ class ChunkedData:
     _collections: tuple | None = field(default=None, repr=False)
     #: whether the fit that made this data iterates (the persist policy's question)
     iterative: bool = True
+    #: label of the progress bar of passes (``progress=True``), opened by ``__enter__``
+    _progress_desc: str | None = field(default=None, repr=False)
+    #: that bar while the data is open; copies made by map_chunks share it
+    _progress: object = field(default=None, repr=False)
 
     @property
     def n_samples(self):
@@ -157,11 +161,16 @@ class ChunkedData:
             # The driver's BLAS threads would spin against workers on this machine.
             self._driver = driver_blas(self.client)
             self._driver.__enter__()
+        if self._progress_desc is not None:
+            self._progress = progress_bar(None, self._progress_desc)
         return self
 
     def __exit__(self, *exc):
         try:
             self.release()
+            bar, self._progress = self._progress, None
+            if bar is not None:
+                bar.close()
         finally:
             driver, self._driver = self._driver, None
             if driver is not None:
@@ -343,7 +352,7 @@ def validate_fit_data(
         raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
     lazy = any(is_dask_collection(v) for v in (X, y, sample_weight))
     if not lazy:
-        return _fit_data_in_memory(
+        data = _fit_data_in_memory(
             estimator,
             X,
             y,
@@ -353,18 +362,28 @@ def validate_fit_data(
             multi_output=multi_output,
             reset=reset,
         )
-    data = _fit_data_dask(
-        estimator,
-        X,
-        y,
-        sample_weight,
-        dtype=dtype,
-        y_numeric=y_numeric,
-        multi_output=multi_output,
-        reset=reset,
-        iterative=iterative,
-    )
+    else:
+        data = _fit_data_dask(
+            estimator,
+            X,
+            y,
+            sample_weight,
+            dtype=dtype,
+            y_numeric=y_numeric,
+            multi_output=multi_output,
+            reset=reset,
+            iterative=iterative,
+        )
     data.iterative = iterative
+    # progress=True: a bar of passes over the data, for fits with a graph (not the fast
+    # path) whose estimator shows no bar of its own (the L-BFGS / Newton fits show iterations)
+    if (
+        get_config()["progress"]
+        and data.mode != "direct"
+        and estimator is not None
+        and not getattr(estimator, "_own_progress_bar", False)
+    ):
+        data._progress_desc = f"{_name(estimator)}: passes over the data"
     return data
 
 

@@ -306,6 +306,8 @@ def map_reduce(
     """
     split_every = split_every or get_config()["split_every"]
     _record_pass(kernel)
+    if data._progress is not None:
+        data._progress.update(1)
     broadcast = tuple(broadcast)
     if pass_row_offset:
         starts = np.concatenate([[0], np.cumsum(data.row_chunks)[:-1]]).astype(int).tolist()

@@ -43,6 +43,9 @@ _COMPUTATION = """
 class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
     """Shared machinery of the GLMs; subclasses define ``_family()``."""
 
+    #: with ``progress=True`` the solvers show a bar of iterations (and the loss)
+    _own_progress_bar = True
+
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0.0, None, closed="left")],
         "fit_intercept": ["boolean"],

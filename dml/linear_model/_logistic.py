@@ -170,6 +170,9 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
     array([3], dtype=int32)
     """
 
+    #: with ``progress=True`` the solvers show a bar of iterations (and the loss)
+    _own_progress_bar = True
+
     _parameter_constraints = {
         "penalty": [StrOptions({"l1", "l2", "elasticnet", "deprecated"}), None],
         "C": [Interval(Real, 0, None, closed="right")],

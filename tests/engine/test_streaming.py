@@ -262,3 +262,25 @@ def test_a_closed_client_is_not_used():
         assert get_client() is None
         model = LogisticRegression().fit(X, y)
     assert model.score(X.compute(), y.compute()) > 0.9
+
+
+def test_progress_shows_a_bar_of_passes_for_fits_without_their_own(capsys):
+    """``progress=True``: fits with a graph count their passes over the data on a bar;
+    the L-BFGS / Newton fits keep their bar of iterations instead; off by default."""
+    from dml._engine.mapreduce import count_passes
+    from dml.cluster import KMeans
+    from dml.linear_model import LogisticRegression
+
+    X = da.random.RandomState(0).normal(size=(4_000, 3), chunks=1_000)
+    y = (X[:, 0] > 0).astype(int)
+    KMeans(3, n_init=1, random_state=0).fit(X)
+    assert "passes over the data" not in capsys.readouterr().err
+    with dml.config_context(progress=True):
+        with count_passes() as counter:
+            KMeans(3, n_init=1, random_state=0).fit(X)
+        err = capsys.readouterr().err
+        assert "KMeans: passes over the data" in err
+        assert f"{counter.passes}it" in err.replace(" ", "")
+        LogisticRegression().fit(X, y)
+        err = capsys.readouterr().err
+        assert "passes over the data" not in err and "LogisticRegression (lbfgs)" in err
