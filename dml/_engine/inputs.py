@@ -641,20 +641,31 @@ def _lazy_data(X, y, w, client):
             parts.append(list(v.to_delayed(optimize_graph=False).ravel()))
         else:
             parts.append(_split(v, rows))
-    keep = [i for i, r in enumerate(rows) if r > 0]
-    pick = lambda p: None if p is None else [p[i] for i in keep]  # noqa: E731
+    rows, pick = _nonempty(rows)
     return ChunkedData(
         "local" if client is None else "distributed",
         pick(parts[0]),
         pick(parts[1]),
         pick(parts[2]),
-        tuple(rows[i] for i in keep),
+        rows,
         int(X.shape[1]),
         X.dtype,
         client,
         lazy=True,
         _collections=(X, y, w),
     )
+
+
+def _nonempty(rows):
+    """The row counts of the non-empty chunks, and ``pick(parts)`` keeping those chunks of
+    an aligned list (``None`` stays ``None``). Lengths are known here: ``_known_lengths``
+    read them, and an input of 0 rows was refused before."""
+    keep = [i for i, r in enumerate(rows) if r > 0] or [0]
+
+    def pick(parts):
+        return None if parts is None else [parts[i] for i in keep]
+
+    return tuple(rows[i] for i in keep), pick
 
 
 def _check_lengths_meta(*arrays):
@@ -687,26 +698,17 @@ def _materialise_local(X, y, w, dask):
             v = next(rest)
         _check_lengths([n, int(v.shape[0])])
         out.append(_split(v, rows))
-    keep_rows = [i for i, r in enumerate(rows) if r > 0] or [0]
-    pick = lambda parts: None if parts is None else [parts[i] for i in keep_rows]  # noqa: E731
-    rows = tuple(rows[i] for i in keep_rows)
-    if n == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape=(0, {Xs[0].shape[1]})) while a minimum of 1 is required."
-        )
+    rows, pick = _nonempty(rows)
     return ChunkedData("local", pick(Xs), pick(out[0]), pick(out[1]), rows, int(Xs[0].shape[1]), Xs[0].dtype)
 
 
 def _persisted_futures(collection, client):
-    """Persist ``collection`` on the cluster; return it (known chunk lengths) and its
-    chunk futures in block order. Unknown lengths are read from the persisted chunks,
-    so the data is computed once."""
+    """Persist ``collection`` (known chunk lengths) on the cluster; return it and its
+    chunk futures in block order."""
     from dask.core import flatten
     from distributed import futures_of  # only with a client: distributed is imported then
 
     persisted = client.persist(collection, optimize_graph=False)
-    if any(np.isnan(c) for c in persisted.chunks[0]):
-        persisted.compute_chunk_sizes()
     by_key = {f.key: f for f in futures_of(persisted)}
     return persisted, [by_key[k] for k in flatten(persisted.__dask_keys__())]
 
@@ -723,19 +725,12 @@ def _persist_distributed(X, y, w, client):
     keep = [Xp]
     rows = tuple(int(c) for c in Xp.chunks[0])
     n = sum(rows)
-    if n == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 is required."
-        )
     aligned = []
     for v in (y, w):
         if v is None:
             aligned.append(None)
             continue
         if is_dask_collection(v):
-            if any(np.isnan(c) for c in v.chunks[0]):
-                v, _ = _persisted_futures(v, client)
-                keep.append(v)
             _check_lengths([n, int(v.shape[0])])
             if tuple(v.chunks[0]) != rows:
                 v = v.rechunk({0: rows})
@@ -748,15 +743,14 @@ def _persist_distributed(X, y, w, client):
             f = client.scatter(host, hash=False)
             keep.append(f)
             aligned.append((f, host))
-    keep_idx = [i for i, r in enumerate(rows) if r > 0]
-    pick = lambda parts: None if parts is None else [parts[i] for i in keep_idx]  # noqa: E731
+    kept_rows, pick = _nonempty(rows)
     futures = [a[0] if isinstance(a, tuple) else a for a in aligned]
     data = ChunkedData(
         "distributed",
         pick(Xf),
         pick(futures[0]),
         pick(futures[1]),
-        tuple(rows[i] for i in keep_idx),
+        kept_rows,
         int(X.shape[1]),
         X.dtype,
         client,

@@ -309,11 +309,7 @@ def map_reduce(
     if data._progress is not None:
         data._progress.update(1)
     broadcast = tuple(broadcast)
-    if pass_row_offset:
-        starts = np.concatenate([[0], np.cumsum(data.row_chunks)[:-1]]).astype(int).tolist()
-        chunk_kwargs = [dict(kwargs, row_offset=s) for s in starts]
-    else:
-        chunk_kwargs = [kwargs] * data.n_chunks
+    chunk_kwargs = _chunk_kwargs(data, kwargs, pass_row_offset)
     if cache is not None:
         chunk_kwargs = [dict(kw, _cache=(cache, i)) for i, kw in enumerate(chunk_kwargs)]
     if data.mode == "direct":
@@ -518,7 +514,29 @@ def _map_reduce_distributed(kernel, data, broadcast, combine, split_every, chunk
 
 
 def _chunk_starts(data):
+    """The first row of every chunk in the data set."""
     return [int(v) for v in np.cumsum((0,) + tuple(data.row_chunks[:-1]))]
+
+
+def _chunk_kwargs(data, kwargs, pass_row_offset):
+    """Per-chunk keyword arguments: ``kwargs``, plus ``row_offset`` when asked."""
+    if pass_row_offset:
+        return [dict(kwargs, row_offset=s) for s in _chunk_starts(data)]
+    return [kwargs] * data.n_chunks
+
+
+def _each_chunk(data, func, *columns):
+    """``func(*args)`` for every chunk, ``args`` taken from ``columns`` (one list each),
+    where the chunks live: inside later passes for lazy data, as tasks whose futures are
+    kept with the data on a cluster, at once in memory. Returns ``(results, keepalive)``."""
+    keep = list(data._keepalive)
+    if data.lazy:
+        call = dask.delayed(func, pure=False)
+        return [call(*args) for args in zip(*columns)], keep
+    if data.mode == "distributed":
+        new = data.client.map(func, *columns, pure=False)
+        return new, keep + [new]
+    return [func(*args) for args in zip(*columns)], keep
 
 
 def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **kwargs):
@@ -553,23 +571,11 @@ def map_chunks(func, data, *, which="y", source=None, pass_row_offset=False, **k
     parts = getattr(data, source)
     if parts is None:
         raise ValueError(f"The data has no {source!r} to map.")
-    kws = (
-        [dict(kwargs, row_offset=s) for s in _chunk_starts(data)]
-        if pass_row_offset
-        else [kwargs] * len(parts)
-    )
-    keep = list(data._keepalive)
-    if data.lazy:
-        call = dask.delayed(call_chunk, pure=False)
-        new = [call(func, p, kw) for p, kw in zip(parts, kws)]
-    elif data.mode == "distributed":
-        new = data.client.map(call_chunk, [func] * len(parts), parts, kws, pure=False)
-        keep.append(new)
-    else:
-        new = [call_chunk(func, p, kw) for p, kw in zip(parts, kws)]
+    kws = _chunk_kwargs(data, kwargs, pass_row_offset)
+    new, keep = _each_chunk(data, call_chunk, [func] * len(parts), parts, kws)
     out = dataclasses.replace(data, **{which: new, "_keepalive": keep})
-    if which == "y" and func is not None:
-        out.y_ndim = data.y_ndim if source == "y" else 1
+    if which == "y" and source != "y":
+        out.y_ndim = 1
     note_derived(out, data, which, ("map", func, source, kws))
     return out
 
@@ -600,17 +606,8 @@ def replace_with_host(data, which, values):
     values = np.asarray(values)
     if values.shape[0] != data.n_samples:
         raise ValueError(f"Expected {data.n_samples} values, got {values.shape[0]}.")
-    bounds = np.cumsum((0,) + tuple(data.row_chunks))
-    host = [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    keep = list(data._keepalive)
-    if data.lazy:
-        like = dask.delayed(asarray_like, pure=False)
-        new = [like(h, X) for h, X in zip(host, data.X)]
-    elif data.mode == "distributed":
-        new = data.client.map(asarray_like, host, data.X, pure=False)
-        keep.append(new)
-    else:
-        new = [asarray_like(h, X) for h, X in zip(host, data.X)]
+    host = [values[a : a + n] for a, n in zip(_chunk_starts(data), data.row_chunks)]
+    new, keep = _each_chunk(data, asarray_like, host, data.X)
     out = dataclasses.replace(data, **{which: new, "_keepalive": keep})
     note_derived(out, data, which, ("like", host))
     return out
