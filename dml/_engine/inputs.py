@@ -656,6 +656,37 @@ def _lazy_data(X, y, w, client):
     )
 
 
+def pass_data(X, y=None, sample_weight=None):
+    """Lazy data for passes over Dask arrays that already share one row chunking.
+
+    For inputs validated elsewhere (the metrics align ``y_true``, ``y_pred`` and the
+    weights with :func:`dml.metrics._common.align`): nothing is checked or computed here,
+    and chunk lengths may be unknown (each kernel sees its real chunk). 1-D ``X`` counts
+    as one feature. Passes run as in :func:`_lazy_data`: one task per chunk reading it
+    from its source and a tree of ``combine`` tasks, on the default client when there is
+    one, else on the current local scheduler.
+    """
+    client = get_client()
+
+    def blocks(v):
+        if v is None:
+            return None
+        d = v.to_delayed(optimize_graph=False)
+        return list(d.reshape(d.shape[0], -1)[:, 0])
+
+    return ChunkedData(
+        "local" if client is None else "distributed",
+        blocks(X),
+        blocks(y),
+        blocks(sample_weight),
+        tuple(X.chunks[0]),
+        1 if X.ndim == 1 else int(X.shape[1]),
+        X.dtype,
+        client,
+        lazy=True,
+    )
+
+
 def _nonempty(rows):
     """The row counts of the non-empty chunks, and ``pick(parts)`` keeping those chunks of
     an aligned list (``None`` stays ``None``). Lengths are known here: ``_known_lengths``

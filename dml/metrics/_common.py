@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.inputs import ChunkedData, _is_dask_frame, is_dask_collection
+from dml._engine.inputs import _is_dask_frame, is_dask_collection, pass_data
 from dml._engine.mapreduce import map_reduce, sum_partials
 
 
@@ -78,29 +78,12 @@ def align(*arrays):
     return out
 
 
-def _blocks(v):
-    if v is None:
-        return None
-    d = v.to_delayed()
-    return list(d.reshape(d.shape[0], -1)[:, 0])
-
-
 def one_pass(kernel, a, b, w=None, *, combine=sum_partials, **kwargs):
-    """Run ``kernel`` over the aligned Dask arrays ``a``, ``b``, ``w``: one compute.
+    """Run ``kernel`` over the aligned Dask arrays ``a``, ``b``, ``w``: one pass.
 
     Returns the combined partial (a dict of small arrays).
     """
-    row_chunks = tuple(a.chunks[0])
-    data = ChunkedData(
-        "local",
-        _blocks(a),
-        _blocks(b),
-        _blocks(w),
-        row_chunks,
-        1 if a.ndim == 1 else int(a.shape[1]),
-        a.dtype,
-    )
-    return map_reduce(kernel, data, combine=combine, **kwargs)
+    return map_reduce(kernel, pass_data(a, b, w), combine=combine, **kwargs)
 
 
 def check_1d(v, name, func):
