@@ -11,6 +11,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from sklearn.base import RegressorMixin, clone, is_classifier
+from sklearn.linear_model import LinearRegression as SkLinearRegression
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.linear_model import SGDClassifier as SkSGDClassifier
 from sklearn.utils import get_tags
@@ -23,6 +24,8 @@ from dml.utils import all_estimators
 _ADAPTIVE = dict(max_iter=3, random_state=0)
 _INSTANCES = {
     "ParallelPostFit": lambda cls: cls(SkLogisticRegression()),
+    "BlockwiseVotingClassifier": lambda cls: cls(SkLogisticRegression(), voting="soft"),
+    "BlockwiseVotingRegressor": lambda cls: cls(SkLinearRegression()),
     # scikit-learn's own settings for its checks of LogisticRegressionCV
     "LogisticRegressionCV": lambda cls: cls(
         max_iter=5, cv=3, use_legacy_attributes=False, scoring="neg_log_loss", l1_ratios=(0,)
@@ -30,6 +33,10 @@ _INSTANCES = {
     "Incremental": lambda cls: cls(SkSGDClassifier(random_state=0), n_epochs=5),
     "GridSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, cv=2),
     "RandomizedSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2),
+    "HalvingGridSearchCV": lambda cls: cls(SkLogisticRegression(), {"C": [0.1, 1.0]}, cv=2, random_state=0),
+    "HalvingRandomSearchCV": lambda cls: cls(
+        SkLogisticRegression(), {"C": [0.1, 1.0]}, n_candidates=2, cv=2, random_state=0
+    ),
     "HyperbandSearchCV": lambda cls: cls(
         SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, **_ADAPTIVE
     ),

@@ -1,0 +1,19 @@
+"""Ensembles of in-memory models trained blockwise: one clone of a scikit-learn
+estimator per row chunk, combined by voting (classifier) or averaging (regressor)."""
+
+from typing import TYPE_CHECKING
+
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_blockwise": ["BlockwiseVotingClassifier", "BlockwiseVotingRegressor"],
+    },
+)
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.ensemble._blockwise import (  # noqa: F401
+        BlockwiseVotingClassifier,
+        BlockwiseVotingRegressor,
+    )
