@@ -164,7 +164,9 @@ def test_lazy_in_lazy_out(estimator):
         for m in ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
         if hasattr(est, m)
     ]
-    assert methods
+    if not methods:  # a clusterer with fit_predict only (SpectralClustering, as scikit-learn's)
+        assert hasattr(est, "fit_predict") and not hasattr(est, "fit_transform")
+        pytest.skip(f"{type(est).__name__} has no predict or transform")
     for m in methods:
         out = getattr(est, m)(Xd)
         assert isinstance(out, da.Array), m
@@ -188,5 +190,9 @@ def test_round_trips_per_fit_are_bounded(estimator):
     n_iter = int(np.sum(getattr(est, "n_iter_", 0)))
     # randomized methods run a fixed number of power iterations (a parameter, not n_iter_)
     n_iter += int(est.get_params().get("n_iter", 0) or 0) if not hasattr(est, "n_iter_") else 0
+    # a label assignment fitted inside the fit (SpectralClustering's KMeans): its
+    # iterations count, plus its seeding (k-means||: 6 passes per run) as 3 more
+    inner = getattr(est, "assign_labels_", None)
+    n_iter += int(np.sum(getattr(inner, "n_iter_", 0))) + 3 if inner is not None else 0
     bound = 3 + 3 * n_iter
     assert 1 <= counter.passes <= bound, (counter.passes, counter.kernels)

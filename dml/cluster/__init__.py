@@ -10,9 +10,11 @@ __getattr__, __dir__, __all__ = attach(
     {
         "_kmeans": ["KMeans"],
         "_minibatch": ["MiniBatchKMeans"],
+        "_spectral": ["SpectralClustering"],
     },
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.cluster._kmeans import KMeans  # noqa: F401
     from dml.cluster._minibatch import MiniBatchKMeans  # noqa: F401
+    from dml.cluster._spectral import SpectralClustering  # noqa: F401
