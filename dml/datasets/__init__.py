@@ -1,5 +1,23 @@
-"""Lazy, chunked, reproducible sample generators (Dask arrays built on the workers)."""
+"""Lazy, chunked, reproducible sample generators (Dask arrays and DataFrames built on the
+workers)."""
 
-from dml.datasets._samples_generator import make_blobs, make_classification, make_regression
+from typing import TYPE_CHECKING
 
-__all__ = ["make_blobs", "make_classification", "make_regression"]
+from dml._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_samples_generator": ["make_blobs", "make_classification", "make_counts", "make_regression"],
+        "_frames": ["make_classification_df", "random_date"],
+    },
+)
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.datasets._frames import make_classification_df, random_date  # noqa: F401
+    from dml.datasets._samples_generator import (  # noqa: F401
+        make_blobs,
+        make_classification,
+        make_counts,
+        make_regression,
+    )

@@ -454,3 +454,90 @@ def make_blobs(
     if return_centers:
         return X, y, centers
     return X, y
+
+
+# -------------------------------------------------------------------------- counts
+
+
+def _count_rows(rng, n, *, informative, beta, n_features):
+    X = rng.standard_normal((n, n_features))
+    rate = np.exp(X[:, informative] @ beta)
+    return X, rng.poisson(rate).astype(np.int64)
+
+
+def make_counts(
+    n_samples=1000,
+    n_features=100,
+    n_informative=2,
+    scale=1.0,
+    chunks=100,
+    random_state=None,
+    *,
+    dtype=np.float64,
+):
+    """Generate count data from a Poisson model, as lazy, row-chunked Dask arrays.
+
+    dask-ml's generator: standard normal ``X``, ``n_informative`` features (chosen at
+    random) with coefficients ``beta`` drawn from ``scale * U(-1, 0)``, and
+    ``y ~ Poisson(exp(X[:, informative] @ beta))``: a data set for Poisson regression
+    (:class:`dml.linear_model.PoissonRegressor`).
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=100
+        Number of columns of ``X``.
+    n_informative : int, default=2
+        Number of features the rate depends on (distinct features, at most
+        ``n_features``).
+    scale : float, default=1.0
+        Scale of the coefficients: ``beta = scale * (U(0, 1) - 1)``.
+    chunks : int or tuple of int, default=100
+        Rows per chunk (an int, dask-ml's default) or explicit row chunks.
+    random_state : int, RandomState, Generator or None
+        Same value (and same ``chunks``) gives the same data on any scheduler.
+    dtype : {np.float64, np.float32}, default=np.float64
+        dtype of ``X``.
+
+    Returns
+    -------
+    X : dask.array.Array of shape (n_samples, n_features)
+    y : dask.array.Array of shape (n_samples,), int64
+        Non-negative counts.
+
+    Notes
+    -----
+    Computation: lazy; one task per chunk draws its rows of ``X`` and their counts from
+    its own seed; memory per task is one chunk. (dask-ml draws the informative features
+    with replacement; they are distinct here.)
+
+    Examples
+    --------
+    >>> from dml.datasets import make_counts
+    >>> X, y = make_counts(n_samples=1000, n_features=5, chunks=250, random_state=0)
+    >>> X.chunks
+    ((250, 250, 250, 250), (5,))
+    >>> bool((y >= 0).all().compute()), y.dtype
+    (True, dtype('int64'))
+    """
+    if not isinstance(n_features, numbers.Integral) or n_features < 1:
+        raise ValueError(f"n_features must be an int >= 1, got {n_features!r}.")
+    if not isinstance(n_informative, numbers.Integral) or not 0 <= n_informative <= n_features:
+        raise ValueError(
+            f"n_informative must be an int between 0 and n_features={n_features}, got {n_informative!r}."
+        )
+    seed = _base_seed(random_state)
+    rng = _chunk_rng(seed, -1)
+    informative = np.sort(rng.choice(n_features, n_informative, replace=False))
+    beta = (rng.random(n_informative) - 1.0) * scale
+    rows = _row_chunks(n_samples, n_features, chunks, np.dtype(dtype).itemsize)
+    return _assemble(
+        _count_rows,
+        rows,
+        n_features,
+        None,
+        np.dtype(dtype),
+        np.int64,
+        dict(seed=seed, informative=informative, beta=beta, n_features=n_features),
+    )
