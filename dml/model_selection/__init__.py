@@ -7,6 +7,7 @@ from dml._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "_halving": ["HalvingGridSearchCV", "HalvingRandomSearchCV"],
         "_hyperband": ["HyperbandSearchCV"],
         "_search": ["GridSearchCV", "RandomizedSearchCV"],
         "_split": ["KFold", "ShuffleSplit", "StratifiedKFold", "train_test_split"],
@@ -15,6 +16,7 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.model_selection._halving import HalvingGridSearchCV, HalvingRandomSearchCV  # noqa: F401
     from dml.model_selection._hyperband import HyperbandSearchCV  # noqa: F401
     from dml.model_selection._search import GridSearchCV, RandomizedSearchCV  # noqa: F401
     from dml.model_selection._split import KFold, ShuffleSplit, StratifiedKFold, train_test_split  # noqa: F401
