@@ -43,6 +43,7 @@ FAMILIES = {
     "dml.model_selection",
     "dml.wrappers",
     "dml.datasets",
+    "dml.naive_bayes",
     "dml.ensemble",
 }
 APPLICATIONS = {"dml", "dml.parallel", "dml.demo", "dml.utils", "dml._parallel"}

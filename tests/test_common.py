@@ -96,6 +96,10 @@ def _data_for(estimator, n=600, p=5):
             y = X @ np.arange(1, p + 1) + rng.normal(size=n)
     else:
         y = None
+    if tags.input_tags.positive_only:  # counting models (MultinomialNB, ...) refuse negative X
+        X = np.abs(X)
+    if tags.input_tags.categorical:  # CategoricalNB: the categories 0, 1, 2, ...
+        X = np.floor(X)
     return X, y
 
 

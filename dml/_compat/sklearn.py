@@ -28,6 +28,9 @@ from sklearn.utils._param_validation import (  # parameter constraints, every fa
 )
 from sklearn.utils.extmath import _approximate_mode  # stratified splitters
 from sklearn.utils.metaestimators import _safe_split  # searches
+from sklearn.utils.multiclass import (  # naive_bayes: partial_fit's classes rules and messages
+    _check_partial_fit_first_call as check_partial_fit_first_call,
+)
 from sklearn.utils.optimize import _check_optimize_result as check_optimize_result  # solvers
 from sklearn.utils.validation import (
     _check_feature_names,  # engine.inputs
