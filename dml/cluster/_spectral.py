@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.utils import check_random_state
 
-from dml._base import LazyAttributesPickleMixin, check_params
+from dml._base import CpuMixin, LazyAttributesPickleMixin, check_params
 from dml._compat.sklearn import HasMethods, Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
@@ -59,7 +59,7 @@ def _unsupported_message(affinity):
     return msg.format(affinity)
 
 
-class SpectralClustering(LazyAttributesPickleMixin, ClusterMixin, BaseEstimator):
+class SpectralClustering(CpuMixin, LazyAttributesPickleMixin, ClusterMixin, BaseEstimator):
     """Spectral clustering with the Nyström approximation of the affinity matrix.
 
     The ``n_samples x n_samples`` affinity matrix is never formed. ``n_components``
@@ -348,6 +348,19 @@ class SpectralClustering(LazyAttributesPickleMixin, ClusterMixin, BaseEstimator)
         self.assign_labels_ = km
         self.labels_ = km.labels_
         self.eigenvalues_ = S
+        return self
+
+    def to_cpu(self):
+        """Move the fitted arrays, and those of ``assign_labels_``, to host memory (NumPy).
+
+        Returns
+        -------
+        self : object
+        """
+        super().to_cpu()
+        inner = getattr(self, "assign_labels_", None)
+        if hasattr(inner, "to_cpu"):
+            inner.to_cpu()
         return self
 
     def fit_predict(self, X, y=None):

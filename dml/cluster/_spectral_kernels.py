@@ -54,6 +54,7 @@ def combine_rows(parts):
 
 def degrees_kernel(X, y, w, Y, Y_sq, *, xp, affinity, params):
     """Column sums of the chunk's affinity block: ``{"degrees": (n_Y,)}`` (add up)."""
+    Y, Y_sq = xp.asarray(Y), xp.asarray(Y_sq)  # host arrays, put in the chunk's namespace
     total = xp.zeros((Y.shape[0],), dtype=xp.float64)
     for a, b in row_blocks(X.shape[0], max(Y.shape[0], X.shape[1])):
         total = total + xp.sum(
@@ -66,6 +67,7 @@ def embed_block(X, *, xp, Y, Y_sq, affinity, params, projection):
     """Rows of the spectral embedding: ``K(X, Y) @ projection``, each row scaled to unit
     length (Ng, Jordan and Weiss's normalisation; a zero row stays zero). Shape
     (n_rows, n_clusters), float64."""
+    Y, Y_sq, projection = xp.asarray(Y), xp.asarray(Y_sq), xp.asarray(projection)  # host arrays
     out = []
     for a, b in row_blocks(X.shape[0], max(Y.shape[0], X.shape[1])):
         E = affinity_block(X[a:b, :], Y, Y_sq, xp=xp, affinity=affinity, params=params) @ projection
