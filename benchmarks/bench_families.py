@@ -1,0 +1,111 @@
+"""Naive Bayes: GaussianNB and MultinomialNB fits, dml against scikit-learn.
+
+The data (5,000,000 x 50 float64 by default, 2 GB) is a Dask array persisted on a
+LocalCluster(n_workers=2, threads_per_worker=1) before timing; scikit-learn fits the same
+data, in memory, in this process. The libraries are timed round-robin (``interleaved``)
+and medians reported, with each dml fit's passes over the data, its agreement with
+scikit-learn's fitted attributes, and the time of one read of the data at the workers'
+measured memory bandwidth. dask-ml's GaussianNB is not timed: its fitted attributes
+are lazy Dask arrays (its ``fit`` computes nothing), so there is no fit to compare.
+
+    python -m benchmarks bench_families [--n-samples 5000000] [--n-features 50] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+from benchmarks._harness import (
+    RATIO_COLUMNS,
+    cluster_bandwidth,
+    entry_recorder,
+    interleaved,
+    local_cluster,
+    parser,
+    ratio_rows,
+    table,
+    write_json,
+)
+
+
+def _max_rel(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def _case(client, add, results, name, X, y, repeat, attributes):
+    """Time dml's and scikit-learn's ``name`` on the persisted X, y and their in-memory copy."""
+    import dask
+    import sklearn.naive_bayes as sk
+
+    import dml.naive_bayes as nb
+    from dml._engine.mapreduce import count_passes
+
+    Xl, yl = dask.compute(X, y)
+    with count_passes() as c:
+        getattr(nb, name)().fit(X, y)
+    timed = interleaved(
+        {
+            "scikit-learn": lambda: getattr(sk, name)().fit(Xl, yl),
+            "dml": lambda: getattr(nb, name)().fit(X, y),
+        },
+        repeat,
+    )
+    t, ts, ref = timed["scikit-learn"]
+    add(name, "scikit-learn", t, None, ts)
+    t, ts, est = timed["dml"]
+    diff = {k: _max_rel(getattr(est, k), getattr(ref, k)) for k in attributes}
+    add(name, "dml", t, {"passes": c.passes, "max_rel_diff": diff}, ts)
+    results.setdefault("one_read_s", X.nbytes / results["cluster_read_bandwidth_GBps"] / 1e9)
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0], n_samples=5_000_000, n_features=50)
+    p.add_argument("--name", default="families", help="results go to benchmarks/results/<name>.json")
+    args = p.parse_args(argv)
+    import dask.array as da
+
+    from dml.datasets import make_classification
+
+    n, p_ = args.n_samples, args.n_features
+    chunk = -(-n // args.chunks)
+    results = {"n_samples": n, "n_features": p_, "chunks": args.chunks, "repeat": args.repeat, "entries": []}
+    add = entry_recorder(results, 16, 14)
+
+    with local_cluster() as client:
+        bw = cluster_bandwidth(client)
+        results["cluster_read_bandwidth_GBps"] = bw / 1e9
+        print(f"cluster read bandwidth (2 workers): {bw / 1e9:.1f} GB/s")
+        X, y = make_classification(n, p_, n_informative=p_ // 2, n_classes=3, random_state=0, chunks=chunk)
+        X, y = client.persist([X, y])
+        da.compute(X.sum(), y.sum())
+        print(f"data: {n:,} x {p_} float64 ({X.nbytes / 2**30:.2f} GiB), {X.numblocks[0]} chunks, persisted")
+
+        if "GaussianNB" not in args.skip:
+            _case(client, add, results, "GaussianNB", X, y, args.repeat, ["theta_", "var_", "class_count_"])
+            gc.collect()  # the in-memory copy of X goes before the next case's
+        if "MultinomialNB" not in args.skip:
+            counts = client.persist(da.floor(abs(X) * 2.0))  # non-negative "counts"
+            del X
+            da.compute(counts.sum())
+            _case(
+                client,
+                add,
+                results,
+                "MultinomialNB",
+                counts,
+                y,
+                args.repeat,
+                ["feature_count_", "class_count_", "feature_log_prob_"],
+            )
+
+    rows = ratio_rows(results["entries"])
+    results["ratios"] = rows
+    print()
+    print(table(rows, RATIO_COLUMNS))
+    print(f"one read of the data at the cluster's bandwidth: {results.get('one_read_s', 0):.3f} s")
+    path = write_json(args.name, results)
+    print(f"\nwrote {path}")
+    return results
