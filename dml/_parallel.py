@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import pickle
 import threading
+import time
 import traceback
 import uuid
 from concurrent.futures import CancelledError
@@ -42,6 +43,9 @@ BACKEND_NAME = "dml-dask"
 # Arguments above this size are scattered once per call instead of being pickled into
 # every task (joblib's "dask" backend uses 1 kB; fold indices of small data stay inline).
 _SCATTER_MIN_BYTES = 10_000
+
+# How long the list of workers (for spreading batches) is reused before asking again.
+_WORKERS_MAX_AGE = 0.5
 
 # client.submit keywords that may be passed through parallel_backend(**backend_kwargs).
 _SUBMIT_KWARGS = frozenset(
@@ -223,6 +227,7 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
         self._call_held = {}  # id(obj) -> (obj, future): large arguments of this call
         self._jobs = set()
         self._load = {}  # worker address -> batches of ours on it
+        self._workers, self._workers_at = {}, -float("inf")  # client.nthreads(), when
         for obj in scatter or ():
             self._share(obj, self._held)
 
@@ -373,9 +378,12 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
 
     # -- submission and completion ----------------------------------------------------
 
-    def _pick_worker(self):
+    def _pick_worker(self, fresh=False):
         """The worker with the fewest of our batches per thread (a loose preference)."""
-        nthreads = self.client.nthreads()
+        now = time.monotonic()
+        if fresh or now - self._workers_at > _WORKERS_MAX_AGE:  # one scheduler call per 0.5 s
+            self._workers, self._workers_at = self.client.nthreads(), now
+        nthreads = self._workers
         if not nthreads:
             return None
         with self._lock:
@@ -389,7 +397,7 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
             calls = self._calls(job)
             kwargs = dict(self.submit_kwargs)
             if "workers" not in kwargs:
-                job.worker = self._pick_worker()
+                job.worker = self._pick_worker(fresh=job.attempts > 0)
                 if job.worker is not None:
                     kwargs.update(workers=[job.worker], allow_other_workers=True)
             future = self.client.submit(

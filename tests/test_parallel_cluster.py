@@ -129,7 +129,7 @@ def test_sigkilled_worker_mid_search_gives_the_same_cv_results(client, data, use
     assert killed.get("victim"), f"no worker was killed during the search; seen {killed['seen']}"
     assert killed["victim"] not in client.scheduler_info()["workers"]
     _same_cv_results(got, ref)
-    assert disturbed < 3 * undisturbed + 20
+    assert disturbed < 3 * undisturbed + 30  # the new worker imports scikit-learn again
 
 
 def _start_rss_probe(dask_scheduler):
