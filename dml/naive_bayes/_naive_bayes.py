@@ -386,10 +386,14 @@ class _BaseDiscreteNB(_BaseNB):
         "class_prior": ["array-like", None],
         "force_alpha": ["boolean"],
     }
-    #: the kernel's keyword arguments, from the parameters
+    #: the pass's kernel, and the per-class statistics it returns
+    _kernel = staticmethod(class_counts_kernel)
+    _count_keys = ("class_count", "feature_count")
+    #: whether negative values of X are refused (scikit-learn's check_non_negative)
     _negative_check = True
 
     def _kernel_kwargs(self):
+        """The kernel's keyword arguments, from the parameters."""
         return {}
 
     def fit(self, X, y, sample_weight=None):
@@ -447,9 +451,6 @@ class _BaseDiscreteNB(_BaseNB):
         self._update_feature_log_prob(alpha)
         self._update_class_log_prior()
         return self
-
-    _kernel = staticmethod(class_counts_kernel)
-    _count_keys = ("class_count", "feature_count")
 
     def _update_counts(self, stats):
         if self._negative_check:
