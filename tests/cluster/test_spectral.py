@@ -227,3 +227,15 @@ def test_kernels_are_namespace_generic(blobs):
     )
     np.testing.assert_allclose(np.asarray(e2), e1, rtol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(e1, axis=1), 1.0)
+
+
+def test_dataframe_with_unknown_partition_lengths(blobs):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, _ = blobs
+    df = dd.from_pandas(pd.DataFrame(X, columns=list("abc")), npartitions=3)
+    df = df[df.a > -1e9]  # a filter: the partition lengths are unknown
+    params = dict(n_clusters=4, gamma=0.2, n_components=60, random_state=0)
+    sc = SpectralClustering(**params).fit(df)
+    np.testing.assert_array_equal(sc.labels_.compute(), SpectralClustering(**params).fit(X).labels_)
+    np.testing.assert_array_equal(sc.feature_names_in_, list("abc"))

@@ -223,3 +223,13 @@ def test_fit_survives_a_lost_worker():
         assert len(survived.estimators_) == 8
         for a, b in zip(survived.estimators_, reference.estimators_):
             np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+
+
+def test_empty_chunks_fit_no_model():
+    X, y = _classification(n=900)
+    chunks = (0, 300, 0, 600)
+    clf = BlockwiseVotingClassifier(LogisticRegression()).fit(
+        da.from_array(X, chunks=(chunks, -1)), da.from_array(y, chunks=(chunks,))
+    )
+    assert len(clf.estimators_) == 2
+    np.testing.assert_allclose(clf.estimators_[1].coef_, LogisticRegression().fit(X[300:], y[300:]).coef_)
