@@ -11,6 +11,7 @@ from dml._solvers._coordinate_descent import cd_gram, dual_gap, enet_path_gram
 from dml._solvers._fista import fista, power_iteration
 from dml._solvers._gram import lstsq_gram, nnls_gram, ridge_gram, ridge_solve_eigh
 from dml._solvers._newton import Multinomial, newton_cholesky
+from dml._solvers._newton_cg import newton_cg
 from dml._solvers._penalties import (
     enet_duality_gap,
     min_norm_subgradient,
@@ -110,6 +111,7 @@ def test_every_solver_returns_a_solver_result():
         ridge_gram(Q, C, yy, np.ones(2), solver="cholesky"),
         ridge_gram(Q, C, yy, np.ones(2), solver="lbfgs", tol=1e-10),
         conjugate_gradient(lambda P: Q @ P, C, shift=np.ones(2), yy=np.diag(yy), tol=1e-12),
+        newton_cg(lambda w: quad(w)[:2], lambda w, v: Q @ v, np.zeros(5), tol=1e-10, max_iter=50),
     ]
     for res in results:
         assert isinstance(res, SolverResult)
@@ -122,6 +124,7 @@ def test_every_solver_returns_a_solver_result():
     ls = np.linalg.lstsq(X, y, rcond=None)[0]
     np.testing.assert_allclose(results[0].coef, ls, rtol=1e-6)
     np.testing.assert_allclose(results[1].coef, ls, rtol=1e-10)
+    np.testing.assert_allclose(results[10].coef, ls, rtol=1e-8)
     np.testing.assert_allclose(results[2].coef, results[3].coef, atol=1e-7)
     assert results[3].dual_gap <= 1e-10 * yy[0, 0]
 
@@ -151,3 +154,35 @@ def test_multinomial_round_trip():
     fin = m.finalize(m.setup(c)).reshape(3, 2)
     np.testing.assert_allclose(fin.sum(axis=0), 0.0, atol=1e-12)
     assert not m.free[m.fixed].any()
+
+
+def test_newton_cg_counts_hessian_products_and_stops_on_the_gradient():
+    """Each CG step is one Hessian-vector product; the rule is max|grad| <= tol; an
+    inexact inner solve (forcing term) still converges; max_iter warns."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, Y = _problem(t=1)
+    y = Y[:, 0]
+    Q = X.T @ X
+    calls = {"f": 0, "hv": 0}
+
+    def f(w):
+        calls["f"] += 1
+        r = X @ w - y
+        return 0.5 * float(r @ r), X.T @ r
+
+    def hv(w, v):
+        calls["hv"] += 1
+        return Q @ v
+
+    res = newton_cg(f, hv, np.zeros(5), tol=1e-9, max_iter=50)
+    assert res.converged and np.max(np.abs(f(res.coef)[1])) <= 1e-9
+    assert calls["hv"] >= res.n_iter and len(res.objective_history) == res.n_iter
+    assert np.all(np.diff(res.objective_history) <= 1e-12)  # (the rounding floor)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        short = newton_cg(f, hv, np.zeros(5), tol=1e-14, max_iter=1, max_inner=1)
+    assert not short.converged and short.n_iter == 1
+    assert any(issubclass(w.category, ConvergenceWarning) for w in rec)

@@ -15,6 +15,8 @@ Modules, one per solver family:
 - ``_quasi_newton``: L-BFGS with scikit-learn's settings.
 - ``_newton``: Newton-Cholesky with scikit-learn's line search, and the multinomial's
   singular-direction bookkeeping.
+- ``_newton_cg``: truncated Newton ('newton-cg'): conjugate gradient on
+  Hessian-vector products (one pass each), then a backtracking line search.
 - ``_proximal``: proximal Newton for L1 / elastic-net penalties.
 - ``_coordinate_descent``: elastic-net coordinate descent on a Gram matrix (single
   fits and warm-started paths).

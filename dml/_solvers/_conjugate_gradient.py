@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from dml._solvers._result import SolverResult
 
 
-def conjugate_gradient(matvec, rhs, *, shift, yy, tol, max_iter=None):
+def conjugate_gradient(matvec, rhs, *, shift, yy, tol, max_iter=None, warn=True):
     """Solve ``(A + shift_t I) b_t = rhs_t`` for every column ``t`` by conjugate gradient.
 
     ``A`` (symmetric positive semi-definite, e.g. ``Xc^T W Xc``) is given only through
@@ -30,6 +30,10 @@ def conjugate_gradient(matvec, rhs, *, shift, yy, tol, max_iter=None):
     tol : float
     max_iter : int or None, default=None
         ``10 * p`` when None.
+    warn : bool, default=True
+        Warn (``ConvergenceWarning``) when a column is still above its tolerance after
+        ``max_iter`` iterations. A truncated Newton solver, whose inner solves are
+        inexact by design, passes False.
 
     Returns
     -------
@@ -76,7 +80,7 @@ def conjugate_gradient(matvec, rhs, *, shift, yy, tol, max_iter=None):
         for k in np.flatnonzero(active):
             history[k].append(float(obj[k]))
         active = active & (gamma > stop)
-    if active.any():
+    if warn and active.any():
         warnings.warn(
             f"The conjugate gradient did not converge in {max_iter} iterations; increase max_iter or tol.",
             ConvergenceWarning,

@@ -264,3 +264,65 @@ def glm_predict_kernel(X, *, xp, coef, intercept, link):
     raw = xp.matmul(X, beta) + float(intercept)
     out = xp.exp(raw) if link == "log" else raw
     return guard_finite(out, X)
+
+
+def logistic_hessp_kernel(X, y, w, coef, vec, class_weight=None, *, xp, fit_intercept, n_classes):
+    """Hessian-vector product of the summed weighted logistic loss at ``coef``.
+
+    One read of X: each cache-sized row block gives the probabilities at ``coef`` and
+    the directional derivative ``X v``, then ``X^T (s * h * X v)`` is accumulated.
+    The truncated Newton solver ('newton-cg') calls it once per conjugate-gradient
+    step.
+
+    Parameters
+    ----------
+    X : (n, p) chunk; y : (n,) encoded targets (0/1 floats for binary, int64 class
+    indices otherwise; only read through ``class_weight``); w : (n,) weights or None
+    coef, vec : host arrays of shape (q,) (binary) or (K, q) (multinomial, class-major),
+        ``q = p + fit_intercept``; ``vec`` is the direction
+    class_weight : (n_classes,) host array or None
+    n_classes : int
+        2 for the binomial loss, ``K > 2`` for the multinomial one.
+
+    Returns
+    -------
+    dict: ``hessp`` of the shape of ``coef`` (float64): for binary
+    ``[X, 1]^T diag(s p (1 - p)) [X, 1] v``; for the multinomial, class ``k``'s block
+    ``[X, 1]^T (s * p_k * (u_k - sum_l p_l u_l))`` with ``u = [X, 1] V^T``.
+    """
+    n, p = X.shape
+    dt = X.dtype
+    f64 = xp.float64
+    coef = np.asarray(coef, dtype=np.float64)
+    vec = np.asarray(vec, dtype=np.float64)
+    binary = n_classes == 2
+    if binary:
+        coef, vec = coef.reshape(1, -1), vec.reshape(1, -1)
+    K = coef.shape[0]
+    W = xp.asarray(np.ascontiguousarray(coef[:, :p].T), dtype=dt)  # (p, K)
+    V = xp.asarray(np.ascontiguousarray(vec[:, :p].T), dtype=dt)
+    b0 = xp.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    v0 = xp.asarray(vec[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    HV = xp.zeros((p, K), dtype=f64)
+    hv0 = xp.zeros((K,), dtype=f64)
+    for a, b in row_blocks(n, p + 2 * K, _itemsize(X)):
+        Xb = X[a:b, :]
+        Z = xp.matmul(Xb, W) + b0
+        U = xp.matmul(Xb, V) + v0
+        if binary:
+            prob = 1.0 / (1.0 + xp.exp(-Z))
+            T = prob * (1.0 - prob) * U
+        else:
+            E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+            P = E / xp.sum(E, axis=1, keepdims=True)
+            T = P * (U - xp.sum(P * U, axis=1, keepdims=True))
+        wb = _block_weights(w, y, class_weight, xp, a, b, dt)
+        if wb is not None:
+            T = T * wb[:, None]
+        hx = xp.matmul(xp.permute_dims(Xb, (1, 0)), T)
+        HV = HV + (hx if hx.dtype == f64 else xp.astype(hx, f64))
+        hv0 = hv0 + xp.sum(T, axis=0, dtype=f64)
+    out = xp.permute_dims(HV, (1, 0))
+    if fit_intercept:
+        out = xp.concat([out, hv0[:, None]], axis=1)
+    return {"hessp": out[0, :] if binary else out}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import numbers
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 
@@ -19,15 +22,29 @@ from dml._engine.namespace import to_numpy
 from dml.linear_model._base import check_sample_weights
 from dml.linear_model._logistic import (
     LogisticRegression,
-    check_intercept_scaling,
+    check_binary_liblinear,
     check_solver,
     class_labels,
+    solve_logistic,
 )
 from dml.linear_model._logistic_kernels import encode_binary, encode_multiclass, fold_score_kernel
-from dml.linear_model._logistic_objective import fit_logistic
 from dml.metrics import accuracy_score
 
 _FAST_SCORES = {None: "accuracy", "accuracy": "accuracy", "neg_log_loss": "neg_log_loss"}
+
+
+def run_concurrently(func, arg_list, n_jobs):
+    """``func(*args)`` for every ``args``, at most ``n_jobs`` at a time, in threads of
+    this process that each drive their own passes (each thread runs in a copy of the
+    caller's context, so dml's ``config_context`` holds in it). Exceptions propagate."""
+    if n_jobs <= 1 or len(arg_list) <= 1:
+        for args in arg_list:
+            func(*args)
+        return
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, func, *args) for args in arg_list]
+        for fut in futures:
+            fut.result()
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -52,28 +69,37 @@ class LogisticRegressionCV(LogisticRegression):
         5-fold stratified by default. The labels (and weights) are gathered on the
         host once to build the folds.
     dual : bool, default=False
-        Only ``False``.
+        ``True`` only with 'liblinear' and the L2 penalty; dml solves the primal
+        problem, which has the same optimum (see :class:`LogisticRegression`).
     penalty : {'l1', 'l2', 'elasticnet'} or 'deprecated', default='deprecated'
         Deprecated as in scikit-learn; use ``l1_ratios``.
     scoring : str, callable or None, default='warn'
         ``None`` / ``'accuracy'`` (the default) and ``'neg_log_loss'`` are computed
         by one fused pass per fold over the held-out rows for every ``C`` at once;
         any other scikit-learn scorer is applied to the held-out rows per ``C``.
-    solver : {'lbfgs', 'newton-cholesky', 'saga'}, default='lbfgs'
-        As :class:`LogisticRegression` ('saga' is dml's proximal Newton solver).
+    solver : {'lbfgs', 'liblinear', 'newton-cg', 'newton-cholesky', 'sag', 'saga'}, \
+            default='lbfgs'
+        As :class:`LogisticRegression`: 'newton-cg' is truncated Newton on
+        Hessian-vector products, 'sag' and 'saga' run dml's (proximal) Newton solver,
+        'liblinear' penalises the intercept (binary only). Every solver is
+        warm-started along the path of ``Cs``.
     tol : float, default=1e-4
     max_iter : int, default=100
     class_weight : dict or 'balanced', default=None
         'balanced' weights are computed once on the whole data, as scikit-learn.
     n_jobs : int, default=None
-        Accepted for compatibility; parallelism comes from the Dask scheduler. Values
-        other than None or 1 raise.
+        How many (fold, l1_ratio) paths run at once, as scikit-learn's joblib jobs
+        (``None`` means 1, ``-1`` all of them; joblib's rules). Each path is a
+        sequence of passes driven from a thread of this process; their passes share
+        the cluster (or the local scheduler), so concurrent paths overlap their round
+        trips. Every value gives the same model.
     verbose : int, default=0
     refit : bool, default=True
         Refit on all the data at the best ``C`` (warm-started from the folds' mean
         coefficients); otherwise average the folds' best coefficients.
     intercept_scaling : float, default=1
-        Only 1 (liblinear only in scikit-learn).
+        'liblinear' only, as :class:`LogisticRegression`. dml's refit uses it too
+        (scikit-learn's refit leaves it out and refits with 1).
     random_state : int, RandomState instance or None, default=None
         Unused: dml's solvers are deterministic.
     use_legacy_attributes : bool, default='warn'
@@ -88,13 +114,15 @@ class LogisticRegressionCV(LogisticRegression):
     Notes
     -----
     Computation: one pass over ``y`` for the classes, one gather of ``y`` (and the
-    weights) to the host to build the folds; then, for each fold, the path over
-    ``Cs`` runs the chosen solver on the whole data with the held-out rows' weights
-    set to zero (no copy of X: each pass reads every chunk, so a fold costs about
-    ``n / n_train`` times a fit on the training rows), warm-started along the path;
-    one fused pass per fold scores every ``C`` on the held-out rows. The refit is one
-    more solver run on all rows. Memory per task: one chunk plus the solver's
-    per-block buffers (see :class:`LogisticRegression`).
+    weights) to the host to build the folds; then, for each fold (and l1_ratio), the
+    path over ``Cs`` runs the chosen solver on the whole data with the held-out rows'
+    weights set to zero (no copy of X: each pass reads every chunk, so a fold costs
+    about ``n / n_train`` times a fit on the training rows), warm-started along the
+    path; ``n_jobs`` of these paths run concurrently. One fused pass per fold scores
+    every ``C`` on the held-out rows. The refit is one more solver run on all rows.
+    Memory per task: one chunk plus the solver's per-block buffers (see
+    :class:`LogisticRegression`); in the caller, the paths' small state times
+    ``n_jobs``.
 
     Examples
     --------
@@ -190,12 +218,6 @@ class LogisticRegressionCV(LogisticRegression):
                     stacklevel=3,
                 )
             l1_list = [None] if l1_ratios is None else list(l1_ratios)
-        check_intercept_scaling(self.intercept_scaling)
-        if self.n_jobs not in (None, 1):
-            raise ValueError(
-                f"n_jobs={self.n_jobs} is not supported: dml's LogisticRegressionCV runs its "
-                "folds as Dask passes; leave n_jobs=None."
-            )
         return penalty, l1_list, l1_ratios, scoring, legacy
 
     def _resolve_penalty_cv(self):
@@ -304,6 +326,7 @@ class LogisticRegressionCV(LogisticRegression):
                     "This solver needs samples of at least 2 classes in the data, but the "
                     f"data contains only one class: {classes[0]}."
                 )
+            check_binary_liblinear(self.solver, n_classes)
             check_sample_weights(data, nonzero=counts)
             y_host = data.gather("y")
             w_host = (
@@ -380,23 +403,36 @@ class LogisticRegressionCV(LogisticRegression):
         paths = np.zeros((nF, nL, nC, K, q))
         scores = np.zeros((nF, nL, nC))
         n_iter = np.zeros((nF, nL, nC), dtype=np.int32)
-        for f, (train, test) in enumerate(folds):
+        fold_data, sw_sums = [], []
+        for train, _ in folds:
             w_train = np.zeros_like(w_host)
             w_train[train] = w_host[train]
-            fold_data = enc.with_host("sample_weight", w_train)
-            sw_sum = float(np.sum(w_train * row_cw))
-            for li, l1r in enumerate(l1_list):
-                w0 = np.zeros(K * q)
-                for ci, C in enumerate(Cs):
-                    res = self._path_fit(fold_data, w0, cw, C, l1r, penalty, sw_sum, n_classes)
-                    paths[f, li, ci] = res.coef.reshape(K, q)
-                    n_iter[f, li, ci] = res.n_iter
-                    w0 = res.coef
+            fold_data.append(enc.with_host("sample_weight", w_train))
+            sw_sums.append(float(np.sum(w_train * row_cw)))
+
+        def path(f, li):
+            w0 = np.zeros(K * q)
+            for ci, C in enumerate(Cs):
+                res = self._path_fit(fold_data[f], w0, cw, C, l1_list[li], penalty, sw_sums[f], n_classes)
+                paths[f, li, ci] = res.coef.reshape(K, q)
+                n_iter[f, li, ci] = res.n_iter
+                w0 = res.coef
+
+        def score(f):
+            test = folds[f][1]
             w_test = np.zeros_like(w_host)
             w_test[test] = w_host[test]
             scores[f] = self._fold_scores(
                 enc, w_test, paths[f], self.classes_, scoring, X, y_host, test, w_score
             )
+
+        # each (fold, l1_ratio) path is a sequence of passes driven from this process;
+        # n_jobs of them run at once (their passes share the cluster), as scikit-learn's
+        # joblib jobs do; every path writes its own slice, so the model is the same for
+        # any n_jobs
+        n_jobs = min(effective_n_jobs(self.n_jobs), nF * nL)
+        run_concurrently(path, [(f, li) for f in range(nF) for li in range(nL)], n_jobs)
+        run_concurrently(score, [(f,) for f in range(nF)], min(n_jobs, nF))
         return paths, scores, n_iter
 
     def _select_and_refit(self, enc, paths, scores, Cs, l1_list, penalty, cw, sw_all, n_classes):
@@ -432,16 +468,17 @@ class LogisticRegressionCV(LogisticRegression):
 
     def _path_fit(self, data, w0, cw, C, l1r, penalty, sw_sum, n_classes):
         l1r = 0.0 if l1r is None or penalty == "l2" else (1.0 if penalty == "l1" else float(l1r))
-        return fit_logistic(
+        return solve_logistic(
             data,
             w0,
+            solver=self.solver,
+            intercept_scaling=self.intercept_scaling,
             cw=cw,
             C=float(C),
             l1_ratio=l1r,
             sw_sum=sw_sum,
             n_classes=n_classes,
             fit_intercept=self.fit_intercept,
-            solver=self.solver,
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=max(0, self.verbose - 1),

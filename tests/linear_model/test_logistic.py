@@ -170,9 +170,24 @@ def test_newton_objective_history_decreases(data):
             dict(solver="newton-cholesky", dual=True),
             "Solver newton-cholesky supports only dual=False, got dual=True",
         ),
-        (dict(solver="liblinear"), "dml's LogisticRegression supports solver in"),
-        (dict(solver="sag"), "dml's LogisticRegression supports solver in"),
-        (dict(solver="newton-cg"), "dml's LogisticRegression supports solver in"),
+        (
+            dict(solver="newton-cg", l1_ratio=1.0),
+            "Solver newton-cg supports only 'l2' or None penalties, got l1 penalty.",
+        ),
+        (dict(solver="sag", l1_ratio=0.5), "Solver sag supports only 'l2' or None penalties, got elasticnet"),
+        (dict(solver="sag", dual=True), "Solver sag supports only dual=False, got dual=True"),
+        (
+            dict(solver="liblinear", C=np.inf),
+            "C=np.inf as well as penalty=None is not supported for the liblinear",
+        ),
+        (
+            dict(solver="liblinear", l1_ratio=0.5),
+            "Only 'saga' solver supports elasticnet penalty, got solver=liblinear.",
+        ),
+        (
+            dict(solver="liblinear", l1_ratio=1.0, dual=True),
+            "Unsupported set of arguments: The combination of penalty='l1' and loss='logistic_regression'",
+        ),
         (dict(l1_ratio=1.5), "The 'l1_ratio' parameter of LogisticRegression must be"),
         (dict(l1_ratio=-0.1), "The 'l1_ratio' parameter of LogisticRegression must be"),
         (dict(solver="bogus"), "The 'solver' parameter of LogisticRegression must be"),

@@ -137,7 +137,9 @@ def test_dask_input_same_result(scheduler):
             dict(solver="saga", l1_ratios=(0.5, 2.0)),
             "l1_ratios must be an array-like of numbers between 0 and 1",
         ),
-        (dict(solver="liblinear"), "dml's LogisticRegressionCV supports solver in"),
+        (dict(solver="newton-cg", l1_ratios=(1,)), "Solver newton-cg supports only 'l2' or None penalties"),
+        (dict(solver="sag", l1_ratios=(0.5,)), "Solver sag supports only 'l2' or None penalties"),
+        (dict(solver="liblinear", l1_ratios=(0.5,)), "Only 'saga' solver supports elasticnet penalty"),
         (dict(scoring="not-a-scorer"), "The 'scoring' parameter of LogisticRegressionCV must be"),
     ],
 )
@@ -190,3 +192,102 @@ def test_fold_score_kernel_on_array_api_strict_and_sklearn(K, metric):
         else:
             expected = log_loss(labels, est.predict_proba(X), sample_weight=w, labels=est.classes_)
         assert ref["num"][m] / ref["den"] == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "solver,l1_ratios,n_classes,extra",
+    [
+        ("newton-cg", (0,), 2, {}),
+        ("newton-cg", (0,), 3, {}),
+        ("sag", (0,), 3, {}),
+        ("liblinear", (0,), 2, dict(intercept_scaling=5.0)),
+        ("liblinear", (1,), 2, {}),
+    ],
+)
+def test_new_solvers_same_choice_as_sklearn(solver, l1_ratios, n_classes, extra):
+    X, y = _data(n_classes)
+    folds = list(StratifiedKFold(3).split(X, y))
+    kw = dict(
+        Cs=[0.05, 0.5, 5.0],
+        cv=folds,
+        solver=solver,
+        scoring="neg_log_loss",
+        l1_ratios=l1_ratios,
+        use_legacy_attributes=False,
+        **extra,
+    )
+    est = LogisticRegressionCV(tol=1e-10, max_iter=300, **kw).fit(X, y)
+    ref = _sk(tol=1e-12 if solver in ("sag", "liblinear") else 1e-10, max_iter=100_000, **kw).fit(X, y)
+    assert est.C_ == ref.C_
+    np.testing.assert_allclose(est.scores_, ref.scores_, atol=1e-6)
+    np.testing.assert_allclose(est.coefs_paths_, ref.coefs_paths_, rtol=1e-5, atol=1e-7)
+    if "intercept_scaling" in extra:
+        # scikit-learn's refit leaves intercept_scaling out of its path call (it refits
+        # with 1); dml refits with the folds' objective: LogisticRegression's at C_
+        ref = sk.LogisticRegression(solver=solver, C=est.C_, tol=1e-12, max_iter=100_000, **extra).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-5, atol=1e-8)
+
+
+def test_liblinear_multiclass_refused_as_sklearn():
+    X, y = _data(3, n=90)
+    for cls in (LogisticRegressionCV, sk.LogisticRegressionCV):
+        with pytest.raises(ValueError, match="The 'liblinear' solver does not support multiclass"):
+            cls(
+                solver="liblinear",
+                cv=3,
+                Cs=2,
+                l1_ratios=(0,),
+                scoring="accuracy",
+                use_legacy_attributes=False,
+            ).fit(X, y)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, 2, 4, -1])
+def test_n_jobs_runs_folds_concurrently_same_model(scheduler, n_jobs):
+    """n_jobs bounds how many (fold, l1_ratio) paths run at once; every value gives
+    the same model."""
+    X, y = _data(3, n=240)
+    kw = dict(
+        Cs=3, cv=3, solver="newton-cholesky", scoring="accuracy", l1_ratios=(0,), use_legacy_attributes=False
+    )
+    ref = LogisticRegressionCV(**kw).fit(X, y)
+    est = LogisticRegressionCV(n_jobs=n_jobs, **kw).fit(
+        da.from_array(X, chunks=(70, -1)), da.from_array(y, chunks=70)
+    )
+    assert est.C_ == ref.C_
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(est.coefs_paths_, ref.coefs_paths_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_array_equal(est.n_iter_, ref.n_iter_)
+    np.testing.assert_allclose(est.scores_, ref.scores_, rtol=1e-9)
+
+
+def test_n_jobs_overlaps_fold_paths(monkeypatch):
+    """With n_jobs=3 the three folds' paths are in flight at the same time."""
+    import threading
+    import time
+
+    from dml.linear_model import _logistic_cv
+
+    X, y = _data(2, n=120)
+    active, peak, lock = [0], [0], threading.Lock()
+    real = _logistic_cv.solve_logistic
+
+    def slow(*args, **kwargs):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(_logistic_cv, "solve_logistic", slow)
+    kw = dict(Cs=2, cv=3, scoring="accuracy", l1_ratios=(0,), use_legacy_attributes=False)
+    LogisticRegressionCV(n_jobs=3, **kw).fit(X, y)
+    assert peak[0] == 3
+    peak[0] = 0
+    LogisticRegressionCV(n_jobs=None, **kw).fit(X, y)
+    assert peak[0] == 1
