@@ -79,7 +79,9 @@ class _BlockwiseBase(MetaEstimatorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         if self.estimator is not None:
-            tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
+            inner = get_tags(self.estimator)
+            tags.target_tags.multi_output = inner.target_tags.multi_output
+            tags.input_tags.allow_nan = inner.input_tags.allow_nan  # NaN reaches the models as is
         return tags
 
 

@@ -233,3 +233,14 @@ def test_empty_chunks_fit_no_model():
     )
     assert len(clf.estimators_) == 2
     np.testing.assert_allclose(clf.estimators_[1].coef_, LogisticRegression().fit(X[300:], y[300:]).coef_)
+
+
+def test_nan_goes_to_models_that_accept_it():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _classification(n=900)
+    X[::7, 0] = np.nan
+    clf = BlockwiseVotingClassifier(HistGradientBoostingClassifier(max_iter=5), voting="soft")
+    assert clf.__sklearn_tags__().input_tags.allow_nan
+    clf.fit(da.from_array(X, chunks=(300, -1)), da.from_array(y, chunks=300))
+    assert np.isfinite(clf.predict_proba(X)).all()
