@@ -194,6 +194,75 @@ def test_data_three_times_the_workers_memory_streams(tmp_path):
     _assert_same(lr, ref_lr, "LogisticRegression", rtol=1e-6)
 
 
+def test_zarr_three_times_the_workers_memory_streams(tmp_path):
+    """A Zarr array on disk three times the workers' total memory limit once read (2
+    workers x 400 MiB, ~2.6 GB of float64; values on a grid of 1/8 so the chunks compress;
+    a worker that imported zarr holds ~215 MiB before any data):
+    LinearRegression, StandardScaler and LogisticRegression fit from ``da.from_zarr`` with
+    no worker restarted, nothing persisted, and the in-process models."""
+    pytest.importorskip("zarr")
+    from dml.linear_model import LinearRegression, LogisticRegression
+    from dml.preprocessing import StandardScaler
+
+    n, p = 12_800_000, 25
+    source = da.floor(da.random.RandomState(0).standard_normal((n, p), chunks=(100_000, p)) * 8) / 8
+    with dask.config.set(scheduler="threads"):
+        source.to_zarr(str(tmp_path / "X.zarr"))
+    X = da.from_zarr(str(tmp_path / "X.zarr"))
+    y = (X[:, 0] + 0.5 * X[:, 1] - 0.25 * X[:, 2] > 0).astype(np.float64)
+    assert X.nbytes > 3 * 2 * 400 * 2**20 and X.numblocks == (128, 1)
+    with dask.config.set(scheduler="threads"):
+        ref_mean, ref_var = da.compute(X.mean(axis=0), X.var(axis=0))
+        ref_lr = LogisticRegression(max_iter=2).fit(X, y)
+    with start_cli_cluster(tmp_path, memory_limit="400MiB") as cluster, cluster.client() as client:
+        before = set(client.scheduler_info()["workers"])
+        linear = LinearRegression().fit(X, y)
+        scaler = StandardScaler().fit(X)
+        with count_passes() as counter:
+            lr = LogisticRegression(max_iter=2).fit(X, y)
+        assert counter.passes >= 3
+        assert set(client.scheduler_info()["workers"]) == before  # no worker restarted
+        assert not client.has_what() or all(not keys for keys in client.has_what().values())
+    np.testing.assert_allclose(scaler.mean_, ref_mean, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(scaler.var_, ref_var, rtol=1e-9)
+    # y depends on columns 0-2 only: least squares gives (almost) nothing to the others
+    assert np.all(np.abs(linear.coef_[3:]) < 1e-3) and linear.coef_[0] > 0.1
+    _assert_same(lr, ref_lr, "LogisticRegression", rtol=1e-6)
+
+
+def test_parquet_table_with_unknown_partition_lengths(cli_cluster, tmp_path):
+    """A Parquet table read with ``dd.read_parquet`` (partitions of unknown length) fits on
+    the command-line cluster as scikit-learn fits the same table in pandas."""
+    import dask.dataframe as dd
+    import pandas as pd
+    from sklearn import linear_model as sk_linear
+    from sklearn import preprocessing as sk_pre
+
+    from dml.linear_model import LinearRegression, LogisticRegression
+    from dml.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    pdf = pd.DataFrame(rng.normal(size=(60_000, 6)), columns=[f"f{i}" for i in range(6)])
+    pdf["y"] = (pdf["f0"] - pdf["f3"] + rng.normal(scale=0.5, size=len(pdf)) > 0).astype("float64")
+    dd.from_pandas(pdf, npartitions=7).to_parquet(str(tmp_path / "t"), write_index=False)
+    table = dd.read_parquet(str(tmp_path / "t"))
+    names = [f"f{i}" for i in range(6)]
+    assert np.isnan(table[names].to_dask_array().chunks[0][0])
+    with cli_cluster.client():
+        scaler = StandardScaler().fit(table[names])
+        linear = LinearRegression().fit(table[names], table["y"])
+        lr = LogisticRegression(tol=1e-10).fit(table[names], table["y"])
+    ref_scaler = sk_pre.StandardScaler().fit(pdf[names])
+    np.testing.assert_allclose(scaler.mean_, ref_scaler.mean_, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(scaler.scale_, ref_scaler.scale_, rtol=1e-10)
+    np.testing.assert_allclose(
+        linear.coef_, sk_linear.LinearRegression().fit(pdf[names], pdf["y"]).coef_, rtol=1e-8, atol=1e-12
+    )
+    ref_lr = sk_linear.LogisticRegression(tol=1e-10).fit(pdf[names], pdf["y"])
+    np.testing.assert_allclose(lr.coef_, ref_lr.coef_, rtol=1e-5)
+    assert list(lr.feature_names_in_) == names == list(scaler.feature_names_in_)
+
+
 @pytest.mark.parametrize("persist", [True, False])
 def test_scheduler_lost_mid_fit_raises_a_clear_error_quickly(tmp_path, persist):
     import signal
