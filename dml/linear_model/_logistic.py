@@ -567,6 +567,12 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
                 raise ValueError(f"Initialization coef is of shape {prev.shape}, expected shape {(k, p)}")
         return w0.ravel(), warm
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.solver == "liblinear":
+            tags.classifier_tags.multi_class = False  # binary only, as scikit-learn 1.9
+        return tags
+
     # -------------------------------------------------------------------- predict
 
     def _blockwise(self, kernel, X, n_outputs, dtype, **extra):

@@ -264,3 +264,10 @@ def test_warm_start_regularisation_path_does_not_go_flat(solver, params):
             coefs.append(warm.coef_.ravel().copy())
     steps = np.abs(np.diff(np.asarray(coefs), axis=0)).max(axis=1)
     assert np.all(steps[1:-2] > 1e-3)
+
+
+def test_liblinear_tags_binary_only_as_sklearn():
+    for solver in ("lbfgs", "liblinear"):
+        ours = LogisticRegression(solver=solver).__sklearn_tags__().classifier_tags.multi_class
+        ref = sk.LogisticRegression(solver=solver).__sklearn_tags__().classifier_tags.multi_class
+        assert ours == ref == (solver != "liblinear")
