@@ -190,13 +190,8 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
             meta = X._meta
         if estimator is not None:
             _check_feature_names(estimator, meta, reset=reset)
-        if not all(_numeric_dtype(d) for d in meta.dtypes):
-            bad = [c for c, d in meta.dtypes.items() if not _numeric_dtype(d)]
-            raise ValueError(
-                f"{name} needs numeric input, but the Dask DataFrame {input_name} has "
-                f"non-numeric columns {bad[:5]}; encode or drop them first."
-            )
-        X = X.to_dask_array()
+        _check_frame_dtypes(meta.dtypes, name, input_name)
+        X = _frame_as_array(X, dtype)
         return _check_array_meta(
             X, estimator, reset=reset, dtype=dtype, input_name=input_name, names_checked=True
         )
@@ -239,6 +234,91 @@ def _check_array_meta(X, estimator, *, reset, dtype, input_name="X", names_check
     return X
 
 
+# ---------------------------------------------------------------- DataFrame columns
+
+
+def _column_kind(d):
+    """What a DataFrame column's dtype is, in words, when it is not numeric; None when it
+    is (NumPy or nullable / Arrow integer, float and boolean dtypes)."""
+    kind = getattr(d, "kind", "O")
+    if kind in "biuf":
+        return None
+    cls = type(d).__name__
+    if cls == "CategoricalDtype":
+        return "category"
+    if kind in "Mm":
+        return "datetime" if kind == "M" else "timedelta"
+    if cls == "StringDtype" or "string" in str(d) or kind in "US":
+        return "string"
+    if kind == "c":
+        return "complex"
+    return str(d)
+
+
+def _check_frame_dtypes(dtypes, name, input_name="X"):
+    """Refuse a DataFrame with non-numeric columns, naming them (metadata only)."""
+    bad = {}
+    for col, d in dtypes.items():
+        kind = _column_kind(d)
+        if kind is not None:
+            bad.setdefault(kind, []).append(col)
+    if not bad:
+        return
+    listed = "; ".join(f"{kind}: {_some(cols)}" for kind, cols in bad.items())
+    advice = []
+    if set(bad) - {"datetime", "timedelta"}:
+        advice.append(
+            "encode category, string and object columns as numbers first (for example "
+            "with an ordinal or one-hot encoding) or drop them"
+        )
+    if set(bad) & {"datetime", "timedelta"}:
+        advice.append(
+            "convert datetime / timedelta columns to numbers first (for example "
+            "X[col].astype('int64'), or features such as the year or the day of week)"
+        )
+    raise ValueError(
+        f"{name} needs numeric input, but the DataFrame {input_name} has non-numeric "
+        f"columns ({listed}); " + "; ".join(advice) + "."
+    )
+
+
+def _some(cols, k=10):
+    shown = ", ".join(repr(c) for c in cols[:k])
+    return shown + (f" and {len(cols) - k} more" if len(cols) > k else "")
+
+
+def _is_pandas_frame(X):
+    return (type(X).__module__ or "").startswith("pandas") and hasattr(X, "dtypes") and X.ndim == 2
+
+
+def _frame_dtype(dtypes, dtype):
+    """The float dtype a frame of numeric columns becomes: their common NumPy type when it
+    is an accepted float type (float32 stays float32), else ``dtype[0]``."""
+    common = np.result_type(*[np.dtype(getattr(d, "numpy_dtype", d)) for d in dtypes])
+    return common if common in dtype else np.dtype(dtype[0])
+
+
+def _frame_values(part, dtype):
+    """One partition of numeric columns as a NumPy array of ``dtype``: pandas' missing
+    values (``pd.NA`` in nullable columns) become NaN. A new array: the partition is
+    never written."""
+    return part.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def _frame_as_array(X, dtype):
+    """A Dask DataFrame of numeric columns as a Dask array, converted per partition
+    (lazy, nothing computed). Plain NumPy columns of one kind take Dask's own
+    ``to_dask_array``; nullable (``Int64``, ``Float64``, ``boolean``), Arrow and ``bool``
+    columns are converted to float, ``pd.NA`` to NaN, as scikit-learn does."""
+    dtypes = list(X._meta.dtypes)
+    plain = all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes)
+    if plain:
+        return X.to_dask_array()
+    target = _frame_dtype(dtypes, dtype)
+    arr = X.map_partitions(_frame_values, target, meta=np.empty((0, len(dtypes)), dtype=target))
+    return arr
+
+
 def _numeric_dtype(d):
     if hasattr(d, "numpy_dtype"):
         d = d.numpy_dtype
@@ -250,9 +330,34 @@ def _numeric_dtype(d):
 
 
 def _as_dask_1d(v):
-    """A Dask Series/DataFrame/array target as a 1-D or 2-D Dask array."""
-    if _is_dask_frame(v):
-        v = v.to_dask_array()
+    """A Dask Series/DataFrame/array target as a 1-D or 2-D Dask array.
+
+    Nullable (``Int64``, ``Float64``, ``boolean``) and Arrow numeric columns are converted
+    to float per partition, ``pd.NA`` to NaN, as scikit-learn converts them."""
+    if not _is_dask_frame(v):
+        return v
+    dtypes = _frame_dtypes(v._meta)
+    if all(isinstance(d, np.dtype) for d in dtypes) or any(_column_kind(d) for d in dtypes):
+        return v.to_dask_array()
+    target = _frame_dtype(dtypes, FLOAT_DTYPES)
+    shape = (0,) if v.ndim == 1 else (0, len(dtypes))
+    return v.map_partitions(_frame_values, target, meta=np.empty(shape, dtype=target))
+
+
+def _frame_dtypes(frame):
+    return [frame.dtype] if frame.ndim == 1 else list(frame.dtypes)
+
+
+def _as_host_1d(v):
+    """An in-memory target or weight as an array: pandas objects become NumPy (nullable
+    columns as float, ``pd.NA`` as NaN, as scikit-learn converts them)."""
+    if not hasattr(v, "ndim"):
+        return np.asarray(v)
+    if (type(v).__module__ or "").startswith("pandas"):
+        dtypes = _frame_dtypes(v)
+        if all(isinstance(d, np.dtype) for d in dtypes) or any(_column_kind(d) for d in dtypes):
+            return v.to_numpy()
+        return _frame_values(v, _frame_dtype(dtypes, FLOAT_DTYPES))
     return v
 
 
@@ -278,6 +383,8 @@ def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, m
             if y_numeric and y.dtype not in FLOAT_DTYPES:
                 y = get_namespace(y).astype(y, X.dtype)
         return X, y
+    if _is_pandas_frame(X):
+        _check_frame_dtypes(X.dtypes, _name(estimator))
     kwargs = dict(
         reset=reset,
         dtype=list(dtype),
@@ -534,7 +641,7 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
             if not _numeric_dtype(y.dtype) and y_numeric:
                 raise ValueError(f"{name} needs a numeric y, got dtype {y.dtype}.")
         else:
-            y = np.asarray(y) if not hasattr(y, "ndim") else y
+            y = _as_host_1d(y)
         y = _check_y_shape(y, multi_output, name)
         if y_numeric and y.dtype not in FLOAT_DTYPES:
             y = y.astype(X.dtype)
@@ -548,7 +655,7 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
         elif is_dask_collection(sample_weight):
             sample_weight = _as_dask_1d(sample_weight)
         else:
-            sample_weight = np.asarray(sample_weight) if not hasattr(sample_weight, "ndim") else sample_weight
+            sample_weight = _as_host_1d(sample_weight)
         if not _numeric_dtype(sample_weight.dtype):
             raise ValueError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
         _check_weight_shape(sample_weight, X.shape[0])
