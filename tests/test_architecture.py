@@ -45,6 +45,7 @@ FAMILIES = {
     "dml.datasets",
     "dml.naive_bayes",
     "dml.ensemble",
+    "dml.mixture",
 }
 APPLICATIONS = {"dml", "dml.parallel", "dml.demo", "dml.utils", "dml._parallel"}
 
@@ -69,6 +70,11 @@ FAMILY_ALLOWED = {
         "metrics is the scoring service of every family: estimators' score methods, "
         "the searches' scorers and the wrappers' scoring use dml.metrics, whose "
         "metrics run one lazy pass on Dask input; metrics itself imports no family"
+    ),
+    ("dml.mixture", "dml.cluster"): (
+        "GaussianMixture's init_params='kmeans' and 'k-means++' run dml's KMeans and its "
+        "k-means++ seeding, and init_params='random' draws its hashed uniforms with the "
+        "seeding kernels' hash_uniform, so the draws do not depend on the chunking"
     ),
 }
 
