@@ -49,6 +49,31 @@ def check_scoring_param(estimator, scoring):
     _sklearn_check_scoring(estimator, scoring)
 
 
+def _frame_probe_row(X):
+    """One fabricated row with ``X``'s columns and dtypes: 0 in numeric and boolean
+    columns, missing elsewhere (filling a string column with 0 is deprecated in pandas)."""
+    import pandas as pd
+
+    sample = X._meta.iloc[:0]
+    row = sample.reindex([0])
+    fill = {c: 0 for c, t in sample.dtypes.items() if pd.api.types.is_numeric_dtype(t)}
+    return row.fillna(fill).astype(sample.dtypes.to_dict())
+
+
+def _probe(func, fabricated, first_rows):
+    """``func`` on a fabricated row, to learn the output's dtype and width without
+    reading data. A value-dependent model can refuse that row (``OneHotEncoder`` and an
+    unknown category); then ``func`` runs on the data's first row (one read of the first
+    chunk), and an error there is the model's own."""
+    try:
+        return func(fabricated)
+    except Exception as err:  # noqa: BLE001 - any refusal of the fabricated row
+        rows = first_rows()
+        if len(rows) == 0:
+            raise err
+        return func(rows)
+
+
 def _to_memory(v):
     if v is not None and is_dask_collection(v):
         return v.compute()
@@ -169,8 +194,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
 
         if _is_dask_frame(X):
             # Keep the column names the model was fitted with: call it on pandas partitions.
-            sample = X._meta.iloc[:0]
-            example = func(sample.reindex([0]).fillna(0).astype(sample.dtypes.to_dict()))
+            example = _probe(func, _frame_probe_row(X), lambda: X.head(1))
             parts = [
                 da.from_delayed(
                     dask.delayed(func)(p),
@@ -185,7 +209,9 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
-        example = np.asarray(func(np.zeros((1, X.shape[1]), dtype=X.dtype)))
+        example = np.asarray(
+            _probe(func, np.zeros((1, X.shape[1]), dtype=X.dtype), lambda: X.blocks[0].compute()[:1])
+        )
         if example.ndim == 1:
             return X.map_blocks(func, drop_axis=1, dtype=example.dtype, meta=example[:0])
         return X.map_blocks(
