@@ -1,4 +1,4 @@
-"""LogisticRegression: L-BFGS on a fused, distributed loss and gradient."""
+"""LogisticRegression: every scikit-learn solver, on fused passes over row-chunked data."""
 
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ from dml.linear_model._logistic_kernels import (
 )
 from dml.linear_model._logistic_objective import fit_logistic, make_objective
 from dml.metrics import accuracy_score
-
-_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
 
 def check_solver(solver, penalty, dual, name):
