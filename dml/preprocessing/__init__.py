@@ -1,4 +1,4 @@
-"""Scalers that fit in one pass over row-chunked data."""
+"""Scalers, normalizers and encoders that fit in one pass over row-chunked data."""
 
 from typing import TYPE_CHECKING
 
@@ -8,8 +8,10 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "_data": ["MinMaxScaler", "StandardScaler"],
+        "_scale": ["MaxAbsScaler", "Normalizer"],
     },
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.preprocessing._data import MinMaxScaler, StandardScaler  # noqa: F401
+    from dml.preprocessing._scale import MaxAbsScaler, Normalizer  # noqa: F401

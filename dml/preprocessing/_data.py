@@ -42,13 +42,13 @@ def _scale_from_var(var, mean, n_samples):
     return scale
 
 
-def _blockwise_or_inplace(kernel, X, copy, **params):
+def _blockwise_or_inplace(kernel, X, copy, allow_nan=True, **params):
     """Run an elementwise transform kernel lazily on Dask input, or on in-memory input
-    (in place when ``copy=False``, as scikit-learn does). NaN passes through; inf is
-    rejected with scikit-learn's message."""
+    (in place when ``copy=False``, as scikit-learn does). NaN passes through unless
+    ``allow_nan=False``; inf is rejected with scikit-learn's message."""
 
     def guarded(chunk, *, xp, **kw):
-        return guard_finite(kernel(chunk, xp=xp, **kw), chunk, allow_nan=True)
+        return guard_finite(kernel(chunk, xp=xp, **kw), chunk, allow_nan=allow_nan)
 
     if is_dask_collection(X) or copy:
         return apply_blockwise(guarded, X, n_outputs=X.shape[1], dtype=X.dtype, **params)
