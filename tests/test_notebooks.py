@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.notebook_outputs import stderr_outputs, text_outputs
+
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 
 
@@ -16,7 +18,8 @@ def test_quickstart_notebook_runs():
     nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     ).execute()
-    outputs = "".join(
-        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-    )
+    outputs = text_outputs(nb)
+    # No warnings or text progress bars: nothing on the cells' stderr.
+    stderr = stderr_outputs(nb)
+    assert not stderr, stderr
     assert "Dashboard:" in outputs and "max |coef difference|" in outputs

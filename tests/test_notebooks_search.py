@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.notebook_outputs import stderr_outputs, text_outputs
+
 NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "search.ipynb"
 
 
@@ -18,8 +20,9 @@ def test_search_notebook_runs():
         nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     )
     client.execute()
-    outputs = "".join(
-        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-    )
+    outputs = text_outputs(nb)
+    # No warnings or text progress bars: nothing on the cells' stderr.
+    stderr = stderr_outputs(nb)
+    assert not stderr, stderr
     assert "status" in outputs  # the dashboard link
     assert "'pca': 6" in outputs  # prefix sharing: 3 folds x 2 PCA settings
