@@ -227,6 +227,7 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
         self._call_held = {}  # id(obj) -> (obj, future): large arguments of this call
         self._jobs = set()
         self._load = {}  # worker address -> batches of ours on it
+        self._proven = set()  # workers that finished a batch of ours
         self._workers, self._workers_at = {}, -float("inf")  # client.nthreads(), when
         for obj in scatter or ():
             self._share(obj, self._held)
@@ -388,7 +389,13 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
             return None
         with self._lock:
             self._load = {w: self._load.get(w, 0) for w in nthreads}
-            worker = min(sorted(nthreads), key=lambda w: self._load[w] / max(nthreads[w], 1))
+            # A worker that has not finished a batch of ours yet (one that replaces a lost
+            # worker is still importing scikit-learn, and answers nothing meanwhile) gets
+            # one batch at a time while another worker has proven itself.
+            ready = [w for w in nthreads if w in self._proven or self._load[w] == 0]
+            if not any(w in self._proven for w in nthreads):
+                ready = list(nthreads)
+            worker = min(sorted(ready or nthreads), key=lambda w: self._load[w] / max(nthreads[w], 1))
             self._load[worker] += 1
         return worker
 
@@ -429,6 +436,8 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
             except CancelledError as exc:  # its result was lost with its worker
                 self._resubmit(job, exc)
             else:
+                with self._lock:
+                    self._proven.add(job.worker)
                 self._finish(job, result=result)
         elif status in ("cancelled", "lost"):
             self._resubmit(job, CancelledError(f"task {future.key} was {status}"))
