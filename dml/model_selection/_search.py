@@ -9,6 +9,7 @@ times instead of ``n_splits x n_candidates``.
 
 from __future__ import annotations
 
+import asyncio
 import numbers
 import time
 import warnings
@@ -40,6 +41,7 @@ from dml._compat.sklearn import (
     scorer_accepts_sample_weight,
 )
 from dml._engine.inputs import is_dask_collection
+from dml._engine.runtime import get_client
 from dml._engine.tasks import task_runner
 from dml.metrics import check_scoring, get_scorer, get_scorer_names
 from dml.model_selection._results import (
@@ -323,7 +325,7 @@ def _scorers_accept_sample_weight(search, scorers):
             warnings.warn(
                 f"The scoring {what} does not support sample_weight, which may lead to "
                 f"statistically incorrect results when fitting {search} with sample_weight. ",
-                stacklevel=3,  # the caller of the search's fit
+                stacklevel=4,  # the caller of the search's fit (via _fit and fit)
             )
     return any(accepts)
 
@@ -343,15 +345,29 @@ def _check_fit_options(search):
         )
 
 
+def _compute(*collections):
+    """Dask collections computed into the caller in one round trip, on the active client
+    when there is one (where the search's tasks run), else on the local scheduler."""
+    client = get_client()
+    if client is None:
+        return list(dask.compute(*collections))
+    return client.gather(client.compute(list(collections)))
+
+
 def _to_caller(params, y, groups):
     """Dask ``y``, ``groups`` and fit parameters come to the caller (the splits need
     them); ``X`` stays where it is."""
-    params = {k: np.asarray(v.compute()) if is_dask_collection(v) else v for k, v in params.items()}
+    names = [k for k, v in params.items() if is_dask_collection(v)]
+    lazy = [params[k] for k in names] + [v for v in (y, groups) if is_dask_collection(v)]
+    if not lazy:
+        return params, y, groups
+    done = iter(_compute(*lazy))
+    params = {**params, **{k: np.asarray(next(done)) for k in names}}
     if is_dask_collection(y):
-        y = y.compute()
+        y = next(done)
         y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if is_dask_collection(groups):
-        groups = np.asarray(groups.compute())
+        groups = np.asarray(next(done))
     return params, y, groups
 
 
@@ -381,7 +397,24 @@ class _DaskSearchMixin:
         Returns
         -------
         self : object
+            Under an asynchronous ``distributed.Client`` (``Client(asynchronous=True)``,
+            called from its event loop), a coroutine instead: ``await search.fit(X, y)``
+            runs the search and gives the fitted search, as dask-ml's searches do.
         """
+        client = get_client()
+        if client is not None and client.asynchronous:
+            return self._fit_async(X, y, params)
+        return self._fit(X, y, params)
+
+    async def _fit_async(self, X, y, params):
+        # The search runs in a thread of its own: there the client is synchronous (its
+        # calls wait on the event loop without blocking it), so the same code drives the
+        # cluster. to_thread copies the context, so dml.config_context settings hold.
+        await asyncio.to_thread(self._fit, X, y, params)
+        return self
+
+    def _fit(self, X, y, params):
+        """The search itself (``fit``'s body, synchronous on every client)."""
         check_params(self)
         _check_fit_options(self)
         runner = task_runner(self.n_jobs, type(self).__name__)
@@ -424,7 +457,7 @@ class _DaskSearchMixin:
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
         results = format_results(
-            candidates, self.n_splits_, out, return_train_score=self.return_train_score, stacklevel=2
+            candidates, self.n_splits_, out, return_train_score=self.return_train_score, stacklevel=3
         )
 
         self.multimetric_ = isinstance(out[0]["test_scores"], dict)
@@ -525,7 +558,7 @@ def _n_samples(X, y):
         if hasattr(X, "blocks")
         else X.map_partitions(len)
     )
-    return int(dask.compute(lengths.sum())[0])
+    return int(_compute(lengths.sum())[0])
 
 
 class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
