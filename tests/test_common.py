@@ -46,6 +46,12 @@ _INSTANCES = {
     "AsyncSuccessiveHalvingSearchCV": lambda cls: cls(
         SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE
     ),
+    "IncrementalSearchCV": lambda cls: cls(
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE
+    ),
+    "InverseDecaySearchCV": lambda cls: cls(
+        SkSGDClassifier(random_state=0), {"alpha": [1e-4, 1e-3]}, n_initial_parameters=2, **_ADAPTIVE
+    ),
 }
 ESTIMATORS = [_INSTANCES.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()]
 

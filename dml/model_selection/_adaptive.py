@@ -127,6 +127,10 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             raise ValueError("The parameter space is empty: there are no candidates to train.")
         return params
 
+    def _log_tag(self):
+        """The tag of the ``verbose`` lines."""
+        return type(self).__name__
+
     def _patience(self):
         if self.patience is True:
             max_iter = getattr(self, "max_iter", None)
@@ -198,7 +202,10 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
                 if is_dask_collection(y):
                     import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
-                    classes = da.unique(y if hasattr(y, "chunks") else y.to_dask_array()).compute()
+                    # computed where the jobs run, as the blocks are
+                    (classes,) = runner.compute([da.unique(y if hasattr(y, "chunks") else y.to_dask_array())])
+                    if runner.mode == "distributed":
+                        classes = runner.result(classes)
                 else:
                     classes = np.unique(np.asarray(y))
         if classes is not None:
@@ -315,7 +322,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
             self.model_history_[model_id].append(rec)
             if self.verbose:
                 print(
-                    f"[{type(self).__name__}] model {model_id} bracket={job.bracket} "
+                    f"[{self._log_tag()}] model {model_id} bracket={job.bracket} "
                     f"calls={info['calls']} score={info['score']:.4g}"
                 )
             return info
