@@ -190,8 +190,8 @@ def test_unsupported_parameters_are_rejected_not_ignored():
         LogisticRegression(l1_ratio=1.0).fit(X, y_cls)
     with pytest.raises(ValueError, match="dual=False"):
         LogisticRegression(dual=True).fit(X, y_cls)
-    with pytest.raises(ValueError, match="intercept_scaling"):
-        LogisticRegression(intercept_scaling=2).fit(X, y_cls)
+    with pytest.raises(ValueError, match="not supported for the liblinear solver"):
+        LogisticRegression(solver="liblinear", C=np.inf).fit(X, y_cls)
     with pytest.raises(ValueError, match="feature range must be smaller"):
         MinMaxScaler(feature_range=(1, 0)).fit(X)
     with pytest.raises(ValueError, match="The 'C' parameter"):
