@@ -8,10 +8,12 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "_data": ["MinMaxScaler", "StandardScaler"],
+        "_label": ["LabelEncoder"],
         "_scale": ["MaxAbsScaler", "Normalizer"],
     },
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.preprocessing._data import MinMaxScaler, StandardScaler  # noqa: F401
+    from dml.preprocessing._label import LabelEncoder  # noqa: F401
     from dml.preprocessing._scale import MaxAbsScaler, Normalizer  # noqa: F401
