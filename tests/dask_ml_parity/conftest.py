@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def inproc_client():
-    """An in-process ``distributed.Client`` (threads, no worker processes), per module."""
+    """An in-process ``distributed.Client`` (threads, no worker processes), shared by the
+    session; never the default client (tests enter it with ``as_current``)."""
     from distributed import Client
 
     with Client(

@@ -76,7 +76,7 @@ def test_shuffled_blocks_still_learn(xy_classification):
     assert clf.score(X, y) > 0.7
 
 
-def test_in_scikit_learn_gridsearch(parity_scheduler, xy_classification):
+def test_in_scikit_learn_gridsearch(xy_classification):
     X, y = xy_classification
     clf = Incremental(SGDClassifier(random_state=0, tol=1e-3))
     gs = sklearn.model_selection.GridSearchCV(clf, {"estimator__alpha": [0.1, 10]}, cv=3)
