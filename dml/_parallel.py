@@ -12,7 +12,8 @@ active backend. Compared with joblib's own ``"dask"`` backend it
   batch is a list of pure calls on clones, so running it again gives the same result);
 - spreads the batches over the workers itself (a loose ``workers=`` preference: the
   least loaded worker, ``allow_other_workers=True``), so the worker holding a large
-  argument does not get every task;
+  argument does not get every task; a worker that has not finished a batch yet (one that
+  replaces a lost worker) gets one at a time;
 - runs nested joblib calls inside a task one after the other (joblib's sequential
   backend), so ``RandomForestClassifier(n_jobs=-1)`` inside a search neither starts
   threads on the worker nor sends tasks of its own.
@@ -159,7 +160,9 @@ class DaskBackend(AutoBatchingMixin, ParallelBackendBase):
     takes 0.2-1 s. Arguments over 10 kB are sent once per ``Parallel`` call from the
     caller to one worker (``direct=True``); the workers fetch them from each other. A
     worker holds the shared arguments of the calls it runs (usually ``X``, ``y`` and the
-    folds' indices) plus one batch's work.
+    folds' indices) plus one batch's work. Batches go to the worker with the fewest of
+    this backend's batches per thread; one that has not finished a batch yet gets one at
+    a time while another has.
 
     Examples
     --------
