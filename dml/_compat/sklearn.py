@@ -57,3 +57,8 @@ def scorer_accepts_sample_weight(scorer):
     if hasattr(scorer, "_accept_sample_weight"):
         return scorer._accept_sample_weight()
     return "sample_weight" in inspect.signature(scorer).parameters
+
+
+from sklearn.utils.validation import (  # noqa: E402 - preprocessing.FunctionTransformer's names out
+    _check_feature_names_in as check_feature_names_in,
+)

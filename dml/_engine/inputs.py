@@ -903,6 +903,30 @@ def _persist_distributed(X, y, w, client):
 # -------------------------------------------------------------------- predict input
 
 
+def check_features(estimator, X, *, reset):
+    """scikit-learn's feature-name and feature-count rules only (``n_features_in_`` /
+    ``feature_names_in_`` set when ``reset``, else checked), for input that is otherwise
+    passed through unvalidated (``FunctionTransformer(validate=False)``). Metadata only:
+    Dask DataFrames' columns, arrays' shapes."""
+    if _is_dask_frame(X):
+        X = X._meta
+    _check_feature_names(estimator, X, reset=reset)
+    _check_n_features(estimator, X, reset=reset)
+
+
+def validate_blockwise_data(estimator, X, *, reset):
+    """Validate X for a blockwise transform fitted without a pass (``reset=True`` sets
+    ``n_features_in_`` / ``feature_names_in_``, as in ``fit``).
+
+    Returns a Dask array (row chunks, one column block) for Dask input, read for
+    metadata only, or scikit-learn's validated in-memory array. Values are not checked.
+    """
+    if is_dask_collection(X):
+        return _check_dask_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES)
+    X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES)
+    return X
+
+
 def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES):
     """Validate X for predict/transform without reading values.
 
