@@ -197,3 +197,13 @@ def test_against_scikit_learn(name, sk_name, params, data, fit_intercept):
     truth = np.hstack((np.ravel(ref.intercept_), np.ravel(ref.coef_)))
     assert np.linalg.norm(est - truth) / np.linalg.norm(truth) < 1e-3
     np.testing.assert_allclose(ours.predict(X).compute(), ref.predict(X.compute()), rtol=1e-3, atol=2e-3)
+
+
+def test_dask_ml_penalised_linear_regression_parameters_are_gone():
+    # dask-ml's LinearRegression(penalty=..., C=...) is a penalised GLM; dml's is
+    # scikit-learn's unpenalised least squares, and penalties are Ridge / Lasso / ElasticNet.
+    for name in ["penalty", "C", "solver", "solver_kwargs"]:
+        with pytest.raises(TypeError):
+            LinearRegression(**{name: 1})
+    with pytest.raises(TypeError):
+        LogisticRegression(solver_kwargs={})

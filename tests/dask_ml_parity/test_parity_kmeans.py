@@ -146,3 +146,20 @@ def test_empty_chunks():
     assert sum(trn.chunks[0]) == 100 and trn.chunks[1] == (2,)
     np.testing.assert_allclose(trn.compute(), km.transform(Xn), rtol=1e-12)
     np.testing.assert_array_equal(km.labels_.compute(), km.predict(Xn))
+
+
+def test_dask_ml_only_parameters(Xl_blobs_easy):
+    # docs/migrating_from_dask_ml.md: algorithm is scikit-learn's ('full' is 'lloyd');
+    # precompute_distances, n_jobs and init_max_iter are gone; oversampling_factor stays.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, _ = Xl_blobs_easy
+    with pytest.raises(InvalidParameterError, match="algorithm"):
+        KMeans(3, algorithm="full").fit(X)
+    for name in ["precompute_distances", "n_jobs", "init_max_iter"]:
+        with pytest.raises(TypeError):
+            KMeans(3, **{name: 1})
+    for algorithm in ["lloyd", "elkan"]:
+        km = KMeans(3, algorithm=algorithm, oversampling_factor=3, random_state=0).fit(X)
+        ref = SKKMeans(3, random_state=0, n_init="auto").fit(X.compute())
+        assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
