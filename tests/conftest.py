@@ -41,6 +41,20 @@ def cluster_client():
         yield client
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _gen_cluster_spares_the_session_cluster():
+    """distributed's ``gen_cluster`` ends by terminating every child process of the test
+    process: the session cluster's workers too, whose later tests then wait on restarting
+    workers. The suite's ``gen_cluster`` tests run in-process clusters (no processes of
+    their own), so that step has nothing of theirs to end and is switched off."""
+    import distributed.utils_test
+
+    original = distributed.utils_test.term_or_kill_active_children
+    distributed.utils_test.term_or_kill_active_children = lambda timeout=None: None
+    yield
+    distributed.utils_test.term_or_kill_active_children = original
+
+
 @pytest.fixture(params=["sync", "threads", "distributed"])
 def scheduler(request):
     """Run the test body under each scheduler; yields its name."""

@@ -24,17 +24,6 @@ PARAMS = {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}
 _CLEAN = {"processes": False, "threads": False, "instances": False}
 
 
-@pytest.fixture
-def keep_session_cluster(monkeypatch):
-    """gen_cluster's clean() terminates every child process of the test process, the
-    worker processes of the suite's session cluster (conftest.cluster_client) included,
-    which leaves that cluster's later tests waiting on restarting workers. This test's
-    cluster runs in-process (no processes of its own), so nothing is terminated."""
-    import distributed.utils_test
-
-    monkeypatch.setattr(distributed.utils_test, "term_or_kill_active_children", lambda timeout=None: None)
-
-
 @pytest.fixture(scope="module")
 def data():
     return make_classification(900, 10, n_informative=5, random_state=0)
@@ -455,7 +444,7 @@ def test_scores_per_fit_is_a_deprecated_alias():
 
 
 @pytest.mark.parametrize("cls", [IncrementalSearchCV, InverseDecaySearchCV])
-def test_fit_is_awaitable_under_an_asynchronous_client(data, cls, keep_session_cluster):
+def test_fit_is_awaitable_under_an_asynchronous_client(data, cls):
     X, y = data
     kw = dict(n_initial_parameters=5, max_iter=4, random_state=0)
     ref = cls(SGDClassifier(tol=None, random_state=0), PARAMS, **kw).fit(X, y)

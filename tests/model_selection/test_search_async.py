@@ -21,17 +21,6 @@ from dml.model_selection import GridSearchCV, RandomizedSearchCV
 _CLEAN = {"processes": False, "threads": False, "instances": False}
 
 
-@pytest.fixture
-def keep_session_cluster(monkeypatch):
-    """gen_cluster's clean() terminates every child process of the test process, the
-    worker processes of the suite's session cluster (conftest.cluster_client) included,
-    which leaves that cluster's later tests waiting on restarting workers. This test's
-    cluster runs in-process (no processes of its own), so nothing is terminated."""
-    import distributed.utils_test
-
-    monkeypatch.setattr(distributed.utils_test, "term_or_kill_active_children", lambda timeout=None: None)
-
-
 SEARCHES = {
     "grid": lambda: GridSearchCV(
         LogisticRegression(), {"C": [0.01, 0.1, 1.0]}, cv=3, return_train_score=True
@@ -66,7 +55,7 @@ def _same_results(a, b):
 
 @pytest.mark.parametrize("name", sorted(SEARCHES))
 @pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
-def test_asynchronous_fit_equals_synchronous_fit(name, lazy, keep_session_cluster):
+def test_asynchronous_fit_equals_synchronous_fit(name, lazy):
     X, y = _data()
     ref = SEARCHES[name]().fit(X, y)
 
@@ -87,7 +76,7 @@ def test_asynchronous_fit_equals_synchronous_fit(name, lazy, keep_session_cluste
     run()
 
 
-def test_asynchronous_fit_raises_the_fit_errors(keep_session_cluster):
+def test_asynchronous_fit_raises_the_fit_errors():
     X, y = _data()
 
     @gen_cluster(client=True, timeout=60, clean_kwargs=_CLEAN)
