@@ -145,6 +145,24 @@ def test_predictions_lazy_and_as_sklearn(rng, covariance_type):
     np.testing.assert_array_equal(labels.compute(), ref.fit_predict(X))
 
 
+def test_scores_on_unknown_lengths_and_dataframes(rng):
+    dd = pytest.importorskip("dask.dataframe")
+    X = _blobs(rng)
+    init = _explicit_init(X, "diag")
+    params = dict(n_components=3, covariance_type="diag", **init)
+    ref = sk.GaussianMixture(**params).fit(X)
+    Xd = da.from_array(X, chunks=(70, -1))
+    unknown = Xd[Xd[:, 0] > -1e9]  # the same rows, chunk lengths unknown
+    assert np.isnan(unknown.shape[0])
+    frame = dd.from_dask_array(Xd, columns=["a", "b", "c"])
+    ours = GaussianMixture(**params).fit(unknown)
+    _assert_same_model(ours, ref)
+    for data in (unknown, frame.to_dask_array()):
+        np.testing.assert_allclose(ours.score(data), ref.score(X), rtol=1e-10)
+        np.testing.assert_allclose(ours.bic(data), ref.bic(X), rtol=1e-10)
+        np.testing.assert_allclose(ours.aic(data), ref.aic(X), rtol=1e-10)
+
+
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_sample_as_sklearn(rng, covariance_type):
     X = _blobs(rng)
