@@ -1,4 +1,4 @@
-"""Naive Bayes: GaussianNB and MultinomialNB fits, dml against scikit-learn.
+"""Naive Bayes and mixtures: GaussianNB, MultinomialNB and GaussianMixture fits, dml against scikit-learn.
 
 The data (5,000,000 x 50 float64 by default, 2 GB) is a Dask array persisted on a
 LocalCluster(n_workers=2, threads_per_worker=1) before timing; scikit-learn fits the same
@@ -8,7 +8,14 @@ scikit-learn's fitted attributes, and the time of one read of the data at the wo
 measured memory bandwidth. dask-ml's GaussianNB is not timed: its fitted attributes
 are lazy Dask arrays (its ``fit`` computes nothing), so there is no fit to compare.
 
+GaussianMixture (n_components=8, covariance_type='full') runs on its own data set
+(``--gmm-samples`` x ``--gmm-features``, 1,000,000 x 20 by default, persisted alike),
+both libraries from the same explicit initialisation (weights, means and precisions of a
+two-iteration scikit-learn fit) for ``--gmm-iter`` EM iterations with ``tol=0``, so they
+run the same iterations; dask-ml has no Gaussian mixture.
+
     python -m benchmarks bench_families [--n-samples 5000000] [--n-features 50] [--repeat 3]
+        [--gmm-samples 1000000] [--gmm-features 20] [--gmm-iter 10]
 """
 
 from __future__ import annotations
@@ -61,9 +68,52 @@ def _case(client, add, results, name, X, y, repeat, attributes):
     results.setdefault("one_read_s", X.nbytes / results["cluster_read_bandwidth_GBps"] / 1e9)
 
 
+def _gmm_case(client, add, results, X, repeat, n_iter):
+    """Time dml's and scikit-learn's GaussianMixture for the same EM iterations on X."""
+    import warnings
+
+    import dask
+    import sklearn.mixture as sk
+    from sklearn.exceptions import ConvergenceWarning
+
+    from dml._engine.mapreduce import count_passes
+    from dml.mixture import GaussianMixture
+
+    (Xl,) = dask.compute(X)
+    warnings.simplefilter("ignore", ConvergenceWarning)  # tol=0: a fixed number of iterations
+    start = sk.GaussianMixture(8, max_iter=2, random_state=0).fit(Xl[:100_000])
+    params = dict(
+        n_components=8,
+        covariance_type="full",
+        max_iter=n_iter,
+        tol=0,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+    )
+    with count_passes() as c:
+        GaussianMixture(**params).fit(X)
+    timed = interleaved(
+        {
+            "scikit-learn": lambda: sk.GaussianMixture(**params).fit(Xl),
+            "dml": lambda: GaussianMixture(**params).fit(X),
+        },
+        repeat,
+    )
+    t, ts, ref = timed["scikit-learn"]
+    add("GaussianMixture", "scikit-learn", t, None, ts)
+    t, ts, est = timed["dml"]
+    attributes = ["weights_", "means_", "covariances_", "lower_bound_"]
+    diff = {k: _max_rel(getattr(est, k), getattr(ref, k)) for k in attributes}
+    add("GaussianMixture", "dml", t, {"passes": c.passes, "n_iter": est.n_iter_, "max_rel_diff": diff}, ts)
+
+
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], n_samples=5_000_000, n_features=50)
     p.add_argument("--name", default="families", help="results go to benchmarks/results/<name>.json")
+    p.add_argument("--gmm-samples", type=int, default=1_000_000, help="rows of the GaussianMixture data")
+    p.add_argument("--gmm-features", type=int, default=20, help="columns of the GaussianMixture data")
+    p.add_argument("--gmm-iter", type=int, default=10, help="EM iterations of both GaussianMixture fits")
     args = p.parse_args(argv)
     import dask.array as da
 
@@ -100,6 +150,19 @@ def main(argv=None):
                 args.repeat,
                 ["feature_count_", "class_count_", "feature_log_prob_"],
             )
+            del counts
+            gc.collect()
+        if "GaussianMixture" not in args.skip:
+            X = None
+            gc.collect()
+            ng, pg = args.gmm_samples, args.gmm_features
+            Xg, _ = make_classification(
+                ng, pg, n_informative=pg // 2, n_classes=8, random_state=1, chunks=-(-ng // args.chunks)
+            )
+            Xg = client.persist(Xg)
+            da.compute(Xg.sum())
+            print(f"GaussianMixture data: {ng:,} x {pg} float64, {Xg.numblocks[0]} chunks, persisted")
+            _gmm_case(client, add, results, Xg, args.repeat, args.gmm_iter)
 
     rows = ratio_rows(results["entries"])
     results["ratios"] = rows
