@@ -181,3 +181,37 @@ def test_metric_function_as_scoring_is_refused():
     X, y = make_classification(n_samples=50, chunks=25, random_state=0)
     with pytest.raises(ValueError, match="metric function rather than a scorer"):
         ParallelPostFit(LogisticRegression(), scoring=accuracy_score).fit(X, y)
+
+
+def test_mixed_dtype_frame_pipeline():
+    # String, categorical, boolean and float columns: the fabricated probe row would be
+    # an unknown category for the encoder; the output is inferred from the first row.
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "num": rng.normal(size=40),
+            "s": rng.choice(["x", "y", "z"], 40),
+            "c": pd.Categorical(rng.choice(["p", "q"], 40)),
+            "b": rng.random(40) > 0.5,
+        }
+    )
+    y = (df.num > 0).astype(int).to_numpy()
+    pipe = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["s", "c"]), (StandardScaler(), ["num"]), remainder="passthrough"
+        ),
+        LogisticRegression(),
+    )
+    wrap = ParallelPostFit(pipe).fit(df, y)
+    ddf = dd.from_pandas(df, npartitions=4)
+    for method in ["predict", "predict_proba"]:
+        out = getattr(wrap, method)(ddf)
+        assert dask.is_dask_collection(out)
+        np.testing.assert_allclose(out.compute(), getattr(wrap.estimator_, method)(df))
+    assert wrap.score(ddf, dd.from_pandas(pd.Series(y), npartitions=4)) == pytest.approx(
+        wrap.estimator_.score(df, y)
+    )
