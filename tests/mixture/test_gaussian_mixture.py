@@ -380,3 +380,56 @@ def test_kernels_are_namespace_generic(rng, mode, covariance_type):
                 rtol=1e-12,
                 atol=1e-12,
             )
+
+
+# ------------------------------------------------------------------ faults
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_worker_killed_during_em_fit():
+    """Nothing is pinned: a worker lost mid-fit is replaced by the engine and the EM
+    iterations give the same model."""
+    import os
+    import threading
+    import time
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    rng = np.random.default_rng(1)
+    X_np = np.vstack([_blobs(rng) for _ in range(60)])  # 18,000 x 3
+    init = _explicit_init(X_np, "full")
+    params = dict(n_components=3, covariance_type="full", tol=0, max_iter=12, **init)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        X = client.persist(da.from_array(X_np, chunks=(1_500, -1)))
+        dask.compute(X.sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reference = GaussianMixture(**params).fit(X)
+            victim = list(client.scheduler_info()["workers"])[0]
+            killed = threading.Event()
+            at_kill = []
+
+            def kill_when_iterating(counter):
+                while counter.passes < 4:
+                    time.sleep(0.005)
+                # the nanny starts a new worker; the dying one cannot answer
+                client.run(os._exit, 1, workers=[victim], on_error="ignore")
+                at_kill.append(counter.passes)
+                killed.set()
+
+            with count_passes() as counter:
+                killer = threading.Thread(target=kill_when_iterating, args=(counter,), daemon=True)
+                killer.start()
+                survived = GaussianMixture(**params).fit(X)
+                killer.join(timeout=60)
+        assert killed.is_set() and at_kill[0] < 12  # killed during the iterations
+        assert survived.n_iter_ == reference.n_iter_ == 12
+        for a in ATTRS:
+            np.testing.assert_allclose(getattr(survived, a), getattr(reference, a), rtol=1e-10, atol=1e-12)
