@@ -299,9 +299,9 @@ def _frame_dtype(dtypes, dtype):
 
 
 def _frame_values(part, dtype):
-    """One partition of numeric columns as a NumPy array of ``dtype``: pandas' missing
-    values (``pd.NA`` in nullable columns) become NaN. A new array: the partition is
-    never written."""
+    """One partition as a NumPy array of ``dtype`` (a float type for numeric columns,
+    object for string / category labels): pandas' missing values (``pd.NA`` in nullable
+    columns) become NaN. A new array: the partition is never written."""
     return part.to_numpy(dtype=dtype, na_value=np.nan)
 
 
@@ -337,9 +337,13 @@ def _as_dask_1d(v):
     if not _is_dask_frame(v):
         return v
     dtypes = _frame_dtypes(v._meta)
-    if all(isinstance(d, np.dtype) for d in dtypes) or any(_column_kind(d) for d in dtypes):
+    if all(isinstance(d, np.dtype) for d in dtypes):
         return v.to_dask_array()
-    target = _frame_dtype(dtypes, FLOAT_DTYPES)
+    if any(_column_kind(d) for d in dtypes):
+        # string / category labels: NumPy objects, as scikit-learn reads them
+        target = np.dtype(object)
+    else:
+        target = _frame_dtype(dtypes, FLOAT_DTYPES)
     shape = (0,) if v.ndim == 1 else (0, len(dtypes))
     return v.map_partitions(_frame_values, target, meta=np.empty(shape, dtype=target))
 

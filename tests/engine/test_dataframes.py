@@ -253,3 +253,27 @@ def test_bool_columns_with_floats(rng):
     est = StandardScaler().fit(dd.from_pandas(df, npartitions=4))
     np.testing.assert_allclose(est.mean_, ref.mean_, rtol=1e-12)
     np.testing.assert_allclose(est.var_, ref.var_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["str", "category", "object"])
+def test_string_and_category_labels_from_a_dask_series(df, rng, dtype):
+    y = pd.Series(np.array(["ant", "bee", "cat"])[rng.integers(0, 3, N)]).astype(dtype)
+    ref = sk_linear.LogisticRegression().fit(df, y)
+    est = LogisticRegression().fit(dd.from_pandas(df, npartitions=3), dd.from_pandas(y, npartitions=3))
+    np.testing.assert_array_equal(est.classes_, ref.classes_)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_arrow_columns_with_missing_values(kind):
+    df = pd.DataFrame(
+        {
+            "a": pd.array([1, 2, None, 4, 7, 1], dtype="int64[pyarrow]"),
+            "b": pd.array([1.5, None, 2.0, 3.0, 0.5, 1.0], dtype="double[pyarrow]"),
+            "c": pd.array([True, None, False, True, True, False], dtype="bool[pyarrow]"),
+        }
+    )
+    ref = sk_preprocessing.StandardScaler().fit(df)
+    est = StandardScaler().fit(_as(kind, df))
+    np.testing.assert_allclose(est.mean_, ref.mean_, rtol=1e-12)
+    np.testing.assert_allclose(est.var_, ref.var_, rtol=1e-12)
