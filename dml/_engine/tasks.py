@@ -23,14 +23,50 @@ from __future__ import annotations
 import operator
 import os
 import sys
+import uuid
 
 import dask
+from dask.utils import funcname
 
 from dml._config import get_config
 from dml._engine.inputs import is_dask_collection
 from dml._engine.runtime import get_client
 
 __all__ = ["DistributedRunner", "LocalRunner", "task_runner"]
+
+
+def _caller_sklearn_config():
+    """The caller's scikit-learn settings (thread-local there), for the task to run under
+    (``None`` when scikit-learn is not loaded: nothing to carry)."""
+    sklearn = sys.modules.get("sklearn")
+    return None if sklearn is None else sklearn.get_config()
+
+
+def _run_in_config(sk_config, func, *args, _dml_limit=None, **kwargs):
+    """``func(*args, **kwargs)`` under the caller's scikit-learn settings (metadata
+    routing, ``transform_output``, ``assume_finite``, ...), as scikit-learn's own joblib
+    tasks run: settings are per thread, and a task runs in a worker's thread.
+
+    ``_dml_limit=(name, n)``: the task first takes one of ``n`` leases of the cluster-wide
+    semaphore ``name`` (``n_jobs`` on a cluster: at most ``n`` such tasks run at once)."""
+    if _dml_limit is not None:
+        from distributed import Semaphore  # a limited task runs on a distributed worker
+
+        name, n = _dml_limit
+        with Semaphore(max_leases=n, name=name):
+            return _run_in_config(sk_config, func, *args, **kwargs)
+    if sk_config is None:
+        return func(*args, **kwargs)
+    from sklearn import config_context  # a search task: it runs scikit-learn estimators
+
+    with config_context(**sk_config):
+        return func(*args, **kwargs)
+
+
+def _task_key(func):
+    """A new key named after ``func`` (the dashboard and task prefixes show the work, not
+    the settings wrapper); never deduplicated."""
+    return f"{funcname(func)}-{uuid.uuid4().hex}"
 
 
 def _identity(obj):
@@ -61,8 +97,15 @@ class DistributedRunner:
 
     mode = "distributed"
 
-    def __init__(self, client):
+    def __init__(self, client, n_jobs=None):
         self.client = client
+        threads = max(1, sum(client.nthreads().values()))
+        if n_jobs is None or n_jobs == -1:
+            limit = None
+        else:
+            limit = n_jobs if n_jobs > 0 else max(1, threads + 1 + n_jobs)
+        # at most ``limit`` tasks run at once (a cluster-wide semaphore), or all of them
+        self._limit = None if limit is None or limit >= threads else (f"dml-n-jobs-{uuid.uuid4().hex}", limit)
 
     def put(self, obj, recoverable=False):
         """Ship an object to the workers once; returns a future.
@@ -103,8 +146,13 @@ class DistributedRunner:
             pass
 
     def submit(self, func, *args, **kwargs):
-        """``func(*args, **kwargs)`` as one task (never deduplicated); a future."""
-        return self.client.submit(func, *args, pure=False, **kwargs)
+        """``func(*args, **kwargs)`` as one task (never deduplicated), run under the
+        caller's scikit-learn settings; a future."""
+        if self._limit is not None:
+            kwargs["_dml_limit"] = self._limit
+        return self.client.submit(
+            _run_in_config, _caller_sklearn_config(), func, *args, key=_task_key(func), **kwargs
+        )
 
     def result_part(self, handle, result, index):
         """A handle to ``result[index]`` of the finished task ``handle``: a future
@@ -170,8 +218,11 @@ class LocalRunner:
         """Nothing to copy: the local scheduler shares this process's memory."""
 
     def submit(self, func, *args, **kwargs):
-        """``func(*args, **kwargs)`` as a ``dask.delayed`` call (run by :meth:`gather`)."""
-        return dask.delayed(func, pure=False)(*args, **kwargs)
+        """``func(*args, **kwargs)`` as a ``dask.delayed`` call (run by :meth:`gather`)
+        under the caller's scikit-learn settings."""
+        return dask.delayed(_run_in_config)(
+            _caller_sklearn_config(), func, *args, dask_key_name=_task_key(func), **kwargs
+        )
 
     def result_part(self, handle, result, index):
         """``result[index]`` of the finished task ``handle`` (results live here)."""
@@ -210,8 +261,10 @@ def task_runner(n_jobs=None, owner="search"):
     Parameters
     ----------
     n_jobs : int or None, default=None
-        Threads of the local scheduler. With a client the cluster's workers set the
-        parallelism, so a non-None ``n_jobs`` is rejected.
+        How many tasks run at once, as scikit-learn's ``n_jobs``: the local scheduler's
+        threads; on a cluster, ``None`` or ``-1`` every worker thread, ``k > 0`` at most
+        ``k`` tasks at once (a cluster-wide semaphore), ``k < -1`` all threads but
+        ``-k - 1``.
     owner : str, default="search"
         Name of the caller, for the error message.
 
@@ -222,10 +275,6 @@ def task_runner(n_jobs=None, owner="search"):
     client = get_client()
     if client is None:
         return LocalRunner(n_jobs)
-    if n_jobs is not None:
-        raise ValueError(
-            f"n_jobs={n_jobs!r} has no effect when a distributed Client is active: the "
-            f"{owner} runs one task per fit on the cluster's workers. Leave "
-            "n_jobs=None (scale the cluster instead)."
-        )
-    return DistributedRunner(client)
+    if n_jobs == 0:
+        raise ValueError(f"n_jobs == 0 in {owner} has no meaning.")
+    return DistributedRunner(client, n_jobs)

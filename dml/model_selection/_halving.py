@@ -20,7 +20,6 @@ import numbers
 from math import ceil, floor, log
 
 import numpy as np
-from sklearn import get_config as sk_config
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import get_scorer_names as sk_get_scorer_names
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
@@ -44,8 +43,8 @@ from dml.model_selection._results import format_results
 from dml.model_selection._search import (
     _DaskSearchMixin,
     _n_samples,
-    _scorers_accept_sample_weight,
     _to_caller,
+    route_fit_params,
     search_scorers,
 )
 
@@ -142,14 +141,6 @@ def halving_schedule(n_candidates, factor, min_resources, max_resources, *, exha
 
 
 # ----------------------------------------------------------------------- the search
-
-
-def _check_no_routing(search):
-    if sk_config().get("enable_metadata_routing", False):
-        raise ValueError(
-            f"{type(search).__name__} does not support metadata routing yet; disable it "
-            "with sklearn.set_config(enable_metadata_routing=False)."
-        )
 
 
 def _n_classes(search, y):
@@ -309,16 +300,14 @@ class _BaseHalving(_DaskSearchMixin, BaseSearchCV):
     def _fit(self, X, y, params):
         """The search itself (``fit``'s body, synchronous on every client)."""
         check_params(self)
-        _check_no_routing(self)
         runner = task_runner(self.n_jobs, type(self).__name__)
         scorers, _ = search_scorers(self)
 
         params = dict(params)
         groups = params.pop("groups", None)
         fit_params, y, groups = _to_caller(params, y, groups)
-        score_params = {}
-        if fit_params.get("sample_weight") is not None and _scorers_accept_sample_weight(self, scorers):
-            score_params["sample_weight"] = fit_params["sample_weight"]
+        fit_params, score_params, groups, routing = route_fit_params(self, fit_params, groups, scorers)
+        self._share_steps = not routing
 
         # The splits and subsamples need the number of rows, never X's values.
         n_samples = _n_samples(X, y)
@@ -404,7 +393,9 @@ class _BaseHalving(_DaskSearchMixin, BaseSearchCV):
                 splits = subsample_splits(splits, n_resources / n_samples, self.random_state)
             else:
                 candidates = [{**c, self.resource: n_resources} for c in candidates]
-            out = self._evaluate(runner, base_estimator, candidates, splits, data, scorers)
+            out = self._evaluate(
+                runner, base_estimator, candidates, splits, data, scorers, share_steps=self._share_steps
+            )
             for step, count in self.fit_counts_.items():
                 fit_counts[step] = fit_counts.get(step, 0) + count
             _warn_or_raise_about_fit_failures(out, self.error_score)
@@ -476,8 +467,8 @@ _COMMON_PARAMETERS = """
         :class:`HalvingRandomSearchCV`). ``None`` draws from NumPy's global generator,
         as scikit-learn does: pass an int for a reproducible search.
     n_jobs : int, default=None
-        Threads of the local scheduler when no ``distributed.Client`` is active;
-        rejected (ValueError) with a client, whose workers set the parallelism.
+        How many fits run at once, as :class:`~dml.model_selection.GridSearchCV`'s
+        (local threads, or at most ``k`` fits at once on a cluster).
     verbose : int, default=0
         Above 0, prints the schedule and each iteration's fits and tasks.
 """

@@ -23,6 +23,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import get_scorer as sk_get_scorer
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import indexable
 
 from dml._base import check_params
@@ -330,13 +331,31 @@ def _scorers_accept_sample_weight(search, scorers):
     return any(accepts)
 
 
+def route_fit_params(search, fit_params, groups, scorers):
+    """Where ``fit``'s parameters go: ``(fit_params, score_params, groups, routing)``.
+
+    With scikit-learn's metadata routing enabled, each parameter goes where it was
+    requested (the estimator's ``fit``, the scorer, the splitter), with scikit-learn's
+    errors for unrequested ones. Without it, scikit-learn's older rules: ``groups`` to the
+    splitter, the rest to the estimator, ``sample_weight`` also to scorers that accept it.
+    """
+    if sk_config().get("enable_metadata_routing", False):
+        given = dict(fit_params, **({} if groups is None else {"groups": groups}))
+        routed = process_routing(search, "fit", **given)
+        return (
+            dict(routed.estimator.fit),
+            dict(routed.scorer.score),
+            routed.splitter.split.get("groups"),
+            True,
+        )
+    score_params = {}
+    if fit_params.get("sample_weight") is not None and _scorers_accept_sample_weight(search, scorers):
+        score_params["sample_weight"] = fit_params["sample_weight"]
+    return fit_params, score_params, groups, False
+
+
 def _check_fit_options(search):
     name = type(search).__name__
-    if sk_config().get("enable_metadata_routing", False):
-        raise ValueError(
-            f"{name} does not support metadata routing yet; disable it "
-            "with sklearn.set_config(enable_metadata_routing=False)."
-        )
     if search.pre_dispatch != "2*n_jobs":
         raise ValueError(
             f"pre_dispatch={search.pre_dispatch!r} is not supported: {name} "
@@ -423,9 +442,7 @@ class _DaskSearchMixin:
         params = dict(params)
         groups = params.pop("groups", None)
         fit_params, y, groups = _to_caller(params, y, groups)
-        score_params = {}
-        if fit_params.get("sample_weight") is not None and _scorers_accept_sample_weight(self, scorers):
-            score_params["sample_weight"] = fit_params["sample_weight"]
+        fit_params, score_params, groups, routing = route_fit_params(self, fit_params, groups, scorers)
 
         # The splits: X's values are never needed by scikit-learn's splitters.
         n_samples = _n_samples(X, y)
@@ -452,7 +469,9 @@ class _DaskSearchMixin:
             "score_params": runner.put(score_params, recoverable=True) if score_params else None,
         }
         base_estimator = clone(self.estimator)
-        out = self._evaluate(runner, base_estimator, candidates, splits, data, scorers)
+        out = self._evaluate(
+            runner, base_estimator, candidates, splits, data, scorers, share_steps=not routing
+        )
         _warn_or_raise_about_fit_failures(out, self.error_score)
         if callable(self.scoring):
             _insert_error_scores(out, self.error_score)
@@ -476,9 +495,10 @@ class _DaskSearchMixin:
         self.cv_results_ = results
         return self
 
-    def _evaluate(self, runner, base_estimator, candidates, splits, data, scorers):
+    def _evaluate(self, runner, base_estimator, candidates, splits, data, scorers, *, share_steps=True):
         """Every (candidate, fold) fit as tasks (pipelines step by step, sharing
-        prefixes); their results in candidate-major order."""
+        prefixes, unless ``share_steps=False``: under metadata routing a pipeline routes
+        its parameters to its steps itself); their results in candidate-major order."""
         X_h, y_h, fp_h, sp_h = data["X"], data["y"], data["fit_params"], data["score_params"]
         common = dict(
             scorer=scorers, return_train_score=self.return_train_score, error_score=self.error_score
@@ -487,7 +507,7 @@ class _DaskSearchMixin:
         folds = [runner.put((np.asarray(tr), np.asarray(te)), recoverable=True) for tr, te in splits]
         handles, nodes = [], {}
         for cand in candidates:
-            plan = _pipeline_plan(base_estimator, cand)
+            plan = _pipeline_plan(base_estimator, cand) if share_steps else None
             for f, fold in enumerate(folds):
                 if plan is None:
                     name = type(base_estimator).__name__
@@ -577,8 +597,10 @@ class GridSearchCV(_DaskSearchMixin, BaseSearchCV):
     scoring : str, callable, list, tuple or dict, default=None
         Strategy to evaluate the candidates on the test folds (scikit-learn's).
     n_jobs : int, default=None
-        Threads of the local scheduler when no ``distributed.Client`` is active.
-        Rejected (ValueError) with a client: the cluster sets the parallelism.
+        How many fits run at once, as scikit-learn's: the local scheduler's threads
+        when no ``distributed.Client`` is active; on a cluster ``None`` / ``-1`` every
+        worker thread, ``k > 0`` at most ``k`` fits at once, ``k < -1`` all threads
+        but ``-k - 1``. Results do not depend on it.
     refit : bool, str or callable, default=True
         Refit the best candidate on the whole data (one more task).
     cv : int, cross-validation generator or iterable, default=None
@@ -700,7 +722,7 @@ class RandomizedSearchCV(_DaskSearchMixin, BaseSearchCV):
         Number of candidates sampled.
     scoring : str, callable, list, tuple or dict, default=None
     n_jobs : int, default=None
-        Threads of the local scheduler; rejected with a ``distributed.Client``.
+        How many fits run at once (as :class:`GridSearchCV`'s).
     refit : bool, str or callable, default=True
     cv : int, cross-validation generator or iterable, default=None
     verbose : int, default=0

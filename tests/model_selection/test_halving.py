@@ -345,11 +345,13 @@ def test_bad_input_more(data):
     np.testing.assert_array_equal(X, X_before)
 
 
-def test_n_jobs_is_rejected_with_a_client(data, cluster_client):
+def test_n_jobs_on_a_cluster_gives_the_same_search(data, cluster_client):
     X, y = data
+    ref = HalvingGridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, random_state=0).fit(X, y)
     with cluster_client.as_current(), dask.config.set(scheduler="dask.distributed"):
-        with pytest.raises(ValueError, match="n_jobs=2 has no effect"):
-            HalvingGridSearchCV(LogisticRegression(), {"C": [1.0]}, n_jobs=2).fit(X, y)
+        got = HalvingGridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_jobs=1, random_state=0).fit(X, y)
+    np.testing.assert_allclose(got.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"])
+    assert got.best_params_ == ref.best_params_
 
 
 def test_fit_is_awaitable_under_an_asynchronous_client(data):

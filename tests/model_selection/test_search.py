@@ -265,13 +265,14 @@ def test_bad_input(data, kwargs, error, match):
         GridSearchCV(LogisticRegression(), **kwargs).fit(X, y)
 
 
-def test_n_jobs_is_rejected_with_a_client(data, cluster_client):
+def test_n_jobs_on_a_cluster_gives_the_same_search(data, cluster_client):
     X, y = data
     import dask
 
+    ref = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}).fit(X, y)
     with cluster_client.as_current(), dask.config.set(scheduler="dask.distributed"):
-        with pytest.raises(ValueError, match="n_jobs=2 has no effect"):
-            GridSearchCV(LogisticRegression(), {"C": [1.0]}, n_jobs=2).fit(X, y)
+        got = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_jobs=1).fit(X, y)
+    _assert_same_results(got, ref)
 
 
 def test_n_jobs_runs_locally(data):
