@@ -14,6 +14,7 @@ import dask.array as da
 import joblib
 import numpy as np
 import pytest
+from sklearn.utils import get_tags
 
 from tests.test_common import ESTIMATORS, _data_for, _prepared
 
@@ -48,6 +49,11 @@ def _fitted_models(client):
             if y is None and "estimator" in estimator.get_params(deep=False):
                 y = (X[:, 0] > 0).astype(int)  # wrappers and searches around classifiers
             est = _prepared(estimator, X)
+            if not get_tags(est).input_tags.two_d_array:  # LabelEncoder: fit(y) on labels
+                labels = (X[:, 0] > 0).astype(int)
+                est.fit(da.from_array(labels, chunks=150))
+                models.append((type(est).__name__, est, labels))
+                continue
             Xd = da.from_array(X, chunks=(150, -1))
             yd = None if y is None else da.from_array(y, chunks=150)
             est.fit(Xd, yd)
@@ -124,6 +130,9 @@ _TRAINABLE_ON_GPU = [
     e
     for e in ESTIMATORS
     if type(e).__module__.split(".")[1] in ("linear_model", "cluster", "decomposition", "preprocessing")
+    # what learns arrays from X (not stateless transformers, not LabelEncoder's labels)
+    and get_tags(e).requires_fit
+    and get_tags(e).input_tags.two_d_array
 ]
 
 

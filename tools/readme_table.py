@@ -16,6 +16,13 @@ NOTES = {
     "AsyncSuccessiveHalvingSearchCV": "(none: asynchronous successive halving, ASHA)",
     "HyperbandSearchCV": "(none: Hyperband, as dask_ml.model_selection.HyperbandSearchCV)",
     "SuccessiveHalvingSearchCV": "(none: as dask_ml.model_selection.SuccessiveHalvingSearchCV)",
+    "IncrementalSearchCV": "(none: as dask_ml.model_selection.IncrementalSearchCV)",
+    "InverseDecaySearchCV": "(none: as dask_ml.model_selection.InverseDecaySearchCV)",
+    "BlockwiseVotingClassifier": "(none: one model per chunk, as dask_ml.ensemble's)",
+    "BlockwiseVotingRegressor": "(none: one model per chunk, as dask_ml.ensemble's)",
+    # experimental in scikit-learn: all_estimators() lists them only once enabled
+    "HalvingGridSearchCV": "sklearn.model_selection.HalvingGridSearchCV",
+    "HalvingRandomSearchCV": "sklearn.model_selection.HalvingRandomSearchCV",
 }
 
 
