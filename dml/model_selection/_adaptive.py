@@ -84,7 +84,7 @@ class BaseAdaptiveSearch(MetaEstimatorMixin, BaseEstimator):
         "parameters": [dict, list],
         "test_size": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "patience": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, None, None, closed="neither")],
+        "tol": [Interval(numbers.Real, None, None, closed="neither"), None],
         "random_state": ["random_state"],
         "scoring": [str, callable, list, tuple, dict, None],
         "verbose": ["verbose"],

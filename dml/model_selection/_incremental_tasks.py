@@ -123,7 +123,7 @@ def train_and_score(
             score, dt = do_score()
             score_time += dt
             scores.append(score)
-            if len(scores) > patience:
+            if tol is not None and len(scores) > patience:  # tol=None: never a plateau
                 before = max(scores[:-patience])
                 if max(scores[-patience:]) <= before + tol:
                     stopped = True

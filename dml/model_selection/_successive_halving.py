@@ -48,8 +48,9 @@ class SuccessiveHalvingSearchCV(BaseAdaptiveSearch):
         Stop training a model whose score has not improved by more than ``tol`` over
         its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
         patience the models are scored after every call.
-    tol : float, default=0.001
-        Improvement that counts for ``patience``.
+    tol : float or None, default=0.001
+        Improvement that counts for ``patience``; None: a plateau never stops a model
+        (dask-ml's meaning).
     random_state : int, RandomState instance or None, default=None
         Seeds the sampling of candidates and the hold-out split.
     scoring : str, callable or None, default=None
@@ -236,8 +237,9 @@ class AsyncSuccessiveHalvingSearchCV(SuccessiveHalvingSearchCV):
         Stop training a model whose score has not improved by more than ``tol`` over
         its last ``patience`` calls (``True``: ``max_iter // aggressiveness``). With
         patience the models are scored after every call.
-    tol : float, default=0.001
-        Improvement that counts for ``patience``.
+    tol : float or None, default=0.001
+        Improvement that counts for ``patience``; None: a plateau never stops a model
+        (dask-ml's meaning).
     random_state : int, RandomState instance or None, default=None
         Seeds the sampling of candidates and the hold-out split.
     scoring : str, callable or None, default=None

@@ -155,11 +155,6 @@ def test_hyperband_patience(tiny):
     assert pd.DataFrame(alg.history_).partial_fit_calls.max() <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HyperbandSearchCV refuses tol=None (dask-ml: patience never stops a model), "
-    "though the migration guide lists the same parameters",
-)
 def test_hyperband_tol_none_never_stops(tiny):
     X, y = tiny
     alg = HyperbandSearchCV(ConstantFunction(), UNIFORM, patience=2, tol=None, max_iter=6, aggressiveness=2)
