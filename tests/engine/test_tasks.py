@@ -53,5 +53,12 @@ def test_distributed_runner_contract(cluster_client):
         Xd = _contract(runner)
         np.testing.assert_array_equal(Xd.result(), np.arange(12.0).reshape(6, 2))
         assert runner.n_slots() == sum(cluster_client.nthreads().values())
-        with pytest.raises(ValueError, match="n_jobs=2 has no effect .* GridSearchCV runs"):
-            task_runner(n_jobs=2, owner="GridSearchCV")
+        # n_jobs bounds the calls running at once (a semaphore, when below the threads)
+        threads = sum(cluster_client.nthreads().values())
+        assert task_runner(n_jobs=1, owner="GridSearchCV")._limit[1] == 1
+        assert task_runner(n_jobs=-1, owner="GridSearchCV")._limit is None
+        assert task_runner(n_jobs=threads, owner="GridSearchCV")._limit is None
+        limited = task_runner(n_jobs=1, owner="GridSearchCV")
+        assert limited.gather([limited.submit(np.add, 1, 2), limited.submit(np.add, 3, 4)]) == [3, 7]
+        with pytest.raises(ValueError, match="n_jobs == 0 in GridSearchCV"):
+            task_runner(n_jobs=0, owner="GridSearchCV")
