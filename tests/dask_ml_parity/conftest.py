@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def inproc_client():
-    """An in-process ``distributed.Client`` (threads, no worker processes), shared by the
-    session; never the default client (tests enter it with ``as_current``)."""
+    """An in-process ``distributed.Client`` (threads, no worker processes), shared by a
+    module; never the default client (tests enter it with ``as_current``). Not longer:
+    distributed's ``gen_cluster`` tests elsewhere close every in-process worker they find,
+    and this cluster's would then belong to a closed event loop."""
     from distributed import Client
 
     with Client(
