@@ -81,8 +81,8 @@ def test_asynchronous_fit_raises_the_fit_errors():
 
     @gen_cluster(client=True, timeout=60, clean_kwargs=_CLEAN)
     async def run(c, s, a, b):
-        search = GridSearchCV(LogisticRegression(), {"C": [1.0]}, cv=2, n_jobs=2)
-        with pytest.raises(ValueError, match="n_jobs=2 has no effect"):
+        search = GridSearchCV(LogisticRegression(), {"C": [1.0]}, cv=2, n_jobs=0)
+        with pytest.raises(ValueError, match="n_jobs == 0"):
             await search.fit(X, y)
         with pytest.raises(ValueError, match="C"):
             await GridSearchCV(LogisticRegression(), {"C": [-1.0]}, cv=2, error_score="raise").fit(X, y)
