@@ -108,3 +108,32 @@ def test_classes_take_scikit_learns_hypercube_layout():
         X, y = make_classification(4_000, 20, random_state=seed, chunks=4_000)
         X, y = X.compute(), y.compute()
         assert LogisticRegression().fit(X, y).score(X, y) > 0.75, seed
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"n_informative": 5, "n_redundant": 3, "n_repeated": 2, "class_sep": 0.5, "flip_y": 0.05},
+        {"n_classes": 3, "n_informative": 4, "weights": [0.6, 0.3, 0.1], "n_clusters_per_class": 1},
+    ],
+    ids=["defaults", "hard", "three-weighted"],
+)
+def test_same_arguments_give_a_problem_of_the_same_difficulty(kwargs):
+    """Over ten seeds, a logistic regression scores on dml's problems as on scikit-learn's
+    with the same arguments (held-out accuracy; the draws differ, the distribution not)."""
+    from sklearn.datasets import make_classification as sk_make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from dml.datasets import make_classification
+
+    def score(X, y):
+        return LogisticRegression(max_iter=500).fit(X[:3_000], y[:3_000]).score(X[3_000:], y[3_000:])
+
+    ours, theirs = [], []
+    for seed in range(10):
+        X, y = make_classification(4_000, 20, random_state=seed, chunks=4_000, **kwargs)
+        ours.append(score(X.compute(), y.compute()))
+        theirs.append(score(*sk_make_classification(4_000, 20, random_state=seed, **kwargs)))
+    assert abs(np.mean(ours) - np.mean(theirs)) < 0.03, (ours, theirs)
+    assert min(ours) > min(theirs) - 0.08, (ours, theirs)
