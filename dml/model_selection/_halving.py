@@ -493,7 +493,8 @@ _ATTRIBUTES = """
         scikit-learn's keys, one row per (iteration, candidate), with ``iter`` and
         ``n_resources``; ranks over all rows.
     best_estimator_ : estimator
-        The best candidate of the last iteration refit on all the data (``refit=True``).
+        The best candidate of the last iteration refit on all the data (``refit=True``);
+        the search's ``classes_`` and ``n_features_in_`` are its.
     best_score_ : float
         Its mean test score in the last iteration.
     best_params_ : dict
@@ -504,10 +505,6 @@ _ATTRIBUTES = """
     refit_time_ : float
     multimetric_ : bool
         Always False.
-    classes_ : ndarray of shape (n_classes,)
-        Of ``best_estimator_`` (classifiers, ``refit=True``).
-    n_features_in_ : int
-        Of ``best_estimator_`` (``refit=True``).
     fit_counts_ : dict
         Fits of each pipeline step (or of the estimator) over all iterations.
 """
