@@ -15,7 +15,6 @@ tasks slice it out of the worker's copy of ``X``.
 
 from __future__ import annotations
 
-import asyncio
 import numbers
 from math import ceil, floor, log
 
@@ -288,14 +287,8 @@ class _BaseHalving(_DaskSearchMixin, BaseSearchCV):
         """
         client = get_client()
         if client is not None and client.asynchronous:
-            return self._fit_async(X, y, params)
+            return self._fit_async(X, y, params)  # GridSearchCV's: _fit in a thread
         return self._fit(X, y, params)
-
-    async def _fit_async(self, X, y, params):
-        # As GridSearchCV's: the search runs in a thread of its own, where the client's
-        # calls wait on the event loop without blocking it; to_thread copies the context.
-        await asyncio.to_thread(self._fit, X, y, params)
-        return self
 
     def _fit(self, X, y, params):
         """The search itself (``fit``'s body, synchronous on every client)."""
