@@ -8,6 +8,7 @@ from dml._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "_bisect_k_means": ["BisectingKMeans"],
         "_kmeans": ["KMeans"],
         "_minibatch": ["MiniBatchKMeans"],
         "_spectral": ["SpectralClustering"],
@@ -15,6 +16,7 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.cluster._bisect_k_means import BisectingKMeans  # noqa: F401
     from dml.cluster._kmeans import KMeans  # noqa: F401
     from dml.cluster._minibatch import MiniBatchKMeans  # noqa: F401
     from dml.cluster._spectral import SpectralClustering  # noqa: F401
