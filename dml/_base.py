@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
-from dml._compat.sklearn import validate_parameter_constraints
-from dml._engine.namespace import to_numpy
+import numpy as np
+from sklearn.base import TransformerMixin as _SkTransformerMixin
+
+from dml._compat.sklearn import (
+    get_output_config,
+    validate_parameter_constraints,
+    wrap_data_with_container,
+)
+from dml._engine.namespace import is_dask_collection, to_numpy
 
 
 def check_params(estimator):
@@ -119,3 +126,107 @@ class CpuMixin:
             ):
                 setattr(self, name, to_numpy(value))
         return self
+
+
+# ----------------------------------------------------------------- set_output on Dask
+
+
+def _dask_container(out, X, estimator):
+    """``out`` (a Dask result of ``transform(X)``) in the configured container."""
+    config = get_output_config("transform", estimator)["dense"]
+    if config == "default" or not hasattr(estimator, "get_feature_names_out"):
+        return out
+    if isinstance(out, tuple):
+        return out
+    import dask.dataframe as dd
+
+    meta = getattr(out, "_meta", None)
+    if meta is not None and hasattr(meta, "tocsr"):
+        raise ValueError(
+            "The transformer outputs a scipy sparse matrix. Try to set the transformer "
+            "output to a dense array or disable "
+            f"{config.capitalize()} output with set_output(transform='default')."
+        )
+    if config != "pandas":
+        raise ValueError(
+            f"set_output(transform={config!r}) is not available for Dask input: dml "
+            "gives a Dask DataFrame with transform='pandas', or a Dask array with "
+            "transform='default'."
+        )
+    columns = list(estimator.get_feature_names_out())
+    if isinstance(out, dd.DataFrame):
+        return out.rename(columns=dict(zip(out.columns, columns)))
+    if out.ndim != 2:
+        return out
+    if out.chunksize[1] != out.shape[1]:
+        out = out.rechunk({1: -1})
+    index = X.index if isinstance(X, dd.DataFrame | dd.Series) else None
+    if index is not None and out.numblocks[0] == X.npartitions:
+        return out.to_dask_dataframe(columns=columns, index=index)
+    return out.to_dask_dataframe(columns=columns)
+
+
+def _wrap_transform(method):
+    @functools.wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        out = method(self, X, *args, **kwargs)
+        if is_dask_collection(out) or (isinstance(out, tuple) and any(map(is_dask_collection, out))):
+            return _dask_container(out, X, self)
+        if isinstance(out, tuple):  # (Xt, ...) as scikit-learn: only the first is wrapped
+            return (wrap_data_with_container("transform", out[0], X, self), *out[1:])
+        return wrap_data_with_container("transform", out, X, self)
+
+    wrapped._dml_output = True
+    return wrapped
+
+
+class TransformerMixin(_SkTransformerMixin):
+    """scikit-learn's ``TransformerMixin`` whose ``set_output`` also covers Dask input.
+
+    With ``set_output(transform="pandas")`` (or scikit-learn's global
+    ``transform_output="pandas"``), in-memory input gives what scikit-learn gives (a
+    pandas DataFrame with the input's index and ``get_feature_names_out()`` as columns),
+    and Dask input gives a lazy Dask DataFrame with those columns, partitioned as the
+    output's row chunks (the input DataFrame's partitions and index when it is one).
+    ``transform="default"`` returns what ``transform`` returns. dml's transformers
+    inherit this instead of scikit-learn's mixin; it wraps ``transform`` and
+    ``fit_transform`` of each subclass that defines them, as scikit-learn does.
+
+    Notes
+    -----
+    Computation: nothing; the conversion of a Dask result is lazy (no lengths are
+    computed: unknown row chunk lengths stay unknown divisions).
+    """
+
+    def __init_subclass__(cls, auto_wrap_output_keys=("transform",), **kwargs):
+        # the methods as the class resolves them before scikit-learn wraps its own ones
+        # (a transform from a mixin that is not a transformer is wrapped too)
+        methods = {m: getattr(cls, m) for m in ("transform", "fit_transform") if hasattr(cls, m)}
+        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
+        if auto_wrap_output_keys is None or "transform" not in auto_wrap_output_keys:
+            return
+        for name, method in methods.items():
+            if not getattr(method, "_dml_output", False):
+                setattr(cls, name, _wrap_transform(method))
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit to data, then transform it (scikit-learn's ``fit_transform``).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        **fit_params : dict
+            Passed to ``fit``.
+
+        Returns
+        -------
+        X_new : array, Dask array or DataFrame
+            In the container that ``set_output`` configured.
+        """
+        return _SkTransformerMixin.fit_transform.__wrapped__(self, X, y, **fit_params)
+
+
+# scikit-learn's own __init_subclass__ wrapped the method above with its container
+# wrapper, which cannot hold a Dask result: replace it with dml's.
+TransformerMixin.fit_transform = _wrap_transform(TransformerMixin.fit_transform.__wrapped__)

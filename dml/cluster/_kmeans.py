@@ -10,13 +10,12 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
-    TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin, LazyAttributesPickleMixin, check_params
+from dml._base import CpuMixin, LazyAttributesPickleMixin, TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import (

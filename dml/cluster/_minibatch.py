@@ -6,11 +6,11 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 
-from dml._base import check_params
+from dml._base import TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel

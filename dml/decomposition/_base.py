@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin
+from dml._base import CpuMixin, TransformerMixin
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import is_dask_collection, validate_predict_data
 from dml.decomposition._pca_kernels import loglik_kernel, projection_kernel, reconstruction_kernel
