@@ -1,0 +1,542 @@
+"""The index and the searches shared by dml's neighbour estimators.
+
+``fit`` validates the index with the engine and keeps it: the validated NumPy array for
+in-memory input, the validated Dask array for Dask input (nothing is gathered; persist it
+first when it is queried often). One pass at fit checks its values (scikit-learn's NaN /
+infinity errors). ``kneighbors`` on Dask queries builds one task per (query chunk, index
+block), a fused distance + partial top-k (:func:`~._neighbors_kernels.topk_block`), and
+merges the per-block lists of every query chunk in a tree (``dask.array.reduction``).
+In-memory queries against an in-memory index run the kernel directly, with no graph.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import dask
+import dask.array as da
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from dml._base import check_params
+from dml._compat.sklearn import Interval, StrOptions
+from dml._config import config_context, get_config
+from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
+from dml._engine.kernels import block_rows
+from dml._engine.mapreduce import map_reduce
+from dml._engine.namespace import assert_finite_chunk, is_dask_collection
+from dml.neighbors import _neighbors_kernels as K
+
+METRICS = (
+    "euclidean",
+    "sqeuclidean",
+    "cosine",
+    "manhattan",
+    "cityblock",
+    "l1",
+    "l2",
+    "minkowski",
+    "chebyshev",
+)
+_ALGORITHMS = ("auto", "brute", "ivf")
+
+
+def _nonfinite_kernel(X, y, w, *, xp):
+    bad = int(np.count_nonzero(~np.isfinite(X)))
+    if y is not None and np.asarray(y).dtype.kind == "f":
+        bad += int(np.count_nonzero(~np.isfinite(y)))
+    return {"n_nonfinite": np.asarray(bad, dtype=np.int64)}
+
+
+def effective_metric(metric, p, metric_params):
+    """(scikit-learn's ``effective_metric_``, kernel metric, kernel p, effective params)."""
+    params = dict(metric_params or {})
+    if set(params) - {"p"}:
+        raise ValueError(
+            f"metric_params {sorted(set(params) - {'p'})} are not supported: dml's neighbour "
+            "searches take only 'p' (for metric='minkowski')."
+        )
+    if "p" in params:
+        if metric != "minkowski":
+            raise ValueError("metric_params 'p' is only meaningful for metric='minkowski'.")
+        p = params.pop("p")
+    if p is not None and not (isinstance(p, numbers.Real) and p >= 1):
+        raise ValueError(f"p must be a real number >= 1 (dml supports true metrics only), got {p!r}.")
+    name = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}.get(metric, metric)
+    if name == "minkowski":
+        p = 2 if p is None else p
+        if p == 2:
+            name = "euclidean"
+        elif p == 1:
+            name = "manhattan"
+        elif p == np.inf:
+            name = "chebyshev"
+        else:
+            return "minkowski", "minkowski", float(p), {"p": p}
+    if name == "chebyshev":
+        return "chebyshev", "minkowski", np.inf, {}
+    return name, name, 2.0, {}
+
+
+class NeighborsBase(BaseEstimator):
+    """Fit, index and searches of the neighbour estimators (not public)."""
+
+    _parameter_constraints: dict = {
+        "algorithm": [StrOptions({"auto", "brute", "ivf", "ball_tree", "kd_tree"})],
+        "p": [Interval(numbers.Real, 1, None, closed="left"), None],
+        "metric": [StrOptions(set(METRICS))],
+        "metric_params": [dict, None],
+        "n_jobs": [numbers.Integral, None],
+        "n_lists": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_probe": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+    _supports_ivf = True
+
+    # ------------------------------------------------------------------ fit
+
+    def _check_algorithm(self):
+        if self.algorithm in ("ball_tree", "kd_tree"):
+            raise ValueError(
+                f"algorithm={self.algorithm!r} is not available in dml: its searches are exact "
+                "brute force over the index chunks (algorithm='brute' or 'auto', the same "
+                "neighbours as scikit-learn's trees) or approximate with algorithm='ivf'."
+            )
+        if self.algorithm == "ivf" and not self._supports_ivf:
+            raise ValueError(f"{type(self).__name__} does not support algorithm='ivf' (exact searches only).")
+        if self.algorithm != "ivf" and (self.n_lists is not None or self.n_probe is not None):
+            raise ValueError("n_lists and n_probe are parameters of algorithm='ivf' only.")
+
+    def _fit_index(self, X, y=None, *, y_numeric=False):
+        """Validate and keep the index (and ``y``); returns ``y`` on the host or None."""
+        check_params(self)
+        self._check_algorithm()
+        (
+            self.effective_metric_,
+            self._metric,
+            self._p,
+            self.effective_metric_params_,
+        ) = effective_metric(self.metric, self.p, self.metric_params)
+        if self.algorithm == "ivf" and self._metric not in ("euclidean", "sqeuclidean"):
+            raise ValueError(
+                "algorithm='ivf' supports the euclidean metrics only (its lists come from "
+                f"k-means), got metric={self.effective_metric_!r}."
+            )
+        dask_input = is_dask_collection(X) or is_dask_collection(y)
+        # in memory: one direct chunk (no scatter); the index is the validated array
+        settings = {} if dask_input else {"fast_path_bytes": 2**62}
+        with config_context(**settings):
+            data = validate_fit_data(self, X, y, y_numeric=y_numeric, multi_output=True, iterative=False)
+            with data:
+                if data.mode == "direct":
+                    index, y_host = data.X[0], None if data.y is None else data.y[0]
+                else:
+                    index = data._collections[0]
+                    if len(index.chunks[1]) > 1:
+                        index = index.rechunk({1: -1})
+                    y_host = None if data.y is None else np.asarray(data.gather("y"))
+                res = map_reduce(_nonfinite_kernel, data)
+                if int(res["n_nonfinite"]):
+                    raise_if_not_finite(data, np.asarray(np.nan))
+        self.n_samples_fit_ = int(index.shape[0])
+        self._fit_X = index
+        self._ivf = None
+        if self.algorithm == "ivf":
+            from dml.neighbors._ivf import IVFIndex
+
+            self._ivf = IVFIndex.build(index, n_lists=self.n_lists)
+        return y_host
+
+    # --------------------------------------------------------------- pickle
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        fit_X = state.get("_fit_X")
+        if fit_X is not None and is_dask_collection(fit_X):
+            # the model's data, as scikit-learn's pickles hold _fit_X: no graph, no futures
+            state = dict(state, _fit_X=np.asarray(fit_X.compute()))
+        return state
+
+    # ------------------------------------------------------------- searches
+
+    def _check_k(self, n_neighbors, query_is_train, n_queries):
+        if n_neighbors is None:
+            n_neighbors = self.n_neighbors
+        if not isinstance(n_neighbors, numbers.Integral) or isinstance(n_neighbors, bool):
+            raise TypeError(f"n_neighbors does not take {type(n_neighbors)} value, enter integer value")
+        if n_neighbors <= 0:
+            raise ValueError(f"Expected n_neighbors > 0. Got {n_neighbors}")
+        k = int(n_neighbors) + (1 if query_is_train else 0)
+        if k > self.n_samples_fit_:
+            raise ValueError(
+                "Expected n_neighbors <= n_samples_fit, but n_neighbors = "
+                f"{k}, n_samples_fit = {self.n_samples_fit_}, n_samples = {n_queries}"
+            )
+        return k
+
+    def _queries(self, X):
+        """(validated queries, whether they are the index itself)."""
+        check_is_fitted(self, "_fit_X")
+        if X is None:
+            return self._fit_X, True
+        Q = validate_predict_data(self, X)
+        if not is_dask_collection(Q):
+            assert_finite_chunk(Q)
+        elif len(Q.chunks[1]) > 1:
+            Q = Q.rechunk({1: -1})
+        return Q, False
+
+    def _search(self, Q, k):
+        """(dist, ind) of the k nearest index rows of validated queries ``Q``."""
+        if self._ivf is not None:
+            return self._ivf_search(Q, k)
+        index = self._fit_X
+        lazy_out = is_dask_collection(Q)
+        if not lazy_out and not is_dask_collection(index):
+            return self._direct(Q, index, k)
+        Qd = Q if lazy_out else da.from_array(Q, chunks=(block_rows(Q.shape[1], Q.dtype.itemsize), -1))
+        dist, ind = self._lazy_topk(Qd, index, k)
+        if not lazy_out:
+            return dask.compute(dist, ind)
+        return dist, ind
+
+    def _direct(self, Q, index, k):
+        kernel = partial(K.topk_block, k=k, metric=self._metric, p=self._p)
+        n_jobs = self.n_jobs or 1
+        n_jobs = os.cpu_count() if n_jobs < 0 else n_jobs
+        if n_jobs == 1 or Q.shape[0] < 2048:
+            dist, ind = kernel(Q, index)
+        else:
+            bounds = np.linspace(0, Q.shape[0], n_jobs + 1).astype(int)
+            with ThreadPoolExecutor(n_jobs) as pool:
+                parts = list(
+                    pool.map(lambda ab: kernel(Q[ab[0] : ab[1]], index), zip(bounds[:-1], bounds[1:]))
+                )
+            dist = np.concatenate([d for d, _ in parts])
+            ind = np.concatenate([i for _, i in parts])
+        _check_result(dist, Q)
+        return dist, ind
+
+    def _index_blocks(self, index):
+        if not is_dask_collection(index):
+            index = da.from_array(index, chunks=(block_rows(index.shape[1], index.dtype.itemsize), -1))
+        starts = np.concatenate([[0], np.cumsum(index.chunks[0])[:-1]]).astype(np.int64)
+        return index, da.from_array(starts, chunks=1)
+
+    def _lazy_topk(self, Qd, index, k):
+        Id, offsets = self._index_blocks(index)
+        pairs = da.blockwise(
+            _topk_task,
+            "ij",
+            Qd,
+            "if",
+            Id,
+            "jf",
+            offsets,
+            "j",
+            k=k,
+            metric=self._metric,
+            p=self._p,
+            adjust_chunks={"j": 2 * k},
+            dtype=np.float64,
+            concatenate=True,
+            align_arrays=False,  # the offsets hold one entry per index block
+            meta=np.empty((0, 0)),
+        )
+        merge = partial(K.merge_packed, k=k)
+        packed = da.reduction(
+            pairs,
+            chunk=K.packed_identity,
+            combine=merge,
+            aggregate=merge,
+            axis=1,
+            keepdims=True,
+            concatenate=True,
+            output_size=2 * k,
+            dtype=np.float64,
+            split_every=get_config()["split_every"],
+            meta=np.empty((0, 0)),
+        )
+        dist = packed[:, :k].astype(Qd.dtype)
+        ind = packed[:, k:].astype(np.int64)
+        return dist, ind
+
+    def _ivf_search(self, Q, k):
+        n_probe = self._n_probe()
+        search = partial(self._ivf.search, k=k, n_probe=n_probe, metric=self._metric, out_dtype=Q.dtype)
+        if not is_dask_collection(Q):
+            dist, ind = search(Q)
+            _check_result(dist, Q)
+            return dist, ind
+        ivf = dask.delayed(self._ivf, pure=True)
+        packed = Q.map_blocks(
+            _ivf_task,
+            ivf=ivf,
+            k=k,
+            n_probe=n_probe,
+            metric=self._metric,
+            chunks=(Q.chunks[0], (2 * k,)),
+            dtype=np.float64,
+        )
+        return packed[:, :k].astype(Q.dtype), packed[:, k:].astype(np.int64)
+
+    def _n_probe(self):
+        if self.n_probe is not None:
+            return min(int(self.n_probe), self._ivf.n_lists)
+        return self._ivf.default_n_probe
+
+    # --------------------------------------------------------------- radius
+
+    def _check_radius(self, radius):
+        radius = self.radius if radius is None else radius
+        if not isinstance(radius, numbers.Real) or radius < 0:
+            raise ValueError(f"radius must be a non-negative real number, got {radius!r}.")
+        return float(radius)
+
+    def _radius_triplets(self, Q, radius):
+        """(rows, ind, dist) of every pair within ``radius``, in (row, index) order, NumPy."""
+        kernel = partial(K.radius_block, radius=radius, metric=self._metric, p=self._p)
+        index = self._fit_X
+        if not is_dask_collection(Q) and not is_dask_collection(index):
+            return kernel(Q, index)
+        Qd = Q if is_dask_collection(Q) else da.from_array(Q, chunks=(block_rows(Q.shape[1], 8), -1))
+        Id, _ = self._index_blocks(index)
+        qd = Qd.to_delayed().ravel()
+        idl = Id.to_delayed().ravel()
+        qstarts = np.concatenate([[0], np.cumsum(Qd.chunks[0])[:-1]])
+        istarts = np.concatenate([[0], np.cumsum(Id.chunks[0])[:-1]])
+        task = dask.delayed(_radius_task, pure=True)
+        tasks = [
+            task(q, b, int(qs), int(bs), radius, self._metric, self._p)
+            for q, qs in zip(qd, qstarts)
+            for b, bs in zip(idl, istarts)
+        ]
+        parts = dask.compute(*tasks)
+        r, i, d = (np.concatenate([p[j] for p in parts]) for j in range(3))
+        o = np.lexsort((i, r))
+        return r[o], i[o], d[o]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class KNeighborsMixin:
+    """``kneighbors`` and ``kneighbors_graph`` (not public)."""
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """Find the k nearest neighbours of points.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_queries, n_features), default=None
+            The query points. ``None``: the indexed points, each not counted as its own
+            neighbour (scikit-learn's rule).
+        n_neighbors : int, default=None
+            Neighbours per query (default: the estimator's ``n_neighbors``).
+        return_distance : bool, default=True
+            Also return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray or Dask array of shape (n_queries, n_neighbors)
+            Distances, ascending per row (only with ``return_distance=True``); dtype of
+            the index (float32 stays float32).
+        neigh_ind : ndarray or Dask array of int64 of shape (n_queries, n_neighbors)
+            Indices of the neighbours in the index; ties go to the lower index.
+
+        Notes
+        -----
+        Computation: Dask queries (or a Dask index) give lazy Dask arrays: one task per
+        (query chunk, index block) computing distances by matrix products in tiles and
+        keeping each row's k best, then a tree merge per query chunk; memory per task
+        one query chunk, one index block and a few tiles. Compute the distances and the
+        indices together (``dask.compute(dist, ind)``) to run the search once. In-memory
+        queries against an in-memory index are searched directly (``n_jobs`` threads).
+        With ``algorithm='ivf'`` the search is approximate: see :mod:`dml.neighbors`.
+        """
+        Q, train = self._queries(X)
+        k = self._check_k(n_neighbors, train, Q.shape[0])
+        dist, ind = self._search(Q, k)
+        if train:
+            dist, ind = _drop_self(dist, ind, k)
+        if return_distance:
+            return dist, ind
+        return ind
+
+    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
+        """Compute the (weighted) graph of k-neighbours of points.
+
+        Parameters
+        ----------
+        X : array-like or Dask array of shape (n_queries, n_features), default=None
+            The query points; ``None``: the indexed points, each not its own neighbour.
+        n_neighbors : int, default=None
+            Neighbours per query (default: the estimator's ``n_neighbors``).
+        mode : {'connectivity', 'distance'}, default='connectivity'
+            Ones, or the distances, as the values.
+
+        Returns
+        -------
+        A : scipy.sparse.csr_matrix of shape (n_queries, n_samples_fit)
+            Row ``i`` holds the neighbours of query ``i``.
+
+        Notes
+        -----
+        Computation: :meth:`kneighbors`, computed (a sparse matrix lives in memory).
+        """
+        from dml.neighbors._graph import knn_csr
+
+        return knn_csr(self, X, n_neighbors, mode)
+
+
+class RadiusNeighborsMixin:
+    """``radius_neighbors`` and ``radius_neighbors_graph`` (not public)."""
+
+    def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=False):
+        """Find the neighbours within a given radius of points.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_queries, n_features), default=None
+            The query points; ``None``: the indexed points, each not its own neighbour.
+        radius : float, default=None
+            Limiting distance, inclusive (default: the estimator's ``radius``).
+        return_distance : bool, default=True
+            Also return the distances.
+        sort_results : bool, default=False
+            Sort each query's neighbours by increasing distance (ties by index);
+            otherwise they are in index order.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries,) of arrays
+            Distances per query (only with ``return_distance=True``).
+        neigh_ind : ndarray of shape (n_queries,) of arrays
+            Indices per query.
+
+        Notes
+        -----
+        Computation: the result has one array per query of any length, so it is always
+        computed (NumPy object arrays, as scikit-learn's), also for Dask queries: one
+        task per (query chunk, index block) returning its pairs, gathered here. With
+        ``algorithm='ivf'`` radius queries are exact (the IVF index keeps all the rows).
+        """
+        if sort_results and not return_distance:
+            raise ValueError("return_distance must be True if sort_results is True.")
+        Q, train = self._queries(X)
+        radius = self._check_radius(radius)
+        rows, ind, dist = self._radius_triplets(Q, radius)
+        n_q = int(Q.shape[0])
+        if train:
+            keep = rows != ind
+            rows, ind, dist = rows[keep], ind[keep], dist[keep]
+        if sort_results:
+            o = np.lexsort((ind, dist, rows))
+            rows, ind, dist = rows[o], ind[o], dist[o]
+        dtype = Q.dtype
+        bounds = np.searchsorted(rows, np.arange(n_q + 1))
+        neigh_ind = np.empty(n_q, dtype=object)
+        neigh_dist = np.empty(n_q, dtype=object)
+        for j in range(n_q):
+            a, b = bounds[j], bounds[j + 1]
+            neigh_ind[j] = ind[a:b]
+            neigh_dist[j] = dist[a:b].astype(dtype)
+        if return_distance:
+            return neigh_dist, neigh_ind
+        return neigh_ind
+
+    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity", sort_results=False):
+        """Compute the (weighted) graph of neighbours within a radius of points.
+
+        Parameters
+        ----------
+        X : array-like or Dask array of shape (n_queries, n_features), default=None
+            The query points; ``None``: the indexed points, each not its own neighbour.
+        radius : float, default=None
+            Limiting distance, inclusive (default: the estimator's ``radius``).
+        mode : {'connectivity', 'distance'}, default='connectivity'
+            Ones, or the distances, as the values.
+        sort_results : bool, default=False
+            Sort each row's entries by distance (``mode='distance'`` only).
+
+        Returns
+        -------
+        A : scipy.sparse.csr_matrix of shape (n_queries, n_samples_fit)
+
+        Notes
+        -----
+        Computation: :meth:`radius_neighbors`, computed.
+        """
+        from dml.neighbors._graph import radius_csr
+
+        return radius_csr(self, X, radius, mode, sort_results)
+
+
+# ------------------------------------------------------------------ tasks
+
+
+def _check_result(dist, Q):
+    """Ride-along check: non-finite distances come from non-finite queries (the index was
+    checked at fit)."""
+    if dist.size and not np.all(np.isfinite(dist[:, :1])):
+        assert_finite_chunk(Q)
+
+
+def _topk_task(Q, B, offsets, *, k, metric, p):
+    packed = K.topk_packed(Q, B, offsets, k=k, metric=metric, p=p)
+    if B.shape[0]:
+        _check_result(packed[:, :1], Q)
+    return packed
+
+
+def _ivf_task(Q, *, ivf, k, n_probe, metric):
+    dist, ind = ivf.search(Q, k=k, n_probe=n_probe, metric=metric, out_dtype=np.float64)
+    _check_result(dist, Q)
+    return K.pack(dist, ind)
+
+
+def _radius_task(Q, B, q_start, i_start, radius, metric, p):
+    if Q.shape[0] and B.shape[0]:
+        _check_result(np.sum(Q, axis=1, keepdims=True), Q)
+    r, i, d = K.radius_block(Q, B, radius=radius, metric=metric, p=p, offset=i_start)
+    return r + q_start, i, d
+
+
+def _drop_self_block(dist, ind, row0, k):
+    """scikit-learn's removal of each query's own index (queries are the index rows)."""
+    rows = np.arange(ind.shape[0])[:, None] + int(np.asarray(row0).ravel()[0])
+    mask = ind != rows
+    # more duplicates than neighbours: the row itself may be missing; drop the first
+    no_self = np.all(mask, axis=1)
+    mask[no_self, 0] = False
+    return dist[mask].reshape(ind.shape[0], k - 1), ind[mask].reshape(ind.shape[0], k - 1)
+
+
+def _drop_self_dist(dist, ind, row0, *, k):
+    return _drop_self_block(dist, ind, row0, k)[0]
+
+
+def _drop_self_ind(dist, ind, row0, *, k):
+    return _drop_self_block(dist, ind, row0, k)[1]
+
+
+def _drop_self(dist, ind, k):
+    if not is_dask_collection(ind):
+        return _drop_self_block(dist, ind, 0, k)
+    starts = np.concatenate([[0], np.cumsum(ind.chunks[0])[:-1]]).astype(np.int64)
+    row0 = da.from_array(starts, chunks=1)  # one entry per query chunk
+    kw = dict(k=k, adjust_chunks={"k": k - 1}, align_arrays=False, concatenate=True)
+    d = da.blockwise(_drop_self_dist, "ik", dist, "ik", ind, "ik", row0, "i", dtype=dist.dtype, **kw)
+    i = da.blockwise(_drop_self_ind, "ik", dist, "ik", ind, "ik", row0, "i", dtype=ind.dtype, **kw)
+    return d, i
+
+
+def default_n_lists(n_samples):
+    """IVF lists by default: about the square root of the number of rows."""
+    return max(1, int(round(math.sqrt(n_samples))))
