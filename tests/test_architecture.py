@@ -46,6 +46,7 @@ FAMILIES = {
     "dml.naive_bayes",
     "dml.ensemble",
     "dml.mixture",
+    "dml.compose",
 }
 APPLICATIONS = {"dml", "dml.parallel", "dml.demo", "dml.utils", "dml._parallel"}
 
@@ -75,6 +76,10 @@ FAMILY_ALLOWED = {
         "GaussianMixture's init_params='kmeans' and 'k-means++' run dml's KMeans and its "
         "k-means++ seeding, and init_params='random' draws its hashed uniforms with the "
         "seeding kernels' hash_uniform, so the draws do not depend on the chunking"
+    ),
+    ("dml.compose", "dml.preprocessing"): (
+        "ColumnTransformer's 'passthrough' parts run as dml's one-to-one FunctionTransformer "
+        "(as scikit-learn's run as its FunctionTransformer), which passes Dask columns through lazily"
     ),
 }
 
