@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from dml._engine.namespace import is_dask_collection
 from dml.neighbors import _neighbors_kernels as K
@@ -46,9 +47,9 @@ class IVFIndex:
 
     @property
     def default_n_probe(self):
-        """``n_probe=None``: an eighth of the lists (at least 1); see docs/neighbors.md
+        """``n_probe=None``: a sixteenth of the lists (at least 1); see docs/neighbors.md
         for the recall it gives."""
-        return max(1, math.ceil(self.n_lists / 8))
+        return max(1, math.ceil(self.n_lists / 16))
 
     @classmethod
     def build(cls, index, *, n_lists=None):
@@ -84,9 +85,13 @@ class IVFIndex:
         Rows whose probed lists hold fewer than ``k`` rows are searched exactly.
         """
         out_dtype = np.dtype(out_dtype or Q.dtype)
-        nq = Q.shape[0]
         n_probe = min(n_probe, self.n_lists)
         _, probes = K.topk_block(Q, self.centroids, k=n_probe, metric="sqeuclidean", p=2.0)
+        with threadpool_limits(limits=1, user_api="blas"):  # many small products
+            return self._probe(Q, probes, k=k, metric=metric, out_dtype=out_dtype)
+
+    def _probe(self, Q, probes, *, k, metric, out_dtype):
+        nq, n_probe = probes.shape
         res_d = np.full((nq, n_probe, k), np.inf)
         res_i = np.full((nq, n_probe, k), K.PAD_INDEX, dtype=np.int64)
         flat = probes.ravel()

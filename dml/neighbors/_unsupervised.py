@@ -30,8 +30,8 @@ _COMMON_DOC = """
         ``algorithm='ivf'`` only: number of lists (default: about the square root of the
         number of indexed rows).
     n_probe : int, default=None
-        ``algorithm='ivf'`` only: lists probed per query (default: an eighth of the
-        lists, rounded up)."""
+        ``algorithm='ivf'`` only: lists probed per query (default: a sixteenth of
+        the lists, rounded up)."""
 
 
 class NearestNeighbors(KNeighborsMixin, RadiusNeighborsMixin, NeighborsBase):

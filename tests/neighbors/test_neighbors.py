@@ -321,7 +321,7 @@ def test_ivf_recall_at_the_default_n_probe():
         skn.NearestNeighbors(n_neighbors=10, algorithm="brute").fit(X).kneighbors(Q, return_distance=False)
     )
     ivf = dn.NearestNeighbors(n_neighbors=10, algorithm="ivf").fit(X)
-    assert ivf._ivf.n_lists == 141 and ivf._n_probe() == 18
+    assert ivf._ivf.n_lists == 141 and ivf._n_probe() == 9
     dist, ind = ivf.kneighbors(Q)
     assert _recall(ind, exact) >= 0.95
     # distances of the neighbours found are exact
