@@ -13,11 +13,11 @@ import numbers
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import TransformerMixin, check_params
 from dml._compat.sklearn import Interval, RealNotInt, StrOptions, check_feature_names_in, get_output_config
 from dml._engine.frames import (
     array_blockwise,

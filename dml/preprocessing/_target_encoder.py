@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import warnings
 from numbers import Real
 
 import numpy as np
@@ -59,12 +58,13 @@ class TargetEncoder(OneToOneFeatureMixin, _BaseEncoder):
         each row a deterministic fold (see Notes); cross-validation splitters are not
         accepted (they need the rows in memory) and raise ``ValueError``.
     shuffle : bool, default="deprecated"
-        Deprecated in scikit-learn 1.9 (a ``FutureWarning`` when set). ``True`` (the
-        behaviour when left as ``"deprecated"``): hashed folds; ``False``: contiguous
-        folds as ``KFold(cv)``.
+        ``True`` (also the meaning of ``"deprecated"``, scikit-learn's default): hashed
+        folds; ``False``: contiguous folds as ``KFold(cv)``. scikit-learn 1.9 deprecates
+        it in favour of a splitter as ``cv``; dml accepts no splitter, so it keeps this
+        parameter as its way to choose the folds and does not warn.
     random_state : int, RandomState instance or None, default="deprecated"
-        Deprecated in scikit-learn 1.9 (a ``FutureWarning`` when set). The seed of the
-        hashed folds (``None`` and ``"deprecated"``: 0).
+        The seed of the hashed folds (``None`` and ``"deprecated"``: 0; a RandomState
+        draws one seed per ``fit_transform``). Not deprecated in dml (see ``shuffle``).
 
     Attributes
     ----------
@@ -333,14 +333,6 @@ class TargetEncoder(OneToOneFeatureMixin, _BaseEncoder):
             Each row encoded with the statistics of the folds it is not in; lazy for Dask
             input (known row chunks).
         """
-        if self.shuffle != "deprecated" or self.random_state != "deprecated":
-            warnings.warn(
-                "`TargetEncoder.shuffle` and `TargetEncoder.random_state` are deprecated in "
-                "version 1.9 and will be removed in version 1.11. Pass a cross-validation "
-                "generator as `cv` argument to specify the shuffling behaviour instead.",
-                FutureWarning,
-                stacklevel=2,
-            )
         (lazy, chunks, row_chunks), folds = self._fit_all(X, y, cross_fit=True)
         n_f, s_f, q_f, per_col = self._stats
         del self._stats

@@ -400,3 +400,15 @@ def test_parameter_errors_as_sklearn():
         OneHotEncoder(min_frequency=2, drop=["a"]).fit(df)
     with pytest.raises(TypeError, match="unknown_value should only be set"):
         OrdinalEncoder(unknown_value=1).fit(df)
+
+
+def test_set_output_pandas():
+    df = _frame(none=False)
+    ref = sk.OrdinalEncoder().set_output(transform="pandas").fit(df)
+    est = OrdinalEncoder().set_output(transform="pandas").fit(df)
+    pd.testing.assert_frame_equal(est.transform(df), ref.transform(df))
+    out = est.transform(_dask(df, 3))
+    assert isinstance(out, dd.DataFrame)
+    np.testing.assert_array_equal(out.compute().to_numpy(), ref.transform(df).to_numpy())
+    with pytest.raises(ValueError, match="Pandas output does not support sparse data"):
+        OneHotEncoder().set_output(transform="pandas").fit(df).transform(df)

@@ -3,8 +3,6 @@ the same data, and fit_transform's cross-fitting against scikit-learn's on dml's
 (given to scikit-learn as a PredefinedSplit); Dask DataFrames of unknown partition
 lengths, pass counts, laziness, chunking invariance."""
 
-import warnings
-
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
@@ -81,12 +79,10 @@ def test_fit_transform_cross_fits_as_sklearn_on_dml_folds(kind, smooth, shuffle)
     assert np.bincount(folds).min() > 40  # five folds of about N / 5 rows
     ref = sk.TargetEncoder(smooth=smooth, cv=PredefinedSplit(folds)).fit_transform(X, y)
     kw = {} if shuffle else {"shuffle": False}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # shuffle is deprecated, as in scikit-learn
-        got = TargetEncoder(smooth=smooth, **kw).fit_transform(X, y)
-        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
-        with count_passes() as counter:
-            lazy = TargetEncoder(smooth=smooth, **kw).fit_transform(_dask(X, 4), _dask(pd.Series(y), 4))
+    got = TargetEncoder(smooth=smooth, **kw).fit_transform(X, y)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+    with count_passes() as counter:
+        lazy = TargetEncoder(smooth=smooth, **kw).fit_transform(_dask(X, 4), _dask(pd.Series(y), 4))
     assert counter.passes == 2, counter.kernels  # the target's labels and rows; the statistics
     assert isinstance(lazy, da.Array) and not np.isnan(lazy.chunks[0][0])
     np.testing.assert_allclose(lazy.compute(), ref, rtol=1e-10, atol=1e-12)
@@ -170,3 +166,17 @@ def test_bad_input():
         TargetEncoder().fit(X, np.c_[y, y])
     with pytest.raises(ValueError, match="requires y to be passed"):
         TargetEncoder().fit(X, None)
+
+
+def test_set_output_pandas_on_dask_is_lazy(scheduler):
+    X, y = _X(), _y("binary")
+    ddf, dy = _dask(X, 3), _dask(pd.Series(y), 3)
+    est = TargetEncoder().set_output(transform="pandas")
+    out = est.fit_transform(ddf, dy)
+    assert isinstance(out, dd.DataFrame) and list(out.columns) == list(X.columns)
+    np.testing.assert_allclose(out.compute().to_numpy(), TargetEncoder().fit_transform(X, y), rtol=1e-10)
+    got = est.transform(ddf)
+    assert isinstance(got, dd.DataFrame)
+    np.testing.assert_allclose(
+        got.compute().to_numpy(), sk.TargetEncoder().fit(X, y).transform(X), rtol=1e-10
+    )
