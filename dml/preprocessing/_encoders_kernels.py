@@ -13,6 +13,8 @@ column reads as NaN), kept apart as scikit-learn keeps them: sorted values, then
 from __future__ import annotations
 
 import warnings
+from collections import Counter
+from itertools import repeat
 
 import numpy as np
 
@@ -28,14 +30,54 @@ def _unwrap(chunk):
     return getattr(chunk, "frame", chunk)
 
 
+class Categorical:
+    """A ``category`` column as its codes and category values: counted and encoded
+    through its few categories instead of its rows. ``base`` holds the category values
+    in the dtype scikit-learn's ``check_array`` gives the column (objects for strings;
+    float when numbers and missing values mix), ``codes`` is -1 where missing."""
+
+    __slots__ = ("base", "codes")
+
+    def __init__(self, base, codes):
+        self.base, self.codes = base, codes
+
+    @property
+    def shape(self):
+        return self.codes.shape
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    def extended(self):
+        """``base`` with the missing value (NaN) appended, so ``codes`` of -1 index it."""
+        nan = np.array([np.nan], dtype=self.base.dtype if self.base.dtype.kind in "fO" else np.float64)
+        return _concat([self.base, nan])
+
+    def values(self):
+        ext = self.extended()
+        return ext[np.where(self.codes < 0, ext.shape[0] - 1, self.codes)]
+
+
+def _categorical(s):
+    codes = np.asarray(s.cat.codes, dtype=np.int64)
+    base = np.asarray(s.dtype.categories.to_numpy())
+    if base.dtype.kind not in "biuf":
+        base = base.astype(object)
+    elif (codes < 0).any():
+        base = base.astype(np.float64)
+    return Categorical(base, codes)
+
+
 def column_values(s):
-    """One pandas column as the NumPy array scikit-learn's ``check_array`` makes of it."""
+    """One pandas column as the NumPy array scikit-learn's ``check_array`` makes of it
+    (a ``category`` column as a :class:`Categorical`)."""
     d = s.dtype
     if isinstance(d, np.dtype):
         return s.to_numpy()
     name = type(d).__name__
     if name == "CategoricalDtype":
-        return np.asarray(s)
+        return _categorical(s)
     if getattr(d, "kind", "O") in "biuf":
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     out = s.to_numpy(dtype=object)
@@ -90,40 +132,50 @@ def unique_counts(values, counts=None):
     """Sorted distinct values of a 1-D array with their counts (``counts``: weights per
     entry, default 1): scikit-learn's order (numbers ascending, NaN last; objects
     sorted, then ``None``, then NaN)."""
-    if counts is None:
-        counts = np.ones(values.shape[0], dtype=np.int64)
+    if isinstance(values, Categorical):
+        # count the codes, then sort the few categories seen
+        tally = np.bincount(values.codes + 1, minlength=values.base.shape[0] + 1)
+        seen = np.flatnonzero(tally[1:])
+        base, cnt = values.base[seen], tally[1:][seen]
+        if tally[0]:
+            base = values.extended()[np.r_[seen, values.base.shape[0]]]
+            cnt = np.r_[cnt, tally[0]]
+        return unique_counts(base, cnt.astype(np.int64))
     if values.dtype != object:
         if values.shape[0] == 0:
-            return values, counts.astype(np.int64)
-        uniq, inv = np.unique(values, return_inverse=True)
-        cnt = np.bincount(inv.ravel(), weights=counts, minlength=uniq.shape[0]).astype(np.int64)
+            return values, np.zeros(0, dtype=np.int64)
+        if counts is None:
+            uniq, cnt = np.unique(values, return_counts=True)
+        else:
+            uniq, inv = np.unique(values, return_inverse=True)
+            cnt = np.bincount(inv.ravel(), weights=counts, minlength=uniq.shape[0])
+        cnt = cnt.astype(np.int64)
         if uniq.dtype.kind in "fc" and uniq.shape[0] and np.isnan(uniq[-1]):
             k = int(np.searchsorted(uniq, np.nan))
             cnt = np.concatenate([cnt[:k], [cnt[k:].sum()]])
             uniq = uniq[: k + 1]
         return uniq, cnt
-    none, nan = _missing_masks(values)
-    rest = ~(none | nan)
-    present = values[rest]
+    # objects: a hash tally (C speed), then sort the distinct keys only
+    if counts is None:
+        tally = Counter(values)
+    else:
+        tally = {}
+        for v, c in zip(values, counts.tolist()):
+            tally[v] = tally.get(v, 0) + c
+    n_none = tally.pop(None, 0)
+    n_nan = 0
+    for key in [k for k in tally if _is_nan(k)]:
+        n_nan += tally.pop(key)
     try:
-        uniq, inv = np.unique(present, return_inverse=True)
+        keys = sorted(tally)
     except TypeError:
         raise _type_error(values) from None
-    cnt = np.bincount(inv.ravel(), weights=counts[rest], minlength=uniq.shape[0]).astype(np.int64)
-    extra_v, extra_c = [], []
-    if none.any():
-        extra_v.append(None)
-        extra_c.append(int(counts[none].sum()))
-    if nan.any():
-        extra_v.append(np.nan)
-        extra_c.append(int(counts[nan].sum()))
-    if extra_v:
-        out = np.empty(uniq.shape[0] + len(extra_v), dtype=object)
-        out[: uniq.shape[0]] = uniq
-        out[uniq.shape[0] :] = extra_v
-        uniq = out
-        cnt = np.concatenate([cnt, np.asarray(extra_c, dtype=np.int64)])
-    return uniq.astype(object, copy=False), cnt
+    extra_v = ([None] if n_none else []) + ([np.nan] if n_nan else [])
+    uniq = np.empty(len(keys) + len(extra_v), dtype=object)
+    uniq[: len(keys)] = keys
+    uniq[len(keys) :] = extra_v
+    cnt = np.asarray([tally[k] for k in keys] + ([n_none] if n_none else []) + ([n_nan] if n_nan else []))
+    return uniq, cnt.astype(np.int64)
 
 
 def category_counts_kernel(X, y, w, *, xp):
@@ -167,8 +219,18 @@ def combine_category_counts(parts):
 # --------------------------------------------------------------------------- encode
 
 
+def _hashable(v):
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
 def _diff_values(values, valid):
     """scikit-learn's list of unknown values (``_check_unknown``'s ``diff``)."""
+    if isinstance(values, Categorical):
+        values = values.values()
     bad = values[~valid]
     if values.dtype == object:
         none, nan = _missing_masks(bad)
@@ -186,6 +248,11 @@ def encode_column(values, cats):
     """``(codes, valid)``: each value's index in ``cats`` (0 where unknown) and the mask
     of known values. ``cats`` are an encoder's ``categories_[i]``."""
     n = values.shape[0]
+    if isinstance(values, Categorical):
+        # encode the categories once, then look the rows' codes up
+        codes, valid = encode_column(values.extended(), cats)
+        idx = np.where(values.codes < 0, values.base.shape[0], values.codes)
+        return codes[idx], valid[idx]
     if values.dtype != object and cats.dtype != object and values.dtype.kind not in "OUS":
         if cats.shape[0] == 0:
             return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
@@ -207,17 +274,18 @@ def encode_column(values, cats):
             nan_idx = i
         else:
             table[c] = i
-    codes = np.empty(n, dtype=np.int64)
-    for r, v in enumerate(values.tolist() if values.dtype != object else values):
-        if v is None:
-            codes[r] = none_idx
-        elif _is_nan(v):
-            codes[r] = nan_idx
-        else:
-            try:
-                codes[r] = table.get(v, -1)
-            except TypeError:  # unhashable
-                codes[r] = -1
+    if none_idx >= 0:
+        table[None] = none_idx
+    items = values.tolist() if values.dtype != object else values
+    try:  # a hash lookup per row at C speed
+        codes = np.fromiter(map(table.get, items, repeat(-1)), dtype=np.int64, count=n)
+    except TypeError:  # unhashable values: unknown
+        codes = np.asarray([table.get(v, -1) if _hashable(v) else -1 for v in items], dtype=np.int64)
+    if nan_idx >= 0:
+        miss = np.flatnonzero(codes < 0)
+        if miss.shape[0]:
+            is_nan = np.fromiter((_is_nan(items[i]) for i in miss), dtype=bool, count=miss.shape[0])
+            codes[miss[is_nan]] = nan_idx
     valid = codes >= 0
     return np.where(valid, codes, 0), valid
 

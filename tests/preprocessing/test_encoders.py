@@ -26,6 +26,7 @@ def _frame(n=240, seed=0, none=True):
             "obj": pd.Series(rng.choice(np.array(["a", "b", "c", missing], dtype=object), n), dtype=object),
             "str": pd.Series(rng.choice(["x", "y", "zz", "w"], n, p=[0.5, 0.3, 0.15, 0.05])),
             "cat": pd.Series(rng.choice(["q", "p", "r"], n)).astype("category"),
+            "catnum": pd.Categorical(rng.choice([5.0, 1.0, 3.0, np.nan], n), categories=[5, 1, 3, 9]),
             "int": rng.integers(0, 6, n),
             "flt": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 4, n).astype(float)),
             "bool": rng.random(n) < 0.5,
