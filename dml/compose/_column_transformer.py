@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import contextvars
-import copy
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from numbers import Integral, Real
 
 import dask
 import numpy as np
-from joblib import effective_n_jobs
 from scipy import sparse
-from sklearn import config_context as sklearn_config_context
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dml._base import check_params
 from dml._compat.sklearn import (
@@ -33,72 +28,24 @@ from dml._compat.sklearn import (
 )
 from dml._engine.inputs import check_features
 from dml._engine.namespace import _is_dask_frame, is_dask_collection
+from dml.compose._parts import (
+    _ERR_MSG_1DCOLUMN,
+    _check_n_features_only,
+    _check_X,
+    _default_output,
+    _first_row,
+    _fit_transform_one,
+    _in_threads,
+    _is_drop,
+    _is_empty_column_selection,
+    _name_estimators,
+    _runs_on_dask,
+    _transform_block,
+    _transform_one,
+)
 from dml.compose._selector import metadata_of, resolve_columns, select
 from dml.compose._stack import blocks_of, empty_meta, hstack_in_memory, part_pieces, stitch
 from dml.preprocessing import FunctionTransformer
-
-_ERR_MSG_1DCOLUMN = (
-    "1D data passed to a transformer that expects 2D data. Try to specify the column "
-    "selection as a list of one item instead of a scalar."
-)
-
-
-def _is_empty_column_selection(column):
-    """True for an empty list or an all-False boolean mask (scikit-learn's rule)."""
-    if (
-        hasattr(column, "dtype")
-        and isinstance(column.dtype, np.dtype)
-        and np.issubdtype(column.dtype, np.bool_)
-    ):
-        return not column.any()
-    if hasattr(column, "__len__"):
-        return len(column) == 0 or (all(isinstance(col, bool) for col in column) and not any(column))
-    return False
-
-
-def _runs_on_dask(trans):
-    """Whether ``trans`` takes Dask input itself: a dml transformer, or a pipeline of
-    them. Anything else is fitted on its columns brought into this process."""
-    if isinstance(trans, str):
-        return True
-    module = type(trans).__module__ or ""
-    if module.startswith("dml."):
-        return True
-    steps = getattr(trans, "steps", None)
-    if module.startswith("sklearn.pipeline") and isinstance(steps, list):
-        return all(s is None or s == "passthrough" or _runs_on_dask(s) for _, s in steps)
-    return False
-
-
-def _default_output(trans):
-    """A shallow copy of a fitted Dask-native part that returns its own default
-    container (a Dask array): the column transformer names the result itself."""
-    if not hasattr(trans, "set_output"):
-        return trans
-    trans = copy.copy(trans)
-    vars(trans).pop("_sklearn_output_config", None)
-    return trans.set_output(transform="default")
-
-
-def _transform_block(block, trans, weight, params):
-    """A scikit-learn part's transform of one partition (in a task)."""
-    out = trans.transform(block, **params)
-    return out if weight is None else out * weight
-
-
-def _name_estimators(estimators):
-    """Names from the lower-cased class names, numbered when repeated (scikit-learn's)."""
-    names = [est if isinstance(est, str) else type(est).__name__.lower() for est in estimators]
-    namecount = Counter(names)
-    for k, v in list(namecount.items()):
-        if v == 1:
-            del namecount[k]
-    for i in reversed(range(len(estimators))):
-        name = names[i]
-        if name in namecount:
-            names[i] += "-%d" % namecount[name]
-            namecount[name] -= 1
-    return list(zip(names, estimators))
 
 
 class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -169,8 +116,11 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
     columns of all other parts, which then live in this process; one row of those
     columns is kept to learn their outputs' type without reading data again.
     ``transform`` computes nothing: one task per partition and part, one stacking task
-    per partition; memory per task is one partition's output. ``fit_transform`` is
-    ``fit`` then the lazy ``transform`` on Dask input.
+    per partition; memory per task is one partition's output. ``fit_transform`` on Dask
+    input is ``fit`` then the lazy ``transform`` for the dml parts; the other parts run
+    their own ``fit_transform`` on the computed columns (as scikit-learn, so a
+    ``TargetEncoder`` cross-fits), and their output, cut at the partitions' boundaries
+    (read in the same computation), enters the result's graph from this process.
 
     Examples
     --------
@@ -483,8 +433,8 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         """
         X, routed = self._start_fit(X, y, params, "fit_transform")
         if is_dask_collection(X):
-            self._fit_dask(X, y, routed)
-            return self.transform(X)
+            kept = self._fit_dask(X, y, routed, keep_outputs=True)
+            return self._transform_dask(X, routed, by_label=False, overrides=kept)
         pandas = self._output_pandas()
         parts = list(self._iter(fitted=False))
         jobs = [
@@ -530,40 +480,64 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         self._record_output_indices([Xt.shape[1] for Xt in Xs])
         return self._stack(Xs, X, pandas)
 
-    def _fit_dask(self, X, y, routed):
+    def _fit_dask(self, X, y, routed, keep_outputs=False):
         """Fit every part on Dask input: dml parts on the Dask columns (their graphs
         submitted from concurrent threads), the others on their columns computed into
-        this process (one computation for all of them)."""
+        this process (one computation for all of them). With ``keep_outputs``
+        (``fit_transform``) those parts run their own ``fit_transform``, as in
+        scikit-learn (a TargetEncoder's cross-fitting), and their outputs are returned,
+        cut at the partitions' boundaries, as ``{name: (pieces, meta)}``."""
         parts = list(self._iter(fitted=False))
         # the scikit-learn parts' columns (and y) in this process, in one computation
         local = [i for i, (_, trans, _, _) in enumerate(parts) if not _runs_on_dask(trans)]
-        y_local = y
+        y_local, local_X, bounds = y, {}, None
         if local:
             wanted = [select(X, parts[i][2]) for i in local]
-            if is_dask_collection(y):
-                *values, y_local = dask.compute(*wanted, y)
-            else:
-                values = dask.compute(*wanted)
-            local_X = dict(zip(local, values))
-        else:
-            local_X = {}
-        probes = {}
+            extra = [y] if is_dask_collection(y) else []
+            lengths = []
+            if keep_outputs:  # the partitions' lengths, in the same computation
+                lengths = (
+                    [wanted[0].map_partitions(len)] if _is_dask_frame(wanted[0]) else wanted[0].chunks[0]
+                )
+                if any(np.isnan(n) for n in lengths if not is_dask_collection(n)):
+                    lengths = [dask.delayed(len)(b) for b in blocks_of(wanted[0])]
+            pending = [n for n in lengths if is_dask_collection(n)]
+            values = dask.compute(*wanted, *extra, *pending)
+            if pending:
+                lengths = np.concatenate(
+                    [np.atleast_1d(np.asarray(v)) for v in values[len(local) + len(extra) :]]
+                )
+            local_X = dict(zip(local, values[: len(local)]))
+            if extra:
+                y_local = values[len(local)]
+            if keep_outputs:
+                bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+        probes, kept = {}, {}
 
-        def fit_one(i, name, trans, columns):
+        def fit_one(i, name, trans, columns, weight):
             message = self._message(name, i + 1, len(parts))
             est = self._instance(trans, False)
-            kwargs = routed[name].get("fit", {})
             with print_elapsed_time("ColumnTransformer", message):
-                if i in local_X:
-                    Xi = local_X[i]
-                    probes[name] = _first_row(Xi)
-                    return est.fit(Xi, y_local, **kwargs)
-                return est.fit(select(X, columns), y, **kwargs)
+                if i not in local_X:
+                    return est.fit(select(X, columns), y, **routed[name].get("fit", {}))
+                Xi = local_X[i]
+                probes[name] = _first_row(Xi)
+                if not keep_outputs:
+                    return est.fit(Xi, y_local, **routed[name].get("fit", {}))
+                res, est = _fit_transform_one(est, Xi, y_local, weight, None, routed[name])
+            if getattr(res, "ndim", 0) != 2:
+                raise ValueError(
+                    f"The output of the '{name}' transformer should be 2D (numpy array, "
+                    "scipy sparse array, dataframe)."
+                )
+            cut = (lambda a, b: res.iloc[a:b]) if hasattr(res, "iloc") else (lambda a, b: res[a:b])
+            kept[name] = ([cut(a, b) for a, b in zip(bounds[:-1], bounds[1:])], empty_meta(res))
+            return est
 
         try:
             fitted = _in_threads(
                 self.n_jobs,
-                [(fit_one, (i, name, trans, columns)) for i, (name, trans, columns, _) in enumerate(parts)],
+                [(fit_one, (i, *part)) for i, part in enumerate(parts)],
             )
         except ValueError as e:
             if "Expected 2D array, got 1D array instead" in str(e):
@@ -571,10 +545,11 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
             raise
         self._probes = probes
         self._set_fitted(fitted)
-        outputs = self._dask_parts(X, {})
+        outputs = self._dask_parts(X, {}, overrides=kept)
         metas = [meta for _, meta in outputs]
         self.sparse_output_ = bool(any(sparse.issparse(m) for m in metas) and self.sparse_threshold > 0)
         self._record_output_indices([m.shape[1] for m in metas])
+        return kept
 
     # ------------------------------------------------------------ transform
 
@@ -614,20 +589,7 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         routed = process_routing(self, "transform", **params)
         pandas = self._output_pandas()
         if dask_in:
-            if self.sparse_output_ and pandas:
-                raise ValueError(
-                    "The transformer outputs a scipy sparse matrix. Try to set the transformer "
-                    "output to a dense array or disable pandas output with "
-                    "set_output(transform='default')."
-                )
-            parts = self._dask_parts(X, routed, by_label=by_label)
-            return stitch(
-                parts,
-                X,
-                sparse_output=self.sparse_output_,
-                pandas=pandas,
-                names=self.get_feature_names_out() if pandas else None,
-            )
+            return self._transform_dask(X, routed, by_label=by_label)
         Xs = [
             _transform_one(trans, select(X, columns), weight, routed[name])
             for name, trans, columns, weight in self._iter(fitted=True, by_label=by_label)
@@ -637,11 +599,28 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
             return np.zeros((X.shape[0], 0))
         return self._stack(Xs, X, pandas)
 
-    def _dask_parts(self, X, routed, by_label=False):
-        """``(pieces, meta)`` of every fitted part's lazy output on Dask input X."""
+    def _transform_dask(self, X, routed, *, by_label, overrides=None):
+        """The lazy result on Dask input: the parts' outputs stacked per partition."""
+        pandas = self._output_pandas()
+        if self.sparse_output_ and pandas:
+            raise ValueError(
+                "The transformer outputs a scipy sparse matrix. Try to set the transformer "
+                "output to a dense array or disable pandas output with "
+                "set_output(transform='default')."
+            )
+        parts = self._dask_parts(X, routed, by_label=by_label, overrides=overrides)
+        names = self.get_feature_names_out() if pandas else None
+        return stitch(parts, X, sparse_output=self.sparse_output_, pandas=pandas, names=names)
+
+    def _dask_parts(self, X, routed, by_label=False, overrides=None):
+        """``(pieces, meta)`` of every fitted part's lazy output on Dask input X
+        (``overrides``: parts whose pieces are already known)."""
         n_blocks = X.npartitions if _is_dask_frame(X) else X.numblocks[0]
         out = []
         for name, trans, columns, weight in self._iter(fitted=True, by_label=by_label):
+            if overrides and name in overrides:
+                out.append(overrides[name])
+                continue
             kwargs = routed[name].get("transform", {}) if routed else {}
             Xi = select(X, columns)
             if name in self._probes:  # a scikit-learn part: per partition, in tasks
@@ -789,64 +768,6 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         except Exception:  # transformers not as the API says: fit's validation will tell
             pass
         return tags
-
-
-def _in_threads(n_jobs, calls):
-    """``[f(*args) for f, args in calls]``, up to ``n_jobs`` at once in threads. Each call
-    runs in a copy of the caller's context (the current Dask client, dml's and
-    scikit-learn's settings), which joblib's threads would not carry."""
-    n = min(effective_n_jobs(n_jobs), len(calls))
-    if n <= 1:
-        return [f(*args) for f, args in calls]
-    config = sklearn_get_config()
-
-    def run(f, args):
-        with sklearn_config_context(**config):
-            return f(*args)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, run, f, args) for f, args in calls]
-        return [f.result() for f in futures]
-
-
-def _first_row(X):
-    return X.iloc[:1] if hasattr(X, "iloc") else X[:1]
-
-
-def _is_drop(trans):
-    return isinstance(trans, str) and trans == "drop"
-
-
-def _check_X(X):
-    """scikit-learn's rule: lists and other non-array-likes become object arrays."""
-    if (hasattr(X, "__array__") and hasattr(X, "shape")) or hasattr(X, "iloc") or sparse.issparse(X):
-        return X
-    return check_array(X, ensure_all_finite="allow-nan", dtype=object)
-
-
-def _check_n_features_only(estimator, X):
-    n = X.shape[1]
-    if n != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {n} features, but {type(estimator).__name__} is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
-
-
-def _fit_transform_one(transformer, X, y, weight, message, params):
-    """scikit-learn's fit_transform of one part (timed when ``message``), weighted."""
-    params = params or {}
-    with print_elapsed_time("ColumnTransformer", message):
-        if hasattr(transformer, "fit_transform"):
-            res = transformer.fit_transform(X, y, **params.get("fit_transform", {}))
-        else:
-            res = transformer.fit(X, y, **params.get("fit", {})).transform(X, **params.get("transform", {}))
-    return (res, transformer) if weight is None else (res * weight, transformer)
-
-
-def _transform_one(transformer, X, weight, params):
-    res = transformer.transform(X, **params["transform"])
-    return res if weight is None else res * weight
 
 
 def make_column_transformer(

@@ -340,8 +340,11 @@ def test_schedulers(df, scheduler):
 
 
 def test_n_jobs_in_memory(df):
+    import joblib
+
     ct, ref = _pair("names-drop")
-    np.testing.assert_allclose(ct.set_params(n_jobs=2).fit_transform(df), ref.fit_transform(df))
+    with joblib.parallel_config(backend="threading"):  # no process pool to start in a test
+        np.testing.assert_allclose(ct.set_params(n_jobs=2).fit_transform(df), ref.fit_transform(df))
 
 
 def test_pandas_output_in_memory(df):
@@ -529,3 +532,150 @@ def test_nothing_selected(df):
     assert ct.fit_transform(df).shape == ref.fit_transform(df).shape == (60, 0)
     out = ct.fit_transform(dd.from_pandas(df, npartitions=2))
     assert out.compute().shape == (60, 0)
+
+
+def test_dml_one_hot_encoder_part(df):
+    """dml's OneHotEncoder is a Dask-native part: fitted on the Dask column itself (no
+    column brought into the driver), its sparse blocks stacked per partition."""
+    try:
+        from dml.preprocessing import OneHotEncoder
+    except ImportError:  # pragma: no cover - dml's encoders not there
+        pytest.skip("dml.preprocessing.OneHotEncoder is not available")
+    ddf = dd.from_pandas(df, npartitions=3)
+    for sparse_output in (False, True):
+        ct = ColumnTransformer(
+            [
+                ("num", StandardScaler(), ["a", "b"]),
+                ("cat", OneHotEncoder(sparse_output=sparse_output), ["s", "i"]),
+            ],
+            remainder="passthrough",
+        )
+        ref = skc.ColumnTransformer(
+            [
+                ("num", skp.StandardScaler(), ["a", "b"]),
+                ("cat", _onehot(sparse_output=sparse_output), ["s", "i"]),
+            ],
+            remainder="passthrough",
+        )
+        expected = ref.fit_transform(df)
+        out = ct.fit_transform(ddf)
+        assert ct._probes == {}  # nothing of the data kept in the model
+        assert ct.sparse_output_ == sparse_output
+        _assert_same(out.compute(), expected)
+        np.testing.assert_array_equal(ct.get_feature_names_out(), ref.get_feature_names_out())
+        _assert_same(ColumnTransformer(ct.transformers, remainder="passthrough").fit_transform(df), expected)
+
+
+def test_one_dimensional_text_column(df):
+    """A scalar column gives the part a 1-D column (a Series), as scikit-learn: here a
+    CountVectorizer on a text column, with its sparse output."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    text = df.assign(t=[f"w{i % 4} w{i % 3} common" for i in range(len(df))])
+    ct = ColumnTransformer([("text", CountVectorizer(), "t"), ("num", StandardScaler(), ["a"])])
+    ref = skc.ColumnTransformer([("text", CountVectorizer(), "t"), ("num", skp.StandardScaler(), ["a"])])
+    expected = ref.fit_transform(text)
+    _assert_same(ct.fit_transform(text), expected)
+    out = ct.fit_transform(dd.from_pandas(text, npartitions=3))
+    _assert_same(out.compute(), expected)
+    np.testing.assert_array_equal(ct.get_feature_names_out(), ref.get_feature_names_out())
+    # a scalar column for a transformer that needs 2-D data: scikit-learn's message
+    err, message = _sk_error(lambda: skc.ColumnTransformer([("n", skp.StandardScaler(), "a")]).fit(df))
+    with pytest.raises(err, match=re.escape(message)):
+        ColumnTransformer([("n", skp.StandardScaler(), "a")]).fit(df)
+
+
+def test_global_pandas_output_and_routing_errors(df):
+    import sklearn
+
+    ddf = dd.from_pandas(df, npartitions=2)
+    with sklearn.config_context(transform_output="pandas"):
+        ct = ColumnTransformer([("num", StandardScaler(), ["a"])]).fit(df)
+        assert isinstance(ct.transform(df), pd.DataFrame)
+        assert isinstance(ct.transform(ddf), dd.DataFrame)
+    ct.set_output(transform="default")
+    assert isinstance(ct.transform(ddf), da.Array)
+    with pytest.raises(ValueError, match="'default' and 'pandas'"):
+        ColumnTransformer([("num", StandardScaler(), ["a"])]).set_output(transform="polars")
+    ref = skc.ColumnTransformer([("num", skp.StandardScaler(), ["a"])])
+    err, message = _sk_error(lambda: ref.fit(df, sample_weight=np.ones(len(df))))
+    with pytest.raises(err, match=re.escape(message)):
+        ColumnTransformer([("num", StandardScaler(), ["a"])]).fit(ddf, sample_weight=np.ones(len(df)))
+
+
+# ----------------------------------------------- dask-ml's open ColumnTransformer issues
+
+
+def test_dask_ml_993_names_and_positions_on_a_dask_frame(scheduler):
+    """dask-ml #993: string and integer column selections on a Dask DataFrame."""
+    df = pd.DataFrame({"A": np.random.default_rng(0).random(1000), "B": np.arange(1000.0)})
+    ddf = dd.from_pandas(df, npartitions=2)
+    for cols in (["A"], [0]):
+        ct = ColumnTransformer([("StandardScaler", StandardScaler(), cols)], remainder="passthrough")
+        ref = skc.ColumnTransformer([("StandardScaler", skp.StandardScaler(), cols)], remainder="passthrough")
+        np.testing.assert_allclose(ct.fit_transform(ddf).compute(), ref.fit_transform(df))
+
+
+def test_dask_ml_1000_outputs_side_by_side_not_stacked():
+    """dask-ml #1000: the parts' outputs are side by side, row for row (not one below
+    the other), also after reset_index(drop=True) (a repeated index)."""
+    df = pd.DataFrame({"A": pd.Categorical(["a", "a", "b", "a"]), "B": [1.0, 2, 4, 5]})
+    ddf = dd.from_pandas(df, npartitions=2).reset_index(drop=True)
+    spec = [("A", _onehot(dtype="uint8", sparse_output=False), ["A"]), ("B", skp.RobustScaler(), ["B"])]
+    ct = ColumnTransformer(spec).set_output(transform="pandas")
+    out = ct.fit_transform(ddf).compute()
+    expected = skc.ColumnTransformer(clone(spec, safe=False)).fit_transform(df)
+    assert out.shape == (4, 3)
+    np.testing.assert_allclose(out.to_numpy(dtype=float), expected)
+    assert list(out.index) == [0, 1, 0, 1]
+
+
+def test_dask_ml_1019_hashing_vectorizers_on_text_columns():
+    """dask-ml #1019: text columns through two HashingVectorizers (1-D selections)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    df = pd.DataFrame({"test1": ["example", "text", "more text"], "test2": ["lorem", "ipsum", "dolor"]})
+    ddf = dd.from_pandas(df, npartitions=2).astype(str)
+    spec = [
+        ("test1", HashingVectorizer(n_features=16), "test1"),
+        ("test2", HashingVectorizer(n_features=16), "test2"),
+    ]
+    ct = ColumnTransformer(spec).fit(ddf)
+    expected = skc.ColumnTransformer(clone(spec, safe=False)).fit_transform(df)
+    assert ct.sparse_output_
+    np.testing.assert_allclose(ct.transform(ddf).compute().toarray(), expected.toarray())
+
+
+def test_dask_ml_887_pipeline_with_target_encoder():
+    """dask-ml #887: a pipeline (imputer + TargetEncoder) on a column with missing
+    values, with y. fit_transform on Dask input runs the part's own fit_transform (the
+    TargetEncoder's cross-fitting), as scikit-learn does; transform uses the full fit."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(0)
+    n = 80
+    df = pd.DataFrame(
+        {
+            "hi": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            "bye": rng.integers(0, 5, n).astype(float),
+            "hc": pd.Series(rng.choice(["hi", "h", "no", None], n), dtype=object),
+        }
+    )
+    y = pd.Series(rng.integers(0, 2, n))
+    # Dask would read the strings as Arrow strings, missing values as pd.NA, which
+    # scikit-learn's SimpleImputer does not take: keep the object column as it is
+    with dask.config.set({"dataframe.convert-string": False}):
+        ddf, dy = dd.from_pandas(df, npartitions=3), dd.from_pandas(y, npartitions=3)
+
+    def spec():
+        encoder = make_pipeline(SimpleImputer(strategy="most_frequent"), skp.TargetEncoder(cv=KFold(5)))
+        return [("hc", encoder, ["hc"])]
+
+    ct = ColumnTransformer(spec(), remainder="passthrough")
+    ref = skc.ColumnTransformer(spec(), remainder="passthrough")
+    expected = ref.fit_transform(df, y)
+    out = ct.fit_transform(ddf, dy)
+    assert isinstance(out, da.Array) and out.numblocks[0] == 3
+    np.testing.assert_allclose(out.compute(), expected, equal_nan=True)
+    np.testing.assert_allclose(ct.transform(ddf).compute(), ref.transform(df), equal_nan=True)
