@@ -652,6 +652,25 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                 raise ValueError(
                     f"The output of the '{name}' transformer should be 2D (numpy array, scipy sparse array, dataframe)."
                 )
+        if self._output_pandas():
+            return
+        import pandas as pd
+
+        for Xt, name in zip(Xs, names):  # scikit-learn's refusal of pd.NA in array output
+            if not hasattr(Xt, "iloc"):
+                continue
+            for col, dtype in Xt.dtypes.to_dict().items():
+                if getattr(dtype, "na_value", None) is pd.NA and pd.NA in Xt[col].values:
+                    cls = type(self).__name__
+                    raise ValueError(
+                        f"The output of the '{name}' transformer for column '{col}' has dtype {dtype} "
+                        "and uses pandas.NA to represent null values. Storing this output in a numpy "
+                        "array can cause errors in downstream scikit-learn estimators, and "
+                        "inefficiencies. To avoid this problem you can (i) store the output in a pandas "
+                        f"DataFrame by using {cls}.set_output(transform='pandas') or (ii) modify the "
+                        f"input data or the '{name}' transformer to avoid the presence of pandas.NA (for "
+                        "example by using pandas.DataFrame.astype)."
+                    )
 
     def _stack(self, Xs, X, pandas):
         return hstack_in_memory(

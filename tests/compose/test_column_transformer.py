@@ -679,3 +679,13 @@ def test_dask_ml_887_pipeline_with_target_encoder():
     assert isinstance(out, da.Array) and out.numblocks[0] == 3
     np.testing.assert_allclose(out.compute(), expected, equal_nan=True)
     np.testing.assert_allclose(ct.transform(ddf).compute(), ref.transform(df), equal_nan=True)
+
+
+def test_pandas_na_in_array_output_as_sklearn():
+    df = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "f": [1.0, 2.0, 3.0]})
+    ref = skc.ColumnTransformer([("keep", "passthrough", ["n"])])
+    err, message = _sk_error(lambda: ref.fit_transform(df))
+    with pytest.raises(err, match=re.escape(message)):
+        ColumnTransformer([("keep", "passthrough", ["n"])]).fit_transform(df)
+    out = ColumnTransformer([("keep", "passthrough", ["n"])]).set_output(transform="pandas").fit_transform(df)
+    pd.testing.assert_frame_equal(out, ref.set_output(transform="pandas").fit_transform(df))
