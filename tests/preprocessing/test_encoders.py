@@ -133,7 +133,7 @@ def test_chunking_invariance_and_schedulers(scheduler):
     )
 
 
-def test_in_memory_data_in_several_chunks():
+def test_in_memory_data_in_several_chunks(scheduler):
     df = _frame(n=500)
     ref = sk.OneHotEncoder(max_categories=3).fit(df)
     with dml.config_context(chunk_bytes=2000, fast_path_bytes=0), count_passes() as counter:

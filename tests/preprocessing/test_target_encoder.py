@@ -11,6 +11,7 @@ import pytest
 from sklearn import preprocessing as sk
 from sklearn.model_selection import KFold, PredefinedSplit
 
+import dml
 from dml._engine.mapreduce import count_passes
 from dml.preprocessing import TargetEncoder
 from dml.preprocessing._target_encoder_kernels import fold_of
@@ -180,3 +181,11 @@ def test_set_output_pandas_on_dask_is_lazy(scheduler):
     np.testing.assert_allclose(
         got.compute().to_numpy(), sk.TargetEncoder().fit(X, y).transform(X), rtol=1e-10
     )
+
+
+def test_in_memory_data_in_several_chunks(scheduler):
+    X, y = _X(), _y("continuous")
+    with dml.config_context(chunk_bytes=2000, fast_path_bytes=0), count_passes() as counter:
+        got = TargetEncoder(shuffle=False).fit_transform(X, y)
+    assert counter.passes == 1
+    np.testing.assert_allclose(got, sk.TargetEncoder(cv=KFold(5)).fit_transform(X, y), rtol=1e-10, atol=1e-12)
