@@ -146,6 +146,11 @@ CONFIGS = {
         lambda: [("num", skp.StandardScaler(), ["a"])],
         {"verbose_feature_names_out": "{feature_name}:{transformer_name}", "remainder": "passthrough"},
     ),
+    "names-out-callable": (
+        lambda: [("num", StandardScaler(), ["a"]), ("cat", _onehot(sparse_output=False), ["s"])],
+        lambda: [("num", skp.StandardScaler(), ["a"]), ("cat", _onehot(sparse_output=False), ["s"])],
+        {"verbose_feature_names_out": lambda t, f: f"{t.upper()}-{f}"},
+    ),
     "weights": (
         lambda: [("num", StandardScaler(), ["a", "b"]), ("cat", _onehot(sparse_output=False), ["s"])],
         lambda: [("num", skp.StandardScaler(), ["a", "b"]), ("cat", _onehot(sparse_output=False), ["s"])],
@@ -689,3 +694,14 @@ def test_pandas_na_in_array_output_as_sklearn():
         ColumnTransformer([("keep", "passthrough", ["n"])]).fit_transform(df)
     out = ColumnTransformer([("keep", "passthrough", ["n"])]).set_output(transform="pandas").fit_transform(df)
     pd.testing.assert_frame_equal(out, ref.set_output(transform="pandas").fit_transform(df))
+
+
+def test_pipeline_of_dml_transformers_is_a_dask_part(df):
+    """A scikit-learn Pipeline of dml transformers fits on the Dask columns themselves."""
+    ddf = dd.from_pandas(df, npartitions=3)
+    ct = ColumnTransformer([("p", make_pipeline(StandardScaler(), MinMaxScaler()), ["a", "b"])])
+    ref = skc.ColumnTransformer([("p", make_pipeline(skp.StandardScaler(), skp.MinMaxScaler()), ["a", "b"])])
+    out = ct.fit_transform(ddf)
+    assert ct._probes == {}
+    np.testing.assert_allclose(out.compute(), ref.fit_transform(df))
+    np.testing.assert_array_equal(ct.get_feature_names_out(), ref.get_feature_names_out())
