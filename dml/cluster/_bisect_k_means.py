@@ -249,6 +249,7 @@ class BisectingKMeans(
                 raise ValueError("Sample weights must contain at least one non-zero number.")
             shift = to_numpy(first["mean"]).astype(dtype)
             tree = _Tree(shift.copy(), p, dtype)
+            self._split_iters = []  # Lloyd iterations of every run of every split
             with chunk_cache(data) as cache:
                 for b in range(k - 1):
                     self._bisect(data, cache, tree, shift, seed, b, rs, X)
@@ -279,7 +280,8 @@ class BisectingKMeans(
             centers = self._seed(data, common, node, seed, stream, rs)
             if self.verbose:
                 print("Initialization complete")
-            centers = self._two_means(data, common, node, centers)
+            centers, n_iter = self._two_means(data, common, node, centers)
+            self._split_iters.append(n_iter)
             res = map_reduce(
                 bisect_split_kernel,
                 data,
@@ -343,6 +345,7 @@ class BisectingKMeans(
         :func:`bisect_split_kernel` does)."""
         dtype = data.dtype
         tol = float(self.tol)
+        n_iter = 0
         for i in range(self.max_iter):
             res = map_reduce(
                 bisect_lloyd_kernel,
@@ -380,11 +383,12 @@ class BisectingKMeans(
             new = (sums / safe[:, None]).astype(dtype)
             shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
             centers = new
+            n_iter = i + 1
             if shift_tot <= max(tol, _rounding_shift(centers)):
                 if self.verbose:
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
-        return centers
+        return centers, n_iter
 
     # ------------------------------------------------------------------ predict side
 
