@@ -71,6 +71,7 @@ class _BaseEncoder(TransformerMixin, BaseEstimator):
         ) or min_frequency is not None
         data, stats = fit_category_counts(self, X, y)
         n_features = self.n_features_in_
+        _check_not_empty(self, stats["n_samples"], n_features)
         if self.categories != "auto" and len(self.categories) != n_features:
             raise ValueError(
                 "Shape mismatch: if categories is an array, it has to be of shape (n_features,)."
@@ -196,6 +197,15 @@ class _BaseEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         return tags
+
+
+def _check_not_empty(estimator, n_samples, n_features):
+    """scikit-learn's refusal of 0 rows (a Dask input's row count is known after the pass)."""
+    if int(n_samples) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, {n_features})) while a minimum of 1 is "
+            f"required by {type(estimator).__name__}."
+        )
 
 
 def _is_scalar_nan_obj(v):

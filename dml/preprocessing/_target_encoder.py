@@ -22,7 +22,7 @@ from dml._engine.frames import (
 )
 from dml._engine.inputs import is_dask_collection
 from dml._engine.mapreduce import map_reduce
-from dml.preprocessing._encoders import _BaseEncoder
+from dml.preprocessing._encoders import _BaseEncoder, _check_not_empty
 from dml.preprocessing._encoders_kernels import encode_column
 from dml.preprocessing._target_encoder_kernels import (
     combine_target_labels,
@@ -264,6 +264,7 @@ class TargetEncoder(OneToOneFeatureMixin, _BaseEncoder):
         return {"n_samples": n_samples, "n_splits": int(self.cv), "shuffle": shuffle, "seed": seed % 2**63}
 
     def _set_fitted(self, stats):
+        _check_not_empty(self, stats["n"].sum(), self.n_features_in_)
         self.categories_ = []
         per_col = []
         for j in range(self.n_features_in_):

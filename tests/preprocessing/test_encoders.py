@@ -413,3 +413,9 @@ def test_set_output_pandas():
     np.testing.assert_array_equal(out.compute().to_numpy(), ref.transform(df).to_numpy())
     with pytest.raises(ValueError, match="Pandas output does not support sparse data"):
         OneHotEncoder().set_output(transform="pandas").fit(df).transform(df)
+
+
+def test_empty_dask_frame_is_refused():
+    empty = _dask(_frame(n=10), 2).head(0, npartitions=2, compute=False)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0, 10\)\)"):
+        OneHotEncoder().fit(empty)
