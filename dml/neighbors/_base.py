@@ -11,7 +11,6 @@ In-memory queries against an in-memory index run the kernel directly, with no gr
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from functools import partial
 import dask
 import dask.array as da
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,6 +30,7 @@ from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_
 from dml._engine.kernels import block_rows
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import assert_finite_chunk, is_dask_collection
+from dml._engine.runtime import get_client
 from dml.neighbors import _neighbors_kernels as K
 
 METRICS = (
@@ -272,7 +273,7 @@ class NeighborsBase(BaseEstimator):
             dist, ind = search(Q)
             _check_result(dist, Q)
             return dist, ind
-        ivf = dask.delayed(self._ivf, pure=True)
+        ivf = shared(self._ivf)
         packed = Q.map_blocks(
             _ivf_task,
             ivf=ivf,
@@ -390,8 +391,6 @@ class KNeighborsMixin:
         -----
         Computation: :meth:`kneighbors`, computed (a sparse matrix lives in memory).
         """
-        from dml.neighbors._graph import knn_csr
-
         return knn_csr(self, X, n_neighbors, mode)
 
 
@@ -473,12 +472,20 @@ class RadiusNeighborsMixin:
         -----
         Computation: :meth:`radius_neighbors`, computed.
         """
-        from dml.neighbors._graph import radius_csr
-
         return radius_csr(self, X, radius, mode, sort_results)
 
 
 # ------------------------------------------------------------------ tasks
+
+
+def shared(obj):
+    """``obj`` as one graph dependency of the tasks that use it: broadcast once to the
+    workers of a distributed client (a future: not sent inside every graph), else a
+    ``dask.delayed`` key."""
+    client = get_client()
+    if client is not None:
+        return client.scatter(obj, broadcast=True, hash=True)
+    return dask.delayed(obj, pure=True)
 
 
 def _check_result(dist, Q):
@@ -537,6 +544,36 @@ def _drop_self(dist, ind, k):
     return d, i
 
 
-def default_n_lists(n_samples):
-    """IVF lists by default: about the square root of the number of rows."""
-    return max(1, int(round(math.sqrt(n_samples))))
+def _mode(mode):
+    if mode not in ("connectivity", "distance"):
+        raise ValueError(
+            f'Unsupported mode, must be one of "connectivity", or "distance" but got "{mode}" instead'
+        )
+
+
+def knn_csr(est, X, n_neighbors, mode):
+    """The CSR graph of ``est.kneighbors(X, n_neighbors)`` (computed)."""
+    _mode(mode)
+    dist, ind = est.kneighbors(X, n_neighbors, return_distance=True)
+    if is_dask_collection(ind):
+        dist, ind = dask.compute(dist, ind)
+    n_q, k = ind.shape
+    data = np.ones(n_q * k) if mode == "connectivity" else np.asarray(dist).ravel()
+    indptr = np.arange(0, n_q * k + 1, k)
+    return sparse.csr_matrix((data, ind.ravel(), indptr), shape=(n_q, est.n_samples_fit_))
+
+
+def radius_csr(est, X, radius, mode, sort_results):
+    """The CSR graph of ``est.radius_neighbors(X, radius)`` (computed)."""
+    _mode(mode)
+    if mode == "connectivity":
+        ind = est.radius_neighbors(X, radius, return_distance=False)
+        dist = None
+    else:
+        dist, ind = est.radius_neighbors(X, radius, return_distance=True, sort_results=sort_results)
+    n_q = len(ind)
+    counts = np.array([len(a) for a in ind], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    cols = np.concatenate(list(ind)) if n_q else np.empty(0, np.int64)
+    data = np.ones(cols.size) if dist is None else np.concatenate(list(dist)).astype(np.float64)
+    return sparse.csr_matrix((data, cols.astype(np.int64), indptr), shape=(n_q, est.n_samples_fit_))

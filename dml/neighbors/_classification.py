@@ -6,7 +6,6 @@ from __future__ import annotations
 import numbers
 import warnings
 
-import dask
 import dask.array as da
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -17,7 +16,7 @@ from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.namespace import is_dask_collection
 from dml.metrics import accuracy_score
 from dml.neighbors import _neighbors_kernels as K
-from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin
+from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin, shared
 from dml.neighbors._unsupervised import _COMMON_DOC
 
 _WEIGHTS_DOC = """
@@ -227,7 +226,7 @@ class KNeighborsClassifier(KNeighborsMixin, _ClassifierMixin, NeighborsBase):
         if not is_dask_collection(ind):
             out = _probas(dist, ind, codes=self._y, n_classes=n_classes, weights=self.weights)
         else:
-            codes = dask.delayed(self._y, pure=True)
+            codes = shared(self._y)
             out = [
                 da.map_blocks(
                     _proba_block,
@@ -270,7 +269,7 @@ class KNeighborsClassifier(KNeighborsMixin, _ClassifierMixin, NeighborsBase):
             _predict_block,
             dist,
             ind,
-            codes=dask.delayed(self._y, pure=True),
+            codes=shared(self._y),
             **kw,
             chunks=chunks,
             drop_axis=[1] if not self.outputs_2d_ else [],
@@ -597,7 +596,7 @@ def radius_statistics(est, Q, radius, targets, n_classes):
         "jf",
         offsets,
         "j",
-        targets=dask.delayed(targets, pure=True),
+        targets=shared(targets),
         **kw,
         new_axes={"s": width},
         adjust_chunks={"j": 1},

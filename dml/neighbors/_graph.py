@@ -3,47 +3,7 @@ module-level ``kneighbors_graph`` / ``radius_neighbors_graph``."""
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import sparse
-
-from dml._engine.namespace import is_dask_collection
-
-
-def _mode(mode):
-    if mode not in ("connectivity", "distance"):
-        raise ValueError(
-            f'Unsupported mode, must be one of "connectivity", or "distance" but got "{mode}" instead'
-        )
-
-
-def knn_csr(est, X, n_neighbors, mode):
-    """The CSR graph of ``est.kneighbors(X, n_neighbors)`` (computed)."""
-    _mode(mode)
-    dist, ind = est.kneighbors(X, n_neighbors, return_distance=True)
-    if is_dask_collection(ind):
-        import dask
-
-        dist, ind = dask.compute(dist, ind)
-    n_q, k = ind.shape
-    data = np.ones(n_q * k) if mode == "connectivity" else np.asarray(dist).ravel()
-    indptr = np.arange(0, n_q * k + 1, k)
-    return sparse.csr_matrix((data, ind.ravel(), indptr), shape=(n_q, est.n_samples_fit_))
-
-
-def radius_csr(est, X, radius, mode, sort_results):
-    """The CSR graph of ``est.radius_neighbors(X, radius)`` (computed)."""
-    _mode(mode)
-    if mode == "connectivity":
-        ind = est.radius_neighbors(X, radius, return_distance=False)
-        dist = None
-    else:
-        dist, ind = est.radius_neighbors(X, radius, return_distance=True, sort_results=sort_results)
-    n_q = len(ind)
-    counts = np.array([len(a) for a in ind], dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    cols = np.concatenate(list(ind)) if n_q else np.empty(0, np.int64)
-    data = np.ones(cols.size) if dist is None else np.concatenate(list(dist)).astype(np.float64)
-    return sparse.csr_matrix((data, cols.astype(np.int64), indptr), shape=(n_q, est.n_samples_fit_))
+from dml.neighbors._unsupervised import NearestNeighbors
 
 
 def kneighbors_graph(
@@ -98,8 +58,6 @@ def kneighbors_graph(
            [1., 0., 0.],
            [0., 1., 0.]])
     """
-    from dml.neighbors._unsupervised import NearestNeighbors
-
     nn = NearestNeighbors(
         n_neighbors=n_neighbors, metric=metric, p=p, metric_params=metric_params, n_jobs=n_jobs
     )
@@ -157,8 +115,6 @@ def radius_neighbors_graph(
            [1., 0., 0.],
            [0., 0., 0.]])
     """
-    from dml.neighbors._unsupervised import NearestNeighbors
-
     nn = NearestNeighbors(radius=radius, metric=metric, p=p, metric_params=metric_params, n_jobs=n_jobs)
     nn.fit(X)
     return nn.radius_neighbors_graph(X=X if include_self else None, mode=mode)

@@ -12,6 +12,7 @@ together by the fused top-k kernel, so the work per query is about
 from __future__ import annotations
 
 import math
+import uuid
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -39,7 +40,10 @@ class IVFIndex:
 
     def __init__(self, centroids, data, ids, starts):
         self.centroids, self.data, self.ids, self.starts = centroids, data, ids, starts
-        self._prepared = None
+        self._token = uuid.uuid4().hex  # the lists never change: a name, not a hash of them
+
+    def __dask_tokenize__(self):
+        return ("dml-ivf", self._token)
 
     @property
     def n_lists(self):

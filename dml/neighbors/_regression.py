@@ -6,7 +6,6 @@ from __future__ import annotations
 import numbers
 import warnings
 
-import dask
 import dask.array as da
 import numpy as np
 from sklearn.base import RegressorMixin
@@ -16,7 +15,7 @@ from dml._base import RegressorScoreMixin
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.namespace import is_dask_collection
 from dml.neighbors import _neighbors_kernels as K
-from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin
+from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin, shared
 from dml.neighbors._classification import _WEIGHTS_DOC, radius_statistics
 from dml.neighbors._unsupervised import _COMMON_DOC
 
@@ -157,7 +156,7 @@ class KNeighborsRegressor(KNeighborsMixin, _RegressorBase):
             _mean_block,
             dist,
             ind,
-            y=dask.delayed(self._y, pure=True),
+            y=shared(self._y),
             **kw,
             chunks=chunks,
             drop_axis=[1] if self._squeeze else [],

@@ -421,3 +421,17 @@ def test_pickle_of_a_dask_fitted_model_holds_numpy(data):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_every_scheduler_gives_sklearn_predictions(data, scheduler):
+    X, Q, y, yr = data
+    Xd, Qd = _chunked(X, 300).persist(), _chunked(Q, 50)
+    ref = skn.KNeighborsClassifier(n_neighbors=6).fit(X, y).predict(Q)
+    clf = dn.KNeighborsClassifier(n_neighbors=6).fit(Xd, da.from_array(y, chunks=300))
+    np.testing.assert_array_equal(clf.predict(Qd).compute(), ref)
+    ivf = dn.KNeighborsClassifier(n_neighbors=6, algorithm="ivf", n_lists=4, n_probe=4).fit(Xd, y)
+    np.testing.assert_array_equal(ivf.predict(Qd).compute(), ref)
+    reg = dn.RadiusNeighborsRegressor(radius=3.0).fit(Xd, yr)
+    np.testing.assert_allclose(
+        reg.predict(Qd).compute(), skn.RadiusNeighborsRegressor(radius=3.0).fit(X, yr).predict(Q)
+    )
