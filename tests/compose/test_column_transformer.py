@@ -705,3 +705,16 @@ def test_pipeline_of_dml_transformers_is_a_dask_part(df):
     assert ct._probes == {}
     np.testing.assert_allclose(out.compute(), ref.fit_transform(df))
     np.testing.assert_array_equal(ct.get_feature_names_out(), ref.get_feature_names_out())
+
+
+def test_blocks_of_another_array_library_are_stacked_in_it():
+    """A row block whose parts are array-API arrays (CuPy on GPU workers) is stacked in
+    their namespace, not through NumPy (array_api_strict stands in for CuPy on CPU)."""
+    xps = pytest.importorskip("array_api_strict")
+    from dml.compose._stack import hstack_block
+
+    a = xps.asarray(np.arange(6.0).reshape(3, 2))
+    b = xps.asarray(np.ones((3, 1)))
+    out = hstack_block([a, b], False, False, None, None)
+    assert type(out) is type(a)
+    np.testing.assert_array_equal(np.asarray(out), np.hstack([np.arange(6.0).reshape(3, 2), np.ones((3, 1))]))
