@@ -9,6 +9,7 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "_blockwise": ["BlockwiseVotingClassifier", "BlockwiseVotingRegressor"],
+        "_hist_gradient_boosting": ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor"],
     },
 )
 
@@ -16,4 +17,8 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.ensemble._blockwise import (  # noqa: F401
         BlockwiseVotingClassifier,
         BlockwiseVotingRegressor,
+    )
+    from dml.ensemble._hist_gradient_boosting import (  # noqa: F401
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
     )

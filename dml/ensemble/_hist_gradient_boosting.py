@@ -1,0 +1,886 @@
+"""HistGradientBoostingRegressor / HistGradientBoostingClassifier: one global model of
+histogram-based gradient boosted trees, grown level by level through the task graph."""
+
+from __future__ import annotations
+
+from math import ceil
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from dml._base import RegressorScoreMixin, check_params
+from dml._compat.sklearn import Interval, RealNotInt, StrOptions, _check_sample_weight
+from dml._engine.blockwise import apply_blockwise
+from dml._engine.inputs import validate_fit_data, validate_predict_data
+from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce
+from dml.ensemble._hist_gradient_boosting_grower import LevelGrower
+from dml.ensemble._hist_gradient_boosting_kernels import (
+    bin_chunk,
+    boost_kernel,
+    combine_rows,
+    find_binning_thresholds,
+    gather_rows_kernel,
+    pack_trees,
+    predict_block,
+)
+
+_SUBSAMPLE = 200_000
+_ROOT_ONLY = {
+    "feature": np.array([-1], dtype=np.int32),
+    "bin": np.zeros(1, dtype=np.uint8),
+    "missing_left": np.zeros(1, dtype=bool),
+    "left": np.array([-1], dtype=np.int32),
+    "right": np.array([-1], dtype=np.int32),
+    "value": np.zeros(1),
+}
+
+_COMMON_PARAMS = """learning_rate : float, default=0.1
+        Shrinkage of the leaf values.
+    max_iter : int, default=100
+        Maximum number of boosting iterations (trees per class).
+    max_leaf_nodes : int or None, default=31
+        Maximum number of leaves of each tree (see Notes: best first within a level).
+    max_depth : int or None, default=None
+        Maximum depth of each tree (edges from the root).
+    min_samples_leaf : int, default=20
+        Minimum number of rows per leaf.
+    l2_regularization : float, default=0.0
+        L2 penalty on the leaf values.
+    max_features : float, default=1.0
+        Fraction of the features drawn at random at every node split (at least one).
+    max_bins : int, default=255
+        Maximum number of bins of the non-missing values (plus one bin for NaN).
+    categorical_features : None or 'from_dtype', default='from_dtype'
+        Only numeric features are supported: 'from_dtype' with no categorical column
+        and None are accepted; categorical columns, masks or indices raise ValueError.
+    monotonic_cst : None, default=None
+        Not supported: any other value raises ValueError.
+    interaction_cst : None, default=None
+        Not supported: any other value raises ValueError.
+    warm_start : bool, default=False
+        Reuse the fitted trees and add more (same data assumed).
+    early_stopping : 'auto' or bool, default='auto'
+        'auto': on when there are more than 10000 rows, as scikit-learn.
+    scoring : 'loss', default='loss'
+        The early-stopping score (the negative loss). Other scorers raise ValueError.
+    validation_fraction : int, float or None, default=0.1
+        Share (or number) of the rows held out for early stopping, split as
+        scikit-learn's ``train_test_split`` (stratified for classifiers) from the
+        same seed; None scores the training rows.
+    n_iter_no_change : int, default=10
+        Stop when none of the last ``n_iter_no_change`` scores improves on the one
+        before them by more than ``tol``.
+    tol : float, default=1e-7
+        Tolerance of the early-stopping comparison.
+    verbose : int, default=0
+        Print one line per iteration.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the binning subsample and ``max_features``."""
+
+_COMMON_ATTRS = """do_early_stopping_ : bool
+    n_iter_ : int
+        Number of boosting iterations run.
+    n_trees_per_iteration_ : int
+        1 for regression and binary classification, else the number of classes.
+    train_score_ : ndarray of shape (n_iter_ + 1,)
+        Negative loss on the training rows at each iteration (the first at the
+        baseline); empty without early stopping.
+    validation_score_ : ndarray of shape (n_iter_ + 1,)
+        Same on the validation rows; empty without early stopping or with
+        ``validation_fraction=None``.
+    is_categorical_ : None
+        No categorical features are supported.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+
+_NOTES = """Computation: one pass gathers the binning subsample (at most 200000 training
+    rows, drawn as scikit-learn draws them) to this process, where the bin edges are
+    found per feature as scikit-learn's; the chunks are then binned where they live
+    (uint8, kept with the data on a cluster; for lazy Dask input the binning runs
+    inside every pass). Each boosting iteration is one pass per tree level: every
+    chunk brings its raw predictions up to date, sends its rows down the trees being
+    grown (a chunk cache keeps raw predictions and row nodes, recomputed from the
+    trees when absent) and returns the (gradient, hessian, count) histograms of the
+    nodes asked for; only the smaller child of each split is computed, the other is
+    the parent's minus it. The histograms are summed in a tree; splits are chosen
+    here with scikit-learn's gain, missing-value direction and constraints, and the
+    ``n_trees_per_iteration_`` trees of an iteration grow in the same passes.
+    Early-stopping losses ride along in the first pass of the next iteration (one
+    extra pass after the last). Memory per task: one chunk, its binned copy, raw
+    predictions and node ids (about ``8 * (2 K + 1)`` bytes a row) and the
+    histograms (``nodes * n_features * (max_bins + 1) * 24`` bytes). In-memory input
+    that fits one chunk runs with no graph. The fitted model is plain NumPy; predict
+    is blockwise (lazy for Dask input).
+
+    Growth: scikit-learn grows a tree best first, one node at a time. A node's best
+    split depends only on its rows, so its tree is the part of the fully grown tree
+    that its heap (largest gain first, until ``max_leaf_nodes``) reaches: every round
+    replays that heap over the nodes known so far, and the nodes it would split whose
+    children are not known yet are expanded together in the next pass. The trees,
+    raw predictions and scores are therefore scikit-learn's (to rounding; tested
+    bitwise-close on one chunk). The cost: a pass per round (about the depth of the
+    tree) and a few speculative node histograms that the final heap does not use.
+    Differences: ``max_features`` draws its features per node in this evaluation
+    order, so its draws differ from scikit-learn's. Not supported (ValueError):
+    categorical features, ``monotonic_cst``, ``interaction_cst``, scorers other than 'loss',
+    ``loss='absolute_error'`` and ``'quantile'``; sparse X."""
+
+
+class _BaseHGB(BaseEstimator):
+    """Shared fit of dml's histogram gradient boosting estimators."""
+
+    _parameter_constraints = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "l2_regularization": [Interval(Real, 0, None, closed="left")],
+        "max_features": [Interval(RealNotInt, 0, 1, closed="right")],
+        "monotonic_cst": ["array-like", dict, None],
+        "interaction_cst": [list, tuple, StrOptions({"pairwise", "no_interactions"}), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_bins": [Interval(Integral, 2, 255, closed="both")],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "warm_start": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "scoring": [str, callable, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # --------------------------------------------------------------------- checks
+
+    def _check_unsupported(self, X):
+        name = type(self).__name__
+        if self.loss in ("absolute_error", "quantile"):
+            raise ValueError(f"loss={self.loss!r} is not supported by dml's {name}.")
+        if self.monotonic_cst is not None:
+            raise ValueError(f"monotonic_cst is not supported by dml's {name}; use None.")
+        if self.interaction_cst is not None:
+            raise ValueError(f"interaction_cst is not supported by dml's {name}; use None.")
+        if self.scoring != "loss":
+            raise ValueError(f"scoring={self.scoring!r} is not supported by dml's {name}; use 'loss'.")
+        cf = self.categorical_features
+        if isinstance(cf, str):
+            dtypes = getattr(X, "dtypes", None)
+            if dtypes is not None and any(str(d) == "category" for d in dtypes):
+                raise ValueError(f"Categorical features are not supported by dml's {name}.")
+        elif cf is not None and np.asarray(cf).size and not (np.asarray(cf).dtype == bool and not np.any(cf)):
+            raise ValueError(f"categorical_features is not supported by dml's {name}; use None.")
+
+    # ------------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the gradient boosting model.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+            NaN is a missing value (its direction is learned at every split).
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingRegressor
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> reg = HistGradientBoostingRegressor(max_iter=5, min_samples_leaf=2).fit(X, X[:, 0])
+        >>> reg.n_iter_
+        5
+        """
+        check_params(self)
+        self._check_unsupported(X)
+        warm = bool(self.warm_start) and hasattr(self, "_trees")
+        if warm and self.max_iter < self.n_iter_:
+            raise ValueError(
+                f"max_iter={self.max_iter} must be larger than or equal to n_iter_={self.n_iter_} "
+                "when warm_start==True"
+            )
+        classifier = isinstance(self, ClassifierMixin)
+        with validate_fit_data(
+            self, X, y, sample_weight, dtype=(np.float64,), y_numeric=not classifier
+        ) as data:
+            n = data.n_samples
+            y_host = data.gather("y")
+            w_host = data.gather("sample_weight")
+            y_enc = self._encode_y(y_host)
+            if w_host is not None:
+                w_host = _check_sample_weight(w_host, np.empty((n, 0)), dtype=np.float64)
+            w_host = self._finalize_sample_weight(w_host, y_enc)
+            if not warm:
+                rng = check_random_state(self.random_state)
+                self._random_seed = rng.randint(np.iinfo(np.uint32).max, dtype="u8")
+                self._fs_seed = rng.randint(np.iinfo(np.uint32).max, dtype="u8")
+                self._feature_rng = np.random.default_rng(self._fs_seed)
+            if self.early_stopping == "auto":
+                self.do_early_stopping_ = n > 10_000
+            else:
+                self.do_early_stopping_ = bool(self.early_stopping)
+            use_val = self.validation_fraction is not None
+            idx = np.arange(n)
+            if self.do_early_stopping_ and use_val:
+                train_idx, _ = train_test_split(
+                    idx,
+                    test_size=self.validation_fraction,
+                    stratify=y_enc if classifier else None,
+                    random_state=self._random_seed,
+                )
+            else:
+                train_idx = idx
+            w_train = None if w_host is None else w_host[train_idx]
+            if warm:
+                thresholds = self._bin_thresholds
+            else:
+                thresholds = self._find_thresholds(data, train_idx, w_train)
+            max_bins = self.max_bins
+            train = np.zeros(n)
+            train[train_idx] = 1.0
+            Yh = np.column_stack([y_enc, train, np.ones(n) if w_host is None else w_host])
+            data2 = data.with_host("y", Yh)
+            datab = map_chunks(bin_chunk, data2, which="X", thresholds=thresholds, missing_bin=max_bins)
+            if not warm:
+                self._baseline = self._baseline_prediction(y_enc[train_idx], w_train)
+                self._trees = []
+                self.train_score_, self.validation_score_ = [], []
+            else:
+                self.train_score_ = list(self.train_score_)
+                self.validation_score_ = list(self.validation_score_)
+            self._bin_thresholds = thresholds
+            self._boost(datab, thresholds, warm, use_val)
+        self.n_iter_ = len(self._trees)
+        self.train_score_ = np.asarray(self.train_score_)
+        self.validation_score_ = np.asarray(self.validation_score_)
+        self.is_categorical_ = None
+        flat = [t for it in self._trees for t in it]
+        self._table, self._roots = pack_trees(flat)
+        return self
+
+    def _find_thresholds(self, data, train_idx, w_train):
+        """Bin edges from the training rows (or scikit-learn's subsample of them),
+        gathered to this process in one pass."""
+        n_train = train_idx.shape[0]
+        w_bins = w_train
+        if n_train > _SUBSAMPLE:
+            rng = check_random_state(self._random_seed)
+            prob = None if w_train is None else w_train / np.sum(w_train)
+            subset = rng.choice(n_train, _SUBSAMPLE, p=prob, replace=True)
+            rows = train_idx[subset]
+            w_bins = None
+        else:
+            rows = train_idx
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        got = map_reduce(
+            gather_rows_kernel, data, combine=combine_rows, ordered=True, pass_row_offset=True, rows=uniq
+        )
+        Xs = np.asarray(got["X"])[inverse]
+        return [find_binning_thresholds(Xs[:, f], self.max_bins, w_bins) for f in range(Xs.shape[1])]
+
+    def _boost(self, datab, thresholds, warm, use_val):
+        K = self.n_trees_per_iteration_
+        n_bins = self.max_bins + 1
+        nbnm = np.array([t.shape[0] + 1 for t in thresholds])
+        p = len(thresholds)
+        params = {
+            "min_samples_leaf": self.min_samples_leaf,
+            "min_hessian_to_split": 1e-3,
+            "l2_regularization": float(self.l2_regularization),
+            "max_leaf_nodes": self.max_leaf_nodes,
+            "max_depth": self.max_depth,
+        }
+        n_sub = max(1, int(ceil(self.max_features * p))) if self.max_features < 1 else None
+        model = {"baseline": self._baseline, "trees": self._trees, "current": None}
+        es = self.do_early_stopping_
+        kw = {"loss": self._loss_name, "n_bins": n_bins, "missing_bin": self.max_bins}
+
+        def run(compute, want_loss, cache):
+            res = map_reduce(
+                boost_kernel,
+                datab,
+                broadcast=(model,),
+                cache=cache,
+                compute=np.asarray(compute, dtype=np.int64).reshape(-1, 2),
+                want_loss=want_loss,
+                **kw,
+            )
+            return {k: np.asarray(v) for k, v in res.items()}
+
+        def record(res):
+            self.train_score_.append(-float(res["train_loss"][0] / res["train_w"][0]))
+            if use_val:
+                self.validation_score_.append(-float(res["val_loss"][0] / res["val_w"][0]))
+            return self._should_stop(self.validation_score_ if use_val else self.train_score_)
+
+        has_missing = None
+        begin = len(self._trees)
+        with chunk_cache(datab) as cache:
+            stopped = False
+            for it in range(begin, self.max_iter):
+                model["current"] = [_ROOT_ONLY] * K
+                res = run([(k, 0) for k in range(K)], es, cache)
+                if es and (it > begin or not warm):
+                    if record(res) and it > begin:
+                        stopped = True
+                        break
+                if has_missing is None:
+                    has_missing = res["C"][0][:, self.max_bins] > 0
+                growers = []
+                for k in range(K):
+                    pk = dict(params)
+                    if n_sub is not None:
+                        pk["feature_draw"] = (self._feature_rng, n_sub)
+                    g = LevelGrower(
+                        params=pk, nbnm=nbnm, has_missing=has_missing, n_bins=n_bins, thresholds=thresholds
+                    )
+                    g.receive({0: np.stack([res["G"][k], res["H"][k], res["C"][k]])})
+                    growers.append(g)
+                while not all(g.done for g in growers):
+                    reqs = [(k, node) for k, g in enumerate(growers) for node in g.requests()]
+                    model["current"] = [g.arrays() for g in growers]
+                    res = run(reqs, False, cache)
+                    per = {}
+                    for s, (k, node) in enumerate(reqs):
+                        per.setdefault(k, {})[node] = np.stack([res["G"][s], res["H"][s], res["C"][s]])
+                    for k, hists in per.items():
+                        growers[k].receive(hists)
+                self._trees.append([g.arrays(shrinkage=self.learning_rate) for g in growers])
+                model["current"] = None
+                if self.verbose:
+                    print(
+                        f"[{it + 1}/{self.max_iter}] {K} tree(s), {sum(len(g.feature) for g in growers)} nodes"
+                    )
+            if es and not stopped and len(self._trees) > begin:
+                record(run([], True, cache))
+
+    def _should_stop(self, scores):
+        ref = self.n_iter_no_change + 1
+        if len(scores) < ref:
+            return False
+        reference = scores[-ref] + self.tol
+        return not any(s > reference for s in scores[-ref + 1 :])
+
+    # --------------------------------------------------------------------- predict
+
+    def _blockwise(self, X, output, n_iter=None, n_outputs=None, dtype=np.float64, **extra):
+        check_is_fitted(self, "_trees")
+        X = validate_predict_data(self, X, dtype=(np.float64,))
+        return apply_blockwise(
+            predict_block,
+            X,
+            n_outputs=n_outputs,
+            dtype=dtype,
+            table=self._table,
+            roots=self._roots,
+            baseline=self._baseline,
+            n_iter=self.n_iter_ if n_iter is None else n_iter,
+            output=output,
+            loss=self._loss_name,
+            **extra,
+        )
+
+
+# ------------------------------------------------------------------------ regressor
+
+
+class HistGradientBoostingRegressor(RegressorScoreMixin, RegressorMixin, _BaseHGB):
+    """Histogram-based gradient boosting regression tree on row-chunked data.
+
+    A drop-in for :class:`sklearn.ensemble.HistGradientBoostingRegressor`: the same
+    binning, gain, missing-value handling and early stopping, fitted as one global
+    model through Dask task graphs (one pass per tree level), so the model does not
+    depend on the number of workers, and a lost worker is recomputed by the graph.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'gamma', 'poisson'}, default='squared_error'
+        scikit-learn's half losses ('gamma' and 'poisson' with a log link).
+        'absolute_error' and 'quantile' raise ValueError.
+    quantile : float, default=None
+        Only for ``loss='quantile'``, which is not supported.
+    """
+
+    __doc__ += (
+        "    "
+        + _COMMON_PARAMS
+        + """
+
+    Attributes
+    ----------
+    """
+        + _COMMON_ATTRS
+        + """
+
+    Notes
+    -----
+    """
+        + _NOTES
+        + """
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.ensemble import HistGradientBoostingRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(200, 3)
+    >>> y = 3 * X[:, 0] + X[:, 1] ** 2
+    >>> reg = HistGradientBoostingRegressor(max_iter=50).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.9)
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseHGB._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "poisson", "gamma", "quantile"})],
+        "quantile": [Interval(Real, 0, 1, closed="both"), None],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        quantile=None,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_features=1.0,
+        max_bins=255,
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
+        warm_start=False,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-7,
+        verbose=0,
+        random_state=None,
+    ):
+        self.loss = loss
+        self.quantile = quantile
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_features = max_features
+        self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @property
+    def _loss_name(self):
+        return self.loss
+
+    def _encode_y(self, y):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        self.n_trees_per_iteration_ = 1
+        if self.loss == "gamma" and not np.all(y > 0):
+            raise ValueError("loss='gamma' requires strictly positive y.")
+        if self.loss == "poisson" and not (np.all(y >= 0) and np.sum(y) > 0):
+            raise ValueError("loss='poisson' requires non-negative y and sum(y) > 0.")
+        return y
+
+    def _finalize_sample_weight(self, w, y):
+        return w
+
+    def _baseline_prediction(self, y, w):
+        avg = np.average(y, weights=w)
+        if self.loss == "squared_error":
+            return np.array([avg])
+        return np.array([np.log(np.clip(avg, 10 * np.finfo(np.float64).eps, None))])
+
+    def predict(self, X):
+        """Predict values for X.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray or Dask array of shape (n_samples,)
+            Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingRegressor
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> reg = HistGradientBoostingRegressor(max_iter=5, min_samples_leaf=2).fit(X, X[:, 0])
+        >>> reg.predict(X[:2]).shape
+        (2,)
+        """
+        return self._blockwise(X, "predict")
+
+    def staged_predict(self, X):
+        """Predictions after each iteration.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Yields
+        ------
+        y : ndarray or Dask array of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingRegressor
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> reg = HistGradientBoostingRegressor(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0])
+        >>> len(list(reg.staged_predict(X)))
+        3
+        """
+        check_is_fitted(self, "_trees")
+        for i in range(self.n_iter_):
+            yield self._blockwise(X, "predict", n_iter=i + 1)
+
+
+# ----------------------------------------------------------------------- classifier
+
+
+class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
+    """Histogram-based gradient boosting classification tree on row-chunked data.
+
+    A drop-in for :class:`sklearn.ensemble.HistGradientBoostingClassifier`: binary
+    and multiclass log loss (one tree per class and iteration, the trees of an
+    iteration grown in the same passes), fitted as one global model through Dask task
+    graphs (one pass per tree level).
+
+    Parameters
+    ----------
+    loss : {'log_loss'}, default='log_loss'
+    """
+
+    __doc__ += (
+        "    "
+        + _COMMON_PARAMS
+        + """
+    class_weight : dict or 'balanced', default=None
+        Weights of the classes, multiplying ``sample_weight`` (scikit-learn's rule).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    """
+        + _COMMON_ATTRS
+        + """
+
+    Notes
+    -----
+    """
+        + _NOTES
+        + """
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dml.ensemble import HistGradientBoostingClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(200, 3)
+    >>> y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    >>> clf = HistGradientBoostingClassifier(max_iter=30).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseHGB._parameter_constraints,
+        "loss": [StrOptions({"log_loss"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_features=1.0,
+        max_bins=255,
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
+        warm_start=False,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-7,
+        verbose=0,
+        random_state=None,
+        class_weight=None,
+    ):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_features = max_features
+        self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.class_weight = class_weight
+
+    _loss_name = "log_loss"
+
+    def _encode_y(self, y):
+        check_classification_targets(y)
+        enc = LabelEncoder()
+        y_enc = enc.fit_transform(y)
+        self.classes_ = enc.classes_
+        n_classes = self.classes_.shape[0]
+        self.n_trees_per_iteration_ = 1 if n_classes <= 2 else n_classes
+        return y_enc.astype(np.float64)
+
+    def _finalize_sample_weight(self, w, y):
+        if self.class_weight is None:
+            return w
+        cw = compute_sample_weight(self.class_weight, y)
+        return cw if w is None else w * cw
+
+    def _baseline_prediction(self, y, w):
+        K = self.n_trees_per_iteration_
+        if K == 1:
+            eps = 10 * np.finfo(np.float64).eps
+            pr = np.clip(np.average(y, weights=w), eps, 1 - eps)
+            return np.array([np.log(pr / (1 - pr))])
+        eps = np.finfo(np.float64).eps
+        pr = np.array([np.clip(np.average(y == k, weights=w), eps, 1 - eps) for k in range(K)])
+        lp = np.log(pr)
+        return lp - lp.mean()
+
+    def _K(self):
+        return self.n_trees_per_iteration_
+
+    def decision_function(self, X):
+        """Raw predictions (log-odds for binary problems).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray or Dask array of shape (n_samples,) or (n_samples, n_classes)
+            Lazy for Dask input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> clf.decision_function(X[:2]).shape
+        (2,)
+        """
+        return self._decision(X, None)
+
+    def _decision(self, X, n_iter):
+        K = self._K()
+        return self._blockwise(X, "raw", n_iter=n_iter, n_outputs=None if K == 1 else K)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray or Dask array of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> clf.predict_proba(X[:2]).shape
+        (2, 2)
+        """
+        return self._proba(X, None)
+
+    def _proba(self, X, n_iter):
+        return self._blockwise(X, "proba", n_iter=n_iter, n_outputs=2 if self._K() == 1 else self._K())
+
+    def predict(self, X):
+        """Predicted classes.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray or Dask array of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> clf.predict(X[[0, -1]]).tolist()
+        [False, True]
+        """
+        return self._predict(X, None)
+
+    def _predict(self, X, n_iter):
+        return self._blockwise(
+            X, "predict_class", n_iter=n_iter, dtype=self.classes_.dtype, classes=self.classes_
+        )
+
+    def staged_predict(self, X):
+        """Predicted classes after each iteration.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Yields
+        ------
+        y : ndarray or Dask array of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> len(list(clf.staged_predict(X)))
+        3
+        """
+        check_is_fitted(self, "_trees")
+        for i in range(self.n_iter_):
+            yield self._predict(X, i + 1)
+
+    def staged_predict_proba(self, X):
+        """Class probabilities after each iteration.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Yields
+        ------
+        proba : ndarray or Dask array of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> [p.shape for p in clf.staged_predict_proba(X[:1])]
+        [(1, 2), (1, 2), (1, 2)]
+        """
+        check_is_fitted(self, "_trees")
+        for i in range(self.n_iter_):
+            yield self._proba(X, i + 1)
+
+    def staged_decision_function(self, X):
+        """Raw predictions after each iteration.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+
+        Yields
+        ------
+        decision : ndarray or Dask array of shape (n_samples,) or (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> len(list(clf.staged_decision_function(X)))
+        2
+        """
+        check_is_fitted(self, "_trees")
+        for i in range(self.n_iter_):
+            yield self._decision(X, i + 1)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` (one lazy pass for Dask input).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dml.ensemble import HistGradientBoostingClassifier
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> clf = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2).fit(X, X[:, 0] > 20)
+        >>> clf.score(X, X[:, 0] > 20)
+        1.0
+        """
+        from dml.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))

@@ -1,0 +1,296 @@
+"""The driver side of histogram gradient boosting: split finding and level-wise tree
+growth from merged histograms (scikit-learn's splitter and grower rules)."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+import numpy as np
+
+
+def node_value(G, H, l2):
+    """scikit-learn's ``compute_node_value`` (no monotonic bounds)."""
+    return -G / (H + l2 + 1e-15)
+
+
+def _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2):
+    """Gains (``-inf`` where a constraint fails) of the splits with left sums
+    ``gl, hl, nl`` (scikit-learn's formula and constraints)."""
+    gr, hr, nr = G - gl, H - hl, n - nl
+    ok = (nl >= msl) & (nr >= msl) & (hl >= min_hess) & (hr >= min_hess)
+    gain = loss_cur - gl * node_value(gl, hl, l2) - gr * node_value(gr, hr, l2)
+    return np.where(ok, gain, -np.inf)
+
+
+def find_split(hist, n, G, H, value, *, nbnm, has_missing, msl, min_hess, l2, features=None):
+    """Best split of one node from its histograms ``hist`` (3, p, n_bins): grad, hess,
+    count, vectorised over features and bins.
+
+    scikit-learn's scans: left to right over bins ``0 .. nbnm - 2 + has_missing``
+    (missing values right; the last of them is "all non-missing left"), and for
+    features with missing values right to left over ``nbnm - 2 .. 0`` (missing values
+    left), summed in scikit-learn's order so the sums are bitwise its own. Ties keep
+    the first split scikit-learn's scans meet. Returns a dict, or None when no split
+    has a positive gain."""
+    Gh, Hh, Ch = hist
+    p, B = Gh.shape
+    loss_cur = G * value
+    nb = B - 1  # the non-missing bin positions (the last bin holds the missing values)
+    pos = np.arange(nb)[None, :]
+    nbnm = np.asarray(nbnm)[:, None]
+    hm = np.asarray(has_missing, dtype=bool)[:, None]
+    allowed = np.ones((p, 1), dtype=bool)
+    if features is not None:
+        allowed[:] = False
+        allowed[np.asarray(features, dtype=np.int64)] = True
+    # left to right
+    gl, hl, nl = (np.cumsum(a[:, :nb], axis=1) for a in (Gh, Hh, Ch))
+    gain_l = _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2)
+    gain_l = np.where((pos < nbnm - 1 + hm) & allowed, gain_l, -np.inf)
+    # right to left: sums of bins j+1 .. nb-1, accumulated from the right
+    rev = [np.cumsum(a[:, nb - 1 :: -1], axis=1) for a in (Gh, Hh, Ch)]  # rev[i]: bins nb-1-i..nb-1
+    # split at bin j uses the right sums of bins j+1.., i.e. rev column nb - 2 - j
+    cols = nb - 2 - np.arange(nb - 1)
+    gr, hr, nr = (r[:, cols] for r in rev)  # (p, nb - 1), j = 0 .. nb-2
+    gain_r = _gains(G - gr, H - hr, n - nr, G, H, n, loss_cur, msl, min_hess, l2)
+    gain_r = np.where((pos[:, : nb - 1] <= nbnm - 2) & hm & allowed, gain_r, -np.inf)
+    jl = np.argmax(gain_l, axis=1)
+    bl = gain_l[np.arange(p), jl]
+    # the right-to-left scan meets high bins first: ties go to the highest bin
+    if nb > 1:
+        jr = nb - 2 - np.argmax(gain_r[:, ::-1], axis=1)
+        br = gain_r[np.arange(p), jr]
+    else:
+        jr = np.zeros(p, dtype=np.int64)
+        br = np.full(p, -np.inf)
+    use_r = br > np.maximum(bl, 0)
+    best = np.where(use_r, br, bl)
+    f = int(np.argmax(best))
+    if not best[f] > 0:
+        return None
+    if use_r[f]:
+        j = int(jr[f])
+        gr_f, hr_f, nr_f = float(gr[f, j]), float(hr[f, j]), float(nr[f, j])
+        G_left, H_left, n_left = G - gr_f, H - hr_f, n - nr_f
+    else:
+        j = int(jl[f])
+        G_left, H_left, n_left = float(gl[f, j]), float(hl[f, j]), float(nl[f, j])
+    out = {
+        "gain": float(best[f]),
+        "feature": f,
+        "bin": j,
+        "missing_left": bool(use_r[f]),
+        "G_left": G_left,
+        "H_left": H_left,
+        "n_left": n_left,
+        "G_right": G - G_left,
+        "H_right": H - H_left,
+        "n_right": n - n_left,
+    }
+    out["value_left"] = node_value(out["G_left"], out["H_left"], l2)
+    out["value_right"] = node_value(out["G_right"], out["H_right"], l2)
+    return out
+
+
+class LevelGrower:
+    """One tree, grown as scikit-learn's best-first grower decides, one pass per round.
+
+    A node's best split depends only on its own rows, so scikit-learn's tree is the
+    part of the fully grown tree that its heap (largest gain first, within
+    ``max_leaf_nodes``) reaches. Every round replays that heap over the nodes known
+    so far; the nodes it splits whose children are not known yet are expanded
+    together in the next pass (which computes the histograms of the smaller child of
+    each; the larger child's are the parent's minus it). When a replay needs no
+    unknown node, the tree is scikit-learn's. Nodes expanded by a replay but not
+    split by the final one are dropped (their rows take their ancestor leaf's value).
+    """
+
+    def __init__(self, *, params, nbnm, has_missing, n_bins, thresholds):
+        self.p = params
+        self.nbnm, self.has_missing, self.n_bins = nbnm, has_missing, n_bins
+        self.thresholds = thresholds
+        self.feature, self.bin, self.mleft = [-1], [0], [False]
+        self.left, self.right, self.value = [-1], [-1], [0.0]
+        self.depth, self.n, self.G, self.H = [0], [0.0], [0.0], [0.0]
+        self.split = [None]
+        self.hist = {}
+        self.expand = []
+        self.split_set = []
+        self.started = False
+        self.done = False
+
+    # ---- passes
+    def requests(self):
+        """Nodes whose histograms the next pass must compute."""
+        if self.done:
+            return []
+        if not self.started:
+            return [0]
+        return [self._smaller(node) for node in self.expand]
+
+    def _smaller(self, node):
+        lc, rc = self.left[node], self.right[node]
+        return lc if self.n[lc] < self.n[rc] else rc
+
+    def receive(self, hists):
+        """Take the pass's histograms ``{node: (3, p, B)}`` and replay the heap."""
+        if not self.started:
+            self.started = True
+            h = hists[0]
+            self.n[0] = float(h[2, 0].sum())
+            self.G[0] = float(h[0, 0].sum())
+            self.H[0] = float(h[1, 0].sum())
+            if self.n[0] >= 2 * self.p["min_samples_leaf"] and self.H[0] >= self.p["min_hessian_to_split"]:
+                self._evaluate(0, h)
+        else:
+            for node in self.expand:
+                small = self._smaller(node)
+                h_small = hists[small]
+                h_large = self.hist.pop(node) - h_small
+                for c in (self.left[node], self.right[node]):
+                    if self._wants_split(c):
+                        self._evaluate(c, h_small if c == small else h_large)
+        self._replay()
+
+    def _wants_split(self, node):
+        p = self.p
+        if p["max_depth"] is not None and self.depth[node] >= p["max_depth"]:
+            return False
+        return self.n[node] >= 2 * p["min_samples_leaf"]
+
+    def _evaluate(self, node, h):
+        p = self.p
+        s = find_split(
+            h,
+            self.n[node],
+            self.G[node],
+            self.H[node],
+            self.value[node],
+            nbnm=self.nbnm,
+            has_missing=self.has_missing,
+            msl=p["min_samples_leaf"],
+            min_hess=p["min_hessian_to_split"],
+            l2=p["l2_regularization"],
+            features=self._draw_features(),
+        )
+        self.split[node] = s
+        if s is not None:
+            self.hist[node] = h
+
+    def _draw_features(self):
+        """The features a node may split on (``max_features``: scikit-learn's draw)."""
+        draw = self.p.get("feature_draw")
+        if draw is None:
+            return None
+        rng, n_sub = draw
+        mask = np.zeros(self.nbnm.shape[0], dtype=bool)
+        mask[:n_sub] = True
+        rng.shuffle(mask)
+        return np.flatnonzero(mask)
+
+    def _add(self, depth, n, G, H, value):
+        i = len(self.feature)
+        for lst, v in (
+            (self.feature, -1),
+            (self.bin, 0),
+            (self.mleft, False),
+            (self.left, -1),
+            (self.right, -1),
+            (self.value, value),
+            (self.depth, depth),
+            (self.n, n),
+            (self.G, G),
+            (self.H, H),
+            (self.split, None),
+        ):
+            lst.append(v)
+        return i
+
+    def _make_children(self, node):
+        """Create the children of a split node; True when one needs a histogram."""
+        s = self.split[node]
+        f = s["feature"]
+        self.feature[node], self.bin[node] = f, s["bin"]
+        ml = s["missing_left"] if self.has_missing[f] else s["n_left"] > s["n_right"]
+        self.mleft[node] = bool(ml)
+        depth = self.depth[node] + 1
+        lc = self._add(depth, s["n_left"], s["G_left"], s["H_left"], s["value_left"])
+        rc = self._add(depth, s["n_right"], s["G_right"], s["H_right"], s["value_right"])
+        self.left[node], self.right[node] = lc, rc
+        return self._wants_split(lc) or self._wants_split(rc)
+
+    def _replay(self):
+        """scikit-learn's heap over the known nodes; sets ``expand`` (nodes to expand
+        in the next pass) and, when none, the final ``split_set``."""
+        heap, counter = [], itertools.count()
+
+        def push(node):
+            s = self.split[node]
+            if s is not None and s["gain"] > 0:
+                heapq.heappush(heap, (-s["gain"], next(counter), node))
+
+        max_leaves = self.p["max_leaf_nodes"]
+        push(0)
+        n_leaves, split_set, expand = 1, [], []
+        while heap:
+            _, _, node = heapq.heappop(heap)
+            split_set.append(node)
+            n_leaves += 1
+            new = self.left[node] < 0
+            needs = self._make_children(node) if new else False
+            if max_leaves is not None and n_leaves == max_leaves:
+                break
+            if new:
+                if needs:
+                    expand.append(node)
+                continue
+            push(self.left[node])
+            push(self.right[node])
+        self.expand = expand
+        if not expand:
+            self.split_set = split_set
+            self.done = True
+            self.hist.clear()
+
+    # ---- arrays
+    def arrays(self, shrinkage=None):
+        """The tree as node arrays. While growing: every expanded node split (rows go
+        down to the deepest known nodes). Finished (``shrinkage`` given): only the
+        final splits, leaf values times ``shrinkage``, and the dropped nodes below a
+        leaf carrying that leaf's value."""
+        feature = np.asarray(self.feature, dtype=np.int32)
+        value = np.asarray(self.value, dtype=np.float64)
+        out = {
+            "feature": feature,
+            "bin": np.asarray(self.bin, dtype=np.uint8),
+            "missing_left": np.asarray(self.mleft, dtype=bool),
+            "left": np.asarray(self.left, dtype=np.int32),
+            "right": np.asarray(self.right, dtype=np.int32),
+            "value": value,
+        }
+        if shrinkage is None:
+            return out
+        split = set(self.split_set)
+        feat = np.full(feature.shape[0], -1, dtype=np.int32)
+        vals = np.zeros(feature.shape[0])
+        thr = np.zeros(feature.shape[0])
+        stack = [(0, None)]
+        while stack:
+            node, leaf_value = stack.pop()
+            if leaf_value is None and node in split:
+                f, b = int(feature[node]), int(self.bin[node])
+                feat[node] = f
+                t = self.thresholds[f]
+                thr[node] = np.inf if b >= t.shape[0] else t[b]
+                children_value = None
+            else:
+                if leaf_value is None:
+                    leaf_value = value[node] * shrinkage
+                vals[node] = leaf_value
+                children_value = leaf_value
+            if self.left[node] >= 0:
+                stack.append((self.left[node], children_value))
+                stack.append((self.right[node], children_value))
+        out.update(feature=feat, value=vals, threshold=thr)
+        return out

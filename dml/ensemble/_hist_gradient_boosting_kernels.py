@@ -1,0 +1,375 @@
+"""Chunk kernels of the histogram gradient boosting estimators (pure NumPy).
+
+- :func:`find_binning_thresholds`: scikit-learn's bin edges of one feature (run on the
+  driver, on the gathered subsample);
+- :func:`gather_rows_kernel`: the rows of given global indices (the binning subsample);
+- :func:`bin_chunk`: a chunk of X as uint8 bins (missing values in the last bin);
+- :func:`boost_kernel`: one pass of tree growth: brings the chunk's raw predictions up
+  to date with the finished trees, sends its rows down the trees being grown, and
+  returns the (gradient, hessian, count) histograms of the requested nodes, and the
+  training / validation losses when asked;
+- :func:`raw_predict_block`: blockwise raw predictions of fitted trees on raw X.
+
+A tree travels as a dict of arrays indexed by node: ``feature`` (int32, -1 for a leaf
+or a node not split yet), ``bin`` (uint8, rows whose bin is ``<= bin`` go left),
+``missing_left`` (bool), ``left`` / ``right`` (int32), ``value`` (float64, the leaf
+value with the learning rate applied) and ``threshold`` (float64, the raw threshold:
+``x <= threshold`` goes left, NaN follows ``missing_left``).
+
+Per-row state (raw predictions, the node of every row in the trees being grown) is
+kept in the chunk cache when there is one and recomputed from the trees otherwise, with
+the same arithmetic, so the result never depends on the cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: scikit-learn's ALMOST_INF: no threshold above it but the "split on NaN" one
+ALMOST_INF = 1e300
+_ROW_BLOCK = 1 << 15
+
+
+# -------------------------------------------------------------------------- binning
+
+
+def _weighted_percentile_avg(values, weights, q):
+    """scikit-learn's ``_weighted_percentile(average=True)`` of sorted ``values`` with
+    positive ``weights`` at percentile ``q`` (0-100)."""
+    cdf = np.cumsum(weights)
+    rank = q / 100 * cdf[-1]
+    if rank == 0:
+        rank = np.nextafter(rank, rank + 1)
+    i = min(int(np.searchsorted(cdf, rank)), values.shape[0] - 1)
+    if cdf[i] - rank > np.finfo(np.float64).eps:
+        return values[i]
+    return (values[i] + values[min(i + 1, values.shape[0] - 1)]) / 2
+
+
+def find_binning_thresholds(col, max_bins, sample_weight=None):
+    """Bin edges of one feature, as scikit-learn's ``_find_binning_thresholds``.
+
+    Distinct values (NaN ignored): their midpoints when at most ``max_bins``; else the
+    ``max_bins - 1`` inner percentiles ('averaged_inverted_cdf', weighted when
+    ``sample_weight`` is given), duplicates removed, clipped at ``ALMOST_INF``.
+    """
+    col = np.asarray(col, dtype=np.float64)
+    keep = ~np.isnan(col)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[keep]
+    col = col[keep]
+    if w is not None:
+        nz = w != 0
+        col, w = col[nz], w[nz]
+    order = np.argsort(col, kind="stable")
+    col = col[order]
+    if w is not None:
+        w = w[order]
+    distinct = np.unique(col)
+    if distinct.shape[0] <= 1:
+        return np.asarray([], dtype=np.float64)
+    if distinct.shape[0] <= max_bins:
+        thr = (distinct[:-1] + distinct[1:]) / 2
+    else:
+        pct = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+        if w is None:
+            thr = np.percentile(col, pct, method="averaged_inverted_cdf")
+        else:
+            thr = np.array([_weighted_percentile_avg(col, w, q) for q in pct])
+        u = np.unique(thr)
+        if u.shape[0] != thr.shape[0]:
+            thr = u
+    return np.clip(thr, None, ALMOST_INF)
+
+
+def gather_rows_kernel(X, y, w, *, xp, row_offset, rows):
+    """The rows of X whose global index is in the sorted ``rows``: ``{"X", "idx"}``
+    (combine with :func:`combine_rows`, ordered)."""
+    n = X.shape[0]
+    lo, hi = np.searchsorted(rows, [row_offset, row_offset + n])
+    local = rows[lo:hi] - row_offset
+    return {"X": np.asarray(X)[local].astype(np.float64), "idx": rows[lo:hi]}
+
+
+def combine_rows(parts):
+    """Concatenate :func:`gather_rows_kernel` partials (in chunk order)."""
+    parts = [p for p in parts if p]
+    return {
+        "X": np.concatenate([p["X"] for p in parts]),
+        "idx": np.concatenate([p["idx"] for p in parts]),
+    }
+
+
+def bin_chunk(X, *, xp, thresholds, missing_bin):
+    """X (n, p) as uint8 bins: ``bin = #thresholds < x``; NaN in ``missing_bin``."""
+    X = np.asarray(X)
+    out = np.empty(X.shape, dtype=np.uint8)
+    for f, thr in enumerate(thresholds):
+        col = X[:, f]
+        b = np.searchsorted(thr, col, side="left")
+        b[np.isnan(col)] = missing_bin
+        out[:, f] = b
+    return out
+
+
+def make_y_chunk(y, *, xp):
+    """The per-row targets block: host float64 (rows, 3) of (target, train, weight)."""
+    return np.asarray(y, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _expit(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def gradient_hessian(loss, y, raw, w):
+    """Gradients and hessians (float32, (n, K)) of scikit-learn's half losses, times w."""
+    if loss == "squared_error":
+        g = raw[:, 0] - y
+        h = np.ones_like(g)
+        g, h = g[:, None], h[:, None]
+    elif loss == "log_loss" and raw.shape[1] == 1:
+        p = _expit(raw[:, 0])
+        g = (p - y)[:, None]
+        h = (p * (1 - p))[:, None]
+    elif loss == "log_loss":
+        m = raw.max(axis=1, keepdims=True)
+        e = np.exp(raw - m)
+        p = e / e.sum(axis=1, keepdims=True)
+        onehot = np.arange(raw.shape[1])[None, :] == y[:, None].astype(np.int64)
+        g = p - onehot
+        h = p * (1 - p)
+    elif loss == "poisson":
+        e = np.exp(raw[:, 0])
+        g, h = (e - y)[:, None], e[:, None]
+    elif loss == "gamma":
+        e = y * np.exp(-raw[:, 0])
+        g, h = (1 - e)[:, None], e[:, None]
+    else:  # pragma: no cover - guarded by the estimator
+        raise ValueError(loss)
+    g = g * w[:, None]
+    h = h * w[:, None]
+    return g.astype(np.float32), h.astype(np.float32)
+
+
+def pointwise_loss(loss, y, raw):
+    """scikit-learn's half loss of every row (float64)."""
+    if loss == "squared_error":
+        return 0.5 * (raw[:, 0] - y) ** 2
+    if loss == "log_loss" and raw.shape[1] == 1:
+        return np.logaddexp(0.0, raw[:, 0]) - y * raw[:, 0]
+    if loss == "log_loss":
+        m = raw.max(axis=1)
+        lse = m + np.log(np.exp(raw - m[:, None]).sum(axis=1))
+        return lse - raw[np.arange(raw.shape[0]), y.astype(np.int64)]
+    if loss == "poisson":
+        return np.exp(raw[:, 0]) - y * raw[:, 0]
+    if loss == "gamma":
+        return raw[:, 0] + y * np.exp(-raw[:, 0])
+    raise ValueError(loss)  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------- trees
+
+
+def descend(Xb, tree, node, missing_bin):
+    """Send the rows of binned ``Xb`` from nodes ``node`` (int32, (n,)) down ``tree``
+    until each reaches a node that is not split; returns the new node ids."""
+    node = node.copy()
+    feature, thr, mleft = tree["feature"], tree["bin"], tree["missing_left"]
+    left, right = tree["left"], tree["right"]
+    active = np.flatnonzero(feature[node] >= 0)
+    while active.size:
+        nd = node[active]
+        b = Xb[active, feature[nd]]
+        go_left = (b <= thr[nd]) | (mleft[nd] & (b == missing_bin))
+        node[active] = np.where(go_left, left[nd], right[nd])
+        active = active[feature[node[active]] >= 0]
+    return node
+
+
+def _histograms(Xb, nodes, g, h, train, compute, n_bins):
+    """(grad, hess, count) histograms, shape (S, p, n_bins) each, of the S requested
+    ``(tree k, node)`` pairs of ``compute``, over the training rows."""
+    n, p = Xb.shape
+    S = compute.shape[0]
+    size = S * p * n_bins
+    G = np.zeros(size)
+    H = np.zeros(size)
+    C = np.zeros(size)
+    if S == 0:
+        return G.reshape(S, p, n_bins), H.reshape(S, p, n_bins), C.reshape(S, p, n_bins)
+    K = nodes.shape[1]
+    offs = np.arange(p, dtype=np.int64) * n_bins
+    for k in range(K):
+        sel = compute[:, 0] == k
+        if not sel.any():
+            continue
+        wanted = compute[sel, 1]
+        slot = np.full(int(max(wanted.max(), nodes[:, k].max())) + 1, -1, dtype=np.int64)
+        slot[wanted] = np.flatnonzero(sel)
+        s = slot[nodes[:, k]]
+        rows = np.flatnonzero((s >= 0) & train)
+        for a in range(0, rows.size, _ROW_BLOCK):
+            r = rows[a : a + _ROW_BLOCK]
+            idx = (s[r, None] * (p * n_bins) + offs[None, :] + Xb[r]).ravel()
+            G += np.bincount(idx, weights=np.repeat(g[r, k].astype(np.float64), p), minlength=size)
+            H += np.bincount(idx, weights=np.repeat(h[r, k].astype(np.float64), p), minlength=size)
+            C += np.bincount(idx, minlength=size)
+    return G.reshape(S, p, n_bins), H.reshape(S, p, n_bins), C.reshape(S, p, n_bins)
+
+
+def _raw_predictions(Xb, model, cache, missing_bin):
+    """The chunk's raw predictions after the finished iterations of ``model``."""
+    n = Xb.shape[0]
+    done = model["trees"]
+    K = model["baseline"].shape[0]
+    st = None if cache is None else cache.pop("raw", None)
+    if st is None or st[0] > len(done) or st[1].shape != (n, K):
+        st = (0, np.tile(model["baseline"], (n, 1)))
+    start, raw = st
+    nodes_st = None if cache is None else cache.get("nodes")
+    for it in range(start, len(done)):
+        for k, tree in enumerate(done[it]):
+            if nodes_st is not None and nodes_st[0] == it:
+                begin = nodes_st[1][:, k]
+            else:
+                begin = np.zeros(n, dtype=np.int32)
+            leaf = descend(Xb, tree, begin, missing_bin)
+            raw[:, k] += tree["value"][leaf]
+    if cache is not None:
+        cache["raw"] = (len(done), raw)
+    return raw
+
+
+def boost_kernel(Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, want_loss, cache=None):
+    """One pass of tree growth over a binned chunk.
+
+    Parameters
+    ----------
+    Xb : ndarray of shape (n, p), uint8
+    Y : ndarray of shape (n, 3)
+        Target (class index for classifiers), training flag (1) or validation (0),
+        sample weight.
+    w : ignored (the weights are in Y)
+    model : dict
+        ``baseline`` (K,), ``trees`` (finished iterations, each a list of K trees),
+        ``current`` (the K trees being grown, or None).
+    compute : ndarray of shape (S, 2), int
+        The ``(tree, node)`` pairs whose histograms are wanted.
+    want_loss : bool
+        Also return the summed weighted losses of the training and validation rows at
+        the raw predictions of the finished iterations.
+
+    Returns
+    -------
+    dict with ``G``, ``H``, ``C`` (S, p, n_bins) and, when asked, ``train_loss``,
+    ``train_w``, ``val_loss``, ``val_w``.
+    """
+    Xb = np.asarray(Xb)
+    Y = np.asarray(Y, dtype=np.float64)
+    n = Xb.shape[0]
+    y, train, sw = Y[:, 0], Y[:, 1] > 0, Y[:, 2]
+    raw = _raw_predictions(Xb, model, cache, missing_bin)
+    out = {}
+    if want_loss:
+        lv = pointwise_loss(loss, y, raw) * sw
+        out["train_loss"] = np.array([lv[train].sum()])
+        out["train_w"] = np.array([sw[train].sum()])
+        out["val_loss"] = np.array([lv[~train].sum()])
+        out["val_w"] = np.array([sw[~train].sum()])
+    current = model.get("current")
+    if current is not None:
+        it = len(model["trees"])
+        K = len(current)
+        st = None if cache is None else cache.get("nodes")
+        if st is not None and st[0] == it and st[1].shape == (n, K):
+            nodes = st[1].copy()
+        else:
+            nodes = np.zeros((n, K), dtype=np.int32)
+        for k, tree in enumerate(current):
+            nodes[:, k] = descend(Xb, tree, nodes[:, k], missing_bin)
+        if cache is not None:
+            cache["nodes"] = (it, nodes)
+        gh = None if cache is None else cache.get("gh")
+        if gh is None or gh[0] != it or gh[1].shape != (n, K):
+            gh = (it, *gradient_hessian(loss, y, raw, sw))
+            if cache is not None:
+                cache["gh"] = gh
+        _, g, h = gh
+        G, H, C = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins)
+        out.update(G=G, H=H, C=C)
+    return out
+
+
+# -------------------------------------------------------------------------- predict
+
+
+def pack_trees(trees):
+    """Concatenate trees (dicts of node arrays) into one node table with global child
+    indices; returns ``(table, roots)``."""
+    offs = np.cumsum([0] + [t["feature"].shape[0] for t in trees])[:-1]
+    cat = lambda key: np.concatenate([t[key] for t in trees]) if trees else np.zeros(0)  # noqa: E731
+    table = {
+        "feature": cat("feature").astype(np.int64),
+        "threshold": cat("threshold").astype(np.float64),
+        "missing_left": cat("missing_left").astype(bool),
+        "value": cat("value").astype(np.float64),
+        "left": np.concatenate([t["left"] + o for t, o in zip(trees, offs)]) if trees else np.zeros(0, int),
+        "right": np.concatenate([t["right"] + o for t, o in zip(trees, offs)]) if trees else np.zeros(0, int),
+    }
+    return table, np.asarray(offs, dtype=np.int64)
+
+
+def tree_values(X, table, roots):
+    """The leaf value of every row in every tree: (n, T) float64 (raw X, NaN allowed)."""
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    T = roots.shape[0]
+    node = np.broadcast_to(roots, (n, T)).copy()
+    feature = table["feature"]
+    rows = np.broadcast_to(np.arange(n)[:, None], (n, T))
+    active = feature[node] >= 0
+    while active.any():
+        r, t = np.nonzero(active)
+        nd = node[r, t]
+        x = X[r, feature[nd]]
+        go_left = np.where(np.isnan(x), table["missing_left"][nd], x <= table["threshold"][nd])
+        node[r, t] = np.where(go_left, table["left"][nd], table["right"][nd])
+        active[r, t] = feature[node[r, t]] >= 0
+    del rows
+    return table["value"][node]
+
+
+def raw_predict_block(X, *, xp, table, roots, baseline, n_iter):
+    """Raw predictions (n, K) from the first ``n_iter`` iterations (K trees each)."""
+    K = baseline.shape[0]
+    T = n_iter * K
+    vals = tree_values(X, table, roots[:T])
+    raw = np.tile(baseline, (vals.shape[0], 1))
+    for k in range(K):
+        raw[:, k] += vals[:, k::K].sum(axis=1)
+    return raw
+
+
+def predict_block(X, *, xp, table, roots, baseline, n_iter, output, loss, classes=None):
+    """Blockwise predictions: ``output`` 'raw' (decision function), 'predict'
+    (regression: the inverse link), 'proba' or 'predict_class'."""
+    raw = raw_predict_block(X, xp=xp, table=table, roots=roots, baseline=baseline, n_iter=n_iter)
+    K = raw.shape[1]
+    if output == "raw":
+        return raw[:, 0] if K == 1 else raw
+    if output == "predict":
+        return raw[:, 0] if loss == "squared_error" else np.exp(raw[:, 0])
+    if K == 1:
+        p1 = _expit(raw[:, 0])
+        proba = np.column_stack([1 - p1, p1])
+    else:
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        proba = e / e.sum(axis=1, keepdims=True)
+    if output == "proba":
+        return proba
+    if K == 1:
+        return classes[(raw[:, 0] > 0).astype(np.int64)]
+    return classes[np.argmax(raw, axis=1)]
