@@ -59,20 +59,19 @@ def scorer_accepts_sample_weight(scorer):
     return "sample_weight" in inspect.signature(scorer).parameters
 
 
+from sklearn.utils._indexing import (  # noqa: E402 - compose: column selection as scikit-learn's
+    _determine_key_type as determine_key_type,
+)
+from sklearn.utils._indexing import _get_column_indices as get_column_indices  # noqa: E402 - compose
+from sklearn.utils._indexing import _safe_indexing as safe_indexing  # noqa: E402 - compose
 from sklearn.utils._set_output import (  # noqa: E402 - dml._base.TransformerMixin's set_output
     _get_output_config as get_output_config,
 )
 from sklearn.utils._set_output import (  # noqa: E402
     _wrap_data_with_container as wrap_data_with_container,
 )
+from sklearn.utils._user_interface import _print_elapsed_time as print_elapsed_time  # noqa: E402 - compose
+from sklearn.utils.metadata_routing import _raise_for_params as raise_for_params  # noqa: E402 - compose
 from sklearn.utils.validation import (  # noqa: E402 - preprocessing.FunctionTransformer's names out
     _check_feature_names_in as check_feature_names_in,
 )
-
-from sklearn.utils._indexing import (  # noqa: E402 - compose: column selection as scikit-learn's
-    _determine_key_type as determine_key_type,
-)
-from sklearn.utils._indexing import _get_column_indices as get_column_indices  # noqa: E402 - compose
-from sklearn.utils._indexing import _safe_indexing as safe_indexing  # noqa: E402 - compose
-from sklearn.utils._user_interface import _print_elapsed_time as print_elapsed_time  # noqa: E402 - compose
-from sklearn.utils.metadata_routing import _raise_for_params as raise_for_params  # noqa: E402 - compose
