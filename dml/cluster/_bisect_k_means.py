@@ -121,10 +121,10 @@ class BisectingKMeans(
         X is never modified (the centring happens inside the kernels), so both
         values behave the same; kept for scikit-learn compatibility.
     algorithm : {'lloyd', 'elkan'}, default='lloyd'
-        scikit-learn's two algorithms give the same 2-means; with two centers the
-        triangle-inequality bounds of 'elkan' would spare at most one of the two
-        distances of a row, so dml runs the same exact Lloyd step for both values
-        (the same result either way).
+        Both run Lloyd's iterations exactly (the same 2-means, as scikit-learn's two)
+        and skip the rows whose label triangle-inequality bounds settle, as
+        :class:`~dml.cluster.KMeans`: 'lloyd' keeps Hamerly's bounds per row, 'elkan'
+        Elkan's (one lower bound per center).
     bisecting_strategy : {'biggest_inertia', 'largest_cluster'}, default='biggest_inertia'
         The leaf split next: the one with the largest sum of squared distances to
         its center, or the one with most rows (ties: the first leaf in depth-first
@@ -151,8 +151,10 @@ class BisectingKMeans(
     inertia and sizes. Only the tree (two centers per split) travels to the chunks
     and ``(2, n_features)`` partials travel back. Every chunk keeps its rows' leaf ids
     on the worker holding it (8 bytes per row, a chunk cache), so a pass decides the
-    leaf of the rows of the last split node only and runs the Lloyd step on the rows
-    of the leaf being split. With ``n_clusters=1`` one pass gives the inertia.
+    leaf of the rows of the last split node only and runs KMeans's bounds kernel on
+    the rows of the leaf being split, whose per-row bounds (32 bytes per row of the
+    leaf; 'elkan': 40) stay cached for the run, so that later iterations read only the
+    rows whose label may change. With ``n_clusters=1`` one pass gives the inertia.
     Memory per task: one chunk plus its rows in the leaf being split. ``labels_`` is
     computed at fit for in-memory input and lazy (one blockwise pass) for Dask input;
     ``predict`` goes down the tree blockwise.
@@ -280,7 +282,7 @@ class BisectingKMeans(
             centers = self._seed(data, common, node, seed, stream, rs)
             if self.verbose:
                 print("Initialization complete")
-            centers, n_iter = self._two_means(data, common, node, centers)
+            centers, n_iter = self._two_means(data, common, node, centers, (b, run))
             self._split_iters.append(n_iter)
             res = map_reduce(
                 bisect_split_kernel,
@@ -339,7 +341,7 @@ class BisectingKMeans(
         j = int(np.argmin(to_numpy(res["pot"])))
         return np.vstack([c0, cand[j : j + 1]])
 
-    def _two_means(self, data, common, node, centers):
+    def _two_means(self, data, common, node, centers, run_key):
         """Lloyd iterations of the 2-means of leaf ``node`` from ``centers``; one pass each
         (scikit-learn's ``_kmeans_single_lloyd`` without its final E-step, which
         :func:`bisect_split_kernel` does)."""
@@ -354,6 +356,8 @@ class BisectingKMeans(
                 combine=combine_lloyd,
                 cache=common["cache"],
                 node=node,
+                bounds=None if self.verbose else run_key,
+                elkan=self.algorithm == "elkan",
             )
             if self.verbose:
                 print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")

@@ -9,8 +9,8 @@ at each split to the closer of the two child centers (ties to the left, the firs
 index, as scikit-learn's ``argmin``): the same rule gives the fit's partition and
 ``predict``, so ``predict`` on the training data gives ``labels_``.
 
-- :func:`bisect_lloyd_kernel`: one Lloyd step of the 2-means of one leaf (the fused
-  :func:`~dml.cluster._lloyd_kernels.lloyd_kernel` on that leaf's rows of the chunk);
+- :func:`bisect_lloyd_kernel`: one Lloyd step of the 2-means of one leaf (KMeans's
+  bounds kernel, or its fused Lloyd step, on that leaf's rows of the chunk);
 - :func:`bisect_far_points_kernel`: the leaf's rows farthest from their center (empty
   clusters);
 - :func:`bisect_split_kernel`: the children's inertia and sizes for two centers;
@@ -32,6 +32,7 @@ import numpy as np
 from dml._engine.blockwise import guard_finite
 from dml._engine.kernels import row_blocks
 from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace
+from dml.cluster._bounds_kernels import lloyd_bounds_kernel
 from dml.cluster._lloyd_kernels import _host, _itemsize, far_points_kernel, lloyd_kernel
 from dml.cluster._seeding_kernels import races_kernel, smallest_keys_kernel
 
@@ -96,18 +97,36 @@ def _node_rows(X, idx, w, shift, nodes, tree_centers, node, xp, cache):
     return X[mask, :], None if idx is None else idx[mask], None if w is None else w[mask]
 
 
-def bisect_lloyd_kernel(X, idx, w, shift, nodes, tree_centers, centers, *, xp, node, cache=None):
-    """One Lloyd step of the 2-means of leaf ``node``: :func:`lloyd_kernel`'s ``sums``
-    (2, p), ``weights`` (2,) and ``inertia`` over that leaf's rows of the chunk."""
+def bisect_lloyd_kernel(
+    X, idx, w, shift, nodes, tree_centers, centers, *, xp, node, bounds=None, elkan=False, cache=None
+):
+    """One Lloyd step of the 2-means of leaf ``node`` over that leaf's rows of the chunk:
+    ``sums`` (2, p) and ``weights`` (2,).
+
+    ``bounds``: a key of the 2-means run (split, run). The step is then
+    :func:`~dml.cluster._bounds_kernels.lloyd_bounds_kernel` (Hamerly's bounds, or
+    Elkan's with ``elkan``), whose per-row state lives in the chunk ``cache`` under that
+    key while the run lasts, so later iterations read only the rows whose label may
+    change (the leaf's rows come in the same order every pass). Without it, the fused
+    :func:`~dml.cluster._lloyd_kernels.lloyd_kernel`, which also gives the ``inertia``
+    (``verbose``).
+    """
     Xs, _, ws = _node_rows(X, idx, w, shift, nodes, tree_centers, node, xp, cache)
     if Xs.shape[0] == 0:
         p = X.shape[1]
-        return {
-            "sums": xp.zeros((2, p), dtype=xp.float64),
-            "weights": xp.zeros((2,), dtype=xp.float64),
-            "inertia": xp.asarray(0.0, dtype=xp.float64),
-        }
-    return lloyd_kernel(Xs, None, ws, centers, shift, xp=xp)
+        out = {"sums": xp.zeros((2, p), dtype=xp.float64), "weights": xp.zeros((2,), dtype=xp.float64)}
+        if bounds is None:
+            out["inertia"] = xp.asarray(0.0, dtype=xp.float64)
+        return out
+    if bounds is None:
+        return lloyd_kernel(Xs, None, ws, centers, shift, xp=xp)
+    st = None if cache is None else cache.get("bisect_bounds")
+    if st is None or st[0] != bounds:
+        st = (bounds, {})
+        if cache is not None:
+            cache["bisect_bounds"] = st  # one run's state at a time
+    res = lloyd_bounds_kernel(Xs, None, ws, centers, shift, xp=xp, cache=st[1], elkan=elkan)
+    return {"sums": res["sums"], "weights": res["weights"]}
 
 
 def bisect_far_points_kernel(X, idx, w, shift, nodes, tree_centers, centers, *, xp, node, n_far, cache=None):

@@ -45,6 +45,36 @@ def test_same_model_as_sklearn_from_the_same_seeds(strategy, weighted, dtype):
         assert est.score(Xin) == pytest.approx(ref.score(X), rel=rtol)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_bounds_skip_rows_and_give_the_same_model(algorithm):
+    X = _blobs(n=4000, k=6, seed=8, scale=3.0)  # overlapping blobs: several iterations
+    ref = skc.BisectingKMeans(6, init=_first_and_last, algorithm=algorithm, tol=0.0).fit(X)
+    full = BisectingKMeans(6, init=_first_and_last, tol=0.0, verbose=0)
+    Xd = da.from_array(X, chunks=(1000, -1))
+    est = BisectingKMeans(6, init=_first_and_last, algorithm=algorithm, tol=0.0).fit(Xd)
+    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-8, atol=1e-8)
+    np.testing.assert_array_equal(np.asarray(est.labels_), ref.labels_)
+    assert est.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    assert max(est._split_iters) > 3
+    # the rows read per Lloyd pass shrink as the 2-means settles (the bounds kernel's count)
+    from dml.cluster import _bisect_k_means_kernels as kern
+
+    seen = []
+    real = kern.lloyd_bounds_kernel
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.append(float(out["recomputed"]) / args[0].shape[0])
+        return out
+
+    kern.lloyd_bounds_kernel = spy
+    try:
+        full.set_params(algorithm=algorithm).fit(X)
+    finally:
+        kern.lloyd_bounds_kernel = real
+    assert seen[0] == 1.0 and min(seen) < 0.5
+
+
 def test_predict_follows_the_tree_as_sklearn():
     # three clusters where a point is nearest one leaf's center but on the other side of
     # the first split: scikit-learn's predict goes down the tree
