@@ -12,6 +12,7 @@ from dml._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "_calibration": ["brier_score_loss", "calibration_curve", "normalized_entropy"],
         "_classification": [
             "accuracy_score",
             "balanced_accuracy_score",
@@ -44,6 +45,7 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.metrics._calibration import brier_score_loss, calibration_curve, normalized_entropy  # noqa: F401
     from dml.metrics._classification import (
         accuracy_score,
         balanced_accuracy_score,

@@ -439,3 +439,61 @@ __all__ = [
     "pair_counts_kernel",
     "regression_kernel",
 ]
+
+
+def binary_bins_kernel(a, b, w, *, xp, edges=None, eps=None):
+    """Per distinct label of ``y_true`` and bin of ``y_proba`` (``edges``: the inner bin
+    edges, a row in bin ``searchsorted(edges, p)``; None: one bin), the sums the binary
+    calibration metrics need: row count, weight, weighted ``p`` and ``p^2`` and (``eps``
+    given) the weighted ``-log`` of ``clip(p)`` and of ``clip(1 - p)``; with the
+    extremes of ``p``. The positive label is chosen once the labels are merged.
+
+    Returns
+    -------
+    dict with ``labels`` (n_labels,), ``sums`` (n_labels, n_bins, n_stats), ``p_max``,
+    ``p_min``.
+    """
+    _check_rows(a, b, w)
+    p = as_float64(b, xp)
+    n = int(p.shape[0])
+    wf = xp.ones_like(p) if w is None else as_float64(w, xp)
+    if edges is None:
+        k = 1
+        bins = xp.zeros((n,), dtype=xp.int64)
+    else:
+        e = xp.asarray(np.asarray(edges, dtype=np.float64))
+        k = int(e.shape[0]) + 1
+        bins = xp.astype(xp.searchsorted(e, p, side="left"), xp.int64)
+    cols = [xp.ones_like(p), wf, wf * p, wf * p * p]
+    if eps is not None:
+        cols.append(wf * -xp.log(xp.clip(p, eps, 1 - eps)))
+        cols.append(wf * -xp.log(xp.clip(1 - p, eps, 1 - eps)))
+    labels, inv = _encode(a, xp)
+    n_labels = int(labels.shape[0])
+    group = xp.astype(inv, xp.int64) * k + bins
+    sums = group_sum(group, xp.stack(cols, axis=1), n_labels * k, xp)
+    return {
+        "labels": labels,
+        "sums": xp.reshape(as_float64(sums, xp), (n_labels, k, len(cols))),
+        "p_max": as_float64(xp.max(p), xp) if n else xp.asarray(-float("inf")),
+        "p_min": as_float64(xp.min(p), xp) if n else xp.asarray(float("inf")),
+    }
+
+
+def merge_binary_bins(parts):
+    """Combine of :func:`binary_bins_kernel` partials (host NumPy, associative)."""
+    parts = [p for p in parts if p]
+    labels = np.concatenate([np.asarray(to_numpy(p["labels"])) for p in parts])
+    sums = np.concatenate([np.asarray(to_numpy(p["sums"])) for p in parts], axis=0)
+    ul, inv = np.unique(labels, return_inverse=True)
+    shape = sums.shape[1:]
+    merged = group_sum(inv.ravel(), sums.reshape(sums.shape[0], -1), len(ul), np)
+    return {
+        "labels": ul,
+        "sums": merged.reshape((len(ul),) + shape),
+        "p_max": max((float(to_numpy(p["p_max"])) for p in parts), key=_nan_first),
+        "p_min": min((float(to_numpy(p["p_min"])) for p in parts), key=_nan_last),
+    }
+
+
+__all__ += ["binary_bins_kernel", "merge_binary_bins"]
