@@ -1,0 +1,134 @@
+"""Chunk kernels of :class:`dml.imbalance.NegativeDownsampler`: pure functions of a
+chunk and small state, importing only NumPy and the engine's light modules.
+
+- :func:`label_counts_kernel`: the distinct labels of a ``y`` chunk and their counts
+  (combined with :func:`dml._engine.mapreduce.combine_value_counts`);
+- :func:`keep_mask` / :func:`keep_block`: which rows the sample keeps (every positive,
+  each negative with probability ``rate``);
+- :func:`corrected_block`: the fitted model's probabilities of one chunk, corrected for
+  the sampling.
+
+The draw of a row is a counter-based uniform number, a SplitMix64 hash of ``(seed,
+global row index)``: the same rows are kept whatever the chunking, the number of
+workers or the order in which chunks run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml._engine.namespace import get_namespace, to_numpy
+
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(seed):
+    """A 64-bit key of ``seed``, computed on the host."""
+    z = (int(seed) * 0xD1342543DE82EF95 + 0x632BE59BD9B4E019) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def hash_uniform(idx, seed, *, xp):
+    """Uniform numbers in (0, 1), one per global row index in ``idx`` (SplitMix64)."""
+    z = xp.astype(idx, xp.uint64) * _GOLDEN + _mix(seed)
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+    z = z ^ (z >> 31)
+    return (xp.astype(z >> 11, xp.float64) + 0.5) * (2.0**-53)
+
+
+def label_counts_kernel(X, y, w, *, xp):
+    """Distinct values of the chunk ``X`` (a 1-D ``y`` chunk) and their counts."""
+    values, counts = np.unique(to_numpy(X), return_counts=True)
+    return {"labels": values, "label_counts": counts.astype(np.int64)}
+
+
+def keep_mask(y, *, xp, row_offset, seed, rate, pos_label):
+    """Boolean mask of the kept rows of a ``y`` chunk whose first row is ``row_offset``.
+
+    A row is kept when it is positive (``y == pos_label``) or its hashed uniform draw is
+    below ``rate``.
+    """
+    n = int(y.shape[0])
+    idx = xp.arange(int(row_offset), int(row_offset) + n, dtype=xp.int64)
+    keep = hash_uniform(idx, seed, xp=xp) < rate
+    return keep | (y == pos_label)
+
+
+def keep_block(y, *, seed, rate, pos_label, block_info=None):
+    """:func:`keep_mask` of one block of a Dask array (``map_blocks`` gives its offset)."""
+    row_offset = block_info[0]["array-location"][0][0]
+    return keep_mask(y, xp=get_namespace(y), row_offset=row_offset, seed=seed, rate=rate, pos_label=pos_label)
+
+
+def _log_odds_shift(P, log_rate, xp):
+    """``q = p / (p + (1 - p) / w)`` for the positive column of ``P`` (2 columns), written
+    as ``logit(q) = logit(p) + ln w`` and evaluated stably."""
+    p = P[:, 1]
+    with np.errstate(divide="ignore"):
+        logit = xp.log(p) - xp.log1p(-p)
+    return _sigmoid_columns(logit + log_rate, xp)
+
+
+def _sigmoid_columns(z, xp):
+    """``[1 - sigmoid(z), sigmoid(z)]`` as two columns, without overflow."""
+    e = xp.exp(-xp.abs(z))
+    big = 1.0 / (1.0 + e)
+    small = e / (1.0 + e)
+    pos = xp.where(z >= 0, big, small)
+    neg = xp.where(z >= 0, small, big)
+    return xp.stack([neg, pos], axis=1)
+
+
+def corrected_block(X, *, estimator, kind, log_rate, correction):
+    """The output of the fitted inner ``estimator`` on one chunk, corrected.
+
+    Parameters
+    ----------
+    X : array of shape (n_rows, n_features)
+    estimator : fitted classifier
+    kind : {"proba", "decision"}
+    log_rate : float
+        ``ln w``, the log of the negative sampling rate.
+    correction : {"intercept", "q-map", None}
+        ``"intercept"``: the decision values of a logistic model plus ``ln w`` (and their
+        sigmoid as probabilities); ``"q-map"``: the probabilities mapped by
+        ``q = p / (p + (1 - p) / w)``; ``None``: the model's own output.
+    """
+    if kind == "decision":
+        d = estimator.decision_function(X)
+        return d + log_rate if correction == "intercept" else d
+    if correction == "intercept":
+        d = estimator.decision_function(X)
+        xp = get_namespace(d)
+        return _sigmoid_columns(xp.astype(d, xp.float64) + log_rate, xp)
+    P = estimator.predict_proba(X)
+    if correction is None:
+        return P
+    xp = get_namespace(P)
+    return _log_odds_shift(xp.astype(P, xp.float64), log_rate, xp)
+
+
+def labels_block(P, *, classes):
+    """The label of each row's most probable class (``classes[argmax]``), on the host."""
+    P = to_numpy(P)
+    return np.asarray(classes)[np.argmax(P, axis=1)]
+
+
+def same_block(b):
+    """The block itself (``map_blocks`` with new chunk metadata: known lengths)."""
+    return b
+
+
+__all__ = [
+    "corrected_block",
+    "hash_uniform",
+    "keep_block",
+    "keep_mask",
+    "label_counts_kernel",
+    "labels_block",
+    "same_block",
+]
