@@ -213,6 +213,8 @@ class PowerTransformer(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
                 raise ValueError(BOX_COX_POSITIVE)
         if np.any(n_valid == 0):
             raise ValueError("Column must not be all nan.")
+        if method == "box-cox" and np.any(stats["xmin"] == stats["xmax"]):
+            raise ValueError("Data must not be constant.")  # SciPy's boxcox
         slog = stats["slog"]
         lb, ub = _bounds(method, stats)
         fixed = np.zeros(p, dtype=bool)

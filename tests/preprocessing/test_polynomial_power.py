@@ -258,3 +258,8 @@ def test_power_bad_input_as_sklearn():
         PowerTransformer(method="box-cox").fit(Xn)
     with pytest.raises(ValueError, match="Column must not be all nan"):
         skp.PowerTransformer(method="box-cox").fit(Xn)
+    Xc = pos.copy()
+    Xc[:, 1] = 3.0
+    for cls in (skp.PowerTransformer, PowerTransformer):
+        with pytest.raises(ValueError, match="Data must not be constant"):
+            cls(method="box-cox").fit(Xc)
