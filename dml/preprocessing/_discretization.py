@@ -336,7 +336,10 @@ class KBinsDiscretizer(CpuMixin, TransformerMixin, BaseEstimator):
             CSR chunks with ``encode='onehot'``).
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        # as scikit-learn: X is cast to ``dtype`` (when given) before it is binned
+        X = validate_predict_data(
+            self, X, dtype=(np.float64, np.float32) if self.dtype is None else (self.dtype,)
+        )
         out_dtype = self._out_dtype(X)
         inner = [np.asarray(e[1:-1]) for e in self.bin_edges_]
         if self.encode == "ordinal":

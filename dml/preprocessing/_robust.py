@@ -75,7 +75,7 @@ class RobustScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     >>> X = np.array([[1.0, -2.0], [-2.0, 1.0], [4.0, 1.0], [0.0, 3.0]])
     >>> scaler = RobustScaler().fit(X)
     >>> scaler.center_, scaler.scale_
-    (array([0.5, 1. ]), array([2.25, 1.5 ]))
+    (array([0.5, 1. ]), array([2.25, 1.25]))
     """
 
     _parameter_constraints = {

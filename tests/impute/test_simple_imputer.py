@@ -173,17 +173,36 @@ def test_errors_as_sklearn(rng):
         SimpleImputer().fit(X[1:]).inverse_transform(X[1:])
 
 
-@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+@pytest.mark.parametrize("strategy", ["mean", "median"])
 def test_string_columns_are_refused_with_advice(strategy):
+    """scikit-learn's message for the numeric strategies, with the advice to encode."""
     df = pd.DataFrame({"a": ["x", "y", None], "b": [1.0, 2.0, 3.0]})
-    with pytest.raises(ValueError, match="numeric input only"):
-        SimpleImputer(strategy=strategy).fit(df)
-    with pytest.raises(ValueError, match=f"Cannot use {strategy} strategy with non-numeric data"):
-        SimpleImputer(strategy=strategy).fit([["x", 1.0], ["y", 2.0]])
-    with pytest.raises(ValueError, match="numeric input only"):
-        SimpleImputer(strategy=strategy).fit(dd.from_pandas(df, npartitions=1))
+    for X in (df, dd.from_pandas(df, npartitions=1), [["x", 1.0], ["y", 2.0]]):
+        with pytest.raises(ValueError, match=f"Cannot use {strategy} strategy with non-numeric data") as info:
+            SimpleImputer(strategy=strategy).fit(X)
+        assert "encode" in str(info.value)
 
 
 def test_callable_strategy_is_refused():
     with pytest.raises(ValueError, match="callable strategy"):
         SimpleImputer(strategy=np.nanmax).fit(np.ones((3, 1)))
+
+
+def test_kernels_are_namespace_generic(rng):
+    """The fit statistics and the imputation kernels run on array_api_strict as on NumPy."""
+    xps = pytest.importorskip("array_api_strict")
+    from dml.impute._base_kernels import impute_kernel, impute_stats_kernel
+
+    X = _X(rng, n=50)
+    Xs = xps.asarray(X)
+    ref = impute_stats_kernel(X, None, None, xp=np, missing_values=np.nan, want_sum=True)
+    got = impute_stats_kernel(Xs, None, None, xp=xps, missing_values=np.nan, want_sum=True)
+    for k in ref:
+        np.testing.assert_array_equal(np.asarray(got[k]), ref[k])
+    kw = dict(
+        statistics=np.arange(4.0),
+        keep=np.array([0, 1, 2, 3]),
+        missing_values=np.nan,
+        indicator_features=[1, 3],
+    )
+    np.testing.assert_array_equal(np.asarray(impute_kernel(Xs, xp=xps, **kw)), impute_kernel(X, xp=np, **kw))

@@ -257,6 +257,17 @@ def test_kbins_passes_and_subsample(rng):
         np.testing.assert_allclose(ea[1:-1], er[1:-1], atol=0.02)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kbins_output_dtype(rng, dtype):
+    X = rng.normal(size=(200, 2))
+    for encode in ("ordinal", "onehot-dense", "onehot"):
+        kw = dict(n_bins=3, encode=encode, dtype=dtype)
+        out = KBinsDiscretizer(**kw).fit(X).transform(da.from_array(X, chunks=50))
+        ref = sk.KBinsDiscretizer(**kw).fit(X).transform(X)
+        assert out.dtype == ref.dtype == dtype
+        np.testing.assert_array_equal(_dense(out), _dense(ref))
+
+
 def test_kbins_errors(rng):
     X = rng.normal(size=(30, 2))
     with pytest.raises(ValueError, match="n_bins must be a scalar or array of shape"):
