@@ -93,8 +93,9 @@ def _node_rows(X, idx, w, shift, nodes, tree_centers, node, xp, cache):
         rows = np.flatnonzero(leaf == node)
         take = lambda a: None if a is None else np.asarray(a)[rows]  # noqa: E731
         return np.asarray(X)[rows], take(idx), take(w)
-    mask = leaf == node
-    return X[mask, :], None if idx is None else idx[mask], None if w is None else w[mask]
+    rows = xp.nonzero(leaf == node)[0]
+    take = lambda a: None if a is None else xp.take(a, rows, axis=0)  # noqa: E731
+    return xp.take(X, rows, axis=0), take(idx), take(w)
 
 
 def bisect_lloyd_kernel(

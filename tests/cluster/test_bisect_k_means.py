@@ -199,3 +199,37 @@ def test_bad_input_as_sklearn():
     est = BisectingKMeans(2, random_state=0).fit(_blobs(n=50))
     with pytest.raises(ValueError, match="X has 3 features, but BisectingKMeans is expecting 4"):
         est.predict(np.zeros((2, 3)))
+
+
+def test_kernels_are_namespace_generic():
+    xps = pytest.importorskip("array_api_strict")
+    from dml._engine.namespace import get_namespace
+    from dml.cluster import _bisect_k_means_kernels as K
+
+    X = _blobs(n=300, k=5, seed=9)
+    xnp = get_namespace(X)  # the namespace the engine gives NumPy chunks
+    est = BisectingKMeans(5, random_state=0).fit(X)
+    tree = dict(
+        shift=est._X_mean, nodes=est._tree_nodes, centers=est._tree_centers, leaf_labels=est._leaf_labels
+    )
+    got = K.tree_labels_block(xps.asarray(X), xp=xps, **tree)
+    np.testing.assert_array_equal(np.asarray(got), est.labels_)
+    idx = np.arange(X.shape[0])
+    bc = (est._X_mean, est._tree_nodes[:2], est._tree_centers[:2])  # the tree after two splits
+    two = X[:2].copy()
+    cases = [
+        (K.bisect_lloyd_kernel, (two,), {}),
+        (K.bisect_lloyd_kernel, (two,), {"bounds": (0, 0)}),
+        (K.bisect_far_points_kernel, (two,), {"n_far": 2}),
+        (K.bisect_split_kernel, (two,), {}),
+        (K.bisect_keys_kernel, (), {"seed": 1, "stream": 2}),
+        (K.bisect_races_kernel, (X[:1].copy(), None), {"seed": 1, "stream": 2, "n_races": 2}),
+        (K.bisect_rows_kernel, (), {}),
+    ]
+    for node in (3, 4):
+        for kern, extra, kw in cases:
+            a = kern(X, idx, None, *bc, *extra, xp=xnp, node=node, **kw)
+            b = kern(xps.asarray(X), xps.asarray(idx), None, *bc, *extra, xp=xps, node=node, **kw)
+            assert a.keys() == b.keys() and a, kern.__name__
+            for k in a:
+                np.testing.assert_allclose(np.asarray(b[k]), np.asarray(a[k]), rtol=1e-12, err_msg=k)
