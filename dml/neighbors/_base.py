@@ -27,7 +27,6 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._config import config_context, get_config
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
-from dml._engine.kernels import block_rows
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import assert_finite_chunk, is_dask_collection
 from dml._engine.runtime import get_client
@@ -199,7 +198,7 @@ class NeighborsBase(BaseEstimator):
         lazy_out = is_dask_collection(Q)
         if not lazy_out and not is_dask_collection(index):
             return self._direct(Q, index, k)
-        Qd = Q if lazy_out else da.from_array(Q, chunks=(block_rows(Q.shape[1], Q.dtype.itemsize), -1))
+        Qd = Q if lazy_out else da.from_array(Q, chunks=(_chunk_rows(Q), -1))
         dist, ind = self._lazy_topk(Qd, index, k)
         if not lazy_out:
             return dask.compute(dist, ind)
@@ -223,8 +222,16 @@ class NeighborsBase(BaseEstimator):
         return dist, ind
 
     def _index_blocks(self, index):
+        """The index as Dask blocks of at least ``_MIN_INDEX_ROWS`` rows (bounded by
+        ``chunk_bytes``), and their offsets: a task pays a fixed cost per (query tile,
+        index block), so small blocks are merged (a rechunk, per query call)."""
+        rows = max(
+            1, min(_MIN_INDEX_ROWS, get_config()["chunk_bytes"] // (index.shape[1] * index.dtype.itemsize))
+        )
         if not is_dask_collection(index):
-            index = da.from_array(index, chunks=(block_rows(index.shape[1], index.dtype.itemsize), -1))
+            index = da.from_array(index, chunks=(max(rows, _chunk_rows(index)), -1))
+        elif len(index.chunks[0]) > 1 and min(index.chunks[0][:-1]) < rows // 2:
+            index = index.rechunk({0: rows})
         starts = np.concatenate([[0], np.cumsum(index.chunks[0])[:-1]]).astype(np.int64)
         return index, da.from_array(starts, chunks=1)
 
@@ -304,7 +311,7 @@ class NeighborsBase(BaseEstimator):
         index = self._fit_X
         if not is_dask_collection(Q) and not is_dask_collection(index):
             return kernel(Q, index)
-        Qd = Q if is_dask_collection(Q) else da.from_array(Q, chunks=(block_rows(Q.shape[1], 8), -1))
+        Qd = Q if is_dask_collection(Q) else da.from_array(Q, chunks=(_chunk_rows(Q), -1))
         Id, _ = self._index_blocks(index)
         qd = Qd.to_delayed().ravel()
         idl = Id.to_delayed().ravel()
@@ -476,6 +483,14 @@ class RadiusNeighborsMixin:
 
 
 # ------------------------------------------------------------------ tasks
+
+#: rows of an index block below which blocks are merged for a search
+_MIN_INDEX_ROWS = 32768
+
+
+def _chunk_rows(a):
+    """Rows of one ``chunk_bytes`` chunk of ``a`` (in-memory data entering a graph)."""
+    return max(1, get_config()["chunk_bytes"] // max(1, a.shape[1] * a.dtype.itemsize))
 
 
 def shared(obj):

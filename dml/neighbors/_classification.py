@@ -16,7 +16,7 @@ from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.namespace import is_dask_collection
 from dml.metrics import accuracy_score
 from dml.neighbors import _neighbors_kernels as K
-from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin, shared
+from dml.neighbors._base import KNeighborsMixin, NeighborsBase, RadiusNeighborsMixin, _chunk_rows, shared
 from dml.neighbors._unsupervised import _COMMON_DOC
 
 _WEIGHTS_DOC = """
@@ -581,10 +581,8 @@ def radius_statistics(est, Q, radius, targets, n_classes):
     index = est._fit_X
     if not is_dask_collection(Q) and not is_dask_collection(index):
         return K.radius_stats(Q, index, np.zeros(1, np.int64), targets=targets, **kw)[:, 0, :]
-    from dml._engine.kernels import block_rows
-
     lazy_out = is_dask_collection(Q)
-    Qd = Q if lazy_out else da.from_array(Q, chunks=(block_rows(Q.shape[1], 8), -1))
+    Qd = Q if lazy_out else da.from_array(Q, chunks=(_chunk_rows(Q), -1))
     Id, offsets = est._index_blocks(index)
     width = 2 * (sum(n_classes) if n_classes is not None else targets.shape[1]) + 3
     parts = da.blockwise(

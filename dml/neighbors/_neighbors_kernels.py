@@ -111,27 +111,49 @@ def _dense_topk(R, k):
     return np.argpartition(R, k - 1, axis=1)[:, :k]
 
 
-def _merge_candidates(best_r, best_i, R, base, k):
-    """Merge the entries of ``R`` at or below each row's k-th best into the running lists
-    (``best_r``, ``best_i``: (n, k), updated in place). ``base``: index of R's column 0."""
-    thr = best_r.max(axis=1)
+def _seed_threshold(R, k):
+    """An upper bound of every row's k-th smallest entry of ``R`` without a selection:
+    the largest of the minima of k disjoint column groups (k distinct entries lie at or
+    below it)."""
+    g = R.shape[1] // k
+    return R[:, : g * k].reshape(R.shape[0], k, g).min(axis=2).max(axis=1)
+
+
+def _dense_merge(best_r, best_i, R, base, k):
+    """The k best of the running lists and every entry of ``R`` (small tiles)."""
+    cat_r = np.hstack([best_r, R])
+    cat_i = np.hstack([best_i, np.broadcast_to(np.arange(base, base + R.shape[1]), R.shape)])
+    o = np.argsort(np.where(np.isnan(cat_r), np.inf, cat_r), axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(cat_r, o, 1), np.take_along_axis(cat_i, o, 1)
+
+
+def _merge_candidates(best_r, best_i, R, base, k, thr=None):
+    """Merge the entries of ``R`` at or below each row's threshold (default: its k-th
+    best) into the running lists (``best_r``, ``best_i``: (n, k) sorted by (value,
+    index), updated in place). ``base``: index of R's column 0, above every index in
+    the lists (tiles come in index order)."""
+    if thr is None:
+        thr = best_r[:, -1]
     flat = np.flatnonzero(R <= thr[:, None])  # 1-D: far faster than a 2-D nonzero
     if flat.size == 0:
         return
-    rows, cols = np.divmod(flat, R.shape[1])
-    sel = np.unique(rows)
-    n_sel = sel.size
-    pos = np.searchsorted(sel, rows)
-    r_all = np.concatenate([best_r[sel].ravel(), R[rows, cols]])
-    i_all = np.concatenate([best_i[sel].ravel(), cols.astype(np.int64) + base])
-    g_all = np.concatenate([np.repeat(np.arange(n_sel), k), pos])
-    order = np.lexsort((i_all, r_all, g_all))
-    counts = np.bincount(g_all, minlength=n_sel)
+    rows, cols = np.divmod(flat, R.shape[1])  # row-major: rows ascending, then columns
+    counts = np.bincount(rows, minlength=R.shape[0])
+    sel = np.flatnonzero(counts)
+    n_sel, m = sel.size, int(counts.max())
+    slot = np.cumsum(counts > 0) - 1  # row -> its position in sel
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    take = (starts[:, None] + np.arange(k)[None, :]).ravel()
-    picked = order[take]
-    best_r[sel] = r_all[picked].reshape(n_sel, k)
-    best_i[sel] = i_all[picked].reshape(n_sel, k)
+    pos = np.arange(rows.size) - starts[rows] + k
+    # padded lists: the running k (sorted) then the candidates in index order, so a
+    # stable sort by value orders ties by index
+    P = np.full((n_sel, k + m), np.inf)
+    J = np.full((n_sel, k + m), PAD_INDEX, dtype=np.int64)
+    P[:, :k], J[:, :k] = best_r[sel], best_i[sel]
+    P[slot[rows], pos] = R[rows, cols]
+    J[slot[rows], pos] = cols + base
+    o = np.argsort(P, axis=1, kind="stable")[:, :k]
+    best_r[sel] = np.take_along_axis(P, o, 1)
+    best_i[sel] = np.take_along_axis(J, o, 1)
 
 
 def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
@@ -171,28 +193,30 @@ def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
     for qs in range(0, nq, _Q_TILE):
         q = Q[qs : qs + _Q_TILE]
         Qp = _prepared_queries(q, metric)
-        best_r = best_i = None
+        best_r = np.full((Qp.shape[0], kk), np.inf)
+        best_i = np.full((Qp.shape[0], kk), PAD_INDEX, dtype=np.int64)
+        seeded = False
         buf = None
         for s in range(0, n, tile):
             block = Ip[s : s + tile]
             if buf is None or buf.shape[1] != block.shape[0]:
                 buf = np.empty((Qp.shape[0], block.shape[0]))
             R = _reduced(Qp, block, metric, p, out=buf)
-            if best_r is None:
-                loc = _dense_topk(R, kk)
-                best_r = np.take_along_axis(R, loc, 1).copy()
-                best_i = loc.astype(np.int64) + s
-                if best_r.shape[1] < kk:  # first tile shorter than k: take the rest too
-                    continue
-            elif best_r.shape[1] < kk:
-                best_r = np.hstack([best_r, R])
-                best_i = np.hstack([best_i, np.arange(s, s + R.shape[1])[None, :].repeat(R.shape[0], 0)])
-                loc = _dense_topk(best_r, kk)
-                best_r = np.take_along_axis(best_r, loc, 1)
-                best_i = np.take_along_axis(best_i, loc, 1)
-            else:
+            if seeded:
                 _merge_candidates(best_r, best_i, R, s, kk)
+            elif R.shape[1] >= 2 * kk:
+                _merge_candidates(best_r, best_i, R, s, kk, thr=_seed_threshold(R, kk))
+                seeded = bool(np.all(np.isfinite(best_r)))
+            else:
+                best_r, best_i = _dense_merge(best_r, best_i, R, s, kk)
+                seeded = bool(np.all(np.isfinite(best_r)))
+        pad = best_i == PAD_INDEX
+        if pad.any():  # rows without k finite entries (NaN queries): inf, checked later
+            best_i = np.where(pad, 0, best_i)
         d = exact_distances(q, B, best_i, metric, p)
+        if pad.any():
+            d[pad] = np.inf
+            best_i = np.where(pad, PAD_INDEX - offset, best_i)
         d, gi = _sorted_rows(d, best_i + offset)
         dist[qs : qs + _Q_TILE, :kk] = d
         idx[qs : qs + _Q_TILE, :kk] = gi

@@ -30,6 +30,15 @@ METRICS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _small_index_blocks(monkeypatch):
+    """Searches merge index blocks below 32768 rows; these tests keep small blocks, so
+    they search many of them."""
+    import dml.neighbors._base as base
+
+    monkeypatch.setattr(base, "_MIN_INDEX_ROWS", 64)
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -435,3 +444,15 @@ def test_every_scheduler_gives_sklearn_predictions(data, scheduler):
     np.testing.assert_allclose(
         reg.predict(Qd).compute(), skn.RadiusNeighborsRegressor(radius=3.0).fit(X, yr).predict(Q)
     )
+
+
+def test_small_index_blocks_are_merged_for_a_search(data, monkeypatch):
+    import dml.neighbors._base as base
+
+    X, Q, _, _ = data
+    nn = dn.NearestNeighbors(n_neighbors=5).fit(_chunked(X, 100))
+    monkeypatch.setattr(base, "_MIN_INDEX_ROWS", 400)
+    Id, offsets = nn._index_blocks(nn._fit_X)
+    assert Id.chunks[0] == (400, 400, 100) and offsets.compute().tolist() == [0, 400, 800]
+    ref = skn.NearestNeighbors(n_neighbors=5).fit(X).kneighbors(Q)[1]
+    np.testing.assert_array_equal(nn.kneighbors(_chunked(Q, 50), return_distance=False).compute(), ref)
