@@ -79,6 +79,18 @@ def _from_sorted(s, ws=None):
     return (s[idx], u, u.copy(), float(u[-1]), True)
 
 
+def _summary_of_sorted(s, size):
+    """:func:`_from_sorted` then :func:`_prune`, without building the exact summary of a
+    long chunk: ``size`` evenly spaced values and their exact U (binary searches)."""
+    n = int(s.shape[0])
+    if n <= size or int(np.count_nonzero(s[1:] != s[:-1])) < size:
+        return _prune(_from_sorted(s), size)
+    pos = np.unique(np.rint(np.linspace(0, n - 1, size)).astype(np.int64))
+    values = np.unique(s[pos])
+    u = np.searchsorted(s, values, side="right").astype(np.int64)
+    return (values, u, u.copy(), n, False)
+
+
 def _prune(summary, size):
     """Keep at most ``size`` values, spread evenly in rank (always the first and last)."""
     values, ulo, uhi, n, exact = summary
@@ -245,6 +257,18 @@ def order_stats_kernel(
             continue
         x = X[:, j]
         keep = _valid(x, missing_values)
+        if w is None and all(lo is not None for lo, _ in col):
+            # narrowed brackets: count and select by comparison, sort only the few inside
+            xv = x[keep]
+            if xv.shape[0] and np.isinf(xv).any():
+                n_inf += 1
+            res = []
+            for lo, hi in col:
+                inside = (xv > lo) & (xv <= hi)
+                below = int(np.count_nonzero(xv <= lo))
+                res.append((below, _summary_of_sorted(np.sort(xv[inside]), size)))
+            out.append(res)
+            continue
         if w is None:
             s, ws, cws = np.sort(x[keep]), None, None
         else:
@@ -258,7 +282,7 @@ def order_stats_kernel(
             a = 0 if lo is None else int(np.searchsorted(s, lo, side="right"))
             b = int(s.shape[0]) if hi is None else int(np.searchsorted(s, hi, side="right"))
             if ws is None:
-                res.append((a, _prune(_from_sorted(s[a:b]), size)))
+                res.append((a, _summary_of_sorted(s[a:b], size)))
             else:
                 res.append((float(cws[a]), _prune(_from_sorted(s[a:b], ws[a:b]), size)))
         out.append(res)
