@@ -276,6 +276,10 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "correction": self.correction_,
         }
         if not is_dask_collection(X):
+            # the inner model was fitted on the validated arrays: names are checked here
+            X = validate_data(
+                self, X, reset=False, accept_sparse=["csr", "csc", "coo"], dtype=None, ensure_all_finite=False
+            )
             return corrected_block(X, **kw)
         if hasattr(X, "to_dask_array"):
             X = X.to_dask_array()

@@ -119,3 +119,17 @@ def test_bad_input():
         CalibratedClassifierCV(LogisticRegression(), method="platt").fit(D(X), D(y))
     with pytest.raises(ValueError, match="Unknown label type"):
         CalibratedClassifierCV(LogisticRegression()).fit(D(X), D(X[:, 0]))
+
+
+def test_dask_dataframe_input():
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    X, y = _data()
+    ddf = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=3)
+    ys = dd.from_pandas(pd.Series(y), npartitions=3)
+    sk = SkCalibratedClassifierCV(LogisticRegression(), cv=3).fit(X, y)
+    ours = CalibratedClassifierCV(LogisticRegression(), cv=3).fit(ddf, ys)
+    P = ours.predict_proba(ddf)
+    assert isinstance(P, da.Array)
+    np.testing.assert_allclose(P.compute(), sk.predict_proba(X), rtol=1e-6, atol=1e-8)

@@ -260,3 +260,29 @@ def test_bad_estimator_and_targets(small):
             NegativeDownsampler(SkLogisticRegression()).fit(Xi, yi)
     with pytest.raises(ValueError, match="Unknown label type"):
         NegativeDownsampler(SkLogisticRegression()).fit(X, X[:, 0])
+
+
+def test_pandas_feature_names(small):
+    import pandas as pd
+
+    X, y = small
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    ds = NegativeDownsampler(SkLogisticRegression(), negative_rate=0.2, random_state=0).fit(df, y)
+    assert list(ds.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_allclose(ds.predict_proba(df), ds.predict_proba(X))
+    with pytest.raises(ValueError, match="The feature names should match those that were passed during fit"):
+        ds.predict(df[["b", "a", "c"]])
+
+
+def test_kernels_are_namespace_generic():
+    xps = pytest.importorskip("array_api_strict")
+    y = (np.random.default_rng(0).random(500) < 0.1).astype(np.int64)
+    got = keep_mask(xps.asarray(y), xp=xps, row_offset=123, seed=7, rate=0.3, pos_label=1)
+    np.testing.assert_array_equal(
+        np.asarray(got), keep_mask(y, xp=np, row_offset=123, seed=7, rate=0.3, pos_label=1)
+    )
+    # a chunk starting at row 123 draws what rows 123... of the whole draw
+    whole = keep_mask(
+        np.concatenate([np.zeros(123, np.int64), y]), xp=np, row_offset=0, seed=7, rate=0.3, pos_label=1
+    )
+    np.testing.assert_array_equal(whole[123:], np.asarray(got))

@@ -155,3 +155,16 @@ def test_bad_labels(data):
         M.calibration_curve(D(data["y"]), D(p), n_bins=0)
     with pytest.raises(ValueError, match="supports binary problems"):
         M.brier_score_loss(D(data["y"]), D(np.stack([1 - p, p], axis=1)))
+
+
+def test_kernel_is_namespace_generic(data):
+    xps = pytest.importorskip("array_api_strict")
+    from dml.metrics._metrics_kernels import binary_bins_kernel
+
+    y, p, w = data["y"], data["p"], data["w"]
+    a = binary_bins_kernel(y, p, w, xp=np, edges=[0.2, 0.5], eps=1e-15)
+    b = binary_bins_kernel(
+        xps.asarray(y), xps.asarray(p), xps.asarray(w), xp=xps, edges=[0.2, 0.5], eps=1e-15
+    )
+    np.testing.assert_allclose(np.asarray(b["sums"]), a["sums"], rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(b["labels"]), a["labels"])
