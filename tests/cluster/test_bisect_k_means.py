@@ -238,3 +238,13 @@ def test_kernels_are_namespace_generic():
             assert a.keys() == b.keys() and a, kern.__name__
             for k in a:
                 np.testing.assert_allclose(np.asarray(b[k]), np.asarray(a[k]), rtol=1e-12, err_msg=k)
+
+
+def test_same_model_under_every_scheduler(scheduler):
+    """The leaf ids and bounds live in chunk caches on the workers: same model anywhere."""
+    X = _blobs(n=1200, seed=11)
+    ref = BisectingKMeans(4, init="k-means++", random_state=0).fit(X)
+    est = BisectingKMeans(4, init="k-means++", random_state=0).fit(da.from_array(X, chunks=(300, -1)))
+    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    assert est.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    np.testing.assert_array_equal(est.labels_.compute(), ref.labels_)

@@ -263,3 +263,15 @@ def test_power_bad_input_as_sklearn():
     for cls in (skp.PowerTransformer, PowerTransformer):
         with pytest.raises(ValueError, match="Data must not be constant"):
             cls(method="box-cox").fit(Xc)
+
+
+def test_power_same_model_under_every_scheduler_and_frames(scheduler):
+    X = _skewed(n=400, seed=12, nan=True)
+    ref = PowerTransformer().fit(X)
+    df = pd.DataFrame(X, columns=list("abcde"))
+    est = PowerTransformer().fit(dd.from_pandas(df, npartitions=3))
+    np.testing.assert_array_equal(est.feature_names_in_, list("abcde"))
+    np.testing.assert_allclose(est.lambdas_, ref.lambdas_, atol=1e-7)
+    np.testing.assert_array_equal(est.get_feature_names_out(), list("abcde"))
+    out = est.transform(dd.from_pandas(df, npartitions=3))
+    np.testing.assert_allclose(np.asarray(out.compute()), ref.transform(X), rtol=1e-6, atol=1e-7)
