@@ -46,7 +46,7 @@ _COMMON_PARAMS = """learning_rate : float, default=0.1
     max_iter : int, default=100
         Maximum number of boosting iterations (trees per class).
     max_leaf_nodes : int or None, default=31
-        Maximum number of leaves of each tree (see Notes: best first within a level).
+        Maximum number of leaves of each tree (grown best first, as scikit-learn).
     max_depth : int or None, default=None
         Maximum depth of each tree (edges from the root).
     min_samples_leaf : int, default=20
@@ -423,8 +423,7 @@ class HistGradientBoostingRegressor(RegressorScoreMixin, RegressorMixin, _BaseHG
     """
 
     __doc__ += (
-        "    "
-        + _COMMON_PARAMS
+        _COMMON_PARAMS
         + """
 
     Attributes
@@ -592,8 +591,7 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
     """
 
     __doc__ += (
-        "    "
-        + _COMMON_PARAMS
+        _COMMON_PARAMS
         + """
     class_weight : dict or 'balanced', default=None
         Weights of the classes, multiplying ``sample_weight`` (scikit-learn's rule).
@@ -706,6 +704,7 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
         return lp - lp.mean()
 
     def _K(self):
+        check_is_fitted(self, "_trees")
         return self.n_trees_per_iteration_
 
     def decision_function(self, X):
@@ -783,6 +782,7 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
         return self._predict(X, None)
 
     def _predict(self, X, n_iter):
+        check_is_fitted(self, "_trees")
         return self._blockwise(
             X, "predict_class", n_iter=n_iter, dtype=self.classes_.dtype, classes=self.classes_
         )

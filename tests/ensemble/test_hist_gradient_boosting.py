@@ -159,13 +159,13 @@ def test_chunking_does_not_change_the_model_and_predict_is_lazy():
         np.testing.assert_allclose(pred.compute(), ref.predict(X), rtol=1e-12, atol=1e-12)
 
 
-def test_same_model_on_one_and_two_workers():
+def test_same_model_on_one_two_and_four_workers():
     from distributed import Client, LocalCluster
 
     X, y = _data(2400)
     yc = np.digitize(y, [0.0, 2.0])
     preds = []
-    for n_workers in (1, 2):
+    for n_workers in (1, 2, 4):
         with (
             LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None
@@ -175,7 +175,9 @@ def test_same_model_on_one_and_two_workers():
             Xd, yd = da.from_array(X, chunks=(600, -1)), da.from_array(yc, chunks=600)
             m = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(Xd, yd)
             preds.append(m.predict_proba(X))
+            assert b"distributed" not in pickle.dumps(m)
     np.testing.assert_array_equal(preds[0], preds[1])
+    np.testing.assert_array_equal(preds[0], preds[2])
     ref = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, yc)
     np.testing.assert_allclose(preds[0], ref.predict_proba(X), rtol=1e-12, atol=1e-14)
 
