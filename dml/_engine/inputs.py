@@ -13,6 +13,12 @@ CuPy-backed Dask arrays, and produce one shape of data:
 Validation reads metadata only (shape, dtype, chunks, ``_meta``). Checks that need
 values (NaN / inf) ride along in the estimator's first pass: see
 :func:`raise_if_not_finite`.
+
+Sparse input (``accept_sparse``, scikit-learn's meaning): in-memory ``scipy.sparse``
+matrices and arrays of any format become one CSR conversion, split into row chunks that
+are views of its ``data`` / ``indices`` (never densified); Dask arrays whose ``_meta`` is
+``scipy.sparse`` keep their chunks (converted to CSR per chunk, lazily, when they are of
+another format). Without ``accept_sparse``, sparse input gets scikit-learn's TypeError.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_f
     assert_finite_chunk,
     get_namespace,
     is_dask_collection,
+    is_sparse,
     to_numpy,
 )
 from dml._engine.recovery import note_host
@@ -102,6 +109,12 @@ class ChunkedData:
     _progress_desc: str | None = field(default=None, repr=False)
     #: that bar while the data is open; copies made by map_chunks share it
     _progress: object = field(default=None, repr=False)
+    #: the X chunks are ``scipy.sparse`` CSR matrices
+    sparse: bool = False
+    #: bytes per row of the X chunks when they are not ``n_features * itemsize`` (CSR
+    #: chunks: their nonzeros, indices and row pointers per row); ``nan`` when unknown
+    #: (Dask CSR chunks); None for dense chunks
+    row_bytes: float | None = None
 
     @property
     def n_samples(self):
@@ -180,8 +193,11 @@ class ChunkedData:
 # ------------------------------------------------------------------ metadata checks
 
 
-def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
-    """Metadata-only checks of a Dask array/DataFrame X; returns a row-chunked Dask array."""
+def _check_dask_X(X, estimator, *, reset, dtype, input_name="X", accept_sparse=False):
+    """Metadata-only checks of a Dask array/DataFrame X; returns a row-chunked Dask array.
+
+    A Dask array of ``scipy.sparse`` chunks (its ``_meta``) is refused with
+    scikit-learn's TypeError unless ``accept_sparse``; accepted, its chunks become CSR."""
     name = _name(estimator)
     meta = getattr(X, "_meta", None)
     if _is_dask_frame(X):
@@ -195,7 +211,12 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X"):
         return _check_array_meta(
             X, estimator, reset=reset, dtype=dtype, input_name=input_name, names_checked=True
         )
-    return _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name)
+    if is_sparse(meta):
+        _check_accept_sparse(accept_sparse, input_name)
+    X = _check_array_meta(X, estimator, reset=reset, dtype=dtype, input_name=input_name)
+    if is_sparse(getattr(X, "_meta", None)) and X._meta.format != "csr":
+        X = X.map_blocks(_block_to_csr, dtype=X.dtype, meta=X._meta.tocsr())
+    return X
 
 
 def _check_array_meta(X, estimator, *, reset, dtype, input_name="X", names_checked=False):
@@ -232,6 +253,110 @@ def _check_array_meta(X, estimator, *, reset, dtype, input_name="X", names_check
     if hasattr(X, "chunks") and len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
+
+
+# ------------------------------------------------------------------- sparse input
+
+
+def _check_accept_sparse(accept_sparse, input_name="X"):
+    """scikit-learn's TypeError for sparse input to an estimator that needs dense data
+    (``accept_sparse=False``), and its ValueError for a malformed ``accept_sparse``."""
+    if accept_sparse is False:
+        padded_input = " for " + input_name if input_name else ""
+        raise TypeError(
+            f"Sparse data was passed{padded_input}, but dense data is required. "
+            "Use '.toarray()' to convert to a dense numpy array."
+        )
+    if isinstance(accept_sparse, (list, tuple)) and len(accept_sparse) == 0:
+        raise ValueError(
+            "When providing 'accept_sparse' as a tuple or list, it must contain at least one string value."
+        )
+    if not (accept_sparse is True or isinstance(accept_sparse, (str, list, tuple))):
+        raise ValueError(
+            "Parameter 'accept_sparse' should be a string, boolean or list of strings."
+            f" You provided 'accept_sparse={accept_sparse}'."
+        )
+
+
+def _block_to_csr(block):
+    """One sparse chunk as CSR (a Dask chunk of another sparse format)."""
+    return _as_csr(block)
+
+
+def _check_indptr(X):
+    """scikit-learn-like clear error when a CSR matrix's row pointers wrapped (more
+    stored values than an int32 ``indptr`` can address)."""
+    indptr = X.indptr
+    nnz = X.data.shape[0]
+    if (
+        indptr.shape[0] != X.shape[0] + 1
+        or int(indptr[-1]) != nnz
+        or (indptr.shape[0] > 1 and int(np.diff(indptr).min(initial=0)) < 0)
+    ):
+        raise ValueError(
+            f"The sparse matrix's row pointers (indptr, dtype {indptr.dtype}) do not address "
+            f"its {nnz} stored values: they overflowed "
+            f"{'the int32 range (2**31 - 1)' if indptr.dtype == np.int32 else 'or are corrupt'}. "
+            "Build it with 64-bit indices (scipy.sparse uses int64 indptr and indices when "
+            "the number of stored values needs them, e.g. X.tocoo().tocsr())."
+        )
+
+
+def _as_csr(X):
+    """``X`` (any ``scipy.sparse`` format) as CSR in canonical format: sorted indices,
+    no duplicate entries (summed, as SciPy's conversions do). Explicit zeros are kept, as
+    scikit-learn keeps them. The caller's matrix is never modified: a CSR input that is
+    not canonical is copied first."""
+    csr = X.tocsr()
+    if X.format == "csr" and not csr.has_canonical_format:
+        csr = csr.copy()
+    if not csr.has_canonical_format:
+        csr.sum_duplicates()  # also sorts the indices
+    _check_indptr(csr)
+    return csr
+
+
+def sparse_nbytes(X):
+    """Bytes held by a ``scipy.sparse`` CSR / CSC / COO container (values and indices)."""
+    total = 0
+    for name in ("data", "indices", "indptr", "row", "col", "coords"):
+        a = getattr(X, name, None)
+        if isinstance(a, tuple):
+            total += sum(int(c.nbytes) for c in a)
+        elif a is not None and hasattr(a, "nbytes"):
+            total += int(a.nbytes)
+    return total
+
+
+def _csr_row_bytes(X):
+    return sparse_nbytes(X) / max(1, X.shape[0])
+
+
+def _csr_chunk_rows(X, target):
+    """Row chunks of CSR ``X`` holding about ``target`` bytes each (by their nonzeros:
+    chunks have about equal nnz, not equal rows)."""
+    n = X.shape[0]
+    per_nz = X.data.dtype.itemsize + X.indices.dtype.itemsize
+    per_row = X.indptr.dtype.itemsize
+    cum = X.indptr.astype(np.float64) * per_nz + np.arange(n + 1) * per_row
+    total = cum[-1]
+    k = max(1, int(np.ceil(total / max(1, target))))
+    cuts = np.searchsorted(cum, np.arange(1, k) * (total / k), side="left")
+    bounds = np.unique(np.concatenate([[0], np.clip(cuts, 1, n), [n]]))
+    return tuple(int(b - a) for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
+
+
+def _csr_rows(X, start, stop):
+    """Rows ``start:stop`` of CSR ``X`` as a CSR of its class whose ``data`` and
+    ``indices`` are views of X's (only the row pointers are new)."""
+    a, b = int(X.indptr[start]), int(X.indptr[stop])
+    out = type(X)((stop - start, X.shape[1]), dtype=X.dtype)
+    # set after construction: SciPy's constructor copies slices of a much larger array
+    out.indptr = X.indptr[start : stop + 1] - X.indptr[start]
+    out.indices = X.indices[a:b]
+    out.data = X.data[a:b]
+    out.has_canonical_format = bool(X.has_canonical_format)
+    return out
 
 
 # ---------------------------------------------------------------- DataFrame columns
@@ -370,12 +495,15 @@ def _is_device_array(X):
     return hasattr(X, "__array_namespace__") and not isinstance(X, np.ndarray)
 
 
-def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, multi_output=False):
+def _check_in_memory_X(
+    X, estimator, *, reset, dtype, y=None, y_numeric=False, multi_output=False, accept_sparse=False
+):
     """scikit-learn's own validation for in-memory data, without the value scan.
 
     Finiteness is not checked here: it rides along in the first pass (see
     :func:`raise_if_not_finite`), as for Dask input. Device arrays (CuPy) get the same
-    metadata-only checks as Dask arrays and stay on their device.
+    metadata-only checks as Dask arrays and stay on their device. Sparse X (with
+    ``accept_sparse``) comes back as one canonical CSR matrix of its container class.
     """
     if _is_device_array(X):
         X = _check_array_meta(X, estimator, reset=reset, dtype=dtype)
@@ -395,9 +523,13 @@ def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, m
         ensure_all_finite=False,
         order=None,
     )
+    if is_sparse(X):
+        _check_accept_sparse(accept_sparse, "X")
+        kwargs["accept_sparse"] = accept_sparse
     if y is None:
-        return validate_data(estimator, X, **kwargs), None
-    return validate_data(
+        X = validate_data(estimator, X, **kwargs)
+        return (_as_csr(X) if is_sparse(X) else X), None
+    X, y = validate_data(
         estimator,
         X,
         y,
@@ -405,6 +537,7 @@ def _check_in_memory_X(X, estimator, *, reset, dtype, y=None, y_numeric=False, m
         multi_output=multi_output,
         **kwargs,
     )
+    return (_as_csr(X) if is_sparse(X) else X), y
 
 
 # ------------------------------------------------------------------------ fit input
@@ -421,6 +554,7 @@ def validate_fit_data(
     multi_output=False,
     reset=True,
     iterative=True,
+    accept_sparse=False,
 ):
     """Validate training data and split it into aligned row chunks.
 
@@ -444,6 +578,13 @@ def validate_fit_data(
         never persists Dask input: every pass streams it from its source. ``True`` lets
         the persist policy (:func:`dml._engine.memory.should_persist`) keep it in memory
         when it fits.
+    accept_sparse : bool, str or list of str, default=False
+        scikit-learn's meaning: ``False`` refuses ``scipy.sparse`` X (and Dask arrays
+        of sparse chunks) with scikit-learn's TypeError; otherwise every accepted
+        format becomes CSR chunks (``data.sparse`` is True): in memory, row slices of one
+        canonical CSR conversion (views, about ``chunk_bytes`` of nonzeros each); Dask
+        arrays of CSR chunks as they are (other formats converted per chunk). Integer
+        data is cast to float64, float32 kept.
 
     Returns
     -------
@@ -472,6 +613,7 @@ def validate_fit_data(
             y_numeric=y_numeric,
             multi_output=multi_output,
             reset=reset,
+            accept_sparse=accept_sparse,
         )
     else:
         data = _fit_data_dask(
@@ -484,6 +626,7 @@ def validate_fit_data(
             multi_output=multi_output,
             reset=reset,
             iterative=iterative,
+            accept_sparse=accept_sparse,
         )
     data.iterative = iterative
     # progress=True: a bar of passes over the data, for fits with a graph (not the fast
@@ -538,6 +681,9 @@ def _chunk_rows(n_samples, n_features, itemsize):
 def _split(arr, row_chunks):
     if arr is None:
         return None
+    if is_sparse(arr):
+        bounds = np.cumsum((0,) + tuple(row_chunks))
+        return [_csr_rows(arr, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
     out, start = [], 0
     for n in row_chunks:
         out.append(arr[start : start + n])
@@ -545,7 +691,9 @@ def _split(arr, row_chunks):
     return out
 
 
-def _fit_data_in_memory(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset):
+def _fit_data_in_memory(
+    estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset, accept_sparse=False
+):
     if y is not None and hasattr(y, "ndim") and y.ndim == 2 and not multi_output and y.shape[1] == 1:
         y = _check_y_shape(y, multi_output, _name(estimator))
     X, y = _check_in_memory_X(
@@ -556,6 +704,7 @@ def _fit_data_in_memory(estimator, X, y, sample_weight, *, dtype, y_numeric, mul
         y=y,
         y_numeric=y_numeric,
         multi_output=multi_output,
+        accept_sparse=accept_sparse,
     )
     n_samples, n_features = X.shape
     if sample_weight is not None:
@@ -572,7 +721,9 @@ def _chunk_in_memory(X, y, sample_weight):
     threshold = get_config()["fast_path_bytes"]
     if threshold is None:
         threshold = get_config()["chunk_bytes"]
-    if X.nbytes <= threshold:
+    sparse = is_sparse(X)
+    nbytes = sparse_nbytes(X) if sparse else X.nbytes
+    if nbytes <= threshold:
         return ChunkedData(
             "direct",
             [X],
@@ -581,8 +732,19 @@ def _chunk_in_memory(X, y, sample_weight):
             (n_samples,),
             n_features,
             X.dtype,
+            sparse=sparse,
+            row_bytes=_csr_row_bytes(X) if sparse else None,
         )
-    row_chunks = _chunk_rows(n_samples, n_features, X.dtype.itemsize)
+    if sparse:
+        data = _chunk_in_memory_rows(X, y, sample_weight, _csr_chunk_rows(X, get_config()["chunk_bytes"]))
+        data.sparse, data.row_bytes = True, _csr_row_bytes(X)
+        return data
+    return _chunk_in_memory_rows(X, y, sample_weight, _chunk_rows(n_samples, n_features, X.dtype.itemsize))
+
+
+def _chunk_in_memory_rows(X, y, sample_weight, row_chunks):
+    """In-memory X, y, weights split into ``row_chunks`` (views), local or scattered."""
+    n_features = X.shape[1]
     Xs, ys, ws = _split(X, row_chunks), _split(y, row_chunks), _split(sample_weight, row_chunks)
     client = get_client()
     if client is None:
@@ -614,7 +776,7 @@ def _as_float_like(y, X):
 
 
 def _in_memory_weight(sample_weight, X):
-    if isinstance(X, np.ndarray):
+    if isinstance(X, np.ndarray) or is_sparse(X):
         # scikit-learn's validation and messages; values are checked in the first pass.
         return _check_sample_weight(sample_weight, X, dtype=X.dtype, allow_all_zero_weights=True)
     n_samples = X.shape[0]
@@ -628,16 +790,21 @@ def _in_memory_weight(sample_weight, X):
     return xp.astype(sample_weight, X.dtype)
 
 
-def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset, iterative):
+def _fit_data_dask(
+    estimator, X, y, sample_weight, *, dtype, y_numeric, multi_output, reset, iterative, accept_sparse=False
+):
 
     name = _name(estimator)
     if not is_dask_collection(X):
         # In-memory X with a lazy y or weight: validate X in memory, then wrap it.
-        X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=dtype)
-        rows = _chunk_rows(X.shape[0], X.shape[1], X.dtype.itemsize)
-        X = da.from_array(X, chunks=(rows, -1))
+        X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=dtype, accept_sparse=accept_sparse)
+        if is_sparse(X):
+            X = _csr_as_dask(X, _csr_chunk_rows(X, get_config()["chunk_bytes"]))
+        else:
+            rows = _chunk_rows(X.shape[0], X.shape[1], X.dtype.itemsize)
+            X = da.from_array(X, chunks=(rows, -1))
     else:
-        X = _check_dask_X(X, estimator, reset=reset, dtype=dtype)
+        X = _check_dask_X(X, estimator, reset=reset, dtype=dtype, accept_sparse=accept_sparse)
 
     if y is not None:
         if is_dask_collection(y):
@@ -676,7 +843,19 @@ def _fit_data_dask(estimator, X, y, sample_weight, *, dtype, y_numeric, multi_ou
     else:
         data = _lazy_data(X, y, sample_weight, client)
     data.y_ndim = None if y is None else y.ndim
+    if is_sparse(getattr(X, "_meta", None)):
+        data.sparse, data.row_bytes = True, float("nan")
     return data
+
+
+def _csr_as_dask(X, row_chunks):
+    """In-memory CSR ``X`` as a Dask array whose chunks are its row views."""
+    from dask.base import tokenize
+
+    name = "csr-rows-" + tokenize(X, row_chunks)
+    parts = _split(X, row_chunks)
+    graph = {(name, i, 0): p for i, p in enumerate(parts)}
+    return da.Array(graph, name, (tuple(row_chunks), (X.shape[1],)), meta=X[:0])
 
 
 def _persisted_data(X, y, w, client):
@@ -687,11 +866,15 @@ def _persisted_data(X, y, w, client):
 
 
 def _nbytes(*arrays):
-    """Bytes of the arrays (Dask or in-memory) with known shapes."""
+    """Bytes of the arrays (Dask or in-memory) with known shapes.
+
+    Dask arrays of sparse chunks count as dense: their nonzeros are unknown before a
+    pass, and the dense size bounds them (so the persist policy never keeps more than
+    it can hold)."""
     total = 0
     for a in arrays:
         if a is not None:
-            total += int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize
+            total += sparse_nbytes(a) if is_sparse(a) else int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize
     return total
 
 
@@ -918,34 +1101,40 @@ def check_features(estimator, X, *, reset):
     _check_n_features(estimator, X, reset=reset)
 
 
-def validate_blockwise_data(estimator, X, *, reset):
+def validate_blockwise_data(estimator, X, *, reset, accept_sparse=False):
     """Validate X for a blockwise transform fitted without a pass (``reset=True`` sets
     ``n_features_in_`` / ``feature_names_in_``, as in ``fit``).
 
     Returns a Dask array (row chunks, one column block) for Dask input, read for
     metadata only, or scikit-learn's validated in-memory array. Values are not checked.
+    ``accept_sparse`` as in :func:`validate_fit_data` (sparse X comes back as CSR: one
+    matrix in memory, CSR chunks for Dask).
     """
     if is_dask_collection(X):
-        return _check_dask_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES)
-    X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES)
+        return _check_dask_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=accept_sparse)
+    X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=accept_sparse)
     return X
 
 
-def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES):
+def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES, accept_sparse=False):
     """Validate X for predict/transform without reading values.
 
     Returns a Dask array (row chunks, one column block) for Dask input, else the
     validated in-memory array. The NaN/inf check rides along in the blockwise call.
+    ``accept_sparse`` as in :func:`validate_fit_data` (sparse X comes back as CSR: one
+    canonical matrix in memory, CSR chunks for Dask).
     """
     if is_dask_collection(X):
-        return _check_dask_X(X, estimator, reset=False, dtype=dtype)
-    X, _ = _check_in_memory_X(X, estimator, reset=False, dtype=dtype)
+        return _check_dask_X(X, estimator, reset=False, dtype=dtype, accept_sparse=accept_sparse)
+    X, _ = _check_in_memory_X(X, estimator, reset=False, dtype=dtype, accept_sparse=accept_sparse)
     return X
 
 
 def _finite_kernel(X, y, w, *, xp):
     out = {}
     for name, v in (("X", X), ("y", y), ("sample_weight", w)):
+        if is_sparse(v):
+            v = v.data  # stored values: implicit zeros are finite
         if v is None or not hasattr(v, "dtype") or not _numeric_dtype(to_numpy(v[:0]).dtype):
             continue
         out[name + "_nan"] = xp.astype(xp.any(xp.isnan(v)), xp.int64)

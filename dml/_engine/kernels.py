@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import is_numpy_namespace
 
-from dml._engine.namespace import get_namespace
+from dml._engine.namespace import get_namespace, is_sparse
 
 #: Target bytes of one row block inside a kernel (fits in L2/L3 cache).
 BLOCK_BYTES = 2**21
@@ -40,7 +40,8 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
 
     Parameters
     ----------
-    X : array of shape (n_rows, n_features)
+    X : array or CSR chunk of shape (n_rows, n_features)
+        A ``scipy.sparse`` CSR chunk is summed over its stored entries (never densified).
     y : ignored
     w : array of shape (n_rows,) or None
     allow_nan : bool
@@ -54,6 +55,8 @@ def moments_kernel(X, y, w, *, xp, allow_nan=False):
     ``n_rows`` (scalar: rows in the chunk) and ``w_nonzero`` (scalar count of non-zero
     weights, 0 when unweighted).
     """
+    if is_sparse(X):
+        return _moments_csr(X, None if w is None else np.asarray(w), allow_nan)
     if is_numpy_namespace(xp) and isinstance(X, np.ndarray):
         out = _moments_numpy(X, None if w is None else np.asarray(w))
         # a NaN (or inf) anywhere in the chunk makes its sums non-finite: only such a
@@ -110,6 +113,63 @@ def _moments_result(count, shift, s1, s2, n_rows, w_nonzero, xp):
         "m2": m2,
         "n_rows": xp.asarray(n_rows, dtype=xp.int64),
         "w_nonzero": xp.asarray(w_nonzero, dtype=xp.int64),
+    }
+
+
+def csr_entry_rows(X):
+    """The row of every stored entry of CSR chunk ``X`` (int64, one per nonzero)."""
+    return np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+
+
+def _moments_csr(X, w, allow_nan):
+    """:func:`moments_kernel` of a CSR chunk, from its stored entries only (per-column
+    sums with ``np.bincount`` over ``X.indices``; the implicit zeros enter in closed
+    form), never densified: memory O(nnz + n_features).
+
+    Each feature's mean is that of its non-NaN rows (``allow_nan``); its centred sum of
+    squares adds the stored entries' ``w * (x - mean)**2`` and ``mean**2`` times the
+    weight of the rows where it is an implicit zero."""
+    n_rows, p = X.shape
+    cols = X.indices
+    data = X.data if X.data.dtype == np.float64 else X.data.astype(np.float64)
+    if w is None:
+        total = float(n_rows)
+        we = None
+        w_nonzero = 0
+    else:
+        w = w if w.dtype == np.float64 else w.astype(np.float64)
+        total = float(w.sum())
+        we = w[csr_entry_rows(X)]
+        w_nonzero = int(np.count_nonzero(w))
+    nan = np.isnan(data) if allow_nan else None
+    if nan is not None and nan.any():
+        keep = ~nan
+        data = np.where(nan, 0.0, data)
+        ew = keep.astype(np.float64) if we is None else we * keep
+    else:
+        keep = None
+        ew = we
+    # weight of each feature's non-NaN rows, and of its stored non-NaN entries
+    stored_w = np.bincount(cols, weights=ew, minlength=p).astype(np.float64)
+    if keep is None:
+        count = np.full(p, total)
+    else:
+        nan_w = np.bincount(cols, weights=nan.astype(np.float64) if we is None else we * nan, minlength=p)
+        count = total - nan_w
+    s1 = np.bincount(cols, weights=data if ew is None else ew * data, minlength=p)
+    safe = np.where(count > 0, count, 1.0)
+    mean = np.where(count > 0, s1 / safe, 0.0)
+    dev = data - mean[cols]
+    sq = dev * dev
+    m2 = np.bincount(cols, weights=sq if ew is None else ew * sq, minlength=p)
+    zeros_w = np.maximum(count - stored_w, 0.0)
+    m2 = np.where(count > 0, m2 + zeros_w * mean * mean, 0.0)
+    return {
+        "n": count,
+        "mean": mean,
+        "m2": np.maximum(m2, 0.0),
+        "n_rows": np.asarray(n_rows, dtype=np.int64),
+        "w_nonzero": np.asarray(w_nonzero, dtype=np.int64),
     }
 
 

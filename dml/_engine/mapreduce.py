@@ -5,6 +5,12 @@ small arrays. It imports no Dask and uses ``xp`` (the chunk's array namespace), 
 same kernel runs on NumPy, CuPy and any array-API library. ``y`` and ``w`` are ``None``
 when the data has none.
 
+X chunks may be ``scipy.sparse`` CSR matrices (``data.sparse``, from
+``validate_fit_data(..., accept_sparse=...)``): the kernel then gets a CSR chunk and
+NumPy's namespace, and branches on :func:`dml._engine.namespace.is_sparse`. Every mode
+(direct, local, lazy, distributed) passes such chunks as they are; scattered CSR chunks
+lost with a worker are scattered again from their host views (:mod:`recovery`).
+
 Combines take a list of partial dicts and return one; they must be associative, since
 they run as a tree (``split_every`` wide) on the workers.
 """
@@ -23,7 +29,7 @@ import numpy as np
 
 from dml._config import get_config
 from dml._engine.memory import group_bytes_limit, scheduler_workers
-from dml._engine.namespace import asarray_like, call_chunk, get_namespace, to_numpy
+from dml._engine.namespace import asarray_like, call_chunk, get_namespace, is_sparse, to_numpy
 from dml._engine.recovery import note_derived, with_recovery
 
 # ----------------------------------------------------------------------- pass count
@@ -165,6 +171,10 @@ def settle(chunk):
     """
     if isinstance(chunk, np.ndarray) and not chunk.flags.aligned:
         return chunk.copy(order="K")
+    if is_sparse(chunk) and not all(
+        getattr(chunk, a).flags.aligned for a in ("data", "indices", "indptr") if hasattr(chunk, a)
+    ):
+        return chunk.copy()
     return chunk
 
 
@@ -460,10 +470,16 @@ def chunk_groups(data):
 def _cap_group(idx, data, limit):
     """Split a thread's chunk list into runs whose bytes (X, y and weights) stay within
     ``limit``, so one task never holds more of a worker's memory than that (each run
-    keeps at least one chunk)."""
+    keeps at least one chunk). Sparse chunks count their nonzeros (``data.row_bytes``);
+    Dask CSR chunks, whose nonzeros are not known, are not capped."""
     if limit is None:
         return [idx]
-    row_bytes = data.n_features * np.dtype(data.dtype).itemsize + 16
+    row_bytes = getattr(data, "row_bytes", None)
+    if row_bytes is not None and np.isnan(row_bytes):
+        return [idx]
+    if row_bytes is None:
+        row_bytes = data.n_features * np.dtype(data.dtype).itemsize
+    row_bytes += 16
     runs, run, size = [], [], 0
     for i in idx:
         b = data.row_chunks[i] * row_bytes

@@ -12,13 +12,34 @@ import numpy as np
 from array_api_compat import array_namespace, is_cupy_array, is_numpy_array
 
 
+def is_sparse(x):
+    """True for a ``scipy.sparse`` matrix or array (checked without importing SciPy).
+
+    Duck-typed on what every SciPy sparse container has: a ``format`` string, ``tocsr``
+    and ``nnz``; NumPy, CuPy and Dask arrays have none of them. Kernels branch on it
+    (sparse chunks are CSR: ``data`` / ``indices`` / ``indptr`` are NumPy arrays).
+    """
+    return (
+        isinstance(getattr(x, "format", None), str)
+        and hasattr(x, "tocsr")
+        and hasattr(x, "nnz")
+        and not hasattr(x, "__dask_graph__")
+    )
+
+
+_NUMPY_PROBE = np.empty(0)
+
+
 def get_namespace(*arrays):
     """Return the array-API namespace shared by ``arrays`` (``None`` entries skipped).
 
     NumPy arrays give ``array_api_compat.numpy``, CuPy arrays ``array_api_compat.cupy``,
-    and array-API-native libraries (``array_api_strict``, ...) themselves.
+    and array-API-native libraries (``array_api_strict``, ...) themselves. A
+    ``scipy.sparse`` chunk gives NumPy's namespace: its ``data`` / ``indices`` /
+    ``indptr`` are NumPy arrays, which sparse-aware kernels work on (see
+    :func:`is_sparse`).
     """
-    arrays = [a for a in arrays if a is not None]
+    arrays = [_NUMPY_PROBE if is_sparse(a) else a for a in arrays if a is not None]
     return array_namespace(*arrays)
 
 
@@ -33,8 +54,11 @@ def is_gpu_array(x):
 
 
 def to_numpy(x):
-    """Return a NumPy array with the values of ``x`` (a copy only when ``x`` is off-host)."""
-    if x is None or isinstance(x, np.ndarray):
+    """Return a NumPy array with the values of ``x`` (a copy only when ``x`` is off-host).
+
+    A ``scipy.sparse`` matrix is returned as it is (already on the host; densifying it
+    could need far more memory than its nonzeros)."""
+    if x is None or isinstance(x, np.ndarray) or is_sparse(x):
         return x
     if is_numpy_array(x):
         return np.asarray(x)
@@ -75,14 +99,20 @@ def is_dask_collection(x):
 
 
 def assert_finite_chunk(X, input_name="X", *, allow_nan=False):
-    """Raise scikit-learn's error when a chunk holds NaN (unless allowed) or infinity."""
+    """Raise scikit-learn's error when a chunk holds NaN (unless allowed) or infinity.
+
+    For a ``scipy.sparse`` chunk the stored values (``X.data``) are checked."""
+    if is_sparse(X):
+        dtype = X.dtype
+        X = X.data
+    else:
+        dtype = to_numpy(X[:0]).dtype
     xp = get_namespace(X)
     if not allow_nan and bool(xp.any(xp.isnan(X))):
         raise ValueError(f"Input {input_name} contains NaN.")
     if bool(xp.any(xp.isinf(X))):
         raise ValueError(
-            f"Input {input_name} contains infinity or a value too large for "
-            f"dtype({np.dtype(to_numpy(X[:0]).dtype).name!r})."
+            f"Input {input_name} contains infinity or a value too large for dtype({np.dtype(dtype).name!r})."
         )
 
 

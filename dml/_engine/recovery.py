@@ -11,6 +11,10 @@ sample_weight), a *recipe* for its chunks:
   (:func:`~dml._engine.mapreduce.map_chunks`), with the source's own recipe and parts;
 - no recipe: the chunks come from a graph the scheduler can recompute.
 
+The recipes hold whatever chunks were scattered or derived, dense arrays or
+``scipy.sparse`` CSR chunks alike (the host parts of sparse X are CSR views of the
+caller's matrix), so lost sparse chunks are made again the same way.
+
 When a pass fails because chunks it needed were lost, :func:`with_recovery` sends the lost
 host chunks again, re-derives the lost derived ones (only those chunks), forgets the chunk
 placement and runs the pass again; a pass that failed with nothing of its data lost (a

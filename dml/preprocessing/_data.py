@@ -18,8 +18,9 @@ from dml._engine.inputs import (
 )
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import make_combine, map_reduce
-from dml._engine.namespace import get_namespace, to_numpy
+from dml._engine.namespace import get_namespace, is_sparse, to_numpy
 from dml.preprocessing._data_kernels import (
+    csr_column_scale_kernel,
     minmax_inverse_kernel,
     minmax_kernel,
     minmax_transform_kernel,
@@ -42,14 +43,36 @@ def _scale_from_var(var, mean, n_samples):
     return scale
 
 
+def _is_sparse_input(X):
+    """In-memory ``scipy.sparse`` X, or a Dask array of sparse chunks (metadata only)."""
+    return is_sparse(X) or (is_dask_collection(X) and is_sparse(getattr(X, "_meta", None)))
+
+
+_CENTER_SPARSE = "Cannot center sparse matrices: pass `with_mean=False` instead. See docstring for motivation and alternatives."
+_UNCENTER_SPARSE = "Cannot uncenter sparse matrices: pass `with_mean=False` instead See docstring for motivation and alternatives."
+
+
 def _blockwise_or_inplace(kernel, X, copy, allow_nan=True, **params):
     """Run an elementwise transform kernel lazily on Dask input, or on in-memory input
     (in place when ``copy=False``, as scikit-learn does). NaN passes through unless
-    ``allow_nan=False``; inf is rejected with scikit-learn's message."""
+    ``allow_nan=False``; inf is rejected with scikit-learn's message.
+
+    CSR input (in memory, or Dask CSR chunks) gives CSR output: the kernel returns a
+    CSR chunk of the same structure; ``copy=False`` writes its values into X's."""
 
     def guarded(chunk, *, xp, **kw):
         return guard_finite(kernel(chunk, xp=xp, **kw), chunk, allow_nan=allow_nan)
 
+    if _is_sparse_input(X):
+        if is_dask_collection(X):
+            return apply_blockwise(
+                guarded, X, n_outputs=X.shape[1], dtype=X.dtype, sparse_output=True, **params
+            )
+        out = guarded(X, xp=get_namespace(X), **params)
+        if copy:
+            return out
+        X.data[...] = out.data
+        return X
     if is_dask_collection(X) or copy:
         return apply_blockwise(guarded, X, n_outputs=X.shape[1], dtype=X.dtype, **params)
     out = guarded(X, xp=get_namespace(X), **params)
@@ -63,6 +86,11 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
     A drop-in for :class:`sklearn.preprocessing.StandardScaler` that fits in one pass
     over row-chunked data (NumPy, pandas, Dask, CuPy). NaNs are treated as missing
     values: disregarded in ``fit`` and kept in ``transform``.
+
+    Sparse input (``scipy.sparse`` matrices or arrays, or Dask arrays of CSR chunks)
+    needs ``with_mean=False``, as in scikit-learn: the statistics come from the stored
+    values (never densified) and ``transform`` returns CSR (a Dask array of CSR chunks
+    for Dask input).
 
     Parameters
     ----------
@@ -96,6 +124,8 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
     accumulated in float64 around a shift in cache-sized row blocks, and the partials
     merge exactly with Chan's pairwise update in a tree on the workers. Memory per task:
     one chunk plus O(n_features). ``transform`` is blockwise: Dask in, lazy Dask out.
+    CSR chunks are summed per column over their nonzeros (``np.bincount``): memory per
+    task O(nnz of the chunk + n_features), whatever ``n_features`` is.
 
     Examples
     --------
@@ -157,10 +187,16 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
         """
         check_params(self)
         first = not hasattr(self, "n_samples_seen_")
-        if not (self.with_mean or self.with_std):
-            # Nothing is estimated: scikit-learn counts rows, unweighted.
+        sparse = _is_sparse_input(X)
+        if not (self.with_mean or self.with_std) and not sparse:
+            # Nothing is estimated: scikit-learn counts rows, unweighted (dense input;
+            # its sparse path counts the weights).
             sample_weight = None
-        with validate_fit_data(self, X, None, sample_weight, reset=first, iterative=False) as data:
+        with validate_fit_data(
+            self, X, None, sample_weight, reset=first, iterative=False, accept_sparse=("csr", "csc")
+        ) as data:
+            if data.sparse and self.with_mean:
+                raise ValueError(_CENTER_SPARSE)
             stats = map_reduce(moments_kernel, data, combine=combine_centered, allow_nan=True)
             raise_if_not_finite(data, stats["mean"], stats["m2"], allow_nan=True)
         if sample_weight is not None and int(to_numpy(stats["w_nonzero"])) == 0:
@@ -180,7 +216,10 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
         else:
             seen = n
         self.n_samples_seen_ = seen[0] if seen.max() == seen.min() else seen
-        if self.with_mean or self.with_std:
+        if sparse and not self.with_std:
+            # scikit-learn's sparse path keeps no mean without a variance
+            self.mean_ = None
+        elif self.with_mean or self.with_std:
             self.mean_ = mean
         else:
             self.mean_ = None
@@ -207,11 +246,17 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
             Lazy for Dask input.
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse="csr")
+        copy = self.copy if copy is None else copy
+        if _is_sparse_input(X):
+            if self.with_mean:
+                raise ValueError(_CENTER_SPARSE)
+            factor = None if self.scale_ is None else 1 / self.scale_
+            return _blockwise_or_inplace(csr_column_scale_kernel, X, copy, factor=factor)
         return _blockwise_or_inplace(
             standardize_kernel,
             X,
-            self.copy if copy is None else copy,
+            copy,
             mean=self.mean_ if self.with_mean else None,
             scale=self.scale_ if self.with_std else None,
         )
@@ -229,11 +274,16 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
         X_original : ndarray or Dask array of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse="csr")
+        copy = self.copy if copy is None else copy
+        if _is_sparse_input(X):
+            if self.with_mean:
+                raise ValueError(_UNCENTER_SPARSE)
+            return _blockwise_or_inplace(csr_column_scale_kernel, X, copy, factor=self.scale_)
         return _blockwise_or_inplace(
             unstandardize_kernel,
             X,
-            self.copy if copy is None else copy,
+            copy,
             mean=self.mean_ if self.with_mean else None,
             scale=self.scale_ if self.with_std else None,
         )
@@ -241,6 +291,7 @@ class StandardScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstim
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = not self.with_mean
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

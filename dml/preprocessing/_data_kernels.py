@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from dml._engine.kernels import row_blocks
 
 
@@ -52,3 +54,19 @@ def minmax_transform_kernel(X, *, xp, scale, min_, clip_range):
 def minmax_inverse_kernel(X, *, xp, scale, min_):
     """Inverse of :func:`minmax_transform_kernel` (without clipping)."""
     return (X - xp.astype(xp.asarray(min_), X.dtype)) / xp.astype(xp.asarray(scale), X.dtype)
+
+
+def csr_with_data(X, data):
+    """A CSR of X's class with X's structure (indices and row pointers copied) and the
+    stored values ``data``."""
+    return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
+
+
+def csr_column_scale_kernel(X, *, xp, factor):
+    """CSR chunk ``X`` with column ``j`` multiplied by ``factor[j]`` (scikit-learn's
+    ``inplace_column_scale``, on a copy): only the stored values change; ``factor``
+    None copies X."""
+    if factor is None:
+        return csr_with_data(X, X.data.copy())
+    f = np.asarray(factor)
+    return csr_with_data(X, (X.data * f[X.indices]).astype(X.dtype, copy=False))

@@ -16,7 +16,8 @@ from dml._engine.inputs import (
 )
 from dml._engine.mapreduce import make_combine, map_reduce
 from dml._engine.namespace import to_numpy
-from dml.preprocessing._data import _blockwise_or_inplace
+from dml.preprocessing._data import _blockwise_or_inplace, _is_sparse_input
+from dml.preprocessing._data_kernels import csr_column_scale_kernel
 from dml.preprocessing._scale_kernels import (
     divide_kernel,
     maxabs_kernel,
@@ -32,6 +33,11 @@ class MaxAbsScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     A drop-in for :class:`sklearn.preprocessing.MaxAbsScaler`: each feature is divided
     by its maximum absolute value, so the training data lie in ``[-1, 1]``; it does not
     shift or center the data. NaNs are disregarded in ``fit`` and kept in ``transform``.
+
+    Sparse input (``scipy.sparse`` matrices or arrays, or Dask arrays of CSR chunks) is
+    reduced over its stored values and transformed to CSR (a Dask array of CSR chunks
+    for Dask input); like scikit-learn, the sparse transform multiplies by
+    ``1 / scale_``. In-memory CSC input comes back as CSR (scikit-learn keeps CSC).
 
     Parameters
     ----------
@@ -56,7 +62,8 @@ class MaxAbsScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     Computation: ``fit`` / ``partial_fit`` make one pass (one round trip): per-chunk
     NaN-ignoring maxima of ``|X|`` in cache-sized row blocks, combined with ``max`` in a
     tree. Memory per task: one chunk plus O(n_features). ``transform`` and
-    ``inverse_transform`` are blockwise: Dask in, lazy Dask out.
+    ``inverse_transform`` are blockwise: Dask in, lazy Dask out. CSR chunks: per-column
+    maxima over the nonzeros (``np.maximum.at``), memory O(nnz + n_features).
 
     Examples
     --------
@@ -108,7 +115,7 @@ class MaxAbsScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         """
         check_params(self)
         first = not hasattr(self, "n_samples_seen_")
-        with validate_fit_data(self, X, reset=first, iterative=False) as data:
+        with validate_fit_data(self, X, reset=first, iterative=False, accept_sparse=("csr", "csc")) as data:
             stats = map_reduce(maxabs_kernel, data, combine=make_combine(max_abs="max"))
             hi = to_numpy(stats["max_abs"]).astype(np.float64, copy=False)
             # -inf marks an all-NaN feature; a real inf in X makes the maximum inf.
@@ -137,7 +144,9 @@ class MaxAbsScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             Lazy for Dask input.
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=("csr", "csc"))
+        if _is_sparse_input(X):
+            return _blockwise_or_inplace(csr_column_scale_kernel, X, self.copy, factor=1.0 / self.scale_)
         return _blockwise_or_inplace(divide_kernel, X, self.copy, scale=self.scale_)
 
     def inverse_transform(self, X):
@@ -152,12 +161,15 @@ class MaxAbsScaler(CpuMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         X_original : ndarray or Dask array of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=("csr", "csc"))
+        if _is_sparse_input(X):
+            return _blockwise_or_inplace(csr_column_scale_kernel, X, self.copy, factor=self.scale_)
         return _blockwise_or_inplace(multiply_kernel, X, self.copy, scale=self.scale_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -167,7 +179,9 @@ class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     A drop-in for :class:`sklearn.preprocessing.Normalizer`: each row with at least one
     nonzero component is divided by its l1, l2 or max norm, independently of the other
-    rows. The transformer is stateless: ``fit`` only validates the input.
+    rows. The transformer is stateless: ``fit`` only validates the input. Sparse input
+    (``scipy.sparse``, or Dask arrays of CSR chunks) gives CSR output, normalised over
+    the stored values as scikit-learn's sparse path does.
 
     Parameters
     ----------
@@ -219,7 +233,7 @@ class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
         """
         check_params(self)
-        with validate_fit_data(self, X, reset=True, iterative=False) as data:
+        with validate_fit_data(self, X, reset=True, iterative=False, accept_sparse="csr") as data:
             if not is_dask_collection(X):
                 # In-memory values are at hand: check them as scikit-learn's fit does.
                 flags = map_reduce(nonfinite_kernel, data)
@@ -247,7 +261,7 @@ class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Lazy for Dask input.
         """
         check_params(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse="csr")
         return _blockwise_or_inplace(
             normalize_kernel, X, self.copy if copy is None else copy, allow_nan=False, norm=self.norm
         )
@@ -255,5 +269,6 @@ class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
