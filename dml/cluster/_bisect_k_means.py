@@ -45,7 +45,7 @@ class _Tree:
     def __init__(self, center, p, dtype):
         self.nodes = np.zeros(0, dtype=np.int64)
         self.centers = np.zeros((0, 2, p), dtype=dtype)
-        self.leaf = {0: {"center": center, "score": 0.0, "inertia": 0.0}}
+        self.leaf = {0: {"center": center, "score": 0.0, "inertia": 0.0, "n": None}}
         self.children = {}
 
     def iter_leaves(self, node=0):
@@ -64,7 +64,7 @@ class _Tree:
                 best = node
         return best
 
-    def split(self, node, centers, scores, inertia):
+    def split(self, node, centers, scores, inertia, counts):
         s = self.nodes.shape[0]
         left, right = 2 * s + 1, 2 * s + 2
         self.nodes = np.append(self.nodes, node)
@@ -72,7 +72,12 @@ class _Tree:
         self.children[node] = (left, right)
         del self.leaf[node]
         for j, c in enumerate((left, right)):
-            self.leaf[c] = {"center": centers[j], "score": float(scores[j]), "inertia": float(inertia[j])}
+            self.leaf[c] = {
+                "center": centers[j],
+                "score": float(scores[j]),
+                "inertia": float(inertia[j]),
+                "n": int(counts[j]),
+            }
 
     @property
     def broadcast(self):
@@ -275,6 +280,8 @@ class BisectingKMeans(
 
     def _bisect(self, data, cache, tree, shift, seed, b, rs, X):
         node = tree.to_bisect()
+        if tree.leaf[node]["n"] == 0:  # scikit-learn fails in NumPy's sampling here
+            raise ValueError("The cluster to bisect is empty (duplicate points or negative sample weights).")
         common = {"broadcast": (shift, *tree.broadcast), "cache": cache}
         best = None
         for run in range(self.n_init):
@@ -300,7 +307,7 @@ class BisectingKMeans(
         if self.verbose:
             print(f"New centroids from bisection: {centers}")
         scores = inertia if self.bisecting_strategy == "biggest_inertia" else counts
-        tree.split(node, centers, scores, inertia)
+        tree.split(node, centers, scores, inertia, counts)
 
     def _seed(self, data, common, node, seed, stream, rs):
         dtype = data.dtype

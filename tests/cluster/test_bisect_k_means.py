@@ -193,6 +193,16 @@ def test_bad_parameters_as_sklearn(params, err, match):
             cls(**params).fit(X)
 
 
+def test_bad_weights():
+    X = _blobs(n=30)
+    for cls in (skc.BisectingKMeans, BisectingKMeans):
+        with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+            cls(3, random_state=0).fit(X, sample_weight=np.zeros(30))
+    # scikit-learn fails inside NumPy ('a must be greater than 0 ...') on the empty leaf
+    with pytest.raises(ValueError, match="The cluster to bisect is empty"):
+        BisectingKMeans(3, random_state=0).fit(X, sample_weight=-np.ones(30))
+
+
 def test_bad_input_as_sklearn():
     X = _blobs(n=50)
     X[3, 1] = np.nan
