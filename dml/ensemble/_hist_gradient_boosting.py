@@ -60,8 +60,9 @@ _COMMON_PARAMS = """learning_rate : float, default=0.1
     categorical_features : None or 'from_dtype', default='from_dtype'
         Only numeric features are supported: 'from_dtype' with no categorical column
         and None are accepted; categorical columns, masks or indices raise ValueError.
-    monotonic_cst : None, default=None
-        Not supported: any other value raises ValueError.
+    monotonic_cst : array-like of int of shape (n_features,) or dict, default=None
+        Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (a
+        dict maps feature names to constraints). Not for multiclass problems.
     interaction_cst : None, default=None
         Not supported: any other value raises ValueError.
     warm_start : bool, default=False
@@ -129,7 +130,7 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     tree) and a few speculative node histograms that the final heap does not use.
     Differences: ``max_features`` draws its features per node in this evaluation
     order, so its draws differ from scikit-learn's. Not supported (ValueError):
-    categorical features, ``monotonic_cst``, ``interaction_cst``, scorers other than 'loss',
+    categorical features, ``interaction_cst``, scorers other than 'loss',
     ``loss='absolute_error'`` and ``'quantile'``; sparse X."""
 
 
@@ -173,8 +174,6 @@ class _BaseHGB(BaseEstimator):
         name = type(self).__name__
         if self.loss in ("absolute_error", "quantile"):
             raise ValueError(f"loss={self.loss!r} is not supported by dml's {name}.")
-        if self.monotonic_cst is not None:
-            raise ValueError(f"monotonic_cst is not supported by dml's {name}; use None.")
         if self.interaction_cst is not None:
             raise ValueError(f"interaction_cst is not supported by dml's {name}; use None.")
         if self.scoring != "loss":
@@ -186,6 +185,48 @@ class _BaseHGB(BaseEstimator):
                 raise ValueError(f"Categorical features are not supported by dml's {name}.")
         elif cf is not None and np.asarray(cf).size and not (np.asarray(cf).dtype == bool and not np.any(cf)):
             raise ValueError(f"categorical_features is not supported by dml's {name}; use None.")
+
+    def _check_monotonic_cst(self, n_features):
+        """The constraints as int8 (n_features,), or None; scikit-learn's rules and
+        messages (``_check_monotonic_cst``)."""
+        cst = self.monotonic_cst
+        if cst is None:
+            return None
+        if self.n_trees_per_iteration_ != 1:
+            raise ValueError("monotonic constraints are not supported for multiclass classification.")
+        if isinstance(cst, dict):
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                raise ValueError(
+                    f"{type(self).__name__} was not fitted on data with feature names. "
+                    "Pass monotonic_cst as an integer array instead."
+                )
+            unexpected = sorted(set(cst) - set(names))
+            if unexpected:
+                shown = unexpected[:5] + (["..."] if len(unexpected) > 5 else [])
+                raise ValueError(
+                    f"monotonic_cst contains {len(unexpected)} unexpected feature names: {shown}."
+                )
+            out = np.zeros(n_features, dtype=np.int8)
+            for i, name in enumerate(names):
+                if name in cst:
+                    if cst[name] not in (-1, 0, 1):
+                        raise ValueError(
+                            f"monotonic_cst['{name}'] must be either -1, 0 or 1. Got {cst[name]!r}."
+                        )
+                    out[i] = cst[name]
+            return out
+        bad = np.setdiff1d(cst, [-1, 0, 1])
+        if bad.shape[0]:
+            raise ValueError(
+                f"monotonic_cst must be an array-like of -1, 0 or 1. Observed values: {bad.tolist()}."
+            )
+        out = np.asarray(cst, dtype=np.int8)
+        if out.shape[0] != n_features:
+            raise ValueError(
+                f"monotonic_cst has shape {out.shape} but the input data X has {n_features} features."
+            )
+        return out
 
     # ------------------------------------------------------------------------ fit
 
@@ -310,6 +351,7 @@ class _BaseHGB(BaseEstimator):
             "l2_regularization": float(self.l2_regularization),
             "max_leaf_nodes": self.max_leaf_nodes,
             "max_depth": self.max_depth,
+            "monotonic": self._check_monotonic_cst(p),
         }
         n_sub = max(1, int(ceil(self.max_features * p))) if self.max_features < 1 else None
         model = {"baseline": self._baseline, "trees": self._trees, "current": None}

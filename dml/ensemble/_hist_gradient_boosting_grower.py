@@ -9,21 +9,42 @@ import itertools
 import numpy as np
 
 
-def node_value(G, H, l2):
-    """scikit-learn's ``compute_node_value`` (no monotonic bounds)."""
-    return -G / (H + l2 + 1e-15)
+def node_value(G, H, l2, lower=-np.inf, upper=np.inf):
+    """scikit-learn's ``compute_node_value``: the Newton step, clipped to the bounds of
+    the monotonic constraints."""
+    return np.clip(-G / (H + l2 + 1e-15), lower, upper)
 
 
-def _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2):
+def _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2, lower, upper, mono):
     """Gains (``-inf`` where a constraint fails) of the splits with left sums
-    ``gl, hl, nl`` (scikit-learn's formula and constraints)."""
+    ``gl, hl, nl`` (scikit-learn's formula and constraints; ``mono`` (p, 1) the
+    monotonic constraint of each feature)."""
     gr, hr, nr = G - gl, H - hl, n - nl
     ok = (nl >= msl) & (nr >= msl) & (hl >= min_hess) & (hr >= min_hess)
-    gain = loss_cur - gl * node_value(gl, hl, l2) - gr * node_value(gr, hr, l2)
+    vl, vr = node_value(gl, hl, l2, lower, upper), node_value(gr, hr, l2, lower, upper)
+    if mono is not None:
+        ok &= ~(((mono == 1) & (vl > vr)) | ((mono == -1) & (vl < vr)))
+    gain = loss_cur - gl * vl - gr * vr
     return np.where(ok, gain, -np.inf)
 
 
-def find_split(hist, n, G, H, value, *, nbnm, has_missing, msl, min_hess, l2, features=None):
+def find_split(
+    hist,
+    n,
+    G,
+    H,
+    value,
+    *,
+    nbnm,
+    has_missing,
+    msl,
+    min_hess,
+    l2,
+    features=None,
+    lower=-np.inf,
+    upper=np.inf,
+    monotonic=None,
+):
     """Best split of one node from its histograms ``hist`` (3, p, n_bins): grad, hess,
     count, vectorised over features and bins.
 
@@ -36,6 +57,8 @@ def find_split(hist, n, G, H, value, *, nbnm, has_missing, msl, min_hess, l2, fe
     Gh, Hh, Ch = hist
     p, B = Gh.shape
     loss_cur = G * value
+    mono = None if monotonic is None else np.asarray(monotonic)[:, None]
+    bounds = (l2, lower, upper, mono)
     nb = B - 1  # the non-missing bin positions (the last bin holds the missing values)
     pos = np.arange(nb)[None, :]
     nbnm = np.asarray(nbnm)[:, None]
@@ -46,14 +69,14 @@ def find_split(hist, n, G, H, value, *, nbnm, has_missing, msl, min_hess, l2, fe
         allowed[np.asarray(features, dtype=np.int64)] = True
     # left to right
     gl, hl, nl = (np.cumsum(a[:, :nb], axis=1) for a in (Gh, Hh, Ch))
-    gain_l = _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2)
+    gain_l = _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, *bounds)
     gain_l = np.where((pos < nbnm - 1 + hm) & allowed, gain_l, -np.inf)
     # right to left: sums of bins j+1 .. nb-1, accumulated from the right
     rev = [np.cumsum(a[:, nb - 1 :: -1], axis=1) for a in (Gh, Hh, Ch)]  # rev[i]: bins nb-1-i..nb-1
     # split at bin j uses the right sums of bins j+1.., i.e. rev column nb - 2 - j
     cols = nb - 2 - np.arange(nb - 1)
     gr, hr, nr = (r[:, cols] for r in rev)  # (p, nb - 1), j = 0 .. nb-2
-    gain_r = _gains(G - gr, H - hr, n - nr, G, H, n, loss_cur, msl, min_hess, l2)
+    gain_r = _gains(G - gr, H - hr, n - nr, G, H, n, loss_cur, msl, min_hess, *bounds)
     gain_r = np.where((pos[:, : nb - 1] <= nbnm - 2) & hm & allowed, gain_r, -np.inf)
     jl = np.argmax(gain_l, axis=1)
     bl = gain_l[np.arange(p), jl]
@@ -88,8 +111,8 @@ def find_split(hist, n, G, H, value, *, nbnm, has_missing, msl, min_hess, l2, fe
         "H_right": H - H_left,
         "n_right": n - n_left,
     }
-    out["value_left"] = node_value(out["G_left"], out["H_left"], l2)
-    out["value_right"] = node_value(out["G_right"], out["H_right"], l2)
+    out["value_left"] = float(node_value(out["G_left"], out["H_left"], l2, lower, upper))
+    out["value_right"] = float(node_value(out["G_right"], out["H_right"], l2, lower, upper))
     return out
 
 
@@ -114,6 +137,7 @@ class LevelGrower:
         self.left, self.right, self.value = [-1], [-1], [0.0]
         self.depth, self.n, self.G, self.H = [0], [0.0], [0.0], [0.0]
         self.split = [None]
+        self.lo, self.hi = [-np.inf], [np.inf]  # bounds of a node's children's values
         self.hist = {}
         self.expand = []
         self.split_set = []
@@ -173,6 +197,9 @@ class LevelGrower:
             min_hess=p["min_hessian_to_split"],
             l2=p["l2_regularization"],
             features=self._draw_features(),
+            lower=self.lo[node],
+            upper=self.hi[node],
+            monotonic=p.get("monotonic"),
         )
         self.split[node] = s
         if s is not None:
@@ -203,6 +230,8 @@ class LevelGrower:
             (self.G, G),
             (self.H, H),
             (self.split, None),
+            (self.lo, -np.inf),
+            (self.hi, np.inf),
         ):
             lst.append(v)
         return i
@@ -218,6 +247,15 @@ class LevelGrower:
         lc = self._add(depth, s["n_left"], s["G_left"], s["H_left"], s["value_left"])
         rc = self._add(depth, s["n_right"], s["G_right"], s["H_right"], s["value_right"])
         self.left[node], self.right[node] = lc, rc
+        mono = self.p.get("monotonic")
+        cst = 0 if mono is None else int(mono[f])
+        lo, hi = self.lo[node], self.hi[node]
+        if cst == 0:
+            bounds = ((lo, hi), (lo, hi))
+        else:
+            mid = (self.value[lc] + self.value[rc]) / 2
+            bounds = ((lo, mid), (mid, hi)) if cst == 1 else ((mid, hi), (lo, mid))
+        (self.lo[lc], self.hi[lc]), (self.lo[rc], self.hi[rc]) = bounds
         return self._wants_split(lc) or self._wants_split(rc)
 
     def _replay(self):

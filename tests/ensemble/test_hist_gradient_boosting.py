@@ -259,7 +259,8 @@ def test_bad_input_errors_as_sklearn():
     [
         (dict(loss="absolute_error"), "absolute_error"),
         (dict(loss="quantile", quantile=0.5), "quantile"),
-        (dict(monotonic_cst=[1, 0, 0]), "monotonic_cst"),
+        (dict(monotonic_cst=[1, 0]), "monotonic_cst has shape"),
+        (dict(monotonic_cst=[1, 2, 0]), "must be an array-like of -1, 0 or 1"),
         (dict(interaction_cst="pairwise"), "interaction_cst"),
         (dict(scoring="r2"), "scoring"),
         (dict(categorical_features=[0]), "categorical_features"),
@@ -269,6 +270,24 @@ def test_unsupported_parameters_are_refused(params, match):
     X, y = _data(100, p=3, nan=0)
     with pytest.raises(ValueError, match=match):
         HistGradientBoostingRegressor(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("cst", [[1, -1, 0, 0, 0], {"x0": 1, "x2": -1}])
+def test_monotonic_constraints_match_sklearn(cst):
+    import pandas as pd
+
+    X, y = _data(2000)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    kw = dict(max_iter=10, random_state=0, monotonic_cst=cst)
+    a = sk.HistGradientBoostingRegressor(**kw).fit(X, y)
+    b = HistGradientBoostingRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-9, atol=1e-12)
+    yc = (y > 1).astype(int)
+    a = sk.HistGradientBoostingClassifier(**kw).fit(X, yc)
+    b = HistGradientBoostingClassifier(**kw).fit(X, yc)
+    np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="not supported for multiclass"):
+        HistGradientBoostingClassifier(**kw).fit(X, np.digitize(y, [0.0, 2.0]))
 
 
 def test_accuracy_close_to_sklearn_with_max_features():
