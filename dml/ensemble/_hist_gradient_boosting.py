@@ -3,7 +3,7 @@ histogram-based gradient boosted trees, grown level by level through the task gr
 
 from __future__ import annotations
 
-from math import ceil
+import itertools
 from numbers import Integral, Real
 
 import numpy as np
@@ -63,8 +63,10 @@ _COMMON_PARAMS = """learning_rate : float, default=0.1
     monotonic_cst : array-like of int of shape (n_features,) or dict, default=None
         Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (a
         dict maps feature names to constraints). Not for multiclass problems.
-    interaction_cst : None, default=None
-        Not supported: any other value raises ValueError.
+    interaction_cst : {'pairwise', 'no_interactions'} or sequence of lists/tuples/sets of int, default=None
+        Groups of features that may interact: a node's children split on features of
+        the groups holding every feature split on above them (scikit-learn's rule;
+        unlisted features form one more group).
     warm_start : bool, default=False
         Reuse the fitted trees and add more (same data assumed).
     early_stopping : 'auto' or bool, default='auto'
@@ -130,7 +132,7 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     tree) and a few speculative node histograms that the final heap does not use.
     Differences: ``max_features`` draws its features per node in this evaluation
     order, so its draws differ from scikit-learn's. Not supported (ValueError):
-    categorical features, ``interaction_cst``, scorers other than 'loss',
+    categorical features, scorers other than 'loss',
     ``loss='absolute_error'`` and ``'quantile'``; sparse X."""
 
 
@@ -174,8 +176,6 @@ class _BaseHGB(BaseEstimator):
         name = type(self).__name__
         if self.loss in ("absolute_error", "quantile"):
             raise ValueError(f"loss={self.loss!r} is not supported by dml's {name}.")
-        if self.interaction_cst is not None:
-            raise ValueError(f"interaction_cst is not supported by dml's {name}; use None.")
         if self.scoring != "loss":
             raise ValueError(f"scoring={self.scoring!r} is not supported by dml's {name}; use 'loss'.")
         cf = self.categorical_features
@@ -227,6 +227,36 @@ class _BaseHGB(BaseEstimator):
                 f"monotonic_cst has shape {out.shape} but the input data X has {n_features} features."
             )
         return out
+
+    def _check_interaction_cst(self, n_features):
+        """The interaction groups as a list of sets (unlisted features forming one more
+        group), or None; scikit-learn's rules and messages."""
+        if self.interaction_cst is None:
+            return None
+        if self.interaction_cst == "no_interactions":
+            groups = [[i] for i in range(n_features)]
+        elif self.interaction_cst == "pairwise":
+            groups = itertools.combinations(range(n_features), 2)
+        else:
+            groups = self.interaction_cst
+        try:
+            constraints = [set(group) for group in groups]
+        except TypeError:
+            raise ValueError(
+                f"Interaction constraints must be a sequence of tuples or lists, got: {self.interaction_cst!r}."
+            ) from None
+        for group in constraints:
+            for x in group:
+                if not (isinstance(x, Integral) and 0 <= x < n_features):
+                    raise ValueError(
+                        "Interaction constraints must consist of integer indices in"
+                        f" [0, n_features - 1] = [0, {n_features - 1}], specifying the"
+                        f" position of features, got invalid indices: {group!r}"
+                    )
+        rest = set(range(n_features)) - set().union(*constraints)
+        if rest:
+            constraints.append(rest)
+        return constraints
 
     # ------------------------------------------------------------------------ fit
 
@@ -352,8 +382,8 @@ class _BaseHGB(BaseEstimator):
             "max_leaf_nodes": self.max_leaf_nodes,
             "max_depth": self.max_depth,
             "monotonic": self._check_monotonic_cst(p),
+            "interaction_cst": self._check_interaction_cst(p),
         }
-        n_sub = max(1, int(ceil(self.max_features * p))) if self.max_features < 1 else None
         model = {"baseline": self._baseline, "trees": self._trees, "current": None}
         es = self.do_early_stopping_
         kw = {"loss": self._loss_name, "n_bins": n_bins, "missing_bin": self.max_bins}
@@ -392,8 +422,8 @@ class _BaseHGB(BaseEstimator):
                 growers = []
                 for k in range(K):
                     pk = dict(params)
-                    if n_sub is not None:
-                        pk["feature_draw"] = (self._feature_rng, n_sub)
+                    if self.max_features < 1:
+                        pk["feature_draw"] = (self._feature_rng, self.max_features)
                     g = LevelGrower(
                         params=pk, nbnm=nbnm, has_missing=has_missing, n_bins=n_bins, thresholds=thresholds
                     )

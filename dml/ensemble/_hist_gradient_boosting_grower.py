@@ -138,6 +138,8 @@ class LevelGrower:
         self.depth, self.n, self.G, self.H = [0], [0.0], [0.0], [0.0]
         self.split = [None]
         self.lo, self.hi = [-np.inf], [np.inf]  # bounds of a node's children's values
+        groups = params.get("interaction_cst")
+        self.cst = [None if groups is None else list(range(len(groups)))]  # groups a node may use
         self.hist = {}
         self.expand = []
         self.split_set = []
@@ -196,7 +198,7 @@ class LevelGrower:
             msl=p["min_samples_leaf"],
             min_hess=p["min_hessian_to_split"],
             l2=p["l2_regularization"],
-            features=self._draw_features(),
+            features=self._draw_features(node),
             lower=self.lo[node],
             upper=self.hi[node],
             monotonic=p.get("monotonic"),
@@ -205,16 +207,23 @@ class LevelGrower:
         if s is not None:
             self.hist[node] = h
 
-    def _draw_features(self):
-        """The features a node may split on (``max_features``: scikit-learn's draw)."""
+    def _draw_features(self, node):
+        """The features ``node`` may split on: those of its interaction groups, and of
+        them a ``max_features`` share drawn as scikit-learn draws it."""
+        groups = self.p.get("interaction_cst")
+        allowed = None
+        if groups is not None:
+            allowed = np.array(sorted(set().union(*(groups[i] for i in self.cst[node]))), dtype=np.int64)
         draw = self.p.get("feature_draw")
         if draw is None:
-            return None
-        rng, n_sub = draw
-        mask = np.zeros(self.nbnm.shape[0], dtype=bool)
+            return allowed
+        rng, fraction = draw
+        n_allowed = self.nbnm.shape[0] if allowed is None else allowed.shape[0]
+        n_sub = max(1, int(np.ceil(fraction * n_allowed)))
+        mask = np.zeros(n_allowed, dtype=bool)
         mask[:n_sub] = True
         rng.shuffle(mask)
-        return np.flatnonzero(mask)
+        return np.flatnonzero(mask) if allowed is None else allowed[mask]
 
     def _add(self, depth, n, G, H, value):
         i = len(self.feature)
@@ -232,6 +241,7 @@ class LevelGrower:
             (self.split, None),
             (self.lo, -np.inf),
             (self.hi, np.inf),
+            (self.cst, None),
         ):
             lst.append(v)
         return i
@@ -256,6 +266,9 @@ class LevelGrower:
             mid = (self.value[lc] + self.value[rc]) / 2
             bounds = ((lo, mid), (mid, hi)) if cst == 1 else ((mid, hi), (lo, mid))
         (self.lo[lc], self.hi[lc]), (self.lo[rc], self.hi[rc]) = bounds
+        groups = self.p.get("interaction_cst")
+        if groups is not None:
+            self.cst[lc] = self.cst[rc] = [i for i in self.cst[node] if f in groups[i]]
         return self._wants_split(lc) or self._wants_split(rc)
 
     def _replay(self):

@@ -261,7 +261,7 @@ def test_bad_input_errors_as_sklearn():
         (dict(loss="quantile", quantile=0.5), "quantile"),
         (dict(monotonic_cst=[1, 0]), "monotonic_cst has shape"),
         (dict(monotonic_cst=[1, 2, 0]), "must be an array-like of -1, 0 or 1"),
-        (dict(interaction_cst="pairwise"), "interaction_cst"),
+        (dict(interaction_cst=[[0, 7]]), "Interaction constraints must consist of integer indices"),
         (dict(scoring="r2"), "scoring"),
         (dict(categorical_features=[0]), "categorical_features"),
     ],
@@ -288,6 +288,15 @@ def test_monotonic_constraints_match_sklearn(cst):
     np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match="not supported for multiclass"):
         HistGradientBoostingClassifier(**kw).fit(X, np.digitize(y, [0.0, 2.0]))
+
+
+@pytest.mark.parametrize("cst", ["pairwise", "no_interactions", [[0, 1], [1, 2]]])
+def test_interaction_constraints_match_sklearn(cst):
+    X, y = _data(2000)
+    kw = dict(max_iter=8, random_state=0, interaction_cst=cst)
+    a = sk.HistGradientBoostingRegressor(**kw).fit(X, y)
+    b = HistGradientBoostingRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-9, atol=1e-12)
 
 
 def test_accuracy_close_to_sklearn_with_max_features():
