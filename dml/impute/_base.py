@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import CpuMixin, check_params
 from dml._compat.sklearn import StrOptions, check_feature_names_in
 from dml._engine.blockwise import apply_blockwise, guard_finite
+from dml._engine.frames import frame_blockwise, validate_frame_predict_data
 from dml._engine.inputs import is_dask_collection, validate_fit_data, validate_predict_data
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import get_namespace, to_numpy
@@ -21,10 +22,13 @@ from dml._engine.quantiles import nanmedian
 from dml.impute._base_kernels import (
     combine_value_counts_per_column,
     impute_kernel,
+    impute_object_kernel,
     impute_stats_kernel,
     inverse_impute_kernel,
+    object_missing_mask,
     value_counts_kernel,
 )
+from dml.preprocessing._encoders import fit_category_counts
 
 
 def _is_nan(value):
@@ -48,6 +52,28 @@ def _input_dtype(X):
         return np.dtype(object)
 
 
+def _is_numeric_dtype(d):
+    if isinstance(d, np.dtype):
+        return d.kind in "biuf"
+    return type(d).__name__ != "CategoricalDtype" and getattr(d, "kind", "O") in "biuf"
+
+
+def _non_numeric(X):
+    """Whether X has a string, object or ``category`` column (metadata only): such X is
+    imputed as objects (``most_frequent`` / ``constant``), as scikit-learn does."""
+    meta = getattr(X, "_meta", X)
+    dtypes = getattr(meta, "dtypes", None)
+    if dtypes is not None and getattr(meta, "ndim", 1) == 2:
+        return not all(_is_numeric_dtype(d) for d in dtypes)
+    if hasattr(meta, "dtype"):
+        return not _is_numeric_dtype(meta.dtype)
+    if isinstance(X, list):
+        return any(
+            isinstance(v, str) for row in X for v in (row if isinstance(row, (list, tuple)) else [row])
+        )
+    return False
+
+
 class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
     """Univariate imputer for completing missing values with simple strategies.
 
@@ -57,23 +83,27 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
     ``most_frequent`` and ``constant``, and for ``mean`` on one chunk (on several
     chunks the per-chunk sums add up in float64, within float rounding of NumPy's).
 
-    Numeric input only: string, category or object columns (which scikit-learn's
-    ``most_frequent`` / ``constant`` strategies accept) are refused with a
-    ``ValueError``; encode them as numbers first (for example with
-    :class:`dml.preprocessing.OrdinalEncoder`), or impute them in memory with
-    scikit-learn.
+    String, object and ``category`` columns (pandas or Dask DataFrames, object arrays,
+    lists of strings) are imputed with ``most_frequent`` or ``constant`` as
+    scikit-learn imputes them: each column read as scikit-learn's ``check_array``
+    reads it, the output an object array (a lazy Dask array of objects for Dask
+    input), ``fill_value`` defaulting to ``"missing_value"``; ``missing_values`` may
+    then be NaN, None or a string. ``mean`` and ``median`` need numbers (scikit-learn's
+    error); ``add_indicator`` is refused on such data.
 
     Parameters
     ----------
-    missing_values : float, int or np.nan, default=np.nan
-        The placeholder for the missing values (a number, or NaN). With a number, NaN
-        in X is an error (as in scikit-learn).
+    missing_values : float, int, str, None or np.nan, default=np.nan
+        The placeholder for the missing values (a number, or NaN; a string or None
+        for non-numeric data). With a number, NaN in numeric X is an error (as in
+        scikit-learn).
     strategy : {'mean', 'median', 'most_frequent', 'constant'}, default='mean'
         Replace missing values by the feature's mean, median, most frequent value
         (the smallest of tied values) or ``fill_value``. A callable strategy is not
         supported (it would need a feature's whole column in memory).
-    fill_value : number, default=None
-        The value of ``strategy='constant'``; None means 0.
+    fill_value : number or str, default=None
+        The value of ``strategy='constant'``; None means 0 (``"missing_value"`` for
+        string, object or category data).
     copy : bool, default=True
         If False, in-memory float input of the transform's dtype is imputed in place
         when no feature is dropped and no indicator is added. Dask input is never
@@ -101,8 +131,9 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     Computation: ``fit`` makes one pass (one round trip): per-chunk missing counts and
-    sums (``mean``), or per-chunk value counts merged in a tree (``most_frequent``:
-    memory per partial grows with the number of distinct values of a feature). The
+    sums (``mean``), or per-chunk value counts merged in a tree (``most_frequent``,
+    and any strategy on non-numeric data: memory per partial grows with the number of
+    distinct values of a feature). The
     ``median`` is exact: a rank-bounded summary of every feature in the first pass,
     then passes over the values bracketing the two middle order statistics
     (:mod:`dml._engine.quantiles`: one pass for features with at most 4096 distinct
@@ -118,6 +149,13 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
     array([4., 3.])
     >>> imp.transform([[np.nan, np.nan]])
     array([[4., 3.]])
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"city": ["Oslo", None, "Oslo", "Rome"]}, dtype=object)
+    >>> SimpleImputer(strategy="most_frequent", missing_values=None).fit_transform(df)
+    array([['Oslo'],
+           ['Oslo'],
+           ['Oslo'],
+           ['Rome']], dtype=object)
     """
 
     _parameter_constraints = {
@@ -205,6 +243,9 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
         self : object
         """
         check_params(self)
+        if self.strategy in ("most_frequent", "constant") and _non_numeric(X):
+            return self._fit_objects(X)
+        self._objects = False
         mv = self._check_missing_values()
         in_dtype = _input_dtype(X)
         if self.strategy == "constant" and self.fill_value is not None and in_dtype.kind in "biuf":
@@ -250,6 +291,65 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
         self._fit_indicator(n_missing > 0)
         return self
 
+    def _fit_objects(self, X):
+        """``most_frequent`` / ``constant`` on string, object or category columns: the
+        statistics from one pass of per-chunk value counts (the encoders' pass)."""
+        if self.add_indicator:
+            raise ValueError(
+                "dml's SimpleImputer adds missing-value indicators to numeric data only; "
+                "with string, object or category columns use add_indicator=False (and, if "
+                "needed, sklearn.impute.MissingIndicator on the data in memory)."
+            )
+        mv = self.missing_values
+        mv = np.nan if _is_nan(mv) else mv
+        _, stats = fit_category_counts(self, X)
+        statistics = np.empty(self.n_features_in_, dtype=object)
+        for j, (values, counts) in enumerate(zip(stats["values"], stats["counts"])):
+            present = ~object_missing_mask(values, mv)
+            if self.strategy == "most_frequent":
+                if present.any():
+                    # values come sorted: the first of the tied counts is the smallest value
+                    statistics[j] = values[present][int(np.argmax(counts[present]))]
+                else:
+                    statistics[j] = 0 if self.keep_empty_features else np.nan
+            else:
+                fill = "missing_value" if self.fill_value is None else self.fill_value
+                statistics[j] = fill if (present.any() or self.keep_empty_features) else np.nan
+        self.statistics_ = statistics
+        self._objects = True
+        self._fit_dtype = self._fill_dtype = np.dtype(object)
+        self.indicator_ = None
+        return self
+
+    def _transform_objects(self, X):
+        X = validate_frame_predict_data(self, X)
+        keep = self._kept()
+        self._warn_skipped(keep)
+        stats = self.statistics_ if keep is None else self.statistics_[keep]
+        mv = np.nan if _is_nan(self.missing_values) else self.missing_values
+        n_out = self.n_features_in_ if keep is None else len(keep)
+        return frame_blockwise(
+            impute_object_kernel,
+            X,
+            n_outputs=n_out,
+            dtype=object,
+            statistics=stats,
+            keep=keep,
+            missing_values=mv,
+        )
+
+    def _warn_skipped(self, keep):
+        if keep is None:
+            return
+        invalid = np.setdiff1d(np.arange(self.n_features_in_), keep)
+        if hasattr(self, "feature_names_in_"):
+            invalid = self.feature_names_in_[invalid]
+        warnings.warn(
+            "Skipping features without any observed values:"
+            f" {invalid}. At least one non-missing value is needed"
+            f" for imputation with strategy='{self.strategy}'."
+        )
+
     def _fit_indicator(self, has_missing):
         if not self.add_indicator:
             self.indicator_ = None
@@ -289,18 +389,12 @@ class SimpleImputer(CpuMixin, TransformerMixin, BaseEstimator):
             dropped (with scikit-learn's warning) unless ``keep_empty_features``.
         """
         check_is_fitted(self)
+        if getattr(self, "_objects", False):
+            return self._transform_objects(X)
         mv = self._check_missing_values()
         X = self._validate(X, fit=False)
         keep = self._kept()
-        if keep is not None:
-            invalid = np.setdiff1d(np.arange(self.n_features_in_), keep)
-            if hasattr(self, "feature_names_in_"):
-                invalid = self.feature_names_in_[invalid]
-            warnings.warn(
-                "Skipping features without any observed values:"
-                f" {invalid}. At least one non-missing value is needed"
-                f" for imputation with strategy='{self.strategy}'."
-            )
+        self._warn_skipped(keep)
         stats = self.statistics_ if keep is None else self.statistics_[keep]
         stats = np.asarray(stats.astype(np.float64), dtype=np.float64)
         indicator = None if self.indicator_ is None else np.asarray(self.indicator_.features_)

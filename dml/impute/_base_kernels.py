@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from dml._engine.namespace import to_numpy
+from dml.preprocessing._encoders_kernels import Categorical, chunk_columns, n_rows
 
 
 def _is_nan(value):
@@ -99,4 +100,46 @@ def inverse_impute_kernel(X, *, xp, n_features, kept, indicator_features, missin
     cols = out[:, xp.asarray(indicator_features)]
     marker = xp.asarray(missing_values, dtype=X.dtype)
     out[:, xp.asarray(indicator_features)] = xp.where(mask, marker, cols)
+    return out
+
+
+# ------------------------------------------------- non-numeric columns (frames path)
+
+
+def object_missing_mask(values, missing_values):
+    """scikit-learn's ``_get_mask`` of a 1-D array read by the frames path: NaN as the
+    marker matches float NaN (``x != x``), any other marker by equality."""
+    if _is_nan(missing_values):
+        if values.dtype.kind == "f":
+            return np.isnan(values)
+        if values.dtype.kind in "iub":
+            return np.zeros(values.shape[0], dtype=bool)
+        return np.asarray(values != values, dtype=bool)
+    if values.dtype.kind != "O" and (missing_values is None or isinstance(missing_values, str)):
+        return np.zeros(values.shape[0], dtype=bool)
+    if values.dtype.kind == "O":
+        return np.fromiter(
+            (v is missing_values or v == missing_values for v in values), bool, values.shape[0]
+        )
+    return np.asarray(values == missing_values, dtype=bool)
+
+
+def _object_column(c):
+    # a ``category`` column (the encoders' reader gives its codes) as its values
+    return c.values() if isinstance(c, Categorical) else c
+
+
+def impute_object_kernel(X, *, xp, statistics, keep, missing_values):
+    """Impute the columns of a DataFrame partition / object chunk (each read as
+    scikit-learn's ``check_array`` reads it) into a 2-D object array: the marker is
+    replaced by each kept feature's statistic, the other features are dropped."""
+    cols = chunk_columns(X)
+    if keep is not None:
+        cols = [cols[j] for j in keep]
+    out = np.empty((n_rows(X), len(cols)), dtype=object)
+    for j, c in enumerate(cols):
+        out[:, j] = _object_column(c)
+        mask = object_missing_mask(out[:, j], missing_values)
+        if mask.any():
+            out[mask, j] = statistics[j]
     return out
