@@ -341,7 +341,13 @@ class _BaseHGB(BaseEstimator):
                 self.train_score_ = list(self.train_score_)
                 self.validation_score_ = list(self.validation_score_)
             self._bin_thresholds = thresholds
-            self._boost(datab, thresholds, warm, use_val)
+            self._boost(
+                datab,
+                thresholds,
+                warm,
+                use_val,
+                const_hess=w_host is None and self._loss_name == "squared_error",
+            )
         self.n_iter_ = len(self._trees)
         self.train_score_ = np.asarray(self.train_score_)
         self.validation_score_ = np.asarray(self.validation_score_)
@@ -370,7 +376,7 @@ class _BaseHGB(BaseEstimator):
         Xs = np.asarray(got["X"])[inverse]
         return [find_binning_thresholds(Xs[:, f], self.max_bins, w_bins) for f in range(Xs.shape[1])]
 
-    def _boost(self, datab, thresholds, warm, use_val):
+    def _boost(self, datab, thresholds, warm, use_val, const_hess):
         K = self.n_trees_per_iteration_
         n_bins = self.max_bins + 1
         nbnm = np.array([t.shape[0] + 1 for t in thresholds])
@@ -386,7 +392,12 @@ class _BaseHGB(BaseEstimator):
         }
         model = {"baseline": self._baseline, "trees": self._trees, "current": None}
         es = self.do_early_stopping_
-        kw = {"loss": self._loss_name, "n_bins": n_bins, "missing_bin": self.max_bins}
+        kw = {
+            "loss": self._loss_name,
+            "n_bins": n_bins,
+            "missing_bin": self.max_bins,
+            "const_hess": const_hess,
+        }
 
         def run(compute, want_loss, cache):
             res = map_reduce(

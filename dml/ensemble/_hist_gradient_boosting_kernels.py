@@ -189,9 +189,10 @@ def descend(Xb, tree, node, missing_bin):
     return node
 
 
-def _histograms(Xb, nodes, g, h, train, compute, n_bins):
+def _histograms(Xb, nodes, g, h, train, compute, n_bins, const_hess=False):
     """(grad, hess, count) histograms, shape (S, p, n_bins) each, of the S requested
-    ``(tree k, node)`` pairs of ``compute``, over the training rows."""
+    ``(tree k, node)`` pairs of ``compute``, over the training rows. ``const_hess``:
+    every hessian is 1, so the hessian histogram is the count's (not summed)."""
     n, p = Xb.shape
     S = compute.shape[0]
     size = S * p * n_bins
@@ -215,8 +216,11 @@ def _histograms(Xb, nodes, g, h, train, compute, n_bins):
             r = rows[a : a + _ROW_BLOCK]
             idx = (s[r, None] * (p * n_bins) + offs[None, :] + Xb[r]).ravel()
             G += np.bincount(idx, weights=np.repeat(g[r, k].astype(np.float64), p), minlength=size)
-            H += np.bincount(idx, weights=np.repeat(h[r, k].astype(np.float64), p), minlength=size)
+            if not const_hess:
+                H += np.bincount(idx, weights=np.repeat(h[r, k].astype(np.float64), p), minlength=size)
             C += np.bincount(idx, minlength=size)
+    if const_hess:
+        H = C.copy()
     return G.reshape(S, p, n_bins), H.reshape(S, p, n_bins), C.reshape(S, p, n_bins)
 
 
@@ -243,7 +247,9 @@ def _raw_predictions(Xb, model, cache, missing_bin):
     return raw
 
 
-def boost_kernel(Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, want_loss, cache=None):
+def boost_kernel(
+    Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, want_loss, const_hess=False, cache=None
+):
     """One pass of tree growth over a binned chunk.
 
     Parameters
@@ -258,6 +264,8 @@ def boost_kernel(Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, wan
         ``current`` (the K trees being grown, or None).
     compute : ndarray of shape (S, 2), int
         The ``(tree, node)`` pairs whose histograms are wanted.
+    const_hess : bool
+        Every hessian is 1 (squared error without sample weights).
     want_loss : bool
         Also return the summed weighted losses of the training and validation rows at
         the raw predictions of the finished iterations.
@@ -298,7 +306,7 @@ def boost_kernel(Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, wan
             if cache is not None:
                 cache["gh"] = gh
         _, g, h = gh
-        G, H, C = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins)
+        G, H, C = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
         out.update(G=G, H=H, C=C)
     return out
 
