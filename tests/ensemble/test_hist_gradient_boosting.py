@@ -307,3 +307,43 @@ def test_accuracy_close_to_sklearn_with_max_features():
     a = sk.HistGradientBoostingClassifier(**kw).fit(X[:2000], yc[:2000]).score(X[2000:], yc[2000:])
     b = HistGradientBoostingClassifier(**kw).fit(X[:2000], yc[:2000]).score(X[2000:], yc[2000:])
     assert abs(a - b) < 0.02
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_worker_killed_mid_fit_gives_the_same_model():
+    """A worker killed during the growth: the graph recomputes its chunks (binning, raw
+    predictions and row nodes, whose chunk caches died with it) and the model is the same."""
+    import os
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    X, y = _data(8000, p=6)
+    yc = (y > 1).astype(int)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+        ) as lc,
+        Client(lc) as client,
+    ):
+        Xd, yd = client.persist([da.from_array(X, chunks=(1000, -1)), da.from_array(yc, chunks=1000)])
+        kw = dict(max_iter=8, random_state=0, early_stopping=False)
+        reference = HistGradientBoostingClassifier(**kw).fit(Xd, yd)
+        victim = list(client.scheduler_info()["workers"])[0]
+        killed = threading.Event()
+
+        def kill_when_growing(counter):
+            while counter.passes < 20:
+                time.sleep(0.005)
+            client.run(os._exit, 1, workers=[victim], on_error="ignore")
+            killed.set()
+
+        with count_passes() as counter:
+            killer = threading.Thread(target=kill_when_growing, args=(counter,), daemon=True)
+            killer.start()
+            survived = HistGradientBoostingClassifier(**kw).fit(Xd, yd)
+            killer.join(timeout=60)
+        assert killed.is_set()
+    np.testing.assert_array_equal(survived.predict_proba(X), reference.predict_proba(X))
