@@ -9,11 +9,10 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
-    TransformerMixin,
 )
 from sklearn.utils import check_array, check_random_state
 
-from dml._base import check_params
+from dml._base import TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data

@@ -5,10 +5,10 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin, check_params
+from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import (
     is_dask_collection,

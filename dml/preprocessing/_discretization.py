@@ -6,11 +6,11 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from dml._base import CpuMixin, check_params
+from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions, check_feature_names_in
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import is_dask_collection, validate_fit_data, validate_predict_data

@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 from sklearn import get_config as sklearn_get_config
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, validate_data
 
-from dml._base import check_params
+from dml._base import TransformerMixin, check_params
 from dml._compat.sklearn import StrOptions, check_feature_names_in
 from dml._engine.inputs import (
     assert_finite_chunk,

@@ -9,10 +9,10 @@ from math import comb
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin, check_params
+from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions, check_feature_names_in
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import is_dask_collection, validate_blockwise_data, validate_predict_data

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin, check_params
+from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._compat.sklearn import StrOptions
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import is_dask_collection, validate_fit_data, validate_predict_data
