@@ -11,6 +11,7 @@ import textwrap
 
 import dask
 import dask.array as da
+import dask.bag as db
 import joblib
 import numpy as np
 import pytest
@@ -21,10 +22,14 @@ from tests.test_common import ESTIMATORS, _data_for, _prepared
 _OUTPUTS = ("predict", "transform", "predict_proba")
 
 
+def _dense(out):
+    return np.asarray(out.toarray() if hasattr(out, "toarray") else out)
+
+
 def _output(est, X):
     for name in _OUTPUTS:
         if hasattr(est, name):
-            return name, np.asarray(getattr(est, name)(X))
+            return name, _dense(getattr(est, name)(X))
     return None, None
 
 
@@ -49,6 +54,11 @@ def _fitted_models(client):
             if y is None and "estimator" in estimator.get_params(deep=False):
                 y = (X[:, 0] > 0).astype(int)  # wrappers and searches around classifiers
             est = _prepared(estimator, X)
+            if get_tags(est).input_tags.dict:  # FeatureHasher: samples are dicts of features
+                samples = [{f"f{i % 7}": float(i), "g": 1.0} for i in range(200)]
+                est.fit(db.from_sequence(samples, npartitions=2))
+                models.append((type(est).__name__, est, samples))
+                continue
             if not get_tags(est).input_tags.two_d_array:  # LabelEncoder: fit(y) on labels
                 labels = (X[:, 0] > 0).astype(int)
                 est.fit(da.from_array(labels, chunks=150))
@@ -90,7 +100,8 @@ def test_every_estimator_fitted_on_dask_input_pickles_without_the_cluster(cluste
         for name, est, X in models:
             for m in {_OUTPUTS!r}:
                 if hasattr(est, m):
-                    outs[name] = (m, np.asarray(getattr(est, m)(X)))
+                    out = getattr(est, m)(X)
+                    outs[name] = (m, np.asarray(out.toarray() if hasattr(out, "toarray") else out))
                     break
             else:
                 outs[name] = (None, None)
