@@ -106,6 +106,10 @@ def resolve_columns(X, columns):
     return columns, get_column_indices(meta, columns)
 
 
+def _pick(part, columns):
+    return part[columns]
+
+
 def select(X, columns):
     """The columns ``columns`` of X, as scikit-learn's ``_safe_indexing(X, columns,
     axis=1)``: a scalar specification gives a 1-D selection. Dask DataFrames are
@@ -117,6 +121,12 @@ def select(X, columns):
         names = list(metadata_of(X).columns)
         idx = get_column_indices(metadata_of(X), columns)
         picked = [names[i] for i in idx]
-        return X[picked[0]] if scalar else X[picked]
+        meta = metadata_of(X)
+        # a projection inside each partition, not ``X[picked]``: Dask pushes a plain
+        # column projection into a Parquet read, which may then fuse partitions (fewer,
+        # larger blocks in ``to_dask_array``) and break the parts' row alignment
+        if scalar:
+            return X.map_partitions(_pick, picked[0], meta=meta[picked[0]])
+        return X.map_partitions(_pick, picked, meta=meta[picked])
     idx = get_column_indices(X, columns)
     return X[:, idx[0]] if scalar else X[:, idx]
