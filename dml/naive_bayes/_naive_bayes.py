@@ -96,11 +96,22 @@ def _rows(a, idx, K):
 class _BaseNB(ClassifierMixin, BaseEstimator):
     """Shared fit / predict plumbing of dml's naive Bayes classifiers."""
 
+    #: whether sparse X is taken (CSR chunks: the counting models, as scikit-learn)
+    _accept_sparse = False
+
+    def _check_sparse(self, X):
+        """Refuse sparse X where the model does not take it."""
+        if not self._accept_sparse:
+            _reject_sparse(self, X)
+
     def _pass(self, X, y, sample_weight, classes, kernel, keys, *, reset, **kwargs):
         """Validate, run the one pass, check values; the merged statistics on the
         classes (``classes`` None: the sorted labels found, as ``fit``)."""
-        _reject_sparse(self, X)
-        with validate_fit_data(self, X, y, sample_weight, iterative=False, reset=reset) as data:
+        self._check_sparse(X)
+        accept = "csr" if self._accept_sparse else False
+        with validate_fit_data(
+            self, X, y, sample_weight, iterative=False, reset=reset, accept_sparse=accept
+        ) as data:
             # the fast path returns the kernel's own result: through the combine, it is
             # on the host like the merged results of a graph
             stats = combine_class_stats([map_reduce(kernel, data, combine=combine_class_stats, **kwargs)])
@@ -123,8 +134,8 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
 
     def _blockwise(self, X, output):
         check_is_fitted(self)
-        _reject_sparse(self, X)
-        X = validate_predict_data(self, X)
+        self._check_sparse(X)
+        X = validate_predict_data(self, X, accept_sparse="csr" if self._accept_sparse else False)
         model, params, dtype = self._predict_params(X.dtype)
         kwargs = {"model": model, "params": params, "output": output}
         if output == "predict":
@@ -389,6 +400,7 @@ class _BaseDiscreteNB(_BaseNB):
     #: the pass's kernel, and the per-class statistics it returns
     _kernel = staticmethod(class_counts_kernel)
     _count_keys = ("class_count", "feature_count")
+    _accept_sparse = True
     #: whether negative values of X are refused (scikit-learn's check_non_negative)
     _negative_check = True
 
@@ -502,6 +514,7 @@ class _BaseDiscreteNB(_BaseNB):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True
+        tags.input_tags.sparse = self._accept_sparse
         return tags
 
 
@@ -545,8 +558,9 @@ class MultinomialNB(_BaseDiscreteNB):
     Computation: one pass over the data per ``fit`` / ``partial_fit`` (labels found in
     the same pass, the negativity and NaN checks ride along), one round trip; Dask
     input is never persisted. Memory per task: one chunk plus
-    O(block_rows * n_classes + n_classes * n_features). Sparse input is not supported
-    yet. ``predict`` and the probabilities are blockwise: lazy for Dask input.
+    O(block_rows * n_classes + n_classes * n_features). Sparse X (scipy.sparse, or Dask
+    arrays of CSR chunks) is read from its stored values only: one sparse product per
+    chunk, never densified. ``predict`` and the probabilities are blockwise: lazy for Dask input.
 
     Examples
     --------
@@ -820,6 +834,7 @@ class CategoricalNB(_BaseDiscreteNB):
     }
     _kernel = staticmethod(category_counts_kernel)
     _count_keys = ("class_count", "category_count")
+    _accept_sparse = False
 
     def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, min_categories=None):
         self.alpha = alpha

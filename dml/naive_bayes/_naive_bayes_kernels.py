@@ -20,7 +20,7 @@ from array_api_compat import is_numpy_namespace
 
 from dml._engine.blockwise import guard_finite
 from dml._engine.kernels import block_rows, row_blocks
-from dml._engine.namespace import as_float64, assert_finite_chunk, to_numpy
+from dml._engine.namespace import as_float64, assert_finite_chunk, is_sparse, to_numpy
 
 # --------------------------------------------------------------------------- labels
 
@@ -191,12 +191,43 @@ def class_counts_kernel(X, y, w, *, xp, binarize=None):
     """
     labels, inv = chunk_labels(y, xp=xp)
     k = labels.shape[0]
-    if is_numpy_namespace(xp) and isinstance(X, np.ndarray):
+    if is_sparse(X):
+        out = _class_counts_sparse(X, np.asarray(inv), None if w is None else np.asarray(w), k, binarize)
+    elif is_numpy_namespace(xp) and isinstance(X, np.ndarray):
         out = _class_counts_numpy(X, inv, None if w is None else np.asarray(w), k, binarize)
     else:
         out = _class_counts_generic(X, inv, w, k, binarize, xp)
     out["labels"] = labels
     out["w_nonzero"] = _nonzero(w, xp)
+    return out
+
+
+def _binarized(X, threshold):
+    """A CSR chunk with its stored values replaced by ``value > threshold`` (float64);
+    the structure is shared, nothing is densified (a threshold >= 0 maps zeros to 0)."""
+    out = X.copy() if X.dtype == np.float64 else X.astype(np.float64)
+    out.data = (X.data > threshold).astype(np.float64)
+    return out
+
+
+def _class_counts_sparse(X, inv, w, k, binarize):
+    """:func:`class_counts_kernel` for a CSR chunk: ``feature_count = Y^T X`` as one
+    sparse product ``X^T Y`` (O(nnz * k)); minima and maxima of the stored values
+    (implicit zeros are 0: they move neither the negativity check nor NaN / inf)."""
+    data = X.data
+    lo = np.asarray(np.min(data) if data.size else 0.0, dtype=np.float64)
+    hi = np.asarray(np.max(data) if data.size else 0.0, dtype=np.float64)
+    if binarize is not None:
+        X = _binarized(X, binarize)
+    elif X.dtype != np.float64:
+        X = X.astype(np.float64)
+    Yt = (np.arange(k)[:, None] == inv[None, :]).astype(np.float64)  # (k, rows)
+    if w is not None:
+        Yt *= np.asarray(w, dtype=np.float64)[None, :]
+    fc = np.asarray(X.T @ Yt.T).T  # (k, p), dense: k * p
+    out = {"class_count": Yt.sum(axis=1), "feature_count": np.ascontiguousarray(fc), "x_min": lo}
+    if binarize is not None:
+        out["x_max"] = hi
     return out
 
 
@@ -447,6 +478,13 @@ def joint_log_likelihood(X, *, xp, model, params):
         return guard_finite(_gaussian_jll(X, xp, **params), X)
     if model == "categorical":
         return _categorical_jll(X, xp, **params)
+    if is_sparse(X):
+        # CSR chunk: NaN / inf on the stored values, binarized on them, one sparse product
+        assert_finite_chunk(X)
+        if model == "bernoulli" and params["binarize"] is not None:
+            X = _binarized(X, params["binarize"])
+        W = np.ascontiguousarray(np.asarray(params["weights"], dtype=np.float64).T)
+        return np.asarray(X @ W) + np.asarray(params["bias"], dtype=np.float64)[None, :]
     if model == "bernoulli":
         probe = xp.sum(X * 0, axis=1)  # NaN / inf rows, which binarizing would hide
         if not bool(xp.all(xp.isfinite(probe))):
