@@ -30,7 +30,6 @@ from dml._engine.mapreduce import _record_pass
 from dml._engine.namespace import _is_dask_frame, is_dask_collection
 from dml._engine.runtime import get_client
 
-
 #: A transform's state (fitted vectorizer) above this many pickled bytes is one shared key
 #: of the graph rather than a copy inside every task.
 SHARE_BYTES = 2**20
