@@ -7,6 +7,7 @@ from dml._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "_categorical": ["Categorizer", "DummyEncoder"],
         "_data": ["MinMaxScaler", "StandardScaler"],
         "_discretization": ["KBinsDiscretizer"],
         "_encoders": ["OneHotEncoder", "OrdinalEncoder"],
@@ -22,6 +23,7 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
+    from dml.preprocessing._categorical import Categorizer, DummyEncoder  # noqa: F401
     from dml.preprocessing._data import MinMaxScaler, StandardScaler  # noqa: F401
     from dml.preprocessing._discretization import KBinsDiscretizer  # noqa: F401
     from dml.preprocessing._encoders import OneHotEncoder, OrdinalEncoder  # noqa: F401
