@@ -31,6 +31,7 @@ __getattr__, __dir__, __all__ = attach(
             "pairwise_kernels",
         ],
         "_ranking": ["roc_auc_score"],
+        "_ranking_at_k": ["mean_average_precision", "ndcg_at_k", "precision_at_k", "recall_at_k"],
         "_regression": [
             "mean_absolute_error",
             "mean_absolute_percentage_error",
@@ -64,6 +65,12 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
         pairwise_kernels,
     )  # noqa: F401
     from dml.metrics._ranking import roc_auc_score  # noqa: F401
+    from dml.metrics._ranking_at_k import (  # noqa: F401
+        mean_average_precision,
+        ndcg_at_k,
+        precision_at_k,
+        recall_at_k,
+    )
     from dml.metrics._regression import (
         mean_absolute_error,
         mean_absolute_percentage_error,
