@@ -96,8 +96,10 @@ class IVFIndex:
 
     def _probe(self, Q, probes, *, k, metric, out_dtype):
         nq, n_probe = probes.shape
-        res_d = np.full((nq, n_probe, k), np.inf)
-        res_i = np.full((nq, n_probe, k), K.PAD_INDEX, dtype=np.int64)
+        # per list: the k best by reduced distance (comparable within a query), as
+        # positions in the sorted data; exact distances only for the final k
+        res_r = np.full((nq, n_probe, k), np.inf)
+        res_p = np.full((nq, n_probe, k), K.PAD_INDEX, dtype=np.int64)
         flat = probes.ravel()
         order = np.argsort(flat, kind="stable")
         bounds = np.searchsorted(flat[order], np.arange(self.n_lists + 1))
@@ -107,14 +109,21 @@ class IVFIndex:
             if a == b or s == e:
                 continue
             q_rows, slots = np.divmod(order[a:b], n_probe)
-            d, i = K.topk_block(Q[q_rows], self.data[s:e], k=k, metric=metric, p=2.0, out_dtype=np.float64)
-            real = i != K.PAD_INDEX
-            i = np.where(real, self.ids[np.where(real, i + s, 0)], K.PAD_INDEX)
-            res_d[q_rows, slots] = d
-            res_i[q_rows, slots] = i
-        dist, ind = K.merge_topk([res_d.reshape(nq, -1)], [res_i.reshape(nq, -1)], k)
-        short = np.flatnonzero(ind[:, -1] == K.PAD_INDEX)
-        if short.size:
+            r, pos = K.topk_block(
+                Q[q_rows], self.data[s:e], k=k, metric=metric, p=2.0, offset=int(s), exact=False
+            )
+            res_r[q_rows, slots] = r
+            res_p[q_rows, slots] = pos
+        res_r, res_p = res_r.reshape(nq, -1), res_p.reshape(nq, -1)
+        loc = K._dense_topk(res_r, k)
+        pos = np.take_along_axis(res_p, loc, 1)
+        short = np.flatnonzero((pos == K.PAD_INDEX).any(axis=1))
+        pad = pos == K.PAD_INDEX
+        dist = K.exact_distances(Q, self.data, np.where(pad, 0, pos), metric, 2.0)
+        ind = self.ids[np.where(pad, 0, pos)]
+        dist[pad] = np.inf
+        dist, ind = K._sorted_rows(dist, ind)
+        if short.size:  # probed lists holding fewer than k rows: exact search
             d, i = K.topk_block(Q[short], self.data, k=k, metric=metric, p=2.0, out_dtype=np.float64)
             dist[short], ind[short] = d, self.ids[i]
         return dist.astype(out_dtype), ind

@@ -156,7 +156,7 @@ def _merge_candidates(best_r, best_i, R, base, k, thr=None):
     best_i[sel] = np.take_along_axis(J, o, 1)
 
 
-def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
+def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None, exact=True):
     """The k nearest rows of index block ``B`` for every query row of ``Q``.
 
     Parameters
@@ -173,6 +173,9 @@ def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
         Global index of the block's first row.
     out_dtype : dtype, optional
         Dtype of the returned distances (default: ``Q``'s).
+    exact : bool, default=True
+        ``False``: return the reduced distances (float64, comparable within a query
+        row only) of the k selected rows, unsorted, without the exact recomputation.
 
     Returns
     -------
@@ -210,6 +213,10 @@ def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
             else:
                 best_r, best_i = _dense_merge(best_r, best_i, R, s, kk)
                 seeded = bool(np.all(np.isfinite(best_r)))
+        if not exact:
+            dist[qs : qs + _Q_TILE, :kk] = best_r
+            idx[qs : qs + _Q_TILE, :kk] = np.where(best_i == PAD_INDEX, PAD_INDEX, best_i + offset)
+            continue
         pad = best_i == PAD_INDEX
         if pad.any():  # rows without k finite entries (NaN queries): inf, checked later
             best_i = np.where(pad, 0, best_i)
@@ -220,7 +227,7 @@ def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None):
         d, gi = _sorted_rows(d, best_i + offset)
         dist[qs : qs + _Q_TILE, :kk] = d
         idx[qs : qs + _Q_TILE, :kk] = gi
-    return dist.astype(out_dtype), idx
+    return (dist if not exact else dist.astype(out_dtype)), idx
 
 
 def merge_topk(dists, idxs, k):
