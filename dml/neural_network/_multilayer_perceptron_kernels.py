@@ -1,0 +1,202 @@
+"""Chunk kernels of the multi-layer perceptrons: the whole network's forward and backward
+pass over one chunk (or over the chunk's share of a global minibatch).
+
+Parameters travel packed as scikit-learn packs them (every layer's coefficients, then
+every layer's intercepts, row-major). Kernels use ``xp`` only, so CuPy chunks run on
+their device; the small results come back in the chunk's namespace.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml._engine.blockwise import guard_finite
+from dml._engine.namespace import is_sparse, to_numpy
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_uniform(idx, seed, *, xp):
+    """Uniform numbers in (0, 1), one per global row index in ``idx`` (SplitMix64 of
+    ``idx`` and ``seed``): the same draw for a row whatever the chunking."""
+    z = xp.astype(idx, xp.uint64) * _GOLDEN + np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (xp.astype(z >> np.uint64(11), xp.float64) + 0.5) * (2.0**-53)
+
+
+def unpack(theta, layer_units, xp):
+    """``(coefs, intercepts)`` lists from the packed vector (scikit-learn's order)."""
+    coefs, intercepts, start = [], [], 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        end = start + fan_in * fan_out
+        coefs.append(xp.reshape(theta[start:end], (fan_in, fan_out)))
+        start = end
+    for fan_out in layer_units[1:]:
+        intercepts.append(theta[start : start + fan_out])
+        start += fan_out
+    return coefs, intercepts
+
+
+def _activate(Z, name, xp):
+    if name == "identity":
+        return Z
+    if name == "logistic":
+        return 1.0 / (1.0 + xp.exp(-Z))
+    if name == "tanh":
+        return xp.tanh(Z)
+    if name == "relu":
+        return xp.maximum(Z, xp.zeros_like(Z))
+    if name == "exp":
+        return xp.exp(Z)
+    if name == "softmax":
+        Z = Z - xp.max(Z, axis=1, keepdims=True)
+        E = xp.exp(Z)
+        return E / xp.sum(E, axis=1, keepdims=True)
+    raise ValueError(f"Unknown activation {name!r}.")
+
+
+def _derivative(A, delta, name, xp):
+    """``delta`` times the activation's derivative, from the activation's output ``A``."""
+    if name == "identity":
+        return delta
+    if name == "logistic":
+        return delta * A * (1.0 - A)
+    if name == "tanh":
+        return delta * (1.0 - A * A)
+    if name == "relu":
+        return xp.where(A == 0, xp.zeros_like(delta), delta)
+    raise ValueError(f"Unknown activation {name!r}.")
+
+
+def forward(X, coefs, intercepts, activation, out_activation, xp):
+    """Every layer's activations (``X`` first, the output last)."""
+    acts = [X]
+    last = len(coefs) - 1
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = acts[-1] @ W + b
+        acts.append(_activate(Z, out_activation if i == last else activation, xp))
+    return acts
+
+
+def _row_losses(Y, P, loss, xp):
+    """Per-row loss whose weighted mean is scikit-learn's loss function."""
+    if loss == "squared_error":
+        return 0.5 * xp.sum((Y - P) ** 2, axis=1) / Y.shape[1]
+    if loss == "poisson":
+        ratio = xp.where(Y > 0, Y / P, xp.ones_like(P))
+        return xp.sum(Y * xp.log(ratio) - Y + P, axis=1)
+    eps = float(np.finfo(np.dtype(str(P.dtype).split(".")[-1])).eps)
+    P = xp.clip(P, eps, 1.0 - eps)
+    if loss == "binary_log_loss" or P.shape[1] == 1:
+        return -xp.sum(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P), axis=1)
+    return -xp.sum(Y * xp.log(P), axis=1)
+
+
+def _batch(X, y, w, rows, row_offset, xp):
+    """The chunk's rows among the sorted global ``rows`` (all of them when None)."""
+    if rows is None:
+        return X, y, w
+    n = X.shape[0]
+    lo, hi = np.searchsorted(rows, [row_offset, row_offset + n])
+    local = rows[lo:hi] - row_offset
+    if local.shape[0] and int(local[-1]) - int(local[0]) + 1 == local.shape[0]:
+        sel = slice(int(local[0]), int(local[-1]) + 1)  # contiguous: a view, as slices
+        return X[sel], y[sel], None if w is None else w[sel]
+    return _take(X, local, xp), _take(y, local, xp), None if w is None else _take(w, local, xp)
+
+
+def _take(a, idx, xp):
+    """Rows ``idx`` (host integers) of ``a``: CSR chunks by indexing, arrays by ``take``."""
+    if is_sparse(a):
+        return a[to_numpy(idx)]
+    return xp.take(a, xp.asarray(idx), axis=0)
+
+
+def mlp_loss_grad_kernel(
+    X, y, w, theta, rows, *, xp, layer_units, activation, out_activation, loss, row_offset=0
+):
+    """Summed loss and gradient of the network over the chunk (or its share of ``rows``).
+
+    Returns ``{"loss": sum_i w_i l_i, "grad": sum_i w_i dl_i/dtheta (packed), "sw":
+    sum_i w_i, "n": rows used}``; the driver divides by the global ``sw`` and adds the
+    L2 term, so the sum over chunks is the full-batch (or minibatch) gradient.
+    """
+    X, y, w = _batch(X, y, w, rows, row_offset, xp)
+    theta = xp.asarray(theta, dtype=X.dtype)
+    n = X.shape[0]
+    if n == 0:
+        return {
+            "loss": xp.zeros((), dtype=xp.float64),
+            "grad": xp.zeros(theta.shape, dtype=theta.dtype),
+            "sw": xp.zeros((), dtype=xp.float64),
+            "n": 0,
+        }
+    Y = xp.astype(xp.reshape(y, (n, -1)), X.dtype)
+    coefs, intercepts = unpack(theta, layer_units, xp)
+    acts = forward(X, coefs, intercepts, activation, out_activation, xp)
+    losses = _row_losses(Y, acts[-1], loss, xp)
+    delta = acts[-1] - Y
+    if w is not None:
+        w = xp.astype(w, X.dtype)
+        losses = losses * w
+        delta = delta * w[:, None]
+        sw = xp.sum(xp.astype(w, xp.float64))
+    else:
+        sw = xp.asarray(float(n), dtype=xp.float64)
+    coef_grads = [None] * len(coefs)
+    intercept_grads = [None] * len(coefs)
+    for i in range(len(coefs) - 1, -1, -1):
+        coef_grads[i] = acts[i].T @ delta
+        intercept_grads[i] = xp.sum(delta, axis=0)
+        if i > 0:
+            delta = _derivative(acts[i], delta @ coefs[i].T, activation, xp)
+    grad = xp.concat([xp.reshape(g, (-1,)) for g in coef_grads + intercept_grads])
+    return {"loss": xp.sum(xp.astype(losses, xp.float64)), "grad": grad, "sw": sw, "n": int(n)}
+
+
+def mlp_predict_kernel(X, *, xp, theta, layer_units, activation, out_activation, output, classes=None):
+    """Blockwise prediction: the network's output, probabilities or labels."""
+    theta = xp.asarray(theta, dtype=X.dtype)
+    coefs, intercepts = unpack(theta, layer_units, xp)
+    P = guard_finite(forward(X, coefs, intercepts, activation, out_activation, xp)[-1], X)
+    if output == "raw":
+        return P[:, 0] if P.shape[1] == 1 else P
+    if output == "proba":
+        return xp.concat([1.0 - P, P], axis=1) if P.shape[1] == 1 else P
+    if output == "multilabel":
+        return xp.astype(P > 0.5, xp.int64)
+    code = P[:, 0] > 0.5 if P.shape[1] == 1 else xp.argmax(P, axis=1)
+    return classes[to_numpy(code).astype(np.int64)]
+
+
+def mlp_validation_kernel(
+    X, y, w, theta, *, xp, layer_units, activation, out_activation, task, seed, fraction, row_offset=0
+):
+    """Sums for the validation score over the chunk's validation rows (rows whose
+    :func:`row_uniform` draw is below ``fraction``): weighted correct predictions for a
+    classifier, R^2 sums per output for a regressor."""
+    n = X.shape[0]
+    idx = xp.arange(int(row_offset), int(row_offset) + n, dtype=xp.int64)
+    mask = row_uniform(idx, seed, xp=xp) < fraction
+    sel = to_numpy(xp.nonzero(mask)[0])
+    Xv = _take(X, sel, xp)
+    Y = xp.astype(xp.reshape(_take(y, sel, xp), (Xv.shape[0], -1)), xp.float64)
+    wv = xp.ones((Xv.shape[0],), dtype=xp.float64) if w is None else xp.astype(_take(w, sel, xp), xp.float64)
+    theta = xp.asarray(theta, dtype=X.dtype)
+    coefs, intercepts = unpack(theta, layer_units, xp)
+    P = xp.astype(forward(Xv, coefs, intercepts, activation, out_activation, xp)[-1], xp.float64)
+    if task == "regression":
+        return {
+            "sw": xp.sum(wv),
+            "sy": xp.sum(wv[:, None] * Y, axis=0),
+            "syy": xp.sum(wv[:, None] * Y * Y, axis=0),
+            "sres": xp.sum(wv[:, None] * (Y - P) ** 2, axis=0),
+            "n": int(Xv.shape[0]),
+        }
+    if task == "multiclass":
+        ok = xp.argmax(P, axis=1) == xp.argmax(Y, axis=1)
+    else:  # binary or multilabel: every output right
+        ok = xp.all((P > 0.5) == (Y > 0.5), axis=1)
+    return {"sw": xp.sum(wv), "correct": xp.sum(wv * xp.astype(ok, xp.float64)), "n": int(Xv.shape[0])}
