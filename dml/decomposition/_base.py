@@ -44,6 +44,9 @@ def power_normalizer(normalizer, n_iter):
 class _BasePCA(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """transform / inverse_transform / covariance model of PCA and IncrementalPCA."""
 
+    #: sparse X taken by ``transform`` (one sparse product per CSR chunk)
+    _sparse_transform = False
+
     def get_covariance(self):
         """Data covariance under the generative model.
 
@@ -122,7 +125,7 @@ class _BasePCA(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         (6, 1)
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=("csr", "csc") if self._sparse_transform else False)
         scale = None
         if self.whiten:
             scale = np.sqrt(np.asarray(self.explained_variance_, dtype=np.float64))

@@ -13,9 +13,9 @@ from dml._compat.sklearn import Interval, RealNotInt, StrOptions, infer_pca_dime
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, gram_kernel, moments_kernel
 from dml._engine.mapreduce import map_reduce
-from dml._engine.namespace import to_numpy
+from dml._engine.namespace import is_dask_collection, is_sparse, to_numpy
 from dml.decomposition._base import _BasePCA, normalize_power, power_normalizer, svd_flip_v
-from dml.decomposition._pca_kernels import combine_tsqr, power_kernel, tsqr_kernel
+from dml.decomposition._pca_kernels import combine_tsqr, power_kernel, sparse_scatter_kernel, tsqr_kernel
 
 
 def exact_svd(data):
@@ -27,6 +27,27 @@ def exact_svd(data):
     _, S, Vt = linalg.svd(R, full_matrices=False)
     r = min(data.n_samples, data.n_features)  # merged R may carry extra (zero) rows
     return to_numpy(stats["mean"]), S[:r], Vt[:r], stats
+
+
+def arpack_gram(data, k, tol, random_state, mean=None):
+    """The top ``k`` singular values and right singular vectors of the (implicitly
+    centred, ``mean`` not None) data by ARPACK's Lanczos on ``Xc^T Xc``: each operator
+    product is one pass of :func:`power_kernel` (two sparse products per CSR chunk),
+    so nothing of size n_features^2 is formed (sparse input, any width)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    p = data.n_features
+    shift = None if mean is None else np.asarray(mean, dtype=data.dtype)
+
+    def matvec(v):
+        V = np.asarray(v, dtype=data.dtype).reshape(p, 1)
+        return to_numpy(map_reduce(power_kernel, data, broadcast=(V, shift))["Z"])[:, 0]
+
+    op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
+    v0 = random_state.uniform(-1, 1, p)
+    vals, vecs = eigsh(op, k=k, tol=tol, v0=v0, which="LM")
+    order = np.argsort(vals)[::-1]
+    return np.sqrt(np.maximum(vals[order], 0.0)), np.ascontiguousarray(vecs[:, order].T)
 
 
 def randomized_power(data, mean, rank, n_iter, normalizer, random_state):
@@ -52,7 +73,10 @@ def randomized_power(data, mean, rank, n_iter, normalizer, random_state):
 class PCA(_BasePCA):
     """Principal component analysis on row-chunked data (NumPy, pandas, Dask, CuPy).
 
-    A drop-in for :class:`sklearn.decomposition.PCA` (dense input). Components follow
+    A drop-in for :class:`sklearn.decomposition.PCA`. Sparse input (``scipy.sparse``,
+    Dask arrays of CSR chunks) is taken where scikit-learn takes it: 'arpack' (the
+    'auto' choice for sparse X) and 'covariance_eigh', centred implicitly (never
+    densified); the other solvers raise scikit-learn's TypeError. Components follow
     scikit-learn's sign convention (``svd_flip`` on the components), so they match.
 
     Parameters
@@ -127,6 +151,8 @@ class PCA(_BasePCA):
     array([0.9924, 0.0076])
     """
 
+    _sparse_transform = True
+
     _parameter_constraints = {
         "n_components": [
             Interval(Integral, 0, None, closed="left"),
@@ -190,10 +216,19 @@ class PCA(_BasePCA):
         (1, (1, 2))
         """
         check_params(self)
+        meta = getattr(X, "_meta", None) if is_dask_collection(X) else X
+        if is_sparse(meta) and self.svd_solver not in ("auto", "arpack", "covariance_eigh"):
+            raise TypeError(
+                'PCA only support sparse inputs with the "arpack" and'
+                f' "covariance_eigh" solvers, while "{self.svd_solver}" was passed. See'
+                " TruncatedSVD for a possible alternative."
+            )
         # One pass for the covariance / TSQR solvers; the randomized ones iterate.
-        with validate_fit_data(self, X, iterative=False) as data:
+        with validate_fit_data(self, X, iterative=False, accept_sparse=("csr", "csc")) as data:
             n, p = data.n_samples, data.n_features
             solver = self.svd_solver
+            if solver == "auto" and data.sparse:
+                solver = "arpack"  # scikit-learn's choice for sparse input
             if self.n_components is None:
                 n_components = min(n, p) - 1 if solver == "arpack" else min(n, p)
             else:
@@ -228,7 +263,8 @@ class PCA(_BasePCA):
             mean, S, Vt, _ = exact_svd(data)
             explained = S**2 / (n - 1) if n > 1 else S**2 * np.inf
         else:
-            stats = map_reduce(gram_kernel, data, combine=combine_centered)
+            kernel = sparse_scatter_kernel if data.sparse else gram_kernel
+            stats = map_reduce(kernel, data, combine=combine_centered)
             raise_if_not_finite(data, stats["mean"], stats["scatter"])
             mean = to_numpy(stats["mean"])
             C = to_numpy(stats["scatter"]) / (n - 1) if n > 1 else to_numpy(stats["scatter"]) * np.inf
@@ -276,7 +312,14 @@ class PCA(_BasePCA):
                 f"min(n_samples, n_features)={min(n, p)!r} with svd_solver='{solver}'"
             )
         random_state = check_random_state(self.random_state)
-        if solver == "arpack":
+        if solver == "arpack" and data.sparse:
+            # implicit centring, as scikit-learn's _implicit_column_offset
+            mom = map_reduce(moments_kernel, data, combine=combine_centered)
+            raise_if_not_finite(data, mom["mean"], mom["m2"])
+            mean = to_numpy(mom["mean"])
+            total_var = float(np.sum(to_numpy(mom["m2"]))) / (n - 1)
+            S, Vt = arpack_gram(data, n_components, self.tol, random_state, mean=mean)
+        elif solver == "arpack":
             mean, S, Vt, stats = exact_svd(data)
             total_var = float(np.sum(S**2)) / (n - 1)
         else:
@@ -297,3 +340,8 @@ class PCA(_BasePCA):
         else:
             self.noise_variance_ = 0.0
         self._set(data, mean, Vt, explained, ratio, S, n_components)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.svd_solver in ("auto", "arpack", "covariance_eigh")
+        return tags

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from dml._engine.kernels import block_rows, row_blocks
-from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, to_numpy
+from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, is_sparse, to_numpy
 
 
 def qr_r(A, xp):
@@ -137,6 +137,8 @@ def power_kernel(X, y, w, V, mean, *, xp):
     ``mean`` may be None (no centring: TruncatedSVD). Also returns the chunk's column
     sums and sum of squares of X (for TruncatedSVD's variances).
     """
+    if is_sparse(X):
+        return {"Z": _power_sparse(X, V, mean)}
     n, p = X.shape
     Vx = xp.asarray(V, dtype=X.dtype)
     mu = None if mean is None else xp.asarray(mean, dtype=X.dtype)
@@ -149,8 +151,44 @@ def power_kernel(X, y, w, V, mean, *, xp):
     return {"Z": Z}
 
 
+def _power_sparse(X, V, mean):
+    """:func:`power_kernel` of a CSR chunk: two sparse products ``X V`` and
+    ``X^T (X V)``, centring implicit (``(X - 1 mu^T) V = X V - 1 (mu^T V)``), so the
+    chunk is never densified: O(nnz * rank) work, O(rows * rank + n_features * rank)
+    memory."""
+    Vx = np.asarray(V, dtype=X.dtype)
+    XV = np.asarray(X @ Vx, dtype=np.float64)
+    if mean is None:
+        return np.asarray(X.T @ XV, dtype=np.float64)
+    mu = np.asarray(mean, dtype=np.float64)
+    XV -= (mu @ np.asarray(V, dtype=np.float64))[None, :]
+    return np.asarray(X.T @ XV, dtype=np.float64) - np.outer(mu, XV.sum(axis=0))
+
+
+def sparse_scatter_kernel(X, y, w, *, xp):
+    """Mean and centred scatter matrix of a CSR chunk (PCA's 'covariance_eigh' on sparse
+    input), from one sparse product ``X^T X`` and the column sums, as scikit-learn's
+    ``X.T @ X - n mean mean^T``: O(nnz * nnz_per_row) work, O(n_features^2) memory,
+    never densifying the chunk. Partials merge with
+    :func:`~dml._engine.kernels.combine_centered`."""
+    n = X.shape[0]
+    Xf = X if X.dtype == np.float64 else X.astype(np.float64)
+    s1 = np.asarray(Xf.sum(axis=0)).ravel()
+    mean = s1 / n if n else s1
+    G = Xf.T @ Xf
+    G = G.toarray() if hasattr(G, "toarray") else np.asarray(G)
+    return {"n": np.asarray(float(n)), "mean": mean, "scatter": G - n * np.outer(mean, mean)}
+
+
 def projection_kernel(X, *, xp, mean, components, scale=None):
-    """``(X - mean) @ components.T`` (divided by ``scale``), blockwise transform."""
+    """``(X - mean) @ components.T`` (divided by ``scale``), blockwise transform (a CSR
+    chunk: one sparse product, the centring applied to the dense result)."""
+    if is_sparse(X):
+        C = np.asarray(components, dtype=X.dtype)
+        out = np.asarray(X @ C.T)
+        if mean is not None:
+            out = out - (np.asarray(mean, dtype=X.dtype) @ C.T)[None, :]
+        return out if scale is None else out / np.asarray(scale, dtype=X.dtype)
     C = xp.asarray(components, dtype=X.dtype)
     out = xp.matmul(X, xp.permute_dims(C, (1, 0)))
     if mean is not None:

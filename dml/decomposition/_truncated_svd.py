@@ -23,14 +23,19 @@ from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml.decomposition._base import svd_flip_v
-from dml.decomposition._pca import exact_svd, randomized_power
+from dml.decomposition._pca import arpack_gram, exact_svd, randomized_power
 from dml.decomposition._pca_kernels import projection_kernel, qr_r, reconstruction_kernel
+
+#: the sparse formats scikit-learn's TruncatedSVD takes (others are converted to CSR)
+_SPARSE = ["csr", "csc"]
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dimensionality reduction by truncated SVD (no centring), on row-chunked data.
 
-    A drop-in for :class:`sklearn.decomposition.TruncatedSVD` (dense input).
+    A drop-in for :class:`sklearn.decomposition.TruncatedSVD`, dense or sparse input
+    (``scipy.sparse`` matrices or arrays, Dask arrays of CSR chunks: its main use, as
+    latent semantic analysis of hashed or tf-idf features).
 
     Parameters
     ----------
@@ -69,6 +74,13 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     n_components + n_oversamples)`` block V in cache-sized row blocks; 'arpack' adds one
     TSQR pass (exact). Memory per task: one chunk plus O(n_features^2). ``transform``
     is blockwise: Dask in, lazy Dask out.
+
+    Sparse X is never densified: 'randomized' computes ``X^T (X V)`` per CSR chunk as
+    two sparse products (O(nnz * (n_components + n_oversamples)) work, memory one chunk
+    plus O(n_features * (n_components + n_oversamples)), so ``n_features = 2**20``
+    fits); 'arpack' runs ARPACK's Lanczos (``scipy.sparse.linalg.eigsh``) on ``X^T X``,
+    one pass per operator product (tens of passes: prefer 'randomized' for Dask
+    input). ``transform`` of sparse X is one sparse product per chunk (dense output).
 
     Examples
     --------
@@ -130,7 +142,7 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         (2,)
         """
         check_params(self)
-        with validate_fit_data(self, X) as data:
+        with validate_fit_data(self, X, accept_sparse=_SPARSE) as data:
             n, p = data.n_samples, data.n_features
             if p < 2:
                 raise ValueError(
@@ -142,6 +154,12 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             if self.algorithm == "arpack":
                 if not 0 < k < min(n, p):
                     raise ValueError(f"`k` must be an integer satisfying `0 < k < min(A.shape)`, got k={k}.")
+            if self.algorithm == "arpack" and data.sparse:
+                mom = map_reduce(moments_kernel, data, combine=combine_centered)
+                raise_if_not_finite(data, mom["mean"], mom["m2"])
+                mean, var = to_numpy(mom["mean"]), to_numpy(mom["m2"]) / n
+                S, Vt = arpack_gram(data, k, self.tol, random_state)
+            elif self.algorithm == "arpack":
                 mean_c, _, _, stats = exact_svd(data)
                 n_f = float(n)
                 R = to_numpy(stats["R"])
@@ -213,7 +231,7 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         (5, 2)
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=_SPARSE)
         components = self.components_
 
         def func(chunk, *, xp):
@@ -261,4 +279,5 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

@@ -1,0 +1,142 @@
+"""TruncatedSVD (and PCA where scikit-learn takes sparse input) on scipy.sparse input
+and Dask arrays of CSR chunks, against scikit-learn on the same sparse data."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn.decomposition as skd
+
+import dml
+import dml.decomposition
+from dml._engine.mapreduce import count_passes
+from dml.decomposition import TruncatedSVD
+
+SMALL = dict(chunk_bytes=6000, fast_path_bytes=500)
+
+
+def _data(n=1500, p=120, density=0.08, seed=0):
+    """Sparse data with a decaying spectrum (columns scaled by 0.6**j): the top
+    components are well separated, so approximate solvers agree."""
+    X = sp.random(n, p, density=density, format="csr", random_state=seed)
+    X.data = (X.data + 0.5) * (0.6 ** np.arange(p))[X.indices] * 10
+    X = X.tolil()
+    X[1, :] = 0  # an empty row
+    return sp.csr_matrix(X)
+
+
+def _unequal(X):
+    bounds = [0, 9, 600, 640, 1200, X.shape[0]]
+    return da.from_array(X, chunks=(tuple(np.diff(bounds)), X.shape[1]), asarray=False)
+
+
+def _assert_svd(ours, theirs, rtol=1e-7):
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=rtol)
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e3 * rtol)
+    np.testing.assert_allclose(ours.explained_variance_, theirs.explained_variance_, rtol=1e2 * rtol)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e2 * rtol
+    )
+
+
+@pytest.mark.parametrize("algorithm", ["randomized", "arpack"])
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc_matrix", "csr_array", "coo_matrix"])
+def test_truncated_svd_matches_sklearn(algorithm, fmt):
+    X = getattr(sp, fmt)(_data())
+    theirs = skd.TruncatedSVD(4, algorithm=algorithm, random_state=0).fit(X)
+    for config in ({}, SMALL):
+        with dml.config_context(**config):
+            ours = TruncatedSVD(4, algorithm=algorithm, random_state=0).fit(X)
+        _assert_svd(ours, theirs)
+        np.testing.assert_allclose(ours.transform(X), theirs.transform(X), rtol=1e-6, atol=1e-6)
+
+
+def test_randomized_pass_count_and_chunking_invariance():
+    X = _data(seed=2)
+    with dml.config_context(**SMALL), count_passes() as c:
+        ref = TruncatedSVD(3, n_iter=5, random_state=0).fit(X)
+    assert c.passes == 1 + 5 + 1  # moments, power iterations, the final product
+    Xd = _unequal(X)
+    ours = TruncatedSVD(3, n_iter=5, random_state=0).fit(Xd)
+    np.testing.assert_allclose(ours.singular_values_, ref.singular_values_, rtol=1e-10)
+    np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-9)
+    other = TruncatedSVD(3, n_iter=5, random_state=0).fit(Xd.rechunk({0: 500}))
+    np.testing.assert_allclose(other.components_, ref.components_, atol=1e-9)
+
+
+def test_dask_csr_chunks_lazy_transform():
+    X = _data(seed=4)
+    Xd = _unequal(X)
+    theirs = skd.TruncatedSVD(3, algorithm="arpack").fit(X)
+    ours = TruncatedSVD(3, algorithm="arpack").fit(Xd)
+    _assert_svd(ours, theirs)
+    with count_passes() as c:
+        Xt = ours.transform(Xd)
+    assert c.passes == 0 and isinstance(Xt, da.Array) and Xt.chunks[0] == Xd.chunks[0]
+    np.testing.assert_allclose(Xt.compute(), theirs.transform(X), rtol=1e-6, atol=1e-8)
+
+
+def test_float32_and_nan():
+    X = _data(seed=6).astype(np.float32)
+    ours = TruncatedSVD(3, random_state=0).fit(X)
+    assert ours.components_.dtype == np.float32
+    assert ours.transform(X).dtype == np.float32
+    X = X.astype(np.float64)
+    X.data[5] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        TruncatedSVD(3).fit(X)
+
+
+@pytest.mark.slow
+def test_hashed_2_pow_20_features():
+    """2**20 columns (8 TB of dense float64 for 1e6 rows): memory follows the nonzeros
+    plus n_features * (n_components + n_oversamples)."""
+    rng = np.random.default_rng(0)
+    n, p, per_row = 4000, 2**20, 20
+    hot = rng.choice(p, 10, replace=False)  # frequent columns of decaying weight: the top components
+    j = rng.integers(0, 10, n * per_row)
+    is_hot = rng.random(n * per_row) < 0.5
+    cols = np.where(is_hot, hot[j], rng.integers(0, p, n * per_row))
+    vals = np.where(is_hot, 4 * 0.5**j, 0.1) * (rng.random(n * per_row) + 0.5)
+    X = sp.csr_matrix((vals, (np.repeat(np.arange(n), per_row), cols)), shape=(n, p))
+    with dml.config_context(chunk_bytes=X.nnz * 12 // 4):
+        ours = TruncatedSVD(3, n_iter=7, random_state=0).fit(_unequal_rows(X))
+    theirs = skd.TruncatedSVD(3, algorithm="arpack").fit(X)
+    assert ours.components_.shape == (3, p)
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-4)
+
+
+def _unequal_rows(X):
+    return da.from_array(X, chunks=((100, 1900, 2000), X.shape[1]), asarray=False)
+
+
+PCA_ATTRS = ["mean_", "components_", "explained_variance_", "explained_variance_ratio_", "singular_values_"]
+
+
+@pytest.mark.parametrize("solver", ["arpack", "covariance_eigh", "auto"])
+def test_pca_sparse_matches_sklearn(solver):
+    X = _data(seed=8)
+    theirs = skd.PCA(4, svd_solver=solver, random_state=0).fit(X)
+    for Xin in (X, sp.csc_array(X), _unequal(X)):
+        ours = dml.decomposition.PCA(4, svd_solver=solver, random_state=0).fit(Xin)
+        for name in PCA_ATTRS:
+            np.testing.assert_allclose(
+                np.ravel(getattr(ours, name)), np.ravel(getattr(theirs, name)), rtol=1e-7, atol=1e-10
+            )
+        np.testing.assert_allclose(ours.noise_variance_, theirs.noise_variance_, rtol=1e-7)
+        assert ours._fit_svd_solver == theirs._fit_svd_solver
+    Xt = ours.transform(_unequal(X))
+    assert isinstance(Xt, da.Array)
+    np.testing.assert_allclose(Xt.compute(), theirs.transform(X), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["full", "randomized"])
+def test_pca_other_solvers_refuse_sparse(solver):
+    X = _data(n=200, p=20, seed=1)
+    msg = 'PCA only support sparse inputs with the "arpack" and "covariance_eigh" solvers'
+    with pytest.raises(TypeError, match=msg):
+        skd.PCA(3, svd_solver=solver).fit(X)
+    with pytest.raises(TypeError, match=msg):
+        dml.decomposition.PCA(3, svd_solver=solver).fit(X)
