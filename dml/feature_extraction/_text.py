@@ -9,6 +9,7 @@ merged counts, and transforms are lazy blockwise maps giving Dask arrays of CSR 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral
 from operator import itemgetter
 
@@ -344,7 +345,7 @@ class CountVectorizer(TransformerMixin, BaseEstimator):
         "max_df": [Interval(RealNotInt, 0, 1, closed="both"), Interval(Integral, 1, None, closed="left")],
         "min_df": [Interval(RealNotInt, 0, 1, closed="both"), Interval(Integral, 1, None, closed="left")],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
-        "vocabulary": [dict, HasMethods("__iter__"), None],
+        "vocabulary": [Mapping, HasMethods("__iter__"), None],
         "binary": ["boolean"],
         "dtype": "no_validation",
     }
