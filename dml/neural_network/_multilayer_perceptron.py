@@ -294,11 +294,11 @@ class _BaseMLP(BaseEstimator):
         return loss, grad, n
 
     def _fit_lbfgs(self, data):
-        dtype = data.dtype
         calls = []
 
         def func(theta):
-            loss, grad, _ = self._objective(data, theta.astype(dtype, copy=False), check=not calls)
+            # scikit-learn computes with the optimizer's float64 weights whatever X's dtype
+            loss, grad, _ = self._objective(data, theta, check=not calls)
             calls.append(loss)
             return loss, grad
 
@@ -311,7 +311,7 @@ class _BaseMLP(BaseEstimator):
         )
         self.n_iter_ = check_optimize_result("lbfgs", opt, self.max_iter)
         self.loss_ = float(opt.fun)
-        self._unpack(opt.x, dtype)
+        self._unpack(opt.x, opt.x.dtype)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -482,12 +482,12 @@ class _BaseMLP(BaseEstimator):
             "activation": self.activation,
             "out_activation": self.out_activation_,
         }
-        theta = self._pack().astype(X.dtype, copy=False)
+        theta = self._pack()
         return apply_blockwise(
             mlp_predict_kernel,
             X,
             n_outputs=n_outputs,
-            dtype=X.dtype if dtype is None else dtype,
+            dtype=np.result_type(X.dtype, theta.dtype) if dtype is None else dtype,
             theta=theta,
             output=output,
             **spec,

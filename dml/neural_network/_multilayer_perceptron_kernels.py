@@ -124,7 +124,7 @@ def mlp_loss_grad_kernel(
     L2 term, so the sum over chunks is the full-batch (or minibatch) gradient.
     """
     X, y, w = _batch(X, y, w, rows, row_offset, xp)
-    theta = xp.asarray(theta, dtype=X.dtype)
+    theta = xp.asarray(theta)
     n = X.shape[0]
     if n == 0:
         return {
@@ -158,7 +158,7 @@ def mlp_loss_grad_kernel(
 
 def mlp_predict_kernel(X, *, xp, theta, layer_units, activation, out_activation, output, classes=None):
     """Blockwise prediction: the network's output, probabilities or labels."""
-    theta = xp.asarray(theta, dtype=X.dtype)
+    theta = xp.asarray(theta)
     coefs, intercepts = unpack(theta, layer_units, xp)
     P = guard_finite(forward(X, coefs, intercepts, activation, out_activation, xp)[-1], X)
     if output == "raw":
@@ -184,7 +184,7 @@ def mlp_validation_kernel(
     Xv = _take(X, sel, xp)
     Y = xp.astype(xp.reshape(_take(y, sel, xp), (Xv.shape[0], -1)), xp.float64)
     wv = xp.ones((Xv.shape[0],), dtype=xp.float64) if w is None else xp.astype(_take(w, sel, xp), xp.float64)
-    theta = xp.asarray(theta, dtype=X.dtype)
+    theta = xp.asarray(theta)
     coefs, intercepts = unpack(theta, layer_units, xp)
     P = xp.astype(forward(Xv, coefs, intercepts, activation, out_activation, xp)[-1], xp.float64)
     if task == "regression":
