@@ -10,6 +10,12 @@ __getattr__, __dir__, __all__ = attach(
     {
         "_blockwise": ["BlockwiseVotingClassifier", "BlockwiseVotingRegressor"],
         "_hist_gradient_boosting": ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor"],
+        "_forest": [
+            "ExtraTreesClassifier",
+            "ExtraTreesRegressor",
+            "RandomForestClassifier",
+            "RandomForestRegressor",
+        ],
     },
 )
 
@@ -17,6 +23,12 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from dml.ensemble._blockwise import (  # noqa: F401
         BlockwiseVotingClassifier,
         BlockwiseVotingRegressor,
+    )
+    from dml.ensemble._forest import (  # noqa: F401
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
     )
     from dml.ensemble._hist_gradient_boosting import (  # noqa: F401
         HistGradientBoostingClassifier,

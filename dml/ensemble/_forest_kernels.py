@@ -1,0 +1,221 @@
+"""Chunk kernels of the binned random forests and extra trees (pure NumPy).
+
+- :func:`bootstrap_counts`: the bootstrap count of every (tree, global row), from a
+  hash of ``(seed, tree, row)``: the same counts however the rows are chunked;
+- :func:`forest_kernel`: one pass of level-wise growth: sends the chunk's rows down
+  the trees being grown and returns the histograms of the requested ``(tree, node)``
+  pairs: weighted class counts (classification) or weighted sums of 1, y and y**2
+  (regression), plus the count of rows with positive weight, per (feature, bin);
+- :func:`oob_kernel`: the out-of-bag predictions summed over the trees for which a row
+  has a zero bootstrap count;
+- :func:`forest_predict_block`: blockwise averaged predictions / leaf indices.
+
+Binned X comes from :func:`dml.ensemble._hist_gradient_boosting_kernels.bin_chunk`;
+rows go down the binned trees with its ``descend``. Per-row state (node ids, bootstrap
+weights) lives in the chunk cache and is recomputed when absent, with the same
+arithmetic, so the result never depends on the cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dml.ensemble._hist_gradient_boosting_kernels import descend
+
+_ROW_BLOCK = 1 << 15
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+
+
+def _splitmix(x):
+    x = x + _M1
+    x = (x ^ (x >> np.uint64(30))) * _M2
+    x = (x ^ (x >> np.uint64(27))) * _M3
+    return x ^ (x >> np.uint64(31))
+
+
+def poisson_cdf(lam, kmax=40):
+    """CDF of Poisson(``lam``) at 0 .. kmax."""
+    k = np.arange(kmax + 1)
+    logp = -lam + k * np.log(lam) - np.cumsum(np.r_[0.0, np.log(np.arange(1, kmax + 1))])
+    return np.cumsum(np.exp(logp))
+
+
+def bootstrap_counts(seed, tree, rows, lam):
+    """Poisson(``lam``) bootstrap counts (float64) of global ``rows`` for ``tree``:
+    inverse CDF of a uniform from splitmix64 of ``(seed, tree, row)``."""
+    with np.errstate(over="ignore"):
+        key = _splitmix(np.uint64(seed) ^ _splitmix(np.uint64(tree) * _M2))
+        u = _splitmix(np.asarray(rows, dtype=np.uint64) ^ key)
+    u = (u >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return np.searchsorted(poisson_cdf(lam), u, side="right").astype(np.float64)
+
+
+def _weights(n, sw, row_offset, trees, boot, cache):
+    """(n, T) row weights of the trees ``trees`` (global tree ids): bootstrap counts times
+    the sample weights."""
+    key = ("w", tuple(trees), boot)
+    if cache is not None and key in cache:
+        return cache[key]
+    rows = np.arange(row_offset, row_offset + n, dtype=np.int64)
+    W = np.empty((n, len(trees)))
+    for j, t in enumerate(trees):
+        W[:, j] = sw if boot is None else sw * bootstrap_counts(boot[0], t, rows, boot[1])
+    if cache is not None:
+        cache.clear()
+        cache[key] = W
+    return W
+
+
+def _nodes(Xb, trees, cache, level):
+    """(n, T) node of every row in the binned trees being grown."""
+    n = Xb.shape[0]
+    st = None if cache is None else cache.get("nodes")
+    if st is not None and st[0] <= level and st[1].shape == (n, len(trees)):
+        nodes = st[1].copy()
+    else:
+        nodes = np.zeros((n, len(trees)), dtype=np.int32)
+    for j, tree in enumerate(trees):
+        if tree["feature"].shape[0] == 0:  # the root, not known yet
+            continue
+        nodes[:, j] = descend(Xb, tree, nodes[:, j], 255)
+    if cache is not None:
+        cache["nodes"] = (level, nodes)
+    return nodes
+
+
+def forest_kernel(
+    Xb, Y, w, trees, *, xp, row_offset, tree_ids, compute, n_bins, n_classes, boot, level, cache=None
+):
+    """One pass of forest growth over a binned chunk.
+
+    Parameters
+    ----------
+    Xb : ndarray of shape (n, p), uint8
+    Y : ndarray of shape (n, 2)
+        Target (class index for classifiers) and sample weight.
+    trees : list of dict
+        The binned trees being grown (``feature``, ``bin``, ``missing_left``, ``left``,
+        ``right``), one per id of ``tree_ids``.
+    compute : ndarray of shape (S, 2), int
+        ``(position in trees, node)`` pairs whose histograms are wanted.
+    n_classes : int
+        0 for regression.
+    boot : tuple (seed, lam) or None
+        The bootstrap; None gives every row its sample weight.
+
+    Returns
+    -------
+    dict with ``H`` of shape (S, p, n_bins, ch): ``ch = n_classes + 1`` (class weights,
+    count) or 4 (weight, weighted sum of y, of y**2, count).
+    """
+    Xb = np.asarray(Xb)
+    Y = np.asarray(Y, dtype=np.float64)
+    n, p = Xb.shape
+    y, sw = Y[:, 0], Y[:, 1]
+    compute = np.asarray(compute, dtype=np.int64).reshape(-1, 2)
+    S = compute.shape[0]
+    ch = n_classes + 1 if n_classes else 4
+    size = S * p * n_bins
+    H = np.zeros((ch, size))
+    if S == 0 or n == 0:
+        return {"H": np.moveaxis(H.reshape(ch, S, p, n_bins), 0, -1)}
+    W = _weights(n, sw, row_offset, tree_ids, boot, cache)
+    nodes = _nodes(Xb, trees, cache, level)
+    offs = np.arange(p, dtype=np.int64) * n_bins
+    yi = y.astype(np.int64) if n_classes else None
+    for k in range(len(trees)):
+        sel = compute[:, 0] == k
+        if not sel.any():
+            continue
+        wanted = compute[sel, 1]
+        slot = np.full(int(max(wanted.max(), nodes[:, k].max())) + 1, -1, dtype=np.int64)
+        slot[wanted] = np.flatnonzero(sel)
+        s = slot[nodes[:, k]]
+        rows = np.flatnonzero((s >= 0) & (W[:, k] > 0))
+        for a in range(0, rows.size, _ROW_BLOCK):
+            r = rows[a : a + _ROW_BLOCK]
+            idx = (s[r, None] * (p * n_bins) + offs[None, :] + Xb[r]).ravel()
+            wr = np.repeat(W[r, k], p)
+            H[-1] += np.bincount(idx, minlength=size)
+            if n_classes:
+                cidx = idx * n_classes + np.repeat(yi[r], p)
+                cls = np.bincount(cidx, weights=wr, minlength=size * n_classes)
+                H[:-1] += cls.reshape(size, n_classes).T
+            else:
+                yr = np.repeat(y[r], p)
+                H[0] += np.bincount(idx, weights=wr, minlength=size)
+                H[1] += np.bincount(idx, weights=wr * yr, minlength=size)
+                H[2] += np.bincount(idx, weights=wr * yr * yr, minlength=size)
+    return {"H": np.moveaxis(H.reshape(ch, S, p, n_bins), 0, -1)}
+
+
+# --------------------------------------------------------------------------- predict
+
+
+def leaves(X, table, roots):
+    """The leaf (global node index) of every row in every tree: (n, T) int64."""
+    X = np.asarray(X, dtype=np.float64)
+    n, T = X.shape[0], roots.shape[0]
+    node = np.broadcast_to(roots, (n, T)).copy()
+    feature, thr = table["feature"], table["threshold"]
+    active = feature[node] >= 0
+    while active.any():
+        r, t = np.nonzero(active)
+        nd = node[r, t]
+        go_left = X[r, feature[nd]] <= thr[nd]
+        node[r, t] = np.where(go_left, table["left"][nd], table["right"][nd])
+        active[r, t] = feature[node[r, t]] >= 0
+    return node
+
+
+def _check_finite(X):
+    X = np.asarray(X, dtype=np.float64)
+    if not np.isfinite(X).all():
+        if np.isnan(X).any():
+            raise ValueError("Input X contains NaN.")
+        raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+    return X
+
+
+def forest_predict_block(X, *, xp, table, roots, output, classes=None):
+    """Blockwise forest outputs: 'proba' / 'predict_class' (averaged class
+    distributions), 'predict' (averaged means) or 'apply' (leaf index per tree)."""
+    X = _check_finite(X)
+    leaf = leaves(X, table, roots)
+    if output == "apply":
+        return leaf - roots[None, :]
+    T = roots.shape[0]
+    acc = np.zeros((X.shape[0],) + table["value"].shape[1:])
+    for t in range(T):
+        acc += table["value"][leaf[:, t]]
+    acc /= T
+    if output == "predict":
+        return acc[:, 0]
+    if output == "proba":
+        return acc
+    return classes[np.argmax(acc, axis=1)]
+
+
+def oob_kernel(X, y, w, *, xp, row_offset, table, roots, boot):
+    """Out-of-bag sums of one chunk: ``{"sum": (n, d), "count": (n,)}`` over the trees
+    whose bootstrap count of the row is zero (concatenate in chunk order)."""
+    X = _check_finite(X)
+    n = X.shape[0]
+    leaf = leaves(X, table, roots)
+    rows = np.arange(row_offset, row_offset + n, dtype=np.int64)
+    vals = table["value"]
+    s = np.zeros((n, vals.shape[1]))
+    c = np.zeros(n)
+    for t in range(roots.shape[0]):
+        oob = bootstrap_counts(boot[0], t, rows, boot[1]) == 0
+        s[oob] += vals[leaf[oob, t]]
+        c += oob
+    return {"sum": s, "count": c}
+
+
+def combine_rows(parts):
+    """Concatenate per-row partials in chunk order."""
+    parts = [q for q in parts if q]
+    return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}

@@ -1,0 +1,250 @@
+"""Binned random forests and extra trees: parity with scikit-learn, chunking and worker
+invariance, bootstrap, out-of-bag scores, errors."""
+
+import pickle
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn import ensemble as sk
+from sklearn.datasets import make_classification, make_regression
+
+from dml._engine.mapreduce import count_passes
+from dml.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from dml.ensemble._forest_kernels import bootstrap_counts
+
+
+def _clf(n=1500, seed=0, n_classes=2):
+    X, y = make_classification(
+        n, 8, n_informative=5, n_classes=n_classes, n_clusters_per_class=1, random_state=seed
+    )
+    return X[: n * 2 // 3], y[: n * 2 // 3], X[n * 2 // 3 :], y[n * 2 // 3 :]
+
+
+def _reg(n=1500, seed=0):
+    X, y = make_regression(n, 8, n_informative=5, noise=5.0, random_state=seed)
+    return X[: n * 2 // 3], y[: n * 2 // 3], X[n * 2 // 3 :], y[n * 2 // 3 :]
+
+
+@pytest.mark.parametrize("name", ["RandomForestClassifier", "ExtraTreesClassifier"])
+@pytest.mark.parametrize("params", [{}, {"criterion": "entropy", "max_features": None, "max_depth": 8}])
+def test_classifier_accuracy_within_one_percent_of_sklearn(name, params):
+    import dml.ensemble as de
+
+    X, y, Xt, yt = _clf(n_classes=3)
+    kw = dict(n_estimators=25, random_state=0, **params)
+    ours = getattr(de, name)(**kw).fit(X, y).score(Xt, yt)
+    theirs = np.mean(
+        [getattr(sk, name)(**{**kw, "random_state": s}).fit(X, y).score(Xt, yt) for s in range(3)]
+    )
+    assert ours >= theirs - 0.01
+
+
+@pytest.mark.parametrize("name", ["RandomForestRegressor", "ExtraTreesRegressor"])
+def test_regressor_r2_within_one_percent_of_sklearn(name):
+    import dml.ensemble as de
+
+    X, y, Xt, yt = _reg()
+    kw = dict(n_estimators=20, random_state=0, min_samples_leaf=3)
+    ours = getattr(de, name)(**kw).fit(X, y).score(Xt, yt)
+    theirs = np.mean(
+        [getattr(sk, name)(**{**kw, "random_state": s}).fit(X, y).score(Xt, yt) for s in range(3)]
+    )
+    assert ours >= theirs - 0.01 * abs(theirs)
+
+
+def test_bootstrap_counts_are_poisson_and_do_not_depend_on_chunking():
+    rows = np.arange(200_000)
+    c = bootstrap_counts(7, 3, rows, 1.0)
+    assert abs(c.mean() - 1) < 0.01 and abs((c == 0).mean() - np.exp(-1)) < 0.005
+    np.testing.assert_array_equal(c[1000:1500], bootstrap_counts(7, 3, rows[1000:1500], 1.0))
+    assert not np.array_equal(c, bootstrap_counts(7, 4, rows, 1.0))
+    half = bootstrap_counts(7, 3, rows, 0.5)
+    assert abs(half.mean() - 0.5) < 0.01
+
+
+@pytest.mark.parametrize("cls", [RandomForestClassifier, ExtraTreesRegressor])
+def test_chunking_does_not_change_the_forest_and_predict_is_lazy(cls):
+    X, y, Xt, _ = _clf(900) if cls is RandomForestClassifier else _reg(900)
+    kw = dict(n_estimators=5, random_state=0, max_depth=6)
+    if cls is ExtraTreesRegressor:
+        kw["bootstrap"] = True
+    ref = cls(**kw).fit(X, y)
+    out = "predict_proba" if cls is RandomForestClassifier else "predict"
+    for chunks in (100, 250):
+        Xd, yd = da.from_array(X, chunks=(chunks, -1)), da.from_array(y, chunks=chunks)
+        m = cls(**kw).fit(Xd, yd)
+        with count_passes() as c:
+            pred = getattr(m, out)(da.from_array(Xt, chunks=(77, -1)))
+        assert c.passes == 0 and isinstance(pred, da.Array)
+        np.testing.assert_allclose(pred.compute(), getattr(ref, out)(Xt), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m.feature_importances_, ref.feature_importances_, rtol=1e-9)
+
+
+def test_one_pass_per_level_for_all_trees():
+    X, y, _, _ = _clf(600)
+    Xd, yd = da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
+    m = RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0)
+    with count_passes() as c:
+        m.fit(Xd, yd)
+    # the binning sample, then the root and one pass per level below it
+    assert c.passes == 1 + 3
+    assert len(m.trees_) == 7 and all(t["feature"].shape[0] <= 15 for t in m.trees_)
+
+
+@pytest.mark.filterwarnings("ignore:Some inputs do not have OOB")
+def test_same_forest_on_one_two_and_four_workers():
+    from distributed import Client, LocalCluster
+
+    X, y, Xt, _ = _clf(1200)
+    preds = []
+    for n_workers in (1, 2, 4):
+        with (
+            LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None
+            ) as lc,
+            Client(lc),
+        ):
+            Xd, yd = da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
+            m = RandomForestClassifier(n_estimators=6, max_depth=6, random_state=0, oob_score=True).fit(
+                Xd, yd
+            )
+            preds.append((m.predict_proba(Xt), m.oob_decision_function_))
+            assert b"distributed" not in pickle.dumps(m)
+    for a, b in preds[1:]:
+        np.testing.assert_array_equal(a, preds[0][0])
+        np.testing.assert_array_equal(b, preds[0][1])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_worker_killed_mid_fit_gives_the_same_forest():
+    import os
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    X, y, Xt, _ = _clf(4000)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+        ) as lc,
+        Client(lc) as client,
+    ):
+        Xd, yd = client.persist([da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)])
+        kw = dict(n_estimators=8, max_depth=8, random_state=0)
+        reference = RandomForestClassifier(**kw).fit(Xd, yd)
+        victim = list(client.scheduler_info()["workers"])[0]
+        killed = threading.Event()
+
+        def kill_when_growing(counter):
+            while counter.passes < 4:
+                time.sleep(0.005)
+            client.run(os._exit, 1, workers=[victim], on_error="ignore")
+            killed.set()
+
+        with count_passes() as counter:
+            killer = threading.Thread(target=kill_when_growing, args=(counter,), daemon=True)
+            killer.start()
+            survived = RandomForestClassifier(**kw).fit(Xd, yd)
+            killer.join(timeout=60)
+        assert killed.is_set()
+    np.testing.assert_array_equal(survived.predict_proba(Xt), reference.predict_proba(Xt))
+
+
+@pytest.mark.filterwarnings("ignore:Some inputs do not have OOB")
+def test_small_in_memory_input_runs_without_a_graph():
+    X, y, _, _ = _clf(300)
+
+    def refuse(*args, **kwargs):  # pragma: no cover - called only on failure
+        raise AssertionError("a Dask graph was computed")
+
+    with dask.config.set(scheduler=refuse):
+        m = RandomForestClassifier(n_estimators=3, oob_score=True, random_state=0).fit(X, y)
+        m.predict(X)
+        m.apply(X)
+
+
+def test_oob_score_close_to_sklearn_and_oob_rows_have_zero_count():
+    X, y, _, _ = _clf(1500)
+    m = RandomForestClassifier(n_estimators=40, oob_score=True, random_state=0).fit(X, y)
+    s = sk.RandomForestClassifier(n_estimators=40, oob_score=True, random_state=0).fit(X, y)
+    assert abs(m.oob_score_ - s.oob_score_) < 0.03
+    assert m.oob_decision_function_.shape == (X.shape[0], 2)
+    Xr, yr, _, _ = _reg()
+    r = RandomForestRegressor(n_estimators=20, oob_score=True, random_state=0, min_samples_leaf=3).fit(Xr, yr)
+    assert r.oob_prediction_.shape == (Xr.shape[0],) and r.oob_score_ > 0.5
+
+
+def test_feature_importances_find_the_informative_features():
+    rng = np.random.RandomState(0)
+    X = rng.rand(800, 5)
+    y = (X[:, 2] > 0.5).astype(int)
+    m = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    s = sk.RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    assert np.argmax(m.feature_importances_) == 2
+    np.testing.assert_allclose(m.feature_importances_.sum(), 1.0)
+    np.testing.assert_allclose(m.feature_importances_, s.feature_importances_, atol=0.05)
+
+
+def test_single_deterministic_tree_matches_sklearn_tree_on_few_distinct_values():
+    """Without bootstrap, all features and integer features (exact bins), a tree is
+    scikit-learn's (same splits, same leaves)."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 20, size=(400, 3)).astype(float)
+    y = (X[:, 0] + 2 * X[:, 1] > 25).astype(int) ^ (rng.rand(400) < 0.1)
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, max_depth=4)
+    m = RandomForestClassifier(**kw, random_state=0).fit(X, y)
+    s = sk.RandomForestClassifier(**kw, random_state=0).fit(X, y)
+    np.testing.assert_allclose(m.predict_proba(X), s.predict_proba(X), atol=1e-12)
+
+
+def test_sample_weight_and_class_weight():
+    X, y, Xt, yt = _clf(900)
+    w = np.where(y == 1, 3.0, 1.0)
+    a = RandomForestClassifier(n_estimators=5, random_state=0, max_depth=5).fit(X, y, sample_weight=w)
+    b = RandomForestClassifier(
+        n_estimators=5, random_state=0, max_depth=5, class_weight={0: 1.0, 1: 3.0}
+    ).fit(X, y)
+    np.testing.assert_allclose(a.predict_proba(Xt), b.predict_proba(Xt))
+    c = RandomForestClassifier(n_estimators=5, random_state=0, max_depth=5).fit(X, y)
+    assert a.predict_proba(Xt)[:, 1].mean() > c.predict_proba(Xt)[:, 1].mean()
+
+
+def test_warm_start_grows_the_same_trees_as_one_fit():
+    X, y, Xt, _ = _reg(600)
+    a = RandomForestRegressor(n_estimators=6, random_state=0, max_depth=5).fit(X, y)
+    b = RandomForestRegressor(n_estimators=3, random_state=0, max_depth=5, warm_start=True).fit(X, y)
+    b.set_params(n_estimators=6).fit(X, y)
+    np.testing.assert_allclose(b.predict(Xt), a.predict(Xt), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"max_leaf_nodes": 8}, "max_leaf_nodes"),
+        ({"ccp_alpha": 0.1}, "ccp_alpha"),
+        ({"criterion": "absolute_error"}, "absolute_error"),
+        ({"criterion": "poisson"}, "poisson"),
+        ({"bootstrap": False, "max_samples": 0.5}, "max_sample"),
+        ({"bootstrap": False, "oob_score": True}, "Out of bag"),
+    ],
+)
+def test_unsupported_and_bad_parameters_are_refused(params, match):
+    X, y, _, _ = _reg(100)
+    with pytest.raises(ValueError, match=match):
+        RandomForestRegressor(n_estimators=2, **params).fit(X, y)
+
+
+def test_nan_is_refused_as_sklearn():
+    X, y, _, _ = _clf(100)
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        ExtraTreesClassifier(n_estimators=2).fit(X, y)
