@@ -14,8 +14,16 @@ both libraries from the same explicit initialisation (weights, means and precisi
 two-iteration scikit-learn fit) for ``--gmm-iter`` EM iterations with ``tol=0``, so they
 run the same iterations; dask-ml has no Gaussian mixture.
 
+KNeighborsClassifier(n_neighbors=10) searches ``--knn-queries`` queries (100,000) in an
+index of ``--knn-index`` x ``--knn-features`` rows (1,000,000 x 50), both drawn from one
+set of Gaussian blobs (1,000 centres, the blob as the class) and persisted: scikit-learn's
+brute force (n_jobs=2) on the in-memory copy, dml's exact search, and dml's IVF index
+(default n_lists and n_probe) whose build is timed apart; the IVF's recall@10 against
+the exact neighbours is measured on the first 10,000 queries.
+
     python -m benchmarks bench_families [--n-samples 5000000] [--n-features 50] [--repeat 3]
         [--gmm-samples 1000000] [--gmm-features 20] [--gmm-iter 10]
+        [--knn-index 1000000] [--knn-queries 100000] [--knn-features 50]
 """
 
 from __future__ import annotations
@@ -108,12 +116,67 @@ def _gmm_case(client, add, results, X, repeat, n_iter):
     add("GaussianMixture", "dml", t, {"passes": c.passes, "n_iter": est.n_iter_, "max_rel_diff": diff}, ts)
 
 
+def _knn_case(client, add, results, n_index, n_queries, n_features, repeat):
+    """Time KNeighborsClassifier(n_neighbors=10): scikit-learn's brute force, dml's exact
+    search and dml's IVF index, on the same persisted blobs."""
+    import time
+
+    import dask
+    import sklearn.neighbors as sk
+
+    from dml.datasets import make_blobs
+    from dml.neighbors import KNeighborsClassifier
+
+    n = n_index + n_queries
+    X, y = make_blobs(n, n_features, centers=1000, cluster_std=4.0, random_state=2, chunks=-(-n // 40))
+    X, y = client.persist([X, y])
+    Xi, yi, Q = X[:n_index], y[:n_index], X[n_index:]
+    Xi, yi, Q = client.persist([Xi, yi, Q])
+    dask.compute(Xi.sum(), Q.sum())
+    Xl, yl, Ql = dask.compute(Xi, yi, Q)
+    print(f"KNeighborsClassifier data: {n_index:,} x {n_features} index, {n_queries:,} queries, persisted")
+    ref = sk.KNeighborsClassifier(n_neighbors=10, algorithm="brute", n_jobs=2).fit(Xl, yl)
+    exact = KNeighborsClassifier(n_neighbors=10).fit(Xi, yi)
+    t0 = time.perf_counter()
+    ivf = KNeighborsClassifier(n_neighbors=10, algorithm="ivf").fit(Xi, yi)
+    build = time.perf_counter() - t0
+    timed = interleaved(
+        {
+            "scikit-learn": lambda: ref.predict(Ql),
+            "dml": lambda: exact.predict(Q).compute(),
+            "dml-ivf": lambda: ivf.predict(Q).compute(),
+        },
+        repeat,
+    )
+    m = min(n_queries, 10_000)
+    truth = exact.kneighbors(Ql[:m], return_distance=False)
+    found = ivf.kneighbors(Ql[:m], return_distance=False)
+    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+    t, ts, pred_ref = timed["scikit-learn"]
+    add("KNeighborsClassifier", "scikit-learn", t, None, ts)
+    t_exact, ts, pred = timed["dml"]
+    add("KNeighborsClassifier", "dml", t_exact, {"agreement": float(np.mean(pred == pred_ref))}, ts)
+    t, ts, pred_ivf = timed["dml-ivf"]
+    extra = {
+        "recall_at_10": recall,
+        "n_lists": ivf._ivf.n_lists,
+        "n_probe": ivf._n_probe(),
+        "build_s": build,
+        "speedup_vs_dml_exact": t_exact / t,
+        "agreement": float(np.mean(pred_ivf == pred_ref)),
+    }
+    add("KNeighborsClassifier-ivf", "dml", t, extra, ts)
+
+
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], n_samples=5_000_000, n_features=50)
     p.add_argument("--name", default="families", help="results go to benchmarks/results/<name>.json")
     p.add_argument("--gmm-samples", type=int, default=1_000_000, help="rows of the GaussianMixture data")
     p.add_argument("--gmm-features", type=int, default=20, help="columns of the GaussianMixture data")
     p.add_argument("--gmm-iter", type=int, default=10, help="EM iterations of both GaussianMixture fits")
+    p.add_argument("--knn-index", type=int, default=1_000_000, help="rows of the KNeighborsClassifier index")
+    p.add_argument("--knn-queries", type=int, default=100_000, help="KNeighborsClassifier queries")
+    p.add_argument("--knn-features", type=int, default=50, help="columns of the KNeighborsClassifier data")
     args = p.parse_args(argv)
     import dask.array as da
 
@@ -163,6 +226,12 @@ def main(argv=None):
             da.compute(Xg.sum())
             print(f"GaussianMixture data: {ng:,} x {pg} float64, {Xg.numblocks[0]} chunks, persisted")
             _gmm_case(client, add, results, Xg, args.repeat, args.gmm_iter)
+            del Xg
+            gc.collect()
+        if "KNeighborsClassifier" not in args.skip:
+            X = None
+            gc.collect()
+            _knn_case(client, add, results, args.knn_index, args.knn_queries, args.knn_features, args.repeat)
 
     rows = ratio_rows(results["entries"])
     results["ratios"] = rows
