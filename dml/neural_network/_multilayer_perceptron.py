@@ -32,6 +32,7 @@ from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
 from dml.metrics import accuracy_score
 from dml.neural_network._multilayer_perceptron_kernels import (
+    mlp_local_steps_kernel,
     mlp_loss_grad_kernel,
     mlp_predict_kernel,
     mlp_validation_kernel,
@@ -142,6 +143,7 @@ class _BaseMLP(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), StrOptions({"warn"})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "average_every": [Interval(Integral, 1, None, closed="left")],
     }
 
     _is_classifier = False
@@ -363,11 +365,17 @@ class _BaseMLP(BaseEstimator):
             else:
                 order = train_rows
             accumulated = 0.0
-            for start in range(0, n_samples, batch_size):
-                rows = np.sort(order[start : start + batch_size])
-                loss, grad, _ = self._objective(data, theta, rows)
-                accumulated += loss * rows.shape[0]
-                optimizer.update(theta, grad.astype(theta.dtype, copy=False))
+            starts = list(range(0, n_samples, batch_size))
+            if self.average_every == 1:
+                for start in starts:
+                    rows = np.sort(order[start : start + batch_size])
+                    loss, grad, _ = self._objective(data, theta, rows)
+                    accumulated += loss * rows.shape[0]
+                    optimizer.update(theta, grad.astype(theta.dtype, copy=False))
+            else:
+                for r in range(0, len(starts), self.average_every):
+                    group = [np.sort(order[s : s + batch_size]) for s in starts[r : r + self.average_every]]
+                    accumulated += self._local_round(data, theta, group)
             self.n_iter_ += 1
             self.loss_ = accumulated / n_samples
             if it == 0 and not np.isfinite(self.loss_):
@@ -402,6 +410,52 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _local_round(self, data, theta, group):
+        """One round of ``average_every`` local steps per replica, then the average."""
+        optimizer = self._optimizer
+        if self.solver == "sgd":
+            state = (optimizer.velocity, optimizer.velocity)
+            opt = {
+                "learning_rate": optimizer.learning_rate,
+                "momentum": self.momentum,
+                "nesterov": self.nesterovs_momentum,
+            }
+        else:
+            state = (optimizer.m, optimizer.v)
+            opt = {
+                "t": optimizer.t,
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+                "epsilon": self.epsilon,
+                "learning_rate_init": self.learning_rate_init,
+            }
+        bounds = np.cumsum([0] + [g.shape[0] for g in group])
+        out = map_reduce(
+            mlp_local_steps_kernel,
+            data,
+            broadcast=(theta, *state, np.concatenate(group), bounds),
+            pass_row_offset=True,
+            loss=self._loss_name(),
+            alpha=self.alpha,
+            solver=self.solver,
+            opt=opt,
+            **self._spec(),
+        )
+        n = float(out["n"])
+        theta[:] = to_numpy(out["theta"]) / n
+        if self.solver == "sgd":
+            optimizer.velocity = (to_numpy(out["state_1"]) / n).astype(theta.dtype)
+        else:
+            optimizer.m = (to_numpy(out["state_1"]) / n).astype(theta.dtype)
+            optimizer.v = (to_numpy(out["state_2"]) / n).astype(theta.dtype)
+            optimizer.t += len(group)
+            optimizer.learning_rate = (
+                self.learning_rate_init
+                * np.sqrt(1 - self.beta_2**optimizer.t)
+                / (1 - self.beta_1**optimizer.t)
+            )
+        return float(out["loss"])
 
     def _validation_score(self, data, theta, seed):
         out = map_reduce(
@@ -539,7 +593,14 @@ _DOC_PARAMS = """
     epsilon : float, default=1e-8
     n_iter_no_change : int, default=10
     max_fun : int, default=15000
-        Largest number of loss evaluations (passes) of 'lbfgs'."""
+        Largest number of loss evaluations (passes) of 'lbfgs'.
+    average_every : int, default=1
+        dml only ('sgd', 'adam'). 1: synchronous steps, the chunks' gradients summed at
+        every step (one round trip per step). k > 1: local steps, for when the round
+        trips dominate: every chunk applies k updates on its own shares of k consecutive
+        global minibatches, starting from the common weights and optimizer state, and
+        the replicas' weights and states are then averaged (in proportion to the rows
+        each used): one round trip per k steps. The model then depends on the chunking."""
 
 _DOC_ATTRS = """
     loss_ : float
@@ -577,7 +638,9 @@ _DOC_NOTES = """
     chunking; with ``shuffle=False`` and one chunk it equals scikit-learn's. The
     validation rows are those whose hashed global index falls below
     ``validation_fraction`` (not stratified, unlike scikit-learn's split). Dask input is
-    persisted when the persist policy allows it; predictions are lazy blockwise maps."""
+    persisted when the persist policy allows it; predictions are lazy blockwise maps.
+    ``average_every=k`` makes 'sgd' / 'adam' one round trip per k steps (local steps on
+    every chunk, then the replicas averaged)."""
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -647,6 +710,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        average_every=1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -671,6 +735,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.average_every = average_every
 
     def _out_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -865,6 +930,7 @@ class MLPRegressor(RegressorScoreMixin, RegressorMixin, _BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        average_every=1,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -890,6 +956,7 @@ class MLPRegressor(RegressorScoreMixin, RegressorMixin, _BaseMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.average_every = average_every
 
     def _out_activation(self):
         return "exp" if self.loss == "poisson" else "identity"

@@ -200,3 +200,77 @@ def mlp_validation_kernel(
     else:  # binary or multilabel: every output right
         ok = xp.all((P > 0.5) == (Y > 0.5), axis=1)
     return {"sw": xp.sum(wv), "correct": xp.sum(wv * xp.astype(ok, xp.float64)), "n": int(Xv.shape[0])}
+
+
+def mlp_local_steps_kernel(
+    X,
+    y,
+    w,
+    theta,
+    state_1,
+    state_2,
+    rows,
+    bounds,
+    *,
+    xp,
+    layer_units,
+    activation,
+    out_activation,
+    loss,
+    alpha,
+    solver,
+    opt,
+    row_offset=0,
+):
+    """``len(bounds) - 1`` local optimizer steps of one replica on its chunk's shares of
+    consecutive global minibatches (``rows[bounds[j]:bounds[j + 1]]``), from the common
+    weights and optimizer state (``state_1``, ``state_2``: velocity, or Adam's moments).
+
+    Every step is scikit-learn's update with the gradient of the chunk's share (normalised
+    by the share's weight, with the L2 term on it). Returns the weights and optimizer
+    state times the rows the replica used (the driver divides the sums by ``"n"``: the
+    replicas' parameters averaged in proportion to their data), and ``"loss"``, the sum of
+    the steps' share losses times their rows.
+    """
+    theta = xp.asarray(theta)
+    s1, s2 = xp.asarray(state_1), xp.asarray(state_2)
+    n_coef = int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])))
+    used, loss_rows = 0, 0.0
+    for j in range(len(bounds) - 1):
+        share = rows[int(bounds[j]) : int(bounds[j + 1])]
+        out = mlp_loss_grad_kernel(
+            X,
+            y,
+            w,
+            theta,
+            share,
+            xp=xp,
+            layer_units=layer_units,
+            activation=activation,
+            out_activation=out_activation,
+            loss=loss,
+            row_offset=row_offset,
+        )
+        if out["n"] == 0:
+            continue
+        sw = float(out["sw"])
+        W = theta[:n_coef]
+        loss_rows += (float(out["loss"]) / sw + 0.5 * alpha * float(xp.sum(W * W)) / sw) * out["n"]
+        grad = out["grad"] / sw
+        grad = xp.concat([grad[:n_coef] + alpha * W / sw, grad[n_coef:]])
+        grad = xp.astype(grad, theta.dtype)
+        if solver == "sgd":
+            lr, mom = opt["learning_rate"], opt["momentum"]
+            s1 = mom * s1 - lr * grad
+            theta = theta + (mom * s1 - lr * grad if opt["nesterov"] else s1)
+        else:
+            t = opt["t"] + j + 1
+            b1, b2 = opt["beta_1"], opt["beta_2"]
+            s1 = b1 * s1 + (1 - b1) * grad
+            s2 = b2 * s2 + (1 - b2) * (grad * grad)
+            lr = opt["learning_rate_init"] * np.sqrt(1 - b2**t) / (1 - b1**t)
+            theta = theta - lr * s1 / (xp.sqrt(s2) + opt["epsilon"])
+        used += out["n"]
+    if used == 0:
+        return {}
+    return {"theta": theta * used, "state_1": s1 * used, "state_2": s2 * used, "n": used, "loss": loss_rows}

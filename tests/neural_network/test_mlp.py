@@ -284,3 +284,29 @@ def test_many_chunks_local_data():
         got = _quiet(lambda: MLPClassifier(**kw).fit(X, y))
     ref = _quiet(lambda: SkMLPClassifier(**kw).fit(X, y))
     _same_weights(got, ref, 1e-6)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_average_every_local_steps(solver):
+    X, y = _blobs()
+    kw = dict(
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        random_state=0,
+        max_iter=6,
+        batch_size=20,
+        learning_rate_init=0.01,
+    )
+    sync = _quiet(lambda: MLPClassifier(**kw).fit(X, y))
+    # one chunk: one replica, whose k local steps are the synchronous steps
+    one = _quiet(lambda: MLPClassifier(**kw, average_every=4).fit(X, y))
+    np.testing.assert_allclose(one.loss_curve_, sync.loss_curve_, rtol=1e-9)
+    _same_weights(one, sync, 1e-9)
+    # several chunks: one round trip per 4 steps, a model close in quality
+    with count_passes() as c:
+        many = _quiet(lambda: MLPClassifier(**kw, average_every=4).fit(da.from_array(X, chunks=(75, -1)), y))
+    assert c.kernels.count("mlp_local_steps_kernel") == many.n_iter_ * -(-15 // 4)
+    assert "mlp_loss_grad_kernel" not in c.kernels
+    assert many.score(X, y) >= sync.score(X, y) - 0.05
+    with pytest.raises(ValueError, match="The 'average_every' parameter"):
+        MLPClassifier(average_every=0).fit(X, y)
