@@ -310,3 +310,44 @@ def test_average_every_local_steps(solver):
     assert many.score(X, y) >= sync.score(X, y) - 0.05
     with pytest.raises(ValueError, match="The 'average_every' parameter"):
         MLPClassifier(average_every=0).fit(X, y)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_worker_killed_mid_fit_gives_the_same_model(solver):
+    """A worker killed during the fit: its chunks (and the binarized targets sent to
+    them) are made again and the model is the undisturbed fit's."""
+    import os
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    X, y = _blobs(n=2000)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+        ) as lc,
+        Client(lc) as client,
+    ):
+        Xd, yd = client.persist([da.from_array(X, chunks=(250, -1)), da.from_array(y, chunks=250)])
+        kw = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0, max_iter=15, batch_size=100)
+        reference = _quiet(lambda: MLPClassifier(**kw).fit(Xd, yd))
+        victim = list(client.scheduler_info()["workers"])[0]
+        killed = threading.Event()
+
+        def kill_mid_fit(counter):
+            while counter.passes < 8:
+                time.sleep(0.005)
+            client.run(os._exit, 1, workers=[victim], on_error="ignore")
+            killed.set()
+
+        with count_passes() as counter:
+            killer = threading.Thread(target=kill_mid_fit, args=(counter,), daemon=True)
+            killer.start()
+            survived = _quiet(lambda: MLPClassifier(**kw).fit(Xd, yd))
+            killer.join(timeout=60)
+        assert killed.is_set()
+    _same_weights(survived, reference, 1e-12)
+    np.testing.assert_array_equal(survived.predict_proba(X), reference.predict_proba(X))
