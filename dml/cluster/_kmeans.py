@@ -138,13 +138,16 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     res = None
     shift_tot = np.inf
     n_iter = 0
+    # CSR chunks: plain Lloyd passes (one sparse product per chunk and iteration)
+    full = verbose or data.sparse
     with chunk_cache(data) as cache:
         for i in range(max_iter):
-            if verbose:
+            if full:
                 res = map_reduce(
                     lloyd_kernel, data, broadcast=(centers, shift), combine=combine_lloyd, counts=True
                 )
-                print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
+                if verbose:
+                    print(f"Iteration {i}, inertia {float(to_numpy(res['inertia']))}.")
             else:
                 checks = tol is None
                 res = map_reduce(
@@ -187,7 +190,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                 if verbose:
                     print(f"Converged at iteration {i}: center shift {shift_tot} within tolerance {tol}.")
                 break
-        if not verbose:
+        if not full:
             res = map_reduce(
                 lloyd_bounds_kernel,
                 data,
@@ -243,9 +246,15 @@ def _inertia_from_sums(res, centers, shift):
 class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
     """predict / transform / score / fit_predict shared by the k-means estimators."""
 
+    #: whether sparse X (scipy.sparse, Dask arrays of CSR chunks) is taken
+    _accept_sparse = False
+
+    def _sparse_arg(self):
+        return "csr" if self._accept_sparse else False
+
     def _check_test_data(self, X):
         check_is_fitted(self)
-        return validate_predict_data(self, X)
+        return validate_predict_data(self, X, accept_sparse=self._sparse_arg())
 
     def predict(self, X):
         """Index of the closest cluster center for each sample.
@@ -380,7 +389,9 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
         -16.0
         """
         check_is_fitted(self)
-        with validate_fit_data(self, X, None, sample_weight, reset=False) as data:
+        with validate_fit_data(
+            self, X, None, sample_weight, reset=False, accept_sparse=self._sparse_arg()
+        ) as data:
             res = map_reduce(
                 inertia_kernel, data, broadcast=(self.cluster_centers_,), combine=combine_inertia
             )
@@ -389,12 +400,13 @@ class _KMeansPredictMixin(CpuMixin, LazyAttributesPickleMixin):
 
     def _set_labels(self, X):
         """labels_ of the training data: lazy for Dask input, else computed now."""
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=self._sparse_arg())
         self.labels_ = self._labels(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = self._accept_sparse
         return tags
 
 
@@ -500,6 +512,8 @@ class KMeans(
     [1.0, 10.0]
     """
 
+    _accept_sparse = True
+
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means||", "k-means++", "random"}), callable, "array-like"],
@@ -576,7 +590,7 @@ class KMeans(
         (16.0, (2, 2))
         """
         check_params(self)
-        with validate_fit_data(self, X, None, sample_weight) as data0:
+        with validate_fit_data(self, X, None, sample_weight, accept_sparse="csr") as data0:
             n_samples = data0.n_samples
             k = self.n_clusters
             if n_samples < k:
@@ -594,7 +608,7 @@ class KMeans(
                 elkan = False
             rs = check_random_state(self.random_state)
             seed = int(rs.randint(np.iinfo(np.int32).max))
-            if init_array is not None and not self.verbose:
+            if init_array is not None and not self.verbose and not data0.sparse:
                 # no seeding: the checks and the tolerance ride on the first iteration,
                 # centred at the initial centers' mean instead of the data's
                 data, tol, shift = data0, None, init_array.mean(axis=0).astype(data0.dtype)

@@ -24,7 +24,7 @@ import numpy as np
 
 from dml._engine.kernels import block_rows, row_blocks
 from dml._engine.mapreduce import sum_partials
-from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace
+from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, is_sparse
 
 # ----------------------------------------------------------------- shared helpers
 
@@ -101,6 +101,53 @@ class _BlockScores:
         return Xc, S
 
 
+# ---------------------------------------------------------------- sparse chunks
+
+
+def sparse_row_sq_norms(X):
+    """Squared norms (n,) float64 of the rows of a CSR chunk, from its stored values."""
+    counts = np.diff(X.indptr)
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    data = X.data.astype(np.float64)
+    return np.bincount(rows, weights=data * data, minlength=X.shape[0])
+
+
+def sparse_sq_dist(X, centers):
+    """Squared distances (n, k) float64 of the rows of a CSR chunk to dense ``centers``:
+    ``||x||^2 + ||c||^2 - 2 x.c`` with ``X @ C^T`` one sparse product and the row norms
+    from ``X.data`` (as scikit-learn's sparse k-means, which does not centre sparse
+    data). The chunk is never densified: O(nnz * k) work, O(n * k) memory."""
+    C = np.asarray(centers, dtype=X.dtype)
+    if C.shape[0] == 0:
+        return np.zeros((X.shape[0], 0))
+    P = np.asarray(X @ C.T, dtype=np.float64)
+    c64 = C.astype(np.float64)
+    d = sparse_row_sq_norms(X)[:, None] + np.einsum("ij,ij->i", c64, c64)[None, :] - 2.0 * P
+    return np.maximum(d, 0.0, out=d)
+
+
+def sparse_rows(X, rows):
+    """The given rows of a CSR chunk as a dense (len(rows), p) array (a few rows only:
+    new centers)."""
+    return np.asarray(X[np.asarray(rows, dtype=np.int64)].toarray())
+
+
+def _lloyd_sparse(X, w, centers, counts):
+    """:func:`lloyd_kernel` for a CSR chunk: assignment from :func:`sparse_sq_dist`,
+    per-cluster sums as one sparse product ``X^T W`` (W the weighted one-hot)."""
+    k = centers.shape[0]
+    d2 = sparse_sq_dist(X, centers)
+    lab = np.argmin(d2, axis=1)
+    dmin = d2[np.arange(X.shape[0]), lab]
+    wb = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    W = (lab[:, None] == np.arange(k)[None, :]) * wb[:, None]
+    sums = np.ascontiguousarray(np.asarray(X.T @ W, dtype=np.float64).T)
+    out = {"sums": sums, "weights": W.sum(axis=0), "inertia": np.asarray(float(wb @ dmin))}
+    if counts:
+        out["n"] = np.bincount(lab, minlength=k).astype(np.float64)
+    return out
+
+
 # ----------------------------------------------------------------------- Lloyd step
 
 
@@ -126,6 +173,8 @@ def lloyd_kernel(X, y, w, centers, shift, *, xp, counts=False):
     ``weights`` (k,) float64 weight per cluster, ``inertia`` (scalar float64, the
     weighted sum of squared distances to the assigned centers), ``n`` optional (k,).
     """
+    if is_sparse(X):
+        return _lloyd_sparse(X, w, centers, counts)
     if is_numpy_namespace(xp):
         return _lloyd_numpy(X, w, centers, shift, counts)
     n, p = X.shape
@@ -262,6 +311,14 @@ def inertia_kernel(X, y, w, centers, *, xp, counts=False):
     stays exact when clusters are tight next to their distances. ``counts=True`` also
     returns ``n`` (k,), the unweighted cluster sizes.
     """
+    if is_sparse(X):
+        d2 = sparse_sq_dist(X, centers)
+        lab = np.argmin(d2, axis=1)
+        dmin = d2[np.arange(X.shape[0]), lab]
+        out = {"inertia": np.asarray(float(np.sum(dmin) if w is None else np.asarray(w, np.float64) @ dmin))}
+        if counts:
+            out["n"] = np.bincount(lab, minlength=centers.shape[0]).astype(np.float64)
+        return out
     if is_numpy_namespace(xp):
         return _inertia_numpy(np.asarray(X), None if w is None else np.asarray(w), centers, counts)
     n, p = X.shape
@@ -328,6 +385,17 @@ def far_points_kernel(X, y, w, centers, *, xp, n_far):
     Returns ``dist`` (m,), ``rows`` (m, p), ``w`` (m,), ``labels`` (m,) with m <= n_far,
     sorted by decreasing distance; combine with :func:`combine_far_points`.
     """
+    if is_sparse(X):
+        d2 = sparse_sq_dist(X, centers)
+        lab = np.argmin(d2, axis=1)
+        dist = d2[np.arange(X.shape[0]), lab]
+        order = np.argsort(-dist, kind="stable")[:n_far]
+        return {
+            "dist": dist[order],
+            "rows": sparse_rows(X, order).astype(X.dtype),
+            "w": np.ones(order.shape[0], dtype=X.dtype) if w is None else np.asarray(w)[order],
+            "labels": lab[order],
+        }
     n, p = X.shape
     C = _host(centers, X, xp)
     c_sq = xp.sum(C * C, axis=1)
@@ -365,6 +433,8 @@ def combine_far_points(parts):
 
 def labels_kernel(X, *, xp, centers):
     """Index of the closest center for every row (blockwise predict)."""
+    if is_sparse(X):
+        return np.argmin(sparse_sq_dist(X, centers), axis=1).astype(np.int32)
     n, p = X.shape
     C = _host(centers, X, xp)
     c_sq = xp.sum(C * C, axis=1)
@@ -380,6 +450,8 @@ def labels_kernel(X, *, xp, centers):
 
 def distances_kernel(X, *, xp, centers):
     """Euclidean distances (n, k) of every row to every center (blockwise transform)."""
+    if is_sparse(X):
+        return np.sqrt(sparse_sq_dist(X, centers)).astype(X.dtype)
     C = _host(centers, X, xp)
     c_sq = xp.sum(C * C, axis=1)
     return xp.sqrt(_sq_dist(X, C, c_sq, xp))

@@ -15,7 +15,7 @@ from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data
 from dml._engine.kernels import combine_centered, moments_kernel
 from dml._engine.mapreduce import map_reduce, with_row_index
-from dml._engine.namespace import to_numpy
+from dml._engine.namespace import is_sparse, to_numpy
 from dml.cluster._kmeans import (
     _check_weights_nonzero,
     _explicit_centers,
@@ -27,6 +27,7 @@ from dml.cluster._lloyd_kernels import (
     combine_lloyd,
     inertia_kernel,
     lloyd_kernel,
+    sparse_sq_dist,
 )
 from dml.cluster._minibatch_kernels import (
     combine_gather_rows,
@@ -46,8 +47,11 @@ def gather_rows(data, indices):
     order = np.argsort(indices, kind="stable")
     res = map_reduce(gather_rows_kernel, data, combine=combine_gather_rows, indices=indices[order])
     pos = to_numpy(res["pos"])
-    rows = np.empty((indices.size, data.n_features), dtype=data.dtype)
-    rows[order[pos]] = to_numpy(res["rows"])
+    if is_sparse(res["rows"]):  # CSR chunks: a CSR batch, in the order of indices
+        rows = res["rows"][np.argsort(order[pos], kind="stable")].astype(data.dtype)
+    else:
+        rows = np.empty((indices.size, data.n_features), dtype=data.dtype)
+        rows[order[pos]] = to_numpy(res["rows"])
     w = None
     if "w" in res:
         w = np.empty(indices.size, dtype=data.dtype)
@@ -55,7 +59,17 @@ def gather_rows(data, indices):
     return rows, w
 
 
+def _dense_rows(X):
+    """Rows of a (small) CSR batch as a dense array; dense input unchanged."""
+    return X.toarray() if is_sparse(X) else X
+
+
 def _labels_inertia(X, w, centers):
+    if is_sparse(X):
+        d2 = sparse_sq_dist(X, centers)
+        lab = np.argmin(d2, axis=1)
+        d2 = d2[np.arange(X.shape[0]), lab]
+        return lab, float(np.sum(d2 if w is None else w * d2))
     c_sq = np.einsum("ij,ij->i", centers, centers)
     lab = np.argmin(c_sq[None, :] - 2.0 * X @ centers.T, axis=1)
     diff = X - centers[lab]
@@ -83,7 +97,7 @@ def _reassign(new, counts, n_rows, random_state, ratio, fetch_rows, verbose):
         picked = random_state.choice(n_rows, replace=False, size=n_reassigns)
         if verbose:
             print(f"[MiniBatchKMeans] Reassigning {n_reassigns} cluster centers.")
-        new[to_reassign] = fetch_rows(picked)
+        new[to_reassign] = _dense_rows(fetch_rows(picked))
     counts[to_reassign] = np.min(counts[~to_reassign])
 
 
@@ -174,6 +188,8 @@ class MiniBatchKMeans(
     >>> bool(labels[0] != labels[1])
     True
     """
+
+    _accept_sparse = True
 
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
@@ -273,7 +289,7 @@ class MiniBatchKMeans(
             centers, _ = kmeans_plusplus(Xs, self.n_clusters, sample_weight=ws, random_state=random_state)
         else:
             seeds = random_state.choice(Xs.shape[0], size=self.n_clusters, replace=False, p=ws / ws.sum())
-            centers = Xs[seeds]
+            centers = _dense_rows(Xs[seeds])
         return np.asarray(centers, dtype=data.dtype)
 
     def _convergence(self, step, n_steps, n_samples, diff, batch_inertia):
@@ -335,7 +351,7 @@ class MiniBatchKMeans(
         ((4, 3), (200,))
         """
         check_params(self)
-        with validate_fit_data(self, X, None, sample_weight) as data0:
+        with validate_fit_data(self, X, None, sample_weight, accept_sparse="csr") as data0:
             n = data0.n_samples
             self._check_params_vs_input(n)
             rs = check_random_state(self.random_state)
@@ -378,7 +394,8 @@ class MiniBatchKMeans(
                 lab, batch_inertia = _labels_inertia(Xb, wb, centers)
                 W = np.zeros((Xb.shape[0], self.n_clusters), dtype=np.float64)
                 W[np.arange(Xb.shape[0]), lab] = 1.0 if wb is None else wb
-                new = _update(centers, self._counts, W.T @ Xb, W.sum(axis=0))
+                sums = np.asarray(Xb.T @ W).T if is_sparse(Xb) else W.T @ Xb
+                new = _update(centers, self._counts, sums, W.sum(axis=0))
                 if self._random_reassign(bs) and self.reassignment_ratio > 0:
                     _reassign(
                         new,
@@ -434,7 +451,9 @@ class MiniBatchKMeans(
         """
         check_params(self)
         has_centers = hasattr(self, "cluster_centers_")
-        with validate_fit_data(self, X, None, sample_weight, reset=not has_centers) as data0:
+        with validate_fit_data(
+            self, X, None, sample_weight, reset=not has_centers, accept_sparse="csr"
+        ) as data0:
             data = with_row_index(data0)
             n = data.n_samples
             self._random_state = getattr(self, "_random_state", check_random_state(self.random_state))

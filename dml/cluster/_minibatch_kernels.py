@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.mapreduce import sum_partials
-from dml._engine.namespace import get_namespace, to_numpy
+from dml._engine.namespace import get_namespace, is_sparse, to_numpy
 from dml.cluster._lloyd_kernels import _n_nonzero
 
 
@@ -30,7 +30,8 @@ def gather_rows_kernel(X, idx, w, *, xp, indices):
     lo, hi = np.searchsorted(indices, [start, start + n])
     local = xp.asarray(indices[lo:hi] - start, dtype=xp.int64)
     out = {
-        "rows": xp.take(X, local, axis=0),
+        # a CSR chunk gives its rows as a CSR matrix (never densified)
+        "rows": X[np.asarray(local)] if is_sparse(X) else xp.take(X, local, axis=0),
         "pos": xp.asarray(np.arange(lo, hi), dtype=xp.int64),
     }
     if w is not None:
@@ -41,8 +42,16 @@ def gather_rows_kernel(X, idx, w, *, xp, indices):
 def combine_gather_rows(parts):
     """Concatenate :func:`gather_rows_kernel` partials."""
     parts = [p for p in parts if p]
-    xp = get_namespace(parts[0]["rows"])
-    return {k: xp.concat([p[k] for p in parts], axis=0) for k in parts[0]}
+    out = {}
+    if is_sparse(parts[0]["rows"]):
+        from scipy.sparse import vstack  # CSR rows only: SciPy is there already
+
+        out["rows"] = vstack([p["rows"] for p in parts], format="csr")
+    xp = get_namespace(parts[0]["pos"])
+    for k in parts[0]:
+        if k not in out:
+            out[k] = xp.concat([p[k] for p in parts], axis=0)
+    return out
 
 
 def weight_count_kernel(X, y, w, *, xp):

@@ -26,7 +26,7 @@ import numpy as np
 
 from dml._engine.kernels import combine_centered, moments_kernel, row_blocks
 from dml._engine.mapreduce import sum_partials
-from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace
+from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, is_sparse
 from dml.cluster._lloyd_kernels import (
     _BlockScores,
     _host,
@@ -34,6 +34,8 @@ from dml.cluster._lloyd_kernels import (
     _n_nonzero,
     _sq_dist,
     lloyd_kernel,
+    sparse_rows,
+    sparse_sq_dist,
 )
 
 _M64 = (1 << 64) - 1
@@ -138,6 +140,8 @@ def races_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_r
     m = 0 if candidates is None else candidates.shape[0]
     if m == 0 and centers.shape[0] == 0:
         return _first_draw_races(X, idx, w, xp=xp, seed=seed, stream=stream, n_races=n_races)
+    if is_sparse(X):
+        return _races_sparse(X, np.asarray(idx), w, centers, candidates, seed, stream, n_races)
     mu = _host(shift, X, xp)
     C = _host(centers, X, xp) - mu
     c_sq = xp.sum(C * C, axis=1)
@@ -176,6 +180,45 @@ def races_kernel(X, idx, w, shift, centers, candidates, *, xp, seed, stream, n_r
     return {"pot": pot, "key": best_key, "rows": rows, "ridx": xp.astype(ridx, xp.int64)}
 
 
+def _sparse_min_sq_dist(X, centers):
+    """Squared distance (n,) float64 of each row of a CSR chunk to its closest center
+    (1 with no centers, as :func:`_min_sq_dist`)."""
+    if centers.shape[0] == 0:
+        return np.ones(X.shape[0])
+    return sparse_sq_dist(X, centers).min(axis=1)
+
+
+def _races_sparse(X, idx, w, centers, candidates, seed, stream, n_races):
+    """:func:`races_kernel` for a CSR chunk: the distances from sparse products (no
+    centring: scikit-learn does not centre sparse data), the races over the whole chunk
+    (the same keys and winners: ties go to the first row), the winning rows densified."""
+    n, p = X.shape
+    m = 0 if candidates is None else candidates.shape[0]
+    d2 = _sparse_min_sq_dist(X, centers)
+    D = np.minimum(d2[:, None], sparse_sq_dist(X, candidates)) if m else d2[:, None]
+    WD = D if w is None else np.asarray(w, dtype=np.float64)[:, None] * D
+    g = max(1, m)
+    pos = WD > 0
+    safe = np.where(pos, WD, 1.0)
+    key = np.full((g, n_races), np.inf)
+    row = np.zeros((g, n_races), dtype=np.int64)
+    for r in range(n_races):
+        E = hash_exponential(idx, seed, stream * 4096 + r, xp=np)
+        keys = np.where(pos, E[:, None] / safe, np.inf)  # (n, g)
+        if n:
+            row[:, r] = np.argmin(keys, axis=0)
+            key[:, r] = keys[row[:, r], np.arange(g)]
+    flat = row.reshape(-1)
+    rows = sparse_rows(X, flat).astype(X.dtype) if n else np.zeros((flat.size, p), dtype=X.dtype)
+    ridx = idx[flat] if n else np.zeros(flat.size, dtype=np.int64)
+    return {
+        "pot": WD.sum(axis=0),
+        "key": key,
+        "rows": rows.reshape(g, n_races, p),
+        "ridx": np.asarray(ridx, dtype=np.int64).reshape(g, n_races),
+    }
+
+
 def _first_draw_races(X, idx, w, *, xp, seed, stream, n_races):
     """:func:`races_kernel` with no centers and no candidates: every ``D^2`` is 1, so the
     races need the weights and the hashed keys only, not X (whose winning rows alone are
@@ -193,6 +236,13 @@ def _first_draw_races(X, idx, w, *, xp, seed, stream, n_races):
         rows.append(j)
     best_row = xp.reshape(xp.astype(xp.stack(rows), xp.int64), (1, n_races))
     flat = xp.reshape(best_row, (-1,))
+    if is_sparse(X):
+        return {
+            "pot": xp.reshape(xp.sum(WD), (1,)),
+            "key": xp.reshape(xp.stack(keys), (1, n_races)),
+            "rows": sparse_rows(X, flat).astype(X.dtype).reshape(1, n_races, p),
+            "ridx": np.asarray(idx)[flat].astype(np.int64).reshape(1, n_races),
+        }
     return {
         "pot": xp.reshape(xp.sum(WD), (1,)),
         "key": xp.reshape(xp.stack(keys), (1, n_races)),
@@ -239,6 +289,8 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap, ca
     ``ridx`` (m,), m <= cap, sorted by key; combine with :func:`combine_smallest_keys`.
     """
     n, p = X.shape
+    if is_sparse(X):
+        return _smallest_keys_sparse(X, np.asarray(idx), w, centers, seed, stream, cap)
     if isinstance(X, np.ndarray):
         return _smallest_keys_numpy(X, idx, w, shift, centers, seed, stream, cap, cache)
     mu = _host(shift, X, xp)
@@ -264,6 +316,26 @@ def smallest_keys_kernel(X, idx, w, shift, centers, *, xp, seed, stream, cap, ca
         "key": xp.take(key, order),
         "rows": xp.take(X, order, axis=0),
         "ridx": xp.astype(xp.take(idx, order), xp.int64),
+    }
+
+
+def _smallest_keys_sparse(X, idx, w, centers, seed, stream, cap):
+    """:func:`smallest_keys_kernel` for a CSR chunk (distances from sparse products, the
+    ``cap`` winning rows densified)."""
+    d2 = _sparse_min_sq_dist(X, centers)
+    wd = d2 if w is None else np.asarray(w, dtype=np.float64) * d2
+    if centers.shape[0] == 0:
+        num = hash_exponential(idx, seed, stream, xp=np)
+    else:
+        num = hash_uniform(idx, seed, stream, xp=np)
+    pos = wd > 0
+    key = np.where(pos, num / np.where(pos, wd, 1.0), np.inf)
+    order = np.argsort(key, kind="stable")[:cap]
+    return {
+        "phi": np.asarray(float(wd.sum())),
+        "key": key[order],
+        "rows": sparse_rows(X, order).astype(X.dtype),
+        "ridx": idx[order].astype(np.int64),
     }
 
 
