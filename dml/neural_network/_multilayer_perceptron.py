@@ -141,7 +141,9 @@ class _BaseMLP(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), StrOptions({"warn"})],
+        # scikit-learn also accepts np.inf (through a private constraint class); dml asks
+        # for an integer: pass max_iter or more to never stop on no improvement
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "average_every": [Interval(Integral, 1, None, closed="left")],
     }
@@ -592,6 +594,9 @@ _DOC_PARAMS = """
     beta_2 : float, default=0.999
     epsilon : float, default=1e-8
     n_iter_no_change : int, default=10
+        Epochs without improvement by ``tol`` before stopping (or, with 'adaptive',
+        dividing the learning rate by 5). scikit-learn's ``np.inf`` is refused: pass an
+        integer of at least ``max_iter`` instead.
     max_fun : int, default=15000
         Largest number of loss evaluations (passes) of 'lbfgs'.
     average_every : int, default=1
