@@ -204,6 +204,8 @@ def _dml_cases(client, add, results, df, y, repeat):
     gc.collect()
 
     # -- the full pipeline with LogisticRegression
+    if "pipeline-logistic-fit" in results["skip"]:
+        return
     timed = interleaved(
         {
             "scikit-learn": lambda: _pipeline("sklearn").fit(df, y),
@@ -334,7 +336,7 @@ def main(argv=None):
     p.add_argument("--dask-ml-python", default="/work/benchvenv/bin/python")
     args = p.parse_args(argv)
     n = args.n_samples
-    results = {"n_samples": n, "chunks": args.chunks, "repeat": args.repeat, "entries": []}
+    results = {"n_samples": n, "chunks": args.chunks, "repeat": args.repeat, "skip": args.skip, "entries": []}
     add = entry_recorder(results, 24, 14)
     if "dml" not in args.skip:  # --skip dml: only the dask-ml subprocess
         df, y = make_table(n)
