@@ -18,7 +18,7 @@ from dml._engine.inputs import raise_if_not_finite, validate_predict_data
 from dml._engine.kernels import combine_centered, gram_kernel
 from dml._engine.mapreduce import map_reduce
 from dml._engine.namespace import to_numpy
-from dml.linear_model._base_kernels import linear_predict_kernel
+from dml.linear_model._base_kernels import linear_predict_kernel, sufficient_stats_kernel
 
 #: scikit-learn's messages for bad sample weights.
 NEGATIVE_WEIGHTS = "Negative values in data passed to `sample_weight`"
@@ -102,13 +102,14 @@ def apply_linear(estimator, kernel, X, n_outputs, dtype, **kwargs):
     >>> import numpy as np
     >>> from dml.linear_model import Ridge
     >>> from dml.linear_model._base import apply_linear
-    >>> from dml.linear_model._base_kernels import linear_predict_kernel
+    >>> from dml.linear_model._base_kernels import linear_predict_kernel, sufficient_stats_kernel
     >>> reg = Ridge(alpha=0.0).fit(np.array([[0.0], [1.0]]), np.array([1.0, 3.0]))
     >>> apply_linear(reg, linear_predict_kernel, np.array([[2.0]]), None, None).round(6).tolist()
     [5.0]
     """
     check_is_fitted(estimator)
-    X = validate_predict_data(estimator, X)
+    # scikit-learn's linear models predict on CSR / CSC / COO (a sparse product per chunk)
+    X = validate_predict_data(estimator, X, accept_sparse=("csr", "csc", "coo"))
     kwargs.setdefault("coef", estimator.coef_)
     kwargs.setdefault("intercept", estimator.intercept_)
     return apply_blockwise(
@@ -142,6 +143,11 @@ class LinearModel:
             Lazy for Dask input.
         """
         return linear_scores(self, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # fit and predict on scipy.sparse / CSR chunks
+        return tags
 
 
 class LinearClassifierMixin:
@@ -281,7 +287,8 @@ def compute_sufficient_stats(data, *, check_weights=True):
     Checks ride along: non-finite values (scikit-learn's NaN/inf messages), negative or
     all-zero sample weights.
     """
-    stats = map_reduce(gram_kernel, data, combine=combine_centered)
+    kernel = sufficient_stats_kernel if data.sparse else gram_kernel
+    stats = map_reduce(kernel, data, combine=combine_centered)
     raise_if_not_finite(data, stats["scatter"], stats["mean"])
     if check_weights:
         check_sample_weights(data, negative=to_numpy(stats["w_neg"]), nonzero=to_numpy(stats["w_nonzero"]))

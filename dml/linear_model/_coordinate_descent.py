@@ -209,7 +209,14 @@ class ElasticNet(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, R
         max_iter = 1000 if self.max_iter is None else self.max_iter
         # One pass on the Gram path (coordinate descent runs on the Gram matrix); FISTA iterates.
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+            self,
+            X,
+            y,
+            sample_weight,
+            y_numeric=True,
+            multi_output=True,
+            iterative=False,
+            accept_sparse=("csr", "csc", "coo"),
         ) as data:
             y_1d = data.y_ndim == 1
             if self.precompute is True or use_gram(data.n_features):
@@ -451,7 +458,14 @@ class _LinearModelCV(CpuMixin, LinearModel, RegressorScoreMixin, RegressorMixin,
                 check_scalar(a, f"alphas[{i}]", target_type=Real, min_val=0.0, include_boundaries="left")
         # One pass: the per-fold statistics of every fold at once.
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+            self,
+            X,
+            y,
+            sample_weight,
+            y_numeric=True,
+            multi_output=True,
+            iterative=False,
+            accept_sparse=("csr", "csc", "coo"),
         ) as data:
             if data.y_ndim == 2:
                 warnings.warn(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.kernels import gram_kernel
-from dml._engine.namespace import get_namespace
+from dml._engine.namespace import get_namespace, is_sparse
+from dml.linear_model._base_kernels import block
+from dml.linear_model._base_kernels import sufficient_stats_kernel as gram_kernel
 
 
 def _empty_stats(q, xp):
@@ -28,7 +29,8 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, row_offset, bounds=None):
     row boundaries: the chunk's rows are sliced per fold, views, no copy) or by a
     broadcast array of one fold id per row of the data set (rows gathered per fold).
     Each fold's rows go through
-    :func:`dml._engine.kernels.gram_kernel`.
+    :func:`dml._engine.kernels.gram_kernel` (CSR chunks: its sparse counterpart,
+    :func:`dml.linear_model._base_kernels.sufficient_stats_kernel`).
     """
     start = row_offset
     n_rows, p = X.shape
@@ -43,7 +45,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, row_offset, bounds=None):
             a = max(int(bounds[k]) - start, 0)
             b = min(int(bounds[k + 1]) - start, n_rows)
             if b > a:
-                out.append(gram_kernel(X[a:b, ...], y[a:b, ...], None if w is None else w[a:b], xp=xp))
+                out.append(gram_kernel(block(X, a, b), y[a:b, ...], None if w is None else w[a:b], xp=xp))
             else:
                 out.append(_empty_stats(q, xp))
             continue
@@ -54,7 +56,7 @@ def fold_gram_kernel(X, y, w, *fold_ids, xp, n_splits, row_offset, bounds=None):
         idx = xp.asarray(rows)
         out.append(
             gram_kernel(
-                xp.take(X, idx, axis=0),
+                X[rows] if is_sparse(X) else xp.take(X, idx, axis=0),
                 xp.take(y, idx, axis=0),
                 None if w is None else xp.take(w, idx, axis=0),
                 xp=xp,

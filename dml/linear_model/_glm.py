@@ -114,7 +114,9 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         """
         check_params(self)
         family, power, link, _ = self._family()
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, accept_sparse=("csr", "csc")
+        ) as data:
             sy, sw = self._check_y(data)
             check_sample_weights(data, nonzero=sw)
             p = data.n_features
@@ -197,7 +199,7 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         y_pred : ndarray or Dask array of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_predict_data(self, X)
+        X = validate_predict_data(self, X, accept_sparse=("csr", "csc", "coo"))
         return apply_blockwise(
             glm_predict_kernel,
             X,
@@ -225,7 +227,9 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         family, power, link, _ = self._family()
-        with validate_fit_data(self, X, y, sample_weight, y_numeric=True, reset=False) as data:
+        with validate_fit_data(
+            self, X, y, sample_weight, y_numeric=True, reset=False, accept_sparse=("csr", "csc")
+        ) as data:
             sy, sw = self._check_y(data)
             ybar = sy / sw
             with np.errstate(divide="ignore"):
@@ -247,6 +251,7 @@ class _GeneralizedLinearRegressor(CpuMixin, RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         try:
             low, closed = self._y_range()
             tags.target_tags.positive_only = low is not None

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.blockwise import guard_finite
-from dml._engine.kernels import row_blocks
+from dml._engine.namespace import is_sparse
+from dml.linear_model._base_kernels import block, chunk_blocks, matmul_x, rmatmul_x, weighted_gram
 from dml.linear_model._logistic_kernels import _sample_weights
 
 #: Families understood by the kernels: ``(family, power)`` pairs.
@@ -154,10 +155,10 @@ def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, p
     g0 = xp.asarray(0.0, dtype=xp.float64)
     H = xp.zeros((q, q), dtype=xp.float64) if hessian else None
     f64 = xp.float64
-    for a, b in row_blocks(n, p, _itemsize(X)):
-        Xb = X[a:b, :]
+    for a, b in chunk_blocks(X, p, _itemsize(X)):
+        Xb = block(X, a, b)
         yb = y[a:b] if y.dtype == dt else xp.astype(y[a:b], dt)
-        z = xp.matmul(Xb, beta) + b0
+        z = matmul_x(Xb, beta, xp) + b0
         lb, gb, hb = pointwise(z, yb, xp=xp, family=family, power=power, hessian=hessian)
         wb = _block_weights(w, y, class_weight, xp, a, b, dt)
         if wb is not None:
@@ -167,7 +168,7 @@ def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, p
         else:
             sw = sw + float(b - a)
         loss = loss + xp.sum(lb, dtype=f64)
-        gX = xp.matmul(gb, Xb)
+        gX = rmatmul_x(gb, Xb, xp)
         g = g + (gX if gX.dtype == f64 else xp.astype(gX, f64))
         g0 = g0 + xp.sum(gb, dtype=f64)
         if hessian:
@@ -178,12 +179,16 @@ def glm_kernel(X, y, w, coef, class_weight=None, *, xp, fit_intercept, family, p
                 hneg = hneg + xp.sum(xp.where(nonpos, wb, xp.zeros_like(wb)), dtype=f64)
             else:
                 hneg = hneg + xp.sum(xp.astype(nonpos, dt), dtype=f64)
-            # sqrt-weighted rows: A^T A is one symmetric rank-k update (syrk in BLAS)
-            A = xp.sqrt(hb)[:, None] * Xb
-            Hb = xp.matmul(xp.permute_dims(A, (1, 0)), A)
-            Hb = Hb if Hb.dtype == f64 else xp.astype(Hb, f64)
+            if is_sparse(Xb):
+                # a sparse product made dense (q, q): the Newton solvers' Hessian
+                Hb = weighted_gram(Xb, hb)
+            else:
+                # sqrt-weighted rows: A^T A is one symmetric rank-k update (syrk in BLAS)
+                A = xp.sqrt(hb)[:, None] * Xb
+                Hb = xp.matmul(xp.permute_dims(A, (1, 0)), A)
+                Hb = Hb if Hb.dtype == f64 else xp.astype(Hb, f64)
             if fit_intercept:
-                col = xp.matmul(hb, Xb)
+                col = rmatmul_x(hb, Xb, xp)
                 col = col if col.dtype == f64 else xp.astype(col, f64)
                 corner = xp.reshape(xp.sum(hb, dtype=f64), (1, 1))
                 Hb = xp.concat(
@@ -213,10 +218,10 @@ def glm_deviance_kernel(X, y, w, coef, *, xp, fit_intercept, family, power, null
     dev0 = xp.asarray(0.0, dtype=f64)
     const = xp.asarray(0.0, dtype=f64)
     sw = xp.asarray(0.0, dtype=f64)
-    for a, b in row_blocks(n, p, _itemsize(X)):
-        Xb = X[a:b, :]
+    for a, b in chunk_blocks(X, p, _itemsize(X)):
+        Xb = block(X, a, b)
         yb = xp.astype(y[a:b], dt)
-        z = xp.matmul(Xb, beta) + b0
+        z = matmul_x(Xb, beta, xp) + b0
         lb, _, _ = pointwise(z, yb, xp=xp, family=family, power=power, hessian=False)
         z0 = xp.full(yb.shape, float(null_raw), dtype=dt)
         l0, _, _ = pointwise(z0, yb, xp=xp, family=family, power=power, hessian=False)
@@ -261,7 +266,7 @@ def y_stats_kernel(X, y, w, *, xp, low, low_closed):
 def glm_predict_kernel(X, *, xp, coef, intercept, link):
     """Blockwise prediction ``inverse_link(X @ coef + intercept)``."""
     beta = xp.asarray(np.asarray(coef), dtype=X.dtype)
-    raw = xp.matmul(X, beta) + float(intercept)
+    raw = matmul_x(X, beta, xp) + float(intercept)
     out = xp.exp(raw) if link == "log" else raw
     return guard_finite(out, X)
 
@@ -305,10 +310,10 @@ def logistic_hessp_kernel(X, y, w, coef, vec, class_weight=None, *, xp, fit_inte
     v0 = xp.asarray(vec[:, p] if fit_intercept else np.zeros(K), dtype=dt)
     HV = xp.zeros((p, K), dtype=f64)
     hv0 = xp.zeros((K,), dtype=f64)
-    for a, b in row_blocks(n, p + 2 * K, _itemsize(X)):
-        Xb = X[a:b, :]
-        Z = xp.matmul(Xb, W) + b0
-        U = xp.matmul(Xb, V) + v0
+    for a, b in chunk_blocks(X, p + 2 * K, _itemsize(X)):
+        Xb = block(X, a, b)
+        Z = matmul_x(Xb, W, xp) + b0
+        U = matmul_x(Xb, V, xp) + v0
         if binary:
             prob = 1.0 / (1.0 + xp.exp(-Z))
             T = prob * (1.0 - prob) * U
@@ -319,7 +324,11 @@ def logistic_hessp_kernel(X, y, w, coef, vec, class_weight=None, *, xp, fit_inte
         wb = _block_weights(w, y, class_weight, xp, a, b, dt)
         if wb is not None:
             T = T * wb[:, None]
-        hx = xp.matmul(xp.permute_dims(Xb, (1, 0)), T)
+        hx = (
+            rmatmul_x(xp.permute_dims(T, (1, 0)), Xb, xp).T
+            if is_sparse(Xb)
+            else xp.matmul(xp.permute_dims(Xb, (1, 0)), T)
+        )
         HV = HV + (hx if hx.dtype == f64 else xp.astype(hx, f64))
         hv0 = hv0 + xp.sum(T, axis=0, dtype=f64)
     out = xp.permute_dims(HV, (1, 0))

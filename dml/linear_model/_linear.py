@@ -116,7 +116,14 @@ class LinearRegression(
         check_params(self)
         # One pass on the Gram path; the wide path iterates (conjugate gradient).
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+            self,
+            X,
+            y,
+            sample_weight,
+            y_numeric=True,
+            multi_output=True,
+            iterative=False,
+            accept_sparse=("csr", "csc", "coo"),
         ) as data:
             y_1d = data.y_ndim == 1
             if not use_gram(data.n_features):

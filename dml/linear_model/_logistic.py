@@ -490,7 +490,7 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
         """
         check_params(self)
         C, l1r = self._resolve_penalty()
-        with validate_fit_data(self, X, y, sample_weight) as data:
+        with validate_fit_data(self, X, y, sample_weight, accept_sparse="csr") as data:
             classes, counts = class_labels(data, type(self).__name__)
             self.classes_ = classes
             n_classes = len(classes)
@@ -567,6 +567,7 @@ class LogisticRegression(CpuMixin, LinearClassifierMixin, ClassifierMixin, BaseE
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         if self.solver == "liblinear":
             tags.classifier_tags.multi_class = False  # binary only, as scikit-learn 1.9
         return tags

@@ -317,7 +317,7 @@ class LogisticRegressionCV(LogisticRegression):
             if isinstance(self.Cs, numbers.Integral)
             else np.asarray(self.Cs, dtype=float)
         )
-        with validate_fit_data(self, X, y, sample_weight) as data:
+        with validate_fit_data(self, X, y, sample_weight, accept_sparse="csr") as data:
             classes, counts = class_labels(data, type(self).__name__)
             self.classes_ = classes
             n_classes = len(classes)

@@ -11,8 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.kernels import block_rows, row_blocks
-from dml._engine.namespace import to_numpy
-from dml.linear_model._base_kernels import linear_predict_kernel
+from dml._engine.namespace import is_sparse, to_numpy
+from dml.linear_model._base_kernels import (
+    block,
+    chunk_blocks,
+    linear_predict_kernel,
+    matmul_x,
+    rmatmul_x,
+    scale_rows,
+)
 
 
 def label_counts_kernel(X, y, w, *, xp):
@@ -80,10 +87,10 @@ def binary_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept):
     sw = 0.0
     g = xp.zeros((p,), dtype=xp.float64)
     g0 = 0.0
-    for a, b in row_blocks(n, p, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
-        Xb = X[a:b, :]
+    for a, b in chunk_blocks(X, p, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Xb = block(X, a, b)
         yb = xp.astype(y[a:b], dt, copy=False)
-        z = xp.matmul(Xb, beta) + b0
+        z = matmul_x(Xb, beta, xp) + b0
         # loss log(1 + exp(z)) - y z = log1p(exp(-|z|)) + max(z, 0) - y z, stable for any
         # z; expit(z) = 1 / (1 + exp(-z)) is exact in IEEE arithmetic (exp overflowing to
         # inf gives 0; overflow warnings are silenced around every kernel).
@@ -98,7 +105,7 @@ def binary_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept):
         else:
             sw += float(b - a)
         loss += float(xp.sum(xp.astype(lossb, xp.float64, copy=False)))
-        g = g + xp.astype(xp.matmul(r, Xb), xp.float64, copy=False)
+        g = g + xp.astype(rmatmul_x(r, Xb, xp), xp.float64, copy=False)
         g0 += float(xp.sum(xp.astype(r, xp.float64, copy=False)))
     if fit_intercept:
         g = xp.concat([g, xp.asarray([g0], dtype=xp.float64)])
@@ -120,6 +127,8 @@ def multinomial_loss_grad_kernel(X, y, w, coef, class_weight, *, xp, fit_interce
     """
     if isinstance(X, np.ndarray):
         return _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, n_classes)
+    if is_sparse(X):
+        return _multinomial_csr(X, y, w, coef, class_weight, fit_intercept, n_classes)
     n, p = X.shape
     K = n_classes
     dt = X.dtype
@@ -214,6 +223,40 @@ def _multinomial_numpy(X, y, w, coef, class_weight, fit_intercept, K):
     return {"loss": np.asarray(loss), "grad": grad, "sw": np.asarray(sw)}
 
 
+def _multinomial_csr(X, y, w, coef, class_weight, fit_intercept, K):
+    """:func:`multinomial_loss_grad_kernel` for a CSR chunk: scores ``X @ W^T`` and
+    gradient ``R^T X`` as sparse products, (n, K) temporaries, nothing densified."""
+    n, p = X.shape
+    dt = X.dtype
+    coef = np.asarray(coef)
+    W = np.asarray(coef[:, :p], dtype=dt)
+    b0 = np.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    y = np.asarray(y)
+    Z = np.asarray(X @ W.T) + b0  # (n, K)
+    Z -= np.max(Z, axis=1, keepdims=True) if n else 0.0
+    E = np.exp(Z)
+    s = np.sum(E, axis=1)
+    rows = np.arange(n)
+    lossv = np.log(s) - Z[rows, y]
+    E /= s[:, None]
+    E[rows, y] -= 1.0  # the residual R = softmax - onehot
+    wb = None if w is None else np.asarray(w).astype(dt, copy=False)
+    if class_weight is not None:
+        cwb = np.asarray(class_weight, dtype=dt)[y]
+        wb = cwb if wb is None else wb * cwb
+    if wb is not None:
+        lossv *= wb
+        E *= wb[:, None]
+        sw = float(np.sum(wb, dtype=np.float64))
+    else:
+        sw = float(n)
+    G = np.asarray(X.T @ E, dtype=np.float64).T  # (K, p)
+    loss = float(np.sum(lossv, dtype=np.float64))
+    g0 = np.sum(E, axis=0, dtype=np.float64)
+    grad = np.concatenate([G, g0[:, None]], axis=1) if fit_intercept else np.ascontiguousarray(G)
+    return {"loss": np.asarray(loss), "grad": grad, "sw": np.asarray(sw)}
+
+
 def decision_kernel(X, *, xp, coef, intercept):
     """Decision values ``X @ coef.T + intercept``: (n,) for binary (one row of
     ``coef``), (n, K) otherwise (:func:`~dml.linear_model._base_kernels.linear_predict_kernel`)."""
@@ -260,6 +303,8 @@ def multinomial_newton_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept,
     ``sw`` (scalar). The Hessian block of classes ``(k, l)`` is
     ``[X, 1]^T diag(s * (p_k [k == l] - p_k p_l)) [X, 1]``.
     """
+    if is_sparse(X):
+        return _multinomial_newton_csr(X, y, w, coef, class_weight, fit_intercept, n_classes)
     n, p = X.shape
     K = n_classes
     q = p + int(fit_intercept)
@@ -317,6 +362,60 @@ def multinomial_newton_kernel(X, y, w, coef, class_weight, *, xp, fit_intercept,
     return {"loss": loss, "grad": xp.permute_dims(G, (1, 0)), "hess": H, "sw": sw}
 
 
+def _multinomial_newton_csr(X, y, w, coef, class_weight, fit_intercept, K):
+    """:func:`multinomial_newton_kernel` for a CSR chunk: each Hessian block
+    ``X^T diag(d) X`` is a sparse product made dense (p, p) (the Newton solvers need the
+    dense Hessian; scikit-learn's newton-cholesky does the same)."""
+    n, p = X.shape
+    q = p + int(fit_intercept)
+    dt = X.dtype
+    coef = np.asarray(coef, dtype=np.float64).reshape(K, q)
+    W = np.asarray(coef[:, :p].T, dtype=dt)
+    b0 = np.asarray(coef[:, p] if fit_intercept else np.zeros(K), dtype=dt)
+    Z = np.asarray(X @ W) + b0
+    zmax = np.max(Z, axis=1, keepdims=True) if n else np.zeros((0, 1), dtype=dt)
+    E = np.exp(Z - zmax)
+    s = np.sum(E, axis=1, keepdims=True)
+    P = E / s
+    onehot = (np.asarray(y)[:, None] == np.arange(K)[None, :]).astype(dt)
+    lossv = (np.log(s) + zmax)[:, 0] - np.sum(Z * onehot, axis=1)
+    R = P - onehot
+    wb = _sample_weights(w, y, class_weight, np, 0, n, dt)
+    if wb is not None:
+        lossv = lossv * wb
+        R = R * wb[:, None]
+        Pw = P * wb[:, None]
+        sw = float(np.sum(wb, dtype=np.float64))
+    else:
+        Pw = P
+        sw = float(n)
+    G = np.asarray(X.T @ R, dtype=np.float64)  # (p, K)
+    if fit_intercept:
+        G = np.concatenate([G, np.sum(R, axis=0, dtype=np.float64)[None, :]], axis=0)
+    H = np.zeros((K * q, K * q))
+    for k in range(K):
+        for l in range(k, K):
+            d = -Pw[:, k] * P[:, l]
+            if k == l:
+                d = d + Pw[:, k]
+            # d may be negative off the diagonal: X^T diag(d) X as (diag(d) X)^T X
+            blk = np.asarray((scale_rows(X, d).T @ X).toarray(), dtype=np.float64)
+            if fit_intercept:
+                col = np.asarray(X.T @ d, dtype=np.float64)
+                blk = np.block(
+                    [[blk, col[:, None]], [col[None, :], np.sum(d, dtype=np.float64).reshape(1, 1)]]
+                )
+            H[k * q : (k + 1) * q, l * q : (l + 1) * q] = blk
+            if l != k:
+                H[l * q : (l + 1) * q, k * q : (k + 1) * q] = blk.T
+    return {
+        "loss": np.asarray(float(np.sum(lossv, dtype=np.float64))),
+        "grad": G.T,
+        "hess": H,
+        "sw": np.asarray(sw),
+    }
+
+
 def fold_score_kernel(X, y, w, coefs, *, xp, fit_intercept, metric, n_classes):
     """Weighted accuracy or log-loss of many coefficient sets at once (one read of X).
 
@@ -342,8 +441,8 @@ def fold_score_kernel(X, y, w, coefs, *, xp, fit_intercept, metric, n_classes):
     eps = float(np.finfo(np.float32 if dt == xp.float32 else np.float64).eps)
     num = xp.zeros((M,), dtype=f64)
     den = xp.asarray(0.0, dtype=f64)
-    for a, b in row_blocks(n, p + M * K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
-        Z = xp.matmul(X[a:b, :], W) + b0
+    for a, b in chunk_blocks(X, p + M * K, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8):
+        Z = matmul_x(block(X, a, b), W, xp) + b0
         wb = None if w is None else xp.astype(w[a:b], dt)
         if K == 1:
             yb = xp.astype(y[a:b], dt)[:, None]

@@ -153,6 +153,25 @@ class Ridge(
             return "sparse_cg"
         return self.solver
 
+    def _check_sparse_solver(self):
+        """scikit-learn's rules (and messages) for sparse X. The sparse fit itself is
+        solver-independent: the Gram path (``X^T W X`` as a sparse product, centred in
+        closed form) for 'cholesky' and for 'auto' up to ``GRAM_MAX_FEATURES``
+        features, conjugate gradient on sparse products otherwise."""
+        if (
+            self.fit_intercept
+            and not self.positive
+            and self.solver not in ("auto", "lbfgs", "lsqr", "sag", "sparse_cg")
+        ):
+            raise ValueError(
+                f"solver='{self.solver}' does not support fitting the intercept "
+                "on sparse data. Please set the solver to 'auto' or "
+                "'lsqr', 'sparse_cg', 'sag', 'lbfgs' "
+                "or set `fit_intercept=False`"
+            )
+        if self.solver == "svd":
+            raise TypeError("SVD solver does not support sparse inputs currently")
+
     def fit(self, X, y, sample_weight=None):
         """Fit ridge regression in one pass over the data.
 
@@ -170,9 +189,18 @@ class Ridge(
         solver = self._check_solver()
         # One pass on the Gram path; sparse_cg iterates.
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+            self,
+            X,
+            y,
+            sample_weight,
+            y_numeric=True,
+            multi_output=True,
+            iterative=False,
+            accept_sparse=("csr", "csc", "coo"),
         ) as data:
             y_1d = data.y_ndim == 1
+            if data.sparse:
+                self._check_sparse_solver()
             if solver == "sparse_cg" or (solver == "auto" and not use_gram(data.n_features)):
                 res = ridge_cg(
                     data.for_iterations(),
@@ -324,7 +352,14 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
                 raise ValueError("cv!=None and alpha_per_target=True are incompatible")
         # The statistics pass, and for leave-one-out one pass of per-row errors.
         with validate_fit_data(
-            self, X, y, sample_weight, y_numeric=True, multi_output=True, iterative=False
+            self,
+            X,
+            y,
+            sample_weight,
+            y_numeric=True,
+            multi_output=True,
+            iterative=False,
+            accept_sparse=("csr", "csc", "coo"),
         ) as data:
             y_1d = data.y_ndim == 1
             if loo:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dml._engine.kernels import row_blocks
-from dml._engine.namespace import as_float64, get_namespace
+import numpy as np
+
+from dml._engine.namespace import as_float64, get_namespace, is_sparse
+from dml.linear_model._base_kernels import block, chunk_blocks, matmul_x
 
 
 def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_sum, fit_intercept, per_sample):
@@ -31,11 +33,19 @@ def ridge_loo_kernel(X, y, w, x_mean, y_mean, V, lam, VtXy, alphas, *, xp, sw_su
     # coefficients in the eigenbasis, (p, t, n_alphas)
     D = 1.0 / (lam[:, None] + alphas[None, :])  # (p, A)
     C = VtXy[:, :, None] * D[:, None, :]
-    for a, b in row_blocks(n_rows, p, 8):
-        Xb = as_float64(X[a:b, :], xp)
-        if fit_intercept:
-            Xb = Xb - x_mean
-        Z = xp.matmul(Xb, V)  # (m, p)
+    sparse = is_sparse(X)
+    for a, b in chunk_blocks(X, p, 8):
+        if sparse:
+            # a CSR block stays sparse: centre after the product, (X - m) V = X V - m V
+            Xb = block(X, a, b)
+            Z = matmul_x(Xb if Xb.dtype == np.float64 else Xb.astype(np.float64), V, xp)
+            if fit_intercept:
+                Z = Z - xp.matmul(x_mean, V)[None, :]
+        else:
+            Xb = as_float64(X[a:b, :], xp)
+            if fit_intercept:
+                Xb = Xb - x_mean
+            Z = xp.matmul(Xb, V)  # (m, p)
         yb = as_float64(y[a:b, ...], xp)
         yb = yb[:, None] if yb.ndim == 1 else yb
         if fit_intercept:

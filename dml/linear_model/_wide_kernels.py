@@ -1,17 +1,30 @@
 """Chunk kernels of the distributed iterative solvers for very wide data.
 
 They never form a (p, p) matrix: per row block they compute ``X_b @ B`` and
-``X_b^T (w * u)``, O(rows * p * t) flops, and return O(p * t) numbers.
+``X_b^T (w * u)``, O(rows * p * t) flops, and return O(p * t) numbers. A CSR chunk is
+one block and both products are sparse ones (O(nnz * t) flops); the centring is
+implicit (``x_mean`` enters through ``x_mean @ B`` and ``x_mean * sum(w u)``), so a
+sparse chunk is never densified.
 """
 
 from __future__ import annotations
 
-from dml._engine.kernels import row_blocks
-from dml._engine.namespace import as_float64
+import numpy as np
+
+from dml._engine.namespace import as_float64, is_sparse
+from dml.linear_model._base_kernels import block, chunk_blocks, matmul_x, rmatmul_x
 
 
 def _as_2d(y):
     return y[:, None] if y.ndim == 1 else y
+
+
+def _f64_block(X, a, b, xp):
+    """Rows ``a:b`` of a dense or CSR chunk as float64 (a CSR block stays CSR)."""
+    Xb = block(X, a, b)
+    if is_sparse(Xb):
+        return Xb if Xb.dtype == np.float64 else Xb.astype(np.float64)
+    return as_float64(Xb, xp)
 
 
 def wide_moments_kernel(X, y, w, *, xp):
@@ -21,8 +34,8 @@ def wide_moments_kernel(X, y, w, *, xp):
     sw = xp.asarray(0.0, dtype=xp.float64)
     sx = sy = syy = sxy = None
     w_neg = w_nonzero = 0
-    for a, b in row_blocks(n_rows, p, 8):
-        Xb = as_float64(X[a:b, :], xp)
+    for a, b in chunk_blocks(X, p, 8):
+        Xb = _f64_block(X, a, b, xp)
         yb = _as_2d(as_float64(y[a:b, ...], xp))
         if w is None:
             wb = xp.ones((b - a,), dtype=xp.float64)
@@ -32,10 +45,10 @@ def wide_moments_kernel(X, y, w, *, xp):
             w_nonzero += int(xp.sum(xp.astype(wb != 0, xp.int64)))
         wy = wb[:, None] * yb
         parts = (
-            xp.sum(wb[:, None] * Xb, axis=0),
+            rmatmul_x(wb, Xb, xp),
             xp.sum(wy, axis=0),
             xp.sum(wy * yb, axis=0),
-            xp.matmul(xp.permute_dims(Xb, (1, 0)), wy),
+            rmatmul_x(xp.permute_dims(wy, (1, 0)), Xb, xp).T,
         )
         if sx is None:
             sx, sy, syy, sxy = parts
@@ -67,13 +80,13 @@ def wide_matvec_kernel(X, y, w, B, x_mean, y_mean, *, xp, residual):
     g = xp.zeros(B.shape, dtype=xp.float64)
     swu = xp.zeros((1, B.shape[1]), dtype=xp.float64)
     rr = xp.zeros((B.shape[1],), dtype=xp.float64)
-    for a, b in row_blocks(n_rows, p, 8):
-        Xb = as_float64(X[a:b, :], xp)
-        u = xp.matmul(Xb, B) - mB
+    for a, b in chunk_blocks(X, p, 8):
+        Xb = _f64_block(X, a, b, xp)
+        u = matmul_x(Xb, B, xp) - mB
         if residual:
             u = (_as_2d(as_float64(y[a:b, ...], xp)) - y_mean[None, :]) - u
         wu = u if w is None else as_float64(w[a:b], xp)[:, None] * u
-        g = g + xp.matmul(xp.permute_dims(Xb, (1, 0)), wu)
+        g = g + rmatmul_x(xp.permute_dims(wu, (1, 0)), Xb, xp).T
         swu = swu + xp.sum(wu, axis=0)[None, :]
         if residual:
             rr = rr + xp.sum(wu * u, axis=0)
