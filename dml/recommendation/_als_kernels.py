@@ -60,25 +60,37 @@ def nnls_normal(A, b, tol=1e-12):
     return x
 
 
+def _bucket_caps(lengths):
+    """Padded length of each row: the next value of a grid growing by about 1/8."""
+    caps = np.maximum(lengths, 1).astype(np.float64)
+    exp = np.floor(np.log2(caps))
+    step = np.maximum(2.0 ** (exp - 3), 1.0)
+    return (np.ceil(caps / step) * step).astype(np.int64)
+
+
 def _gram_blocks(indptr, indices, weights, Y, rows):
-    """Sum over each row's ratings of ``weight * y y^T`` for the rows ``rows``: (len, r, r)."""
+    """Sum over each row's ratings of ``weight * y y^T`` for the rows ``rows``: (len, r, r).
+
+    Rows are grouped by padded length and each group is one batched matrix product
+    ``G^T diag(w) G`` (padding rows are zero), so the work runs in BLAS.
+    """
     rank = Y.shape[1]
-    out = np.zeros((len(rows), rank, rank))
+    out = np.empty((len(rows), rank, rank))
     lengths = indptr[rows + 1] - indptr[rows]
-    budget = max(1, _OUTER_BUDGET // (rank * rank))
-    start = 0
-    while start < len(rows):
-        stop = start + 1
-        total = lengths[start]
-        while stop < len(rows) and total + lengths[stop] <= budget:
-            total += lengths[stop]
-            stop += 1
-        lo, hi = indptr[rows[start]], indptr[rows[stop - 1] + 1]
-        Yr = Y[indices[lo:hi]]
-        outer = (Yr * weights[lo:hi, None])[:, :, None] * Yr[:, None, :]
-        offsets = indptr[rows[start:stop]] - lo
-        out[start:stop] = np.add.reduceat(outer, offsets, axis=0)
-        start = stop
+    caps = _bucket_caps(lengths)
+    Yz = np.vstack([Y, np.zeros((1, rank))])
+    last = max(len(indices) - 1, 0)
+    for cap in np.unique(caps):
+        sel = np.flatnonzero(caps == cap)
+        step = max(1, _OUTER_BUDGET // (int(cap) * rank))
+        for start in range(0, len(sel), step):
+            piece = sel[start : start + step]
+            offs = np.arange(cap)
+            pos = np.minimum(indptr[rows[piece]][:, None] + offs, last)
+            valid = offs < lengths[piece][:, None]
+            G = Yz[np.where(valid, indices[pos], Y.shape[0])]
+            Gw = G * np.where(valid, weights[pos], 0.0)[:, :, None]
+            out[piece] = np.matmul(Gw.transpose(0, 2, 1), G)
     return out
 
 

@@ -33,23 +33,32 @@ def test_worker_killed_during_als_fit():
         dask.config.set(scheduler="dask.distributed"),
     ):
         ratings = dd.from_pandas(df, npartitions=6)
-        start = time.perf_counter()
         reference = ALS(rank=5, max_iter=15, n_user_blocks=4, n_item_blocks=4, random_state=0).fit(ratings)
-        duration = time.perf_counter() - start
 
         victim = list(client.scheduler_info()["workers"])[0]
         killed = threading.Event()
         killed_at = []
 
+        survivor = ALS(rank=5, max_iter=15, n_user_blocks=4, n_item_blocks=4, random_state=0)
+        sweeps = []
+        half_sweep = survivor._half_sweep
+
+        def counted(*args):  # the half-sweeps done so far
+            sweeps.append(1)
+            return half_sweep(*args)
+
+        survivor._half_sweep = counted
+
         def kill_mid_fit():
-            time.sleep(duration / 3)
+            while len(sweeps) < 6:
+                time.sleep(0.005)
             client.run(os._exit, 1, workers=[victim], on_error="ignore")
             killed_at.append(time.perf_counter())
             killed.set()
 
         killer = threading.Thread(target=kill_mid_fit, daemon=True)
         killer.start()
-        survived = ALS(rank=5, max_iter=15, n_user_blocks=4, n_item_blocks=4, random_state=0).fit(ratings)
+        survived = survivor.fit(ratings)
         finished = time.perf_counter()
         killer.join(timeout=60)
         assert killed.is_set() and killed_at[0] < finished  # killed while the fit ran
