@@ -7,11 +7,11 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.impute import MissingIndicator
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import CpuMixin, check_params
+from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._compat.sklearn import StrOptions, check_feature_names_in
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.frames import frame_blockwise, validate_frame_predict_data

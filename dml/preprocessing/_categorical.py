@@ -6,10 +6,10 @@ from __future__ import annotations
 import dask
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from dml._base import check_params
+from dml._base import TransformerMixin, check_params
 from dml._engine.frames import validate_frame_fit_data
 from dml._engine.inputs import is_dask_collection
 from dml._engine.mapreduce import map_reduce
