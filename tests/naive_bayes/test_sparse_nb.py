@@ -124,3 +124,25 @@ def test_wide_hashed_features_fit_without_densifying():
     theirs = skn.MultinomialNB().fit(X, y)
     np.testing.assert_allclose(ours.feature_count_, theirs.feature_count_)
     np.testing.assert_allclose(ours.predict_proba(X[:50]), theirs.predict_proba(X[:50]), rtol=1e-9)
+
+
+def test_incremental_and_search_pass_sparse_through():
+    from dml.model_selection import GridSearchCV
+    from dml.wrappers import Incremental
+
+    X, y = _data(seed=11)
+    Xd, yd = _unequal(X, y)
+    inc = Incremental(dnb.MultinomialNB()).fit(Xd, yd, classes=[0, 1, 2])
+    ref = skn.MultinomialNB().fit(X, y)
+    np.testing.assert_allclose(inc.estimator_.feature_count_, ref.feature_count_, rtol=1e-12)
+    pred = inc.predict(Xd)
+    assert isinstance(pred, da.Array)
+    np.testing.assert_array_equal(pred.compute(), ref.predict(X))
+    gs = GridSearchCV(dnb.MultinomialNB(), {"alpha": [0.1, 1.0]}, cv=3).fit(X, y)
+    sk_gs = (
+        __import__("sklearn.model_selection", fromlist=["GridSearchCV"])
+        .GridSearchCV(skn.MultinomialNB(), {"alpha": [0.1, 1.0]}, cv=3)
+        .fit(X, y)
+    )
+    assert gs.best_params_ == sk_gs.best_params_
+    np.testing.assert_allclose(gs.best_score_, sk_gs.best_score_, rtol=1e-12)
