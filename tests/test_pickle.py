@@ -12,8 +12,10 @@ import textwrap
 import dask
 import dask.array as da
 import dask.bag as db
+import dask.dataframe as dd
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.utils import get_tags
 
@@ -46,6 +48,24 @@ def _globals_in(payload):
     return names
 
 
+def _mixed_frame(X):
+    """A frame of a numeric, a string and a categorical column, for DataFrame-only estimators."""
+    return pd.DataFrame(
+        {
+            "x": X[:, 0],
+            "s": np.where(X[:, 1] > 0, "up", "down").astype(object),
+            "c": pd.Categorical(np.where(X[:, 2] > 0.5, "hi", "lo")),
+        }
+    )
+
+
+def _assert_same(got, expected, name):
+    if got.dtype == object or expected.dtype == object:
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
 def _fitted_models(client):
     models = []
     with client.as_current(), dask.config.set(scheduler="dask.distributed"):
@@ -59,7 +79,13 @@ def _fitted_models(client):
                 est.fit(db.from_sequence(samples, npartitions=2))
                 models.append((type(est).__name__, est, samples))
                 continue
-            if not get_tags(est).input_tags.two_d_array:  # LabelEncoder: fit(y) on labels
+            tags = get_tags(est).input_tags
+            if not tags.two_d_array and tags.categorical:  # Categorizer, DummyEncoder: frames
+                frame = _mixed_frame(X)
+                est.fit(dd.from_pandas(frame, npartitions=4))
+                models.append((type(est).__name__, est, frame))
+                continue
+            if not tags.two_d_array:  # LabelEncoder: fit(y) on labels
                 labels = (X[:, 0] > 0).astype(int)
                 est.fit(da.from_array(labels, chunks=150))
                 models.append((type(est).__name__, est, labels))
@@ -114,7 +140,7 @@ def test_every_estimator_fitted_on_dask_input_pickles_without_the_cluster(cluste
     for name, (method, out) in expected.items():
         assert loaded[name][0] == method, name
         if out is not None:
-            np.testing.assert_allclose(loaded[name][1], out, rtol=1e-12, atol=1e-12, err_msg=name)
+            _assert_same(loaded[name][1], out, name)
 
 
 def test_lazy_labels_are_left_out_of_the_pickle_with_a_clear_error():
