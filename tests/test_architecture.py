@@ -46,7 +46,14 @@ FAMILIES = {
     "dml.naive_bayes",
     "dml.ensemble",
     "dml.mixture",
+    "dml.impute",
+    "dml.neighbors",
     "dml.compose",
+    "dml.imbalance",
+    "dml.calibration",
+    "dml.feature_extraction",
+    "dml.recommendation",
+    "dml.neural_network",
 }
 APPLICATIONS = {"dml", "dml.parallel", "dml.demo", "dml.utils", "dml._parallel"}
 
@@ -76,6 +83,14 @@ FAMILY_ALLOWED = {
         "GaussianMixture's init_params='kmeans' and 'k-means++' run dml's KMeans and its "
         "k-means++ seeding, and init_params='random' draws its hashed uniforms with the "
         "seeding kernels' hash_uniform, so the draws do not depend on the chunking"
+    ),
+    ("dml.neighbors", "dml.cluster"): (
+        "algorithm='ivf' builds its inverted lists with dml's KMeans (the lists are the rows "
+        "closest to each centroid)"
+    ),
+    ("dml.impute", "dml.preprocessing"): (
+        "SimpleImputer's most_frequent / constant on string, object and category columns "
+        "count values with the encoders' category-count pass and read columns with their reader"
     ),
     ("dml.compose", "dml.preprocessing"): (
         "ColumnTransformer's 'passthrough' parts run as dml's one-to-one FunctionTransformer "
