@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -20,6 +21,7 @@ from dml._compat.sklearn import Interval, RealNotInt, StrOptions, _check_sample_
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
 from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce
+from dml._engine.namespace import is_dask_collection
 from dml.ensemble._forest_kernels import combine_rows as combine_oob
 from dml.ensemble._forest_kernels import forest_kernel, forest_predict_block, oob_kernel
 from dml.ensemble._hist_gradient_boosting_kernels import (
@@ -71,8 +73,9 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     and R^2 are tested within 1% of scikit-learn's. Not supported (ValueError):
     ``max_leaf_nodes`` (trees grow depth-wise), ``ccp_alpha > 0``, ``monotonic_cst``,
     ``class_weight='balanced_subsample'``, criteria 'absolute_error' and 'poisson',
-    missing values, sparse X and 2-D y. ``n_jobs`` is not used: the Dask scheduler
-    decides the parallelism.
+    missing values, sparse X and 2-D y. ``n_jobs`` is the number of threads that
+    ``predict`` / ``predict_proba`` / ``apply`` use on in-memory input (row blocks); fits
+    and Dask input are parallel over the chunks as the Dask scheduler runs them.
 
     Introspection: scikit-learn's ``estimators_`` (a list of DecisionTree objects)
     does not exist; ``trees_`` holds every tree as a dict of node arrays named as
@@ -98,7 +101,9 @@ _PARAMS = """n_estimators : int, default=100
     oob_score : bool or callable, default=False
         Score the out-of-bag predictions (accuracy / R^2, or ``callable(y, pred)``).
     n_jobs : int or None, default=None
-        Not used (the Dask scheduler decides the parallelism).
+        Threads for prediction on in-memory input (row blocks, joblib's threading
+        backend; None is 1, -1 all cores). Fits and Dask input run in parallel over
+        the chunks as the Dask scheduler runs them.
     random_state : int, RandomState instance or None, default=None
         Seeds the bootstrap, the binning sample and the feature and threshold draws.
     verbose : int, default=0
@@ -572,16 +577,31 @@ class _BaseForest(BaseEstimator):
     def _blockwise(self, X, output, n_outputs=None, dtype=np.float64, **extra):
         check_is_fitted(self, "trees_")
         X = validate_predict_data(self, X, dtype=(np.float64,))
-        return apply_blockwise(
-            forest_predict_block,
-            X,
-            n_outputs=n_outputs,
-            dtype=dtype,
-            table=self._table,
-            roots=self._roots,
-            output=output,
-            **extra,
+
+        def run(block):
+            return apply_blockwise(
+                forest_predict_block,
+                block,
+                n_outputs=n_outputs,
+                dtype=dtype,
+                table=self._table,
+                roots=self._roots,
+                output=output,
+                **extra,
+            )
+
+        n_threads = (
+            1 if is_dask_collection(X) else min(effective_n_jobs(self.n_jobs), max(1, X.shape[0] // 1000))
         )
+        if n_threads <= 1:
+            return run(X)
+        # in-memory rows in n_jobs blocks on threads (the traversal is NumPy, which releases
+        # the GIL); each row's result does not depend on the blocks
+        bounds = np.linspace(0, X.shape[0], n_threads + 1).astype(int)
+        parts = Parallel(n_jobs=n_threads, prefer="threads")(
+            delayed(run)(X[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
+        )
+        return np.concatenate(parts, axis=0)
 
     def apply(self, X):
         """The leaf index of every row in every tree.

@@ -248,3 +248,13 @@ def test_nan_is_refused_as_sklearn():
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         ExtraTreesClassifier(n_estimators=2).fit(X, y)
+
+
+@pytest.mark.parametrize("n_jobs", [2, -1])
+def test_n_jobs_predicts_in_memory_row_blocks_on_threads_with_the_same_result(n_jobs):
+    X, y = make_classification(6000, 8, random_state=1)
+    one = RandomForestClassifier(8, max_depth=5, random_state=0).fit(X, y)
+    many = RandomForestClassifier(8, max_depth=5, random_state=0, n_jobs=n_jobs).fit(X, y)
+    np.testing.assert_array_equal(one.predict_proba(X), many.predict_proba(X))
+    np.testing.assert_array_equal(one.apply(X), many.apply(X))
+    np.testing.assert_array_equal(one.predict(X), many.predict(X))
