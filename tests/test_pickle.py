@@ -80,6 +80,11 @@ def _fitted_models(client):
                 models.append((type(est).__name__, est, samples))
                 continue
             tags = get_tags(est).input_tags
+            if tags.string and not tags.two_d_array:  # text vectorizers: documents
+                docs = [f"doc {i % 13} word{i % 5} and word{i % 7}" for i in range(200)]
+                est.fit(db.from_sequence(docs, npartitions=2))
+                models.append((type(est).__name__, est, docs))
+                continue
             if not tags.two_d_array and tags.categorical:  # Categorizer, DummyEncoder: frames
                 frame = _mixed_frame(X)
                 est.fit(dd.from_pandas(frame, npartitions=4))

@@ -20,6 +20,10 @@ NOTES = {
     "InverseDecaySearchCV": "(none: as dask_ml.model_selection.InverseDecaySearchCV)",
     "BlockwiseVotingClassifier": "(none: one model per chunk, as dask_ml.ensemble's)",
     "BlockwiseVotingRegressor": "(none: one model per chunk, as dask_ml.ensemble's)",
+    "ALS": "(none: as pyspark.ml.recommendation.ALS)",
+    "Categorizer": "(none: as dask_ml.preprocessing.Categorizer)",
+    "DummyEncoder": "(none: as dask_ml.preprocessing.DummyEncoder)",
+    "NegativeDownsampler": "(none: negative downsampling with recalibration, He et al. 2014)",
     # experimental in scikit-learn: all_estimators() lists them only once enabled
     "HalvingGridSearchCV": "sklearn.model_selection.HalvingGridSearchCV",
     "HalvingRandomSearchCV": "sklearn.model_selection.HalvingRandomSearchCV",

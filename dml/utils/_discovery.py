@@ -52,8 +52,15 @@ def all_estimators(type_filter=None):
         module = importlib.import_module(f"dml.{info.name}")
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
-            if inspect.isclass(obj) and issubclass(obj, BaseEstimator) and not inspect.isabstract(obj):
-                found[name] = obj
+            # a public submodule (dml.feature_extraction.text): its own names too
+            members = [(n, getattr(obj, n)) for n in obj.__all__] if inspect.ismodule(obj) else [(name, obj)]
+            for member, value in members:
+                if (
+                    inspect.isclass(value)
+                    and issubclass(value, BaseEstimator)
+                    and not inspect.isabstract(value)
+                ):
+                    found[member] = value
     estimators = sorted(found.items())
     if type_filter is None:
         return estimators
