@@ -80,7 +80,7 @@ def _fitted_models(client):
                 models.append((type(est).__name__, est, samples))
                 continue
             tags = get_tags(est).input_tags
-            if tags.string and not tags.two_d_array:  # text vectorizers: documents
+            if tags.string and not tags.two_d_array and not tags.categorical:  # text vectorizers: documents
                 docs = [f"doc {i % 13} word{i % 5} and word{i % 7}" for i in range(200)]
                 est.fit(db.from_sequence(docs, npartitions=2))
                 models.append((type(est).__name__, est, docs))

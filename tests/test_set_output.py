@@ -20,6 +20,11 @@ from dml.utils import all_estimators
 _SPECIAL = {
     "LabelEncoder": None,  # y only, no get_feature_names_out (as scikit-learn's)
     "SpectralClustering": None,
+    # documents in, CSR out: pandas output is refused for sparse results, as scikit-learn's
+    "CountVectorizer": None,
+    "TfidfVectorizer": None,
+    "HashingVectorizer": None,
+    "TfidfTransformer": None,
     "FunctionTransformer": lambda cls: cls(np.log1p, feature_names_out="one-to-one"),
     # pandas output is dense (sparse output is refused with scikit-learn's message)
     "OneHotEncoder": lambda cls: cls(sparse_output=False),

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval, RealNotInt, StrOptions
+from dml._engine.inputs import validate_blockwise_data, validate_predict_data
 from dml._engine.namespace import is_dask_collection
 from dml.feature_extraction._docs import as_partitions, csr_blocks, reduce_partitions
 from dml.feature_extraction._text_kernels import (
@@ -626,10 +627,9 @@ class TfidfTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             if self.use_idf:
                 self.idf_ = sk.idf_
             return self
-        if X.ndim != 2:
-            raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
-        n_features = int(X.shape[1])
-        self.n_features_in_ = n_features
+        # the engine's metadata-only checks (shape, dtype, feature names; a Dask
+        # DataFrame becomes its Dask array of row chunks)
+        X = validate_blockwise_data(self, X, reset=True, accept_sparse="csr")
         if self.use_idf:
             dtype = X.dtype if X.dtype in (np.float64, np.float32) else np.float64
             freq = reduce_partitions(
@@ -655,11 +655,7 @@ class TfidfTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         sk = _fitted_tfidf(self.get_params(), getattr(self, "idf_", None), self.n_features_in_)
         if not is_dask_collection(X):
             return sk.transform(X, copy=copy)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[-1]} features, but TfidfTransformer is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        X = validate_predict_data(self, X, accept_sparse="csr")
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         dtype = X.dtype if X.dtype in (np.float64, np.float32) else np.float64
