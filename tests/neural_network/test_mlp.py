@@ -350,4 +350,5 @@ def test_worker_killed_mid_fit_gives_the_same_model(solver):
             killer.join(timeout=60)
         assert killed.is_set()
     _same_weights(survived, reference, 1e-12)
-    np.testing.assert_array_equal(survived.predict_proba(X), reference.predict_proba(X))
+    # the same model to rounding: recomputed chunks may add their partials in another order
+    np.testing.assert_allclose(survived.predict_proba(X), reference.predict_proba(X), rtol=1e-9, atol=1e-15)
