@@ -66,7 +66,7 @@ class PolynomialFeatures(CpuMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    powers_ : ndarray of shape (n_output_features_, n_features_in_)
+    powers_ : ndarray of shape (`n_output_features_`, `n_features_in_`)
         ``powers_[i, j]`` is the exponent of input ``j`` in output ``i``.
     n_output_features_ : int
         The number of output columns.
@@ -113,7 +113,7 @@ class PolynomialFeatures(CpuMixin, TransformerMixin, BaseEstimator):
 
     @property
     def powers_(self):
-        """Exponent of each input in each output, shape (n_output_features_, n_features_in_)."""
+        """Exponent of each input in each output, shape ``(n_output_features_, n_features_in_)``."""
         check_is_fitted(self)
         combos = _combinations(
             self.n_features_in_, self._min_degree, self._max_degree, self.interaction_only, self.include_bias
