@@ -28,7 +28,12 @@ from dml.cluster._bisect_k_means_kernels import (
     combine_rows,
     tree_labels_block,
 )
-from dml.cluster._kmeans import _KMeansPredictMixin, _rounding_shift, _validate_center_shape
+from dml.cluster._kmeans import (
+    _KMeansPredictMixin,
+    _move_far_points,
+    _rounding_shift,
+    _validate_center_shape,
+)
 from dml.cluster._lloyd_kernels import combine_far_points, combine_inertia, combine_lloyd, inertia_kernel
 from dml.cluster._seeding_kernels import (
     combine_first_pass,
@@ -380,15 +385,7 @@ class BisectingKMeans(
                     node=node,
                     n_far=empty.size,
                 )
-                rows = to_numpy(far["rows"]).astype(np.float64)
-                fw = to_numpy(far["w"]).astype(np.float64)
-                flab = to_numpy(far["labels"])
-                for j, new_id in enumerate(empty[: rows.shape[0]]):
-                    old_id = flab[j]
-                    sums[old_id] -= rows[j] * fw[j]
-                    sums[new_id] = rows[j] * fw[j]
-                    weights[new_id] = fw[j]
-                    weights[old_id] -= fw[j]
+                _move_far_points(sums, weights, far, empty)
             safe = np.where(weights > 0, weights, 1.0)
             new = (sums / safe[:, None]).astype(dtype)
             shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))

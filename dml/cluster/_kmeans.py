@@ -172,15 +172,7 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
                     combine=combine_far_points,
                     n_far=empty.size,
                 )
-                rows = to_numpy(far["rows"]).astype(np.float64)
-                fw = to_numpy(far["w"]).astype(np.float64)
-                flab = to_numpy(far["labels"])
-                for j, new_id in enumerate(empty[: rows.shape[0]]):
-                    old_id = flab[j]
-                    sums[old_id] -= rows[j] * fw[j]
-                    sums[new_id] = rows[j] * fw[j]
-                    weights[new_id] = fw[j]
-                    weights[old_id] -= fw[j]
+                _move_far_points(sums, weights, far, empty)
             safe = np.where(weights > 0, weights, 1.0)
             new = (sums / safe[:, None]).astype(dtype)
             shift_tot = float(np.sum((new.astype(np.float64) - centers) ** 2))
@@ -208,6 +200,20 @@ def _lloyd(data, centers, shift, *, max_iter, tol, verbose, tol_factor=None, wei
     # the final E-step by a full pass: inertia (exact differences) and sizes
     res = map_reduce(inertia_kernel, data, broadcast=(centers,), combine=combine_inertia, counts=True)
     return centers, float(to_numpy(res["inertia"])), to_numpy(res["n"]), n_iter
+
+
+def _move_far_points(sums, weights, far, empty):
+    """Give each empty cluster one of the farthest points (``far``, from
+    ``combine_far_points``), moving its weighted row out of its old cluster's sums."""
+    rows = to_numpy(far["rows"]).astype(np.float64)
+    fw = to_numpy(far["w"]).astype(np.float64)
+    flab = to_numpy(far["labels"])
+    for j, new_id in enumerate(empty[: rows.shape[0]]):
+        old_id = flab[j]
+        sums[old_id] -= rows[j] * fw[j]
+        sums[new_id] = rows[j] * fw[j]
+        weights[new_id] = fw[j]
+        weights[old_id] -= fw[j]
 
 
 def _rounding_shift(centers):
