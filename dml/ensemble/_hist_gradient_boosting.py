@@ -20,6 +20,7 @@ from dml._compat.sklearn import Interval, RealNotInt, StrOptions, _check_sample_
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
 from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce
+from dml._engine.namespace import is_dask_collection
 from dml.ensemble._hist_gradient_boosting_grower import LevelGrower
 from dml.ensemble._hist_gradient_boosting_kernels import (
     bin_chunk,
@@ -57,9 +58,17 @@ _COMMON_PARAMS = """learning_rate : float, default=0.1
         Fraction of the features drawn at random at every node split (at least one).
     max_bins : int, default=255
         Maximum number of bins of the non-missing values (plus one bin for NaN).
-    categorical_features : None or 'from_dtype', default='from_dtype'
-        Only numeric features are supported: 'from_dtype' with no categorical column
-        and None are accepted; categorical columns, masks or indices raise ValueError.
+    categorical_features : array-like of {bool, int, str}, 'from_dtype' or None, default='from_dtype'
+        The categorical features: a boolean mask, integer indices, feature names, or
+        'from_dtype' (the columns of category dtype of a pandas or Dask DataFrame;
+        none for arrays); None: no categorical feature. As scikit-learn >= 1.6, the
+        categorical columns are ordinal-encoded (the categories seen in ``fit``, sorted;
+        any values, negative or not integers) and placed before the numeric ones; each
+        category is a bin (at most ``max_bins`` categories per feature, else
+        ValueError), and a split sends a set of categories left (scikit-learn's
+        search: categories sorted by gradient / hessian ratio, those under
+        ``MIN_CAT_SUPPORT = 10`` to the right, missing values a category of their
+        own). Unknown categories at predict time are treated as missing values.
     monotonic_cst : array-like of int of shape (n_features,) or dict, default=None
         Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (a
         dict maps feature names to constraints). Not for multiclass problems.
@@ -98,8 +107,8 @@ _COMMON_ATTRS = """do_early_stopping_ : bool
     validation_score_ : ndarray of shape (n_iter_ + 1,)
         Same on the validation rows; empty without early stopping or with
         ``validation_fraction=None``.
-    is_categorical_ : None
-        No categorical features are supported.
+    is_categorical_ : ndarray of shape (n_features_in_,), dtype=bool, or None
+        The categorical features (None when there are none).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)"""
 
@@ -132,8 +141,84 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     tree) and a few speculative node histograms that the final heap does not use.
     Differences: ``max_features`` draws its features per node in this evaluation
     order, so its draws differ from scikit-learn's. Not supported (ValueError):
-    categorical features, scorers other than 'loss',
-    ``loss='absolute_error'`` and ``'quantile'``; sparse X."""
+    scorers other than 'loss', ``loss='absolute_error'`` and ``'quantile'``;
+    sparse X.
+
+    Categorical features: the ordinal encoder (dml's ``ColumnTransformer`` of an
+    ``OrdinalEncoder``, as scikit-learn's preprocessor) costs one more pass to learn
+    the categories of Dask input, and runs blockwise before binning and prediction.
+    Their splits are found here from the same histograms (one bin per category) and
+    travel as a bitset of left bins per node (a boolean row of ``max_bins + 1``)."""
+
+
+def _is_nan(v):
+    return isinstance(v, float) and v != v
+
+
+def _check_categorical_features(X, categorical_features):
+    """The categorical mask (n_features,) of X, or None; scikit-learn's
+    ``_check_categorical_features`` rules and messages, for pandas and Dask DataFrames
+    ('from_dtype': the columns of category dtype) and arrays."""
+    import pandas as pd
+
+    dtypes = getattr(X, "dtypes", None)
+    is_frame = hasattr(X, "columns") and dtypes is not None and not hasattr(dtypes, "kind")
+    by_dtype = isinstance(categorical_features, str) and categorical_features == "from_dtype"
+    if categorical_features is None or (by_dtype and not is_frame):
+        return None
+    if by_dtype:
+        categorical_features = np.asarray([isinstance(d, pd.CategoricalDtype) for d in dtypes])
+    else:
+        categorical_features = np.asarray(categorical_features)
+    if categorical_features.size == 0:
+        return None
+    if categorical_features.dtype.kind not in ("i", "b", "U", "O"):
+        raise ValueError(
+            "categorical_features must be an array-like of bool, int or "
+            f"str, got: {categorical_features.dtype.name}."
+        )
+    if categorical_features.dtype.kind == "O":
+        types = set(type(f) for f in categorical_features)
+        if types != {str}:
+            raise ValueError(
+                "categorical_features must be an array-like of bool, int or "
+                f"str, got: {', '.join(sorted(t.__name__ for t in types))}."
+            )
+    names = list(X.columns) if is_frame else None
+    n_features = len(names) if is_frame else X.shape[1]
+    if categorical_features.dtype.kind in ("U", "O"):
+        if names is None:
+            raise ValueError(
+                "categorical_features should be passed as an array of "
+                "integers or as a boolean mask when the model is fitted "
+                "on data without feature names."
+            )
+        is_categorical = np.zeros(n_features, dtype=bool)
+        for name in categorical_features:
+            try:
+                is_categorical[names.index(name)] = True
+            except ValueError as e:
+                raise ValueError(
+                    f"categorical_features has an item value '{name}' "
+                    "which is not a valid feature name of the training "
+                    f"data. Observed feature names: {names}"
+                ) from e
+    elif categorical_features.dtype.kind == "i":
+        if np.max(categorical_features) >= n_features or np.min(categorical_features) < 0:
+            raise ValueError("categorical_features set as integer indices must be in [0, n_features - 1]")
+        is_categorical = np.zeros(n_features, dtype=bool)
+        is_categorical[categorical_features] = True
+    else:
+        if categorical_features.shape[0] != n_features:
+            raise ValueError(
+                "categorical_features set as a boolean mask "
+                "must have shape (n_features,), got: "
+                f"{categorical_features.shape}"
+            )
+        is_categorical = categorical_features
+    if not np.any(is_categorical):
+        return None
+    return is_categorical
 
 
 class _BaseHGB(BaseEstimator):
@@ -178,13 +263,56 @@ class _BaseHGB(BaseEstimator):
             raise ValueError(f"loss={self.loss!r} is not supported by dml's {name}.")
         if self.scoring != "loss":
             raise ValueError(f"scoring={self.scoring!r} is not supported by dml's {name}; use 'loss'.")
-        cf = self.categorical_features
-        if isinstance(cf, str):
-            dtypes = getattr(X, "dtypes", None)
-            if dtypes is not None and any(str(d) == "category" for d in dtypes):
-                raise ValueError(f"Categorical features are not supported by dml's {name}.")
-        elif cf is not None and np.asarray(cf).size and not (np.asarray(cf).dtype == bool and not np.any(cf)):
-            raise ValueError(f"categorical_features is not supported by dml's {name}; use None.")
+
+    def _encode_categories(self, X):
+        """scikit-learn's ``_preprocess_X`` at fit: find the categorical features and,
+        when there are any, fit the preprocessor (an ordinal encoder of the categorical
+        columns, placed first, then the numeric columns; one pass for Dask input) and
+        return its (lazy for Dask input) output with the number of categories of each
+        categorical feature."""
+        self.is_categorical_ = _check_categorical_features(X, self.categorical_features)
+        if self.is_categorical_ is None:
+            self._preprocessor = None
+            return X, None
+        from dml.compose import ColumnTransformer
+        from dml.preprocessing import OrdinalEncoder
+
+        is_cat = self.is_categorical_
+        encoder = OrdinalEncoder(
+            categories="auto",
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            dtype=np.float64,
+        )
+        self._preprocessor = ColumnTransformer(
+            [("encoder", encoder, is_cat), ("numerical", "passthrough", ~is_cat)]
+        )
+        Xe = self._preprocessor.fit_transform(X)
+        names = getattr(self._preprocessor, "feature_names_in_", None)
+        n_categories = []
+        # scikit-learn names the feature by its position among the categorical ones
+        for idx, cats in enumerate(self._preprocessor.named_transformers_["encoder"].categories_):
+            if len(cats) and _is_nan(cats[-1]):
+                cats = cats[:-1]
+            if len(cats) > self.max_bins:
+                feature = repr(names[is_cat][idx]) if names is not None else f"at index {idx}"
+                raise ValueError(
+                    f"Categorical feature {feature} is expected to have a cardinality <= "
+                    f"{self.max_bins} but actually has a cardinality of {len(cats)}."
+                )
+            n_categories.append(len(cats))
+        return Xe, np.array(n_categories, dtype=np.int64)
+
+    def _transform_X(self, X):
+        """The preprocessor's output for predict (lazy for Dask input), validated."""
+        if self._preprocessor is None:
+            return validate_predict_data(self, X, dtype=(np.float64,))
+        Xe = self._preprocessor.transform(X)
+        if is_dask_collection(Xe):
+            Xe = Xe.astype(np.float64)
+            return Xe.rechunk({1: -1}) if len(Xe.chunks[1]) > 1 else Xe
+        return np.asarray(Xe, dtype=np.float64)
 
     def _check_monotonic_cst(self, n_features):
         """The constraints as int8 (n_features,), or None; scikit-learn's rules and
@@ -227,6 +355,17 @@ class _BaseHGB(BaseEstimator):
                 f"monotonic_cst has shape {out.shape} but the input data X has {n_features} features."
             )
         return out
+
+    def _remapped_monotonic_cst(self, n_features):
+        """The monotonic constraints in the preprocessor's feature order (categorical
+        features first), refused on categorical features as scikit-learn does."""
+        cst = self._check_monotonic_cst(n_features)
+        is_cat = self.is_categorical_
+        if cst is None or is_cat is None:
+            return cst
+        if np.any(cst[is_cat] != 0):
+            raise ValueError("Categorical features cannot have monotonic constraints.")
+        return np.concatenate([cst[is_cat], cst[~is_cat]])
 
     def _check_interaction_cst(self, n_features):
         """The interaction groups as a list of sets (unlisted features forming one more
@@ -285,6 +424,7 @@ class _BaseHGB(BaseEstimator):
         """
         check_params(self)
         self._check_unsupported(X)
+        Xe, n_cat = self._encode_categories(X)
         warm = bool(self.warm_start) and hasattr(self, "_trees")
         if warm and self.max_iter < self.n_iter_:
             raise ValueError(
@@ -293,8 +433,18 @@ class _BaseHGB(BaseEstimator):
             )
         classifier = isinstance(self, ClassifierMixin)
         with validate_fit_data(
-            self, X, y, sample_weight, dtype=(np.float64,), y_numeric=not classifier
+            self, Xe, y, sample_weight, dtype=(np.float64,), y_numeric=not classifier
         ) as data:
+            if n_cat is not None:
+                self.n_features_in_ = self._preprocessor.n_features_in_
+                if hasattr(self._preprocessor, "feature_names_in_"):
+                    self.feature_names_in_ = self._preprocessor.feature_names_in_
+                # the preprocessor puts the categorical features first
+                self._n_categories = np.concatenate(
+                    [n_cat, np.zeros(self.n_features_in_ - n_cat.shape[0], np.int64)]
+                )
+            else:
+                self._n_categories = None
             n = data.n_samples
             y_host = data.gather("y")
             w_host = data.gather("sample_weight")
@@ -351,9 +501,8 @@ class _BaseHGB(BaseEstimator):
         self.n_iter_ = len(self._trees)
         self.train_score_ = np.asarray(self.train_score_)
         self.validation_score_ = np.asarray(self.validation_score_)
-        self.is_categorical_ = None
         flat = [t for it in self._trees for t in it]
-        self._table, self._roots = pack_trees(flat)
+        self._table, self._roots = pack_trees(flat, self._n_categories)
         return self
 
     def _find_thresholds(self, data, train_idx, w_train):
@@ -374,7 +523,13 @@ class _BaseHGB(BaseEstimator):
             gather_rows_kernel, data, combine=combine_rows, ordered=True, pass_row_offset=True, rows=uniq
         )
         Xs = np.asarray(got["X"])[inverse]
-        return [find_binning_thresholds(Xs[:, f], self.max_bins, w_bins) for f in range(Xs.shape[1])]
+        n_cat = self._n_categories
+        return [
+            np.arange(n_cat[f], dtype=np.float64)
+            if n_cat is not None and n_cat[f]
+            else find_binning_thresholds(Xs[:, f], self.max_bins, w_bins)
+            for f in range(Xs.shape[1])
+        ]
 
     def _boost(self, datab, thresholds, warm, use_val, const_hess):
         K = self.n_trees_per_iteration_
@@ -387,8 +542,9 @@ class _BaseHGB(BaseEstimator):
             "l2_regularization": float(self.l2_regularization),
             "max_leaf_nodes": self.max_leaf_nodes,
             "max_depth": self.max_depth,
-            "monotonic": self._check_monotonic_cst(p),
+            "monotonic": self._remapped_monotonic_cst(p),
             "interaction_cst": self._check_interaction_cst(p),
+            "n_categories": self._n_categories,
         }
         model = {"baseline": self._baseline, "trees": self._trees, "current": None}
         es = self.do_early_stopping_
@@ -469,7 +625,7 @@ class _BaseHGB(BaseEstimator):
 
     def _blockwise(self, X, output, n_iter=None, n_outputs=None, dtype=np.float64, **extra):
         check_is_fitted(self, "_trees")
-        X = validate_predict_data(self, X, dtype=(np.float64,))
+        X = self._transform_X(X)
         return apply_blockwise(
             predict_block,
             X,

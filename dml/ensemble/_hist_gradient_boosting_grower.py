@@ -28,6 +28,61 @@ def _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, l2, lower, upper, mono)
     return np.where(ok, gain, -np.inf)
 
 
+#: scikit-learn's MIN_CAT_SUPPORT: categories with less hessian (scaled to counts) go right
+MIN_CAT_SUPPORT = 10.0
+
+
+def categorical_split(hist_f, n, G, H, value, *, n_categories, has_missing, msl, min_hess, l2, lower, upper):
+    """Best split of one categorical feature (scikit-learn's
+    ``_find_best_bin_to_split_category``), from its histograms ``hist_f`` (3, n_bins).
+
+    The categories (and the missing values, a category of their own) whose hessian
+    sum times ``n / H`` reaches ``MIN_CAT_SUPPORT`` are sorted by
+    ``G / (H + MIN_CAT_SUPPORT)``; the first categories of that order go left, scanned
+    from both ends up to the middle (the others, and the low-support categories, go
+    right). Returns ``(gain, left bins (bool, n_bins), G_left, H_left, n_left)`` or
+    None."""
+    Gh, Hh, Ch = hist_f
+    B = Gh.shape[0]
+    support_factor = n / H
+    bins = np.arange(n_categories)
+    if has_missing:
+        bins = np.append(bins, B - 1)
+    used = bins[Hh[bins] * support_factor >= MIN_CAT_SUPPORT]
+    m = used.shape[0]
+    if m <= 1:
+        return None
+    ratio = Gh[used] / (Hh[used] + MIN_CAT_SUPPORT)
+    order = used[np.argsort(ratio, kind="stable")]
+    loss_cur = value * G
+    best = None
+    best_gain = -1.0
+    for direction in (1, -1):
+        middle = (m + 1) // 2 if direction == 1 else (m + 1) // 2 - 1
+        if middle <= 0:
+            continue
+        seq = order[:middle] if direction == 1 else order[::-1][:middle]
+        nl = np.cumsum(Ch[seq])
+        hl = np.cumsum(Hh[seq])
+        gl = np.cumsum(Gh[seq])
+        nr, hr, gr = n - nl, H - hl, G - gl
+        ok_left = (nl >= msl) & (hl >= min_hess)
+        stop = ok_left & ~((nr >= msl) & (hr >= min_hess))
+        end = int(np.argmax(stop)) if stop.any() else middle
+        vl = node_value(gl, hl, l2, lower, upper)
+        vr = node_value(gr, hr, l2, lower, upper)
+        gain = loss_cur - gl * vl - gr * vr
+        for i in range(end):
+            if ok_left[i] and gain[i] > best_gain and gain[i] > 0:
+                best_gain = float(gain[i])
+                best = (seq[: i + 1], float(gl[i]), float(hl[i]), float(nl[i]))
+    if best is None:
+        return None
+    left = np.zeros(B, dtype=bool)
+    left[best[0]] = True
+    return best_gain, left, best[1], best[2], best[3]
+
+
 def find_split(
     hist,
     n,
@@ -44,6 +99,7 @@ def find_split(
     lower=-np.inf,
     upper=np.inf,
     monotonic=None,
+    n_categories=None,
 ):
     """Best split of one node from its histograms ``hist`` (3, p, n_bins): grad, hess,
     count, vectorised over features and bins.
@@ -53,7 +109,10 @@ def find_split(
     features with missing values right to left over ``nbnm - 2 .. 0`` (missing values
     left), summed in scikit-learn's order so the sums are bitwise its own. Ties keep
     the first split scikit-learn's scans meet. Returns a dict, or None when no split
-    has a positive gain."""
+    has a positive gain. ``n_categories`` (p,): the number of known categories of
+    each categorical feature (0 for numeric ones; None: no categorical feature), whose
+    splits are found by :func:`categorical_split` (the result then holds
+    ``cat_left``)."""
     Gh, Hh, Ch = hist
     p, B = Gh.shape
     loss_cur = G * value
@@ -89,9 +148,48 @@ def find_split(
         br = np.full(p, -np.inf)
     use_r = br > np.maximum(bl, 0)
     best = np.where(use_r, br, bl)
+    cats = {}
+    if n_categories is not None:
+        for f in np.flatnonzero((np.asarray(n_categories) > 0) & allowed[:, 0]):
+            c = categorical_split(
+                hist[:, f],
+                n,
+                G,
+                H,
+                value,
+                n_categories=int(n_categories[f]),
+                has_missing=bool(hm[f, 0]),
+                msl=msl,
+                min_hess=min_hess,
+                l2=l2,
+                lower=lower,
+                upper=upper,
+            )
+            best[f] = -np.inf if c is None else c[0]
+            if c is not None:
+                cats[f] = c
+        best[(np.asarray(n_categories) > 0) & ~allowed[:, 0]] = -np.inf
     f = int(np.argmax(best))
     if not best[f] > 0:
         return None
+    if f in cats:
+        _, left, G_left, H_left, n_left = cats[f]
+        out = {
+            "gain": float(best[f]),
+            "feature": f,
+            "bin": 0,
+            "missing_left": bool(left[B - 1]),
+            "cat_left": left,
+            "G_left": G_left,
+            "H_left": H_left,
+            "n_left": n_left,
+            "G_right": G - G_left,
+            "H_right": H - H_left,
+            "n_right": n - n_left,
+        }
+        out["value_left"] = float(node_value(G_left, H_left, l2, lower, upper))
+        out["value_right"] = float(node_value(out["G_right"], out["H_right"], l2, lower, upper))
+        return out
     if use_r[f]:
         j = int(jr[f])
         gr_f, hr_f, nr_f = float(gr[f, j]), float(hr[f, j]), float(nr[f, j])
@@ -137,6 +235,7 @@ class LevelGrower:
         self.left, self.right, self.value = [-1], [-1], [0.0]
         self.depth, self.n, self.G, self.H = [0], [0.0], [0.0], [0.0]
         self.split = [None]
+        self.cat = [None]  # the left bins of a categorical split
         self.lo, self.hi = [-np.inf], [np.inf]  # bounds of a node's children's values
         groups = params.get("interaction_cst")
         self.cst = [None if groups is None else list(range(len(groups)))]  # groups a node may use
@@ -202,6 +301,7 @@ class LevelGrower:
             lower=self.lo[node],
             upper=self.hi[node],
             monotonic=p.get("monotonic"),
+            n_categories=p.get("n_categories"),
         )
         self.split[node] = s
         if s is not None:
@@ -242,6 +342,7 @@ class LevelGrower:
             (self.lo, -np.inf),
             (self.hi, np.inf),
             (self.cst, None),
+            (self.cat, None),
         ):
             lst.append(v)
         return i
@@ -253,6 +354,7 @@ class LevelGrower:
         self.feature[node], self.bin[node] = f, s["bin"]
         ml = s["missing_left"] if self.has_missing[f] else s["n_left"] > s["n_right"]
         self.mleft[node] = bool(ml)
+        self.cat[node] = s.get("cat_left")
         depth = self.depth[node] + 1
         lc = self._add(depth, s["n_left"], s["G_left"], s["H_left"], s["value_left"])
         rc = self._add(depth, s["n_right"], s["G_right"], s["H_right"], s["value_right"])
@@ -320,6 +422,13 @@ class LevelGrower:
             "right": np.asarray(self.right, dtype=np.int32),
             "value": value,
         }
+        if self.p.get("n_categories") is not None:
+            out["is_cat"] = np.array([c is not None for c in self.cat], dtype=bool)
+            cat_left = np.zeros((feature.shape[0], self.n_bins), dtype=bool)
+            for i, c in enumerate(self.cat):
+                if c is not None:
+                    cat_left[i] = c
+            out["cat_left"] = cat_left
         if shrinkage is None:
             return out
         split = set(self.split_set)
@@ -333,7 +442,7 @@ class LevelGrower:
                 f, b = int(feature[node]), int(self.bin[node])
                 feat[node] = f
                 t = self.thresholds[f]
-                thr[node] = np.inf if b >= t.shape[0] else t[b]
+                thr[node] = np.nan if self.cat[node] is not None else (np.inf if b >= t.shape[0] else t[b])
                 children_value = None
             else:
                 if leaf_value is None:

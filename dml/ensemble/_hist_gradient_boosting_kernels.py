@@ -14,7 +14,11 @@ A tree travels as a dict of arrays indexed by node: ``feature`` (int32, -1 for a
 or a node not split yet), ``bin`` (uint8, rows whose bin is ``<= bin`` go left),
 ``missing_left`` (bool), ``left`` / ``right`` (int32), ``value`` (float64, the leaf
 value with the learning rate applied) and ``threshold`` (float64, the raw threshold:
-``x <= threshold`` goes left, NaN follows ``missing_left``).
+``x <= threshold`` goes left, NaN follows ``missing_left``). Trees of models with
+categorical features also carry ``is_cat`` (bool, a categorical split) and
+``cat_left`` (bool, (nodes, n_bins): the bins, i.e. category codes, that go left; the
+bitsets of scikit-learn's predictor); missing and unknown categories follow
+``missing_left``.
 
 Per-row state (raw predictions, the node of every row in the trees being grown) is
 kept in the chunk cache when there is one and recomputed from the trees otherwise, with
@@ -173,17 +177,34 @@ def pointwise_loss(loss, y, raw):
 # ---------------------------------------------------------------------------- trees
 
 
+def _categorical_left(go_left, is_cat, nd, b, missing, cat_left, mleft):
+    """Directions at categorical nodes (scikit-learn's bitset rule): a category in the
+    node's left set goes left; missing (or unknown) values follow ``missing_left``.
+    ``b`` holds bin indices (valid where not ``missing``)."""
+    if not is_cat.any():
+        return go_left
+    sel = np.flatnonzero(is_cat)
+    ns, ms = nd[sel], missing[sel]
+    idx = np.where(ms, 0, b[sel]).astype(np.intp)
+    go_left = go_left.copy()
+    go_left[sel] = np.where(ms, mleft[ns], cat_left[ns, idx])
+    return go_left
+
+
 def descend(Xb, tree, node, missing_bin):
     """Send the rows of binned ``Xb`` from nodes ``node`` (int32, (n,)) down ``tree``
     until each reaches a node that is not split; returns the new node ids."""
     node = node.copy()
     feature, thr, mleft = tree["feature"], tree["bin"], tree["missing_left"]
     left, right = tree["left"], tree["right"]
+    cat_left = tree.get("cat_left")
     active = np.flatnonzero(feature[node] >= 0)
     while active.size:
         nd = node[active]
         b = Xb[active, feature[nd]]
         go_left = (b <= thr[nd]) | (mleft[nd] & (b == missing_bin))
+        if cat_left is not None:
+            go_left = _categorical_left(go_left, tree["is_cat"][nd], nd, b, b == missing_bin, cat_left, mleft)
         node[active] = np.where(go_left, left[nd], right[nd])
         active = active[feature[node[active]] >= 0]
     return node
@@ -314,9 +335,11 @@ def boost_kernel(
 # -------------------------------------------------------------------------- predict
 
 
-def pack_trees(trees):
+def pack_trees(trees, n_categories=None):
     """Concatenate trees (dicts of node arrays) into one node table with global child
-    indices; returns ``(table, roots)``."""
+    indices; returns ``(table, roots)``. ``n_categories`` (p,): the number of known
+    categories of each feature (0 for numeric ones), for models with categorical
+    features (whose trees carry ``is_cat`` and ``cat_left``)."""
     offs = np.cumsum([0] + [t["feature"].shape[0] for t in trees])[:-1]
     cat = lambda key: np.concatenate([t[key] for t in trees]) if trees else np.zeros(0)  # noqa: E731
     table = {
@@ -327,6 +350,12 @@ def pack_trees(trees):
         "left": np.concatenate([t["left"] + o for t, o in zip(trees, offs)]) if trees else np.zeros(0, int),
         "right": np.concatenate([t["right"] + o for t, o in zip(trees, offs)]) if trees else np.zeros(0, int),
     }
+    if n_categories is not None:
+        table["n_categories"] = np.asarray(n_categories, dtype=np.float64)
+        table["is_cat"] = cat("is_cat").astype(bool)
+        table["cat_left"] = (
+            np.concatenate([t["cat_left"] for t in trees]) if trees else np.zeros((0, 1), bool)
+        )
     return table, np.asarray(offs, dtype=np.int64)
 
 
@@ -342,8 +371,18 @@ def tree_values(X, table, roots):
     while active.any():
         r, t = np.nonzero(active)
         nd = node[r, t]
-        x = X[r, feature[nd]]
+        f = feature[nd]
+        x = X[r, f]
         go_left = np.where(np.isnan(x), table["missing_left"][nd], x <= table["threshold"][nd])
+        if "cat_left" in table:
+            # categorical values are category codes: negative, NaN or unknown codes
+            # (at least the feature's number of known categories) are missing
+            with np.errstate(invalid="ignore"):
+                unknown = ~((x >= 0) & (x < table["n_categories"][f]))
+            code = np.where(unknown, 0, x).astype(np.intp)
+            go_left = _categorical_left(
+                go_left, table["is_cat"][nd], nd, code, unknown, table["cat_left"], table["missing_left"]
+            )
         node[r, t] = np.where(go_left, table["left"][nd], table["right"][nd])
         active[r, t] = feature[node[r, t]] >= 0
     del rows
