@@ -127,12 +127,19 @@ def _expit(z):
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-def gradient_hessian(loss, y, raw, w):
-    """Gradients and hessians (float32, (n, K)) of scikit-learn's half losses, times w."""
+def gradient_hessian(loss, y, raw, w, quantile=None):
+    """Gradients and hessians (float32, (n, K)) of scikit-learn's half losses, times w
+    (absolute error and pinball loss: scikit-learn's subgradients, hessian 1)."""
     if loss == "squared_error":
         g = raw[:, 0] - y
         h = np.ones_like(g)
         g, h = g[:, None], h[:, None]
+    elif loss == "absolute_error":
+        g = np.where(raw[:, 0] > y, 1.0, -1.0)[:, None]
+        h = np.ones_like(g)
+    elif loss == "quantile":
+        g = np.where(y >= raw[:, 0], -quantile, 1.0 - quantile)[:, None]
+        h = np.ones_like(g)
     elif loss == "log_loss" and raw.shape[1] == 1:
         p = _expit(raw[:, 0])
         g = (p - y)[:, None]
@@ -157,10 +164,15 @@ def gradient_hessian(loss, y, raw, w):
     return g.astype(np.float32), h.astype(np.float32)
 
 
-def pointwise_loss(loss, y, raw):
+def pointwise_loss(loss, y, raw, quantile=None):
     """scikit-learn's half loss of every row (float64)."""
     if loss == "squared_error":
         return 0.5 * (raw[:, 0] - y) ** 2
+    if loss == "absolute_error":
+        return np.abs(raw[:, 0] - y)
+    if loss == "quantile":
+        d = y - raw[:, 0]
+        return np.where(d >= 0, quantile * d, (quantile - 1.0) * d)
     if loss == "log_loss" and raw.shape[1] == 1:
         return np.logaddexp(0.0, raw[:, 0]) - y * raw[:, 0]
     if loss == "log_loss":
@@ -269,7 +281,20 @@ def _raw_predictions(Xb, model, cache, missing_bin):
 
 
 def boost_kernel(
-    Xb, Y, w, model, *, xp, compute, loss, n_bins, missing_bin, want_loss, const_hess=False, cache=None
+    Xb,
+    Y,
+    w,
+    model,
+    *,
+    xp,
+    compute,
+    loss,
+    n_bins,
+    missing_bin,
+    want_loss,
+    const_hess=False,
+    quantile=None,
+    cache=None,
 ):
     """One pass of tree growth over a binned chunk.
 
@@ -290,6 +315,8 @@ def boost_kernel(
     want_loss : bool
         Also return the summed weighted losses of the training and validation rows at
         the raw predictions of the finished iterations.
+    quantile : float, optional
+        The quantile of ``loss='quantile'``.
 
     Returns
     -------
@@ -303,7 +330,7 @@ def boost_kernel(
     raw = _raw_predictions(Xb, model, cache, missing_bin)
     out = {}
     if want_loss:
-        lv = pointwise_loss(loss, y, raw) * sw
+        lv = pointwise_loss(loss, y, raw, quantile) * sw
         out["train_loss"] = np.array([lv[train].sum()])
         out["train_w"] = np.array([sw[train].sum()])
         out["val_loss"] = np.array([lv[~train].sum()])
@@ -323,13 +350,48 @@ def boost_kernel(
             cache["nodes"] = (it, nodes)
         gh = None if cache is None else cache.get("gh")
         if gh is None or gh[0] != it or gh[1].shape != (n, K):
-            gh = (it, *gradient_hessian(loss, y, raw, sw))
+            gh = (it, *gradient_hessian(loss, y, raw, sw, quantile))
             if cache is not None:
                 cache["gh"] = gh
         _, g, h = gh
         G, H, C = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
         out.update(G=G, H=H, C=C)
     return out
+
+
+def leaf_order_stats_kernel(
+    Xb, Y, w, model, *, xp, leaves, brackets, size, weighted, missing_bin, cache=None
+):
+    """Order statistics of the residuals ``y - raw`` of the training rows of each leaf
+    of the tree just grown (``model["leaf_tree"]``, leaf node ids ``leaves``), at the
+    raw predictions of the finished iterations (``model["trees"]``): the engine's
+    :func:`~dml._engine.quantiles.order_stats_kernel` with one column per leaf (its
+    ``brackets``), weighted by the sample weights when ``weighted``. Combine with
+    :func:`~dml._engine.quantiles.combine_order_stats`."""
+    from dml._engine.quantiles import order_stats_kernel
+
+    Xb = np.asarray(Xb)
+    Y = np.asarray(Y, dtype=np.float64)
+    raw = _raw_predictions(Xb, model, cache, missing_bin)
+    leaf = descend(Xb, model["leaf_tree"], np.zeros(Xb.shape[0], dtype=np.int32), missing_bin)
+    train = np.flatnonzero(Y[:, 1] > 0)
+    resid = Y[train, 0] - raw[train, 0]
+    slot = np.searchsorted(leaves, leaf[train])
+    order = np.argsort(slot, kind="stable")
+    bounds = np.searchsorted(slot[order], np.arange(len(leaves) + 1))
+    stats, n_inf = [], 0
+    for j, col in enumerate(brackets):
+        rows = order[bounds[j] : bounds[j + 1]]
+        if not col:
+            stats.append([])
+            continue
+        wj = Y[train[rows], 2] if weighted else None
+        res = order_stats_kernel(
+            resid[rows, None], None, wj, xp=xp, brackets=[col], size=size, weighted=weighted
+        )
+        stats.append(res["order_stats"][0])
+        n_inf += res["n_inf"]
+    return {"order_stats": stats, "n_inf": n_inf}
 
 
 # -------------------------------------------------------------------------- predict
@@ -408,7 +470,8 @@ def predict_block(X, *, xp, table, roots, baseline, n_iter, output, loss, classe
     if output == "raw":
         return raw[:, 0] if K == 1 else raw
     if output == "predict":
-        return raw[:, 0] if loss == "squared_error" else np.exp(raw[:, 0])
+        identity = loss in ("squared_error", "absolute_error", "quantile")
+        return raw[:, 0] if identity else np.exp(raw[:, 0])
     if K == 1:
         p1 = _expit(raw[:, 0])
         proba = np.column_stack([1 - p1, p1])

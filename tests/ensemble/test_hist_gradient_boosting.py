@@ -257,8 +257,6 @@ def test_bad_input_errors_as_sklearn():
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(loss="absolute_error"), "absolute_error"),
-        (dict(loss="quantile", quantile=0.5), "quantile"),
         (dict(monotonic_cst=[1, 0]), "monotonic_cst has shape"),
         (dict(monotonic_cst=[1, 2, 0]), "must be an array-like of -1, 0 or 1"),
         (dict(interaction_cst=[[0, 7]]), "Interaction constraints must consist of integer indices"),
