@@ -209,13 +209,21 @@ def test_to_cpu_moves_device_arrays_to_numpy(estimator):
 def test_cupy_fitted_model_to_cpu_pickles_and_predicts_on_numpy():
     import cupy as cp
 
+    from dml.cluster import KMeans
     from dml.linear_model import LogisticRegression
+    from dml.preprocessing import StandardScaler
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 4))
     y = (X[:, 0] > 0).astype(int)
-    model = LogisticRegression().fit(cp.asarray(X), cp.asarray(y))
-    assert isinstance(model.coef_, cp.ndarray)
-    loaded = pickle.loads(pickle.dumps(model.to_cpu()))
-    assert isinstance(loaded.coef_, np.ndarray)
-    np.testing.assert_array_equal(loaded.predict(X), cp.asnumpy(model.predict(cp.asarray(X))))
+    for est, method in (
+        (LogisticRegression(), "predict"),
+        (KMeans(3, n_init=1, random_state=0), "predict"),
+        (StandardScaler(), "transform"),
+    ):
+        model = est.fit(cp.asarray(X), cp.asarray(y))
+        on_device = cp.asnumpy(getattr(model, method)(cp.asarray(X)))
+        loaded = pickle.loads(pickle.dumps(model.to_cpu()))
+        fitted = {k: v for k, v in vars(loaded).items() if k.endswith("_") and hasattr(v, "shape")}
+        assert fitted and all(isinstance(v, np.ndarray) for v in fitted.values()), fitted
+        np.testing.assert_allclose(getattr(loaded, method)(X), on_device, rtol=1e-10, atol=1e-12)

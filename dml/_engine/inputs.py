@@ -43,6 +43,7 @@ from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_f
     assert_finite_chunk,
     get_namespace,
     is_dask_collection,
+    is_device_array,
     is_sparse,
     to_numpy,
 )
@@ -490,11 +491,6 @@ def _as_host_1d(v):
     return v
 
 
-def _is_device_array(X):
-    """An in-memory array that NumPy must not convert implicitly (CuPy, array-API libs)."""
-    return hasattr(X, "__array_namespace__") and not isinstance(X, np.ndarray)
-
-
 def _check_in_memory_X(
     X, estimator, *, reset, dtype, y=None, y_numeric=False, multi_output=False, accept_sparse=False
 ):
@@ -505,7 +501,7 @@ def _check_in_memory_X(
     metadata-only checks as Dask arrays and stay on their device. Sparse X (with
     ``accept_sparse``) comes back as one canonical CSR matrix of its container class.
     """
-    if _is_device_array(X):
+    if is_device_array(X):
         X = _check_array_meta(X, estimator, reset=reset, dtype=dtype)
         if y is not None:
             if not hasattr(y, "ndim"):

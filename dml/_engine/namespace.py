@@ -53,6 +53,15 @@ def is_gpu_array(x):
     return "cupy" in sys.modules and is_cupy_array(x)
 
 
+def is_device_array(x):
+    """True for an in-memory array that NumPy must not convert implicitly: CuPy (whose
+    ndarray has no ``__array_namespace__``) or another array-API library's array; never
+    NumPy, a scipy.sparse matrix or a Dask collection."""
+    if isinstance(x, np.ndarray) or is_sparse(x) or is_dask_collection(x):
+        return False
+    return is_gpu_array(x) or hasattr(x, "__array_namespace__")
+
+
 def to_numpy(x):
     """Return a NumPy array with the values of ``x`` (a copy only when ``x`` is off-host).
 

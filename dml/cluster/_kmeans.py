@@ -95,7 +95,7 @@ def _explicit_centers(init, n_clusters, dtype, n_features):
     ``init``), checked and copied into ``dtype``; None for a string or a callable."""
     if isinstance(init, str) or callable(init):
         return None
-    centers = check_array(init, dtype=dtype, copy=True)
+    centers = check_array(to_numpy(init), dtype=dtype, copy=True)  # CuPy init: to the host
     _validate_center_shape(centers, n_clusters, n_features)
     return centers
 

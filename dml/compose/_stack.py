@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
-from dml._engine.namespace import _is_dask_frame, get_namespace
+from dml._engine.namespace import _is_dask_frame, get_namespace, is_device_array
 
 
 def _is_pandas_frame(X):
@@ -77,7 +77,7 @@ def hstack_block(Xs, sparse_output, pandas, names, index):
         return sparse.hstack(_to_sparse_parts(Xs), format="csr")
     Xs = [X.toarray() if sparse.issparse(X) else X for X in Xs]
     if not pandas:
-        if Xs and all(_is_device_array(X) for X in Xs):  # CuPy (array-API) blocks stay on their device
+        if Xs and all(is_device_array(X) for X in Xs):  # CuPy (array-API) blocks stay on their device
             return get_namespace(*Xs).concat(Xs, axis=1)
         return np.hstack([np.asarray(X) for X in Xs])
     frames = []
@@ -89,11 +89,6 @@ def hstack_block(Xs, sparse_output, pandas, names, index):
             frames.append(pd.DataFrame(X, index=index, columns=tmp))
     out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=index)
     return out.set_axis(list(names), axis=1)
-
-
-def _is_device_array(X):
-    """An array of another array-API library than NumPy (CuPy, ...)."""
-    return hasattr(X, "__array_namespace__") and not isinstance(X, np.ndarray) and not sparse.issparse(X)
 
 
 def _empty_rows(block):
@@ -131,7 +126,7 @@ def part_pieces(out, n_blocks, name):
             )
         if sparse.issparse(out._meta):
             meta = type(out._meta)((0, out.shape[1]), dtype=out.dtype)
-        elif _is_device_array(out._meta):
+        elif is_device_array(out._meta):
             meta = get_namespace(out._meta).empty((0, out.shape[1]), dtype=out._meta.dtype)
         else:
             meta = np.empty((0, out.shape[1]), dtype=out.dtype)

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from dml._base import CpuMixin, TransformerMixin
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import is_dask_collection, validate_predict_data
+from dml._engine.namespace import is_device_array
 from dml.decomposition._pca_kernels import loglik_kernel, projection_kernel, reconstruction_kernel
 
 
@@ -168,7 +169,7 @@ class _BasePCA(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             if X.ndim == 2 and len(X.chunks[1]) > 1:
                 X = X.rechunk({1: -1})
         else:
-            X = np.asarray(X) if not hasattr(X, "__array_namespace__") else X
+            X = X if is_device_array(X) else np.asarray(X)
 
         def func(chunk, *, xp):
             return reconstruction_kernel(chunk, xp=xp, mean=mean, components=components)

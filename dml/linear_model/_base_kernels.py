@@ -14,13 +14,15 @@ import numpy as np
 
 from dml._engine.blockwise import guard_finite
 from dml._engine.kernels import gram_kernel, row_blocks
-from dml._engine.namespace import is_sparse
+from dml._engine.namespace import is_gpu_array, is_sparse
 
 
 def chunk_blocks(X, n_cols, itemsize=8):
-    """Row ranges of ``X`` to process: cache-sized blocks for a dense chunk, the whole
-    chunk for a CSR one (its size is already bounded by its nonzeros)."""
-    if is_sparse(X):
+    """Row ranges of ``X`` to process: cache-sized blocks for a dense host chunk, the
+    whole chunk for a CSR one (its size is already bounded by its nonzeros) and for a
+    device (CuPy) one, where each block would cost kernel launches instead of saving
+    cache misses."""
+    if is_sparse(X) or is_gpu_array(X):
         return [(0, X.shape[0])]
     return row_blocks(X.shape[0], n_cols, itemsize)
 

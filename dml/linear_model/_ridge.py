@@ -12,6 +12,7 @@ from dml._base import CpuMixin, RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_reduce
+from dml._engine.namespace import to_numpy
 from dml._solvers._gram import ridge_gram, ridge_solve_eigh
 from dml.linear_model._base import (
     LinearModel,
@@ -409,8 +410,8 @@ class RidgeCV(CpuMixin, LinearModel, MultiOutputMixin, RegressorScoreMixin, Regr
             fit_intercept=self.fit_intercept,
             per_sample=self.store_cv_results,
         )
-        sq = np.asarray(out["sq"]).reshape(len(alphas), t)
-        looe_sq = np.asarray(out["looe_sq"]) if self.store_cv_results else None
+        sq = to_numpy(out["sq"]).reshape(len(alphas), t)
+        looe_sq = to_numpy(out["looe_sq"]) if self.store_cv_results else None
         # scikit-learn's score: minus the mean squared LOO error over rows (and targets)
         return -sq / stats.n_rows, looe_sq
 
