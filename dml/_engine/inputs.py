@@ -598,6 +598,7 @@ def validate_fit_data(
     """
     if y is None and estimator is not None and get_tags(estimator).target_tags.required:
         raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
+    check_host_input(estimator, X, y, sample_weight)
     lazy = any(is_dask_collection(v) for v in (X, y, sample_weight))
     if not lazy:
         data = _fit_data_in_memory(
@@ -1097,6 +1098,26 @@ def check_features(estimator, X, *, reset):
     _check_n_features(estimator, X, reset=reset)
 
 
+def check_host_input(estimator, *arrays):
+    """Refuse device (CuPy) data for an estimator whose kernels are NumPy-only.
+
+    Such an estimator sets the class attribute ``_host_only = True``; in-memory device
+    arrays and Dask arrays of device chunks then get a TypeError that says how to move
+    the data to the host, instead of failing inside a chunk kernel.
+    """
+    if estimator is None or not getattr(estimator, "_host_only", False):
+        return
+    for a in arrays:
+        meta = getattr(a, "_meta", None) if is_dask_collection(a) else a
+        if meta is not None and is_device_array(meta):
+            kind = f"{type(meta).__module__.split('.')[0]}.{type(meta).__name__}"
+            raise TypeError(
+                f"{_name(estimator)} runs on host (NumPy) chunks and does not accept {kind} data; "
+                "move it to the host first (cupy.asnumpy(X), or X.map_blocks(cupy.asnumpy) for a "
+                "Dask array of CuPy chunks)."
+            )
+
+
 def validate_blockwise_data(estimator, X, *, reset, accept_sparse=False):
     """Validate X for a blockwise transform fitted without a pass (``reset=True`` sets
     ``n_features_in_`` / ``feature_names_in_``, as in ``fit``).
@@ -1106,6 +1127,7 @@ def validate_blockwise_data(estimator, X, *, reset, accept_sparse=False):
     ``accept_sparse`` as in :func:`validate_fit_data` (sparse X comes back as CSR: one
     matrix in memory, CSR chunks for Dask).
     """
+    check_host_input(estimator, X)
     if is_dask_collection(X):
         return _check_dask_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=accept_sparse)
     X, _ = _check_in_memory_X(X, estimator, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=accept_sparse)
@@ -1120,6 +1142,7 @@ def validate_predict_data(estimator, X, *, dtype=FLOAT_DTYPES, accept_sparse=Fal
     ``accept_sparse`` as in :func:`validate_fit_data` (sparse X comes back as CSR: one
     canonical matrix in memory, CSR chunks for Dask).
     """
+    check_host_input(estimator, X)
     if is_dask_collection(X):
         return _check_dask_X(X, estimator, reset=False, dtype=dtype, accept_sparse=accept_sparse)
     X, _ = _check_in_memory_X(X, estimator, reset=False, dtype=dtype, accept_sparse=accept_sparse)
