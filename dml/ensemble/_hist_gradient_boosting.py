@@ -9,9 +9,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils import check_array, check_random_state, check_scalar, resample
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -20,7 +21,7 @@ from dml._base import RegressorScoreMixin, check_params
 from dml._compat.sklearn import Interval, RealNotInt, StrOptions, _check_sample_weight
 from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
-from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce
+from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce, sum_partials
 from dml._engine.namespace import is_dask_collection
 from dml._engine.quantiles import (
     DEFAULT_SIZE,
@@ -37,11 +38,13 @@ from dml.ensemble._hist_gradient_boosting_kernels import (
     find_binning_thresholds,
     gather_rows_kernel,
     leaf_order_stats_kernel,
+    outputs_from_raw,
     pack_trees,
     predict_block,
 )
 
 _SUBSAMPLE = 200_000
+_SMALL_TRAIN = 10_000  # scikit-learn's subsample of training rows for the scorer
 _ROOT_ONLY = {
     "feature": np.array([-1], dtype=np.int32),
     "bin": np.zeros(1, dtype=np.uint8),
@@ -89,12 +92,17 @@ _COMMON_PARAMS = """learning_rate : float, default=0.1
         Reuse the fitted trees and add more (same data assumed).
     early_stopping : 'auto' or bool, default='auto'
         'auto': on when there are more than 10000 rows, as scikit-learn.
-    scoring : 'loss', default='loss'
-        The early-stopping score (the negative loss). Other scorers raise ValueError.
+    scoring : str, callable or None, default='loss'
+        The early-stopping score: 'loss' (the negative loss, on every training row
+        and the validation rows), or a scikit-learn scorer (a name, a callable
+        ``scorer(estimator, X, y)``, or None for ``score``), evaluated as
+        scikit-learn does on at most 10000 training rows (its subsample, stratified
+        for classifiers) and on the validation rows.
     validation_fraction : int, float or None, default=0.1
         Share (or number) of the rows held out for early stopping, split as
         scikit-learn's ``train_test_split`` (stratified for classifiers) from the
-        same seed; None scores the training rows.
+        same seed; None scores the training rows. Unused when ``X_val`` and ``y_val``
+        are passed to ``fit``.
     n_iter_no_change : int, default=10
         Stop when none of the last ``n_iter_no_change`` scores improves on the one
         before them by more than ``tol``.
@@ -149,8 +157,17 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     bitwise-close on one chunk). The cost: a pass per round (about the depth of the
     tree) and a few speculative node histograms that the final heap does not use.
     Differences: ``max_features`` draws its features per node in this evaluation
-    order, so its draws differ from scikit-learn's. Not supported (ValueError):
-    scorers other than 'loss'; sparse X.
+    order, so its draws differ from scikit-learn's. Not supported: sparse X
+    (TypeError, as dml's input layer).
+
+    Scorers other than 'loss': the rows they see (the training subsample and the
+    validation rows) are gathered once, binned, to this process (``p`` bytes a row);
+    after each iteration the first growth pass also returns their raw predictions
+    (``8 K`` bytes a row), and the scorer runs here on the estimator answering from
+    those raw predictions, as scikit-learn's ``_patch_raw_predict``. ``X_val`` /
+    ``y_val`` in ``fit``: the validation rows are appended to the training rows
+    (through the fitted preprocessor) and flagged, so they are binned with the
+    training bin edges, predicted in the same passes, and never trained on.
 
     ``loss='absolute_error'`` / ``'quantile'``: after each tree, the exact
     order statistics of every leaf's residuals (the engine's rank-bounded summaries,
@@ -167,6 +184,71 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     the categories of Dask input, and runs blockwise before binning and prediction.
     Their splits are found here from the same histograms (one bin per category) and
     travel as a bitset of left bins per node (a boolean row of ``max_bins + 1``)."""
+
+
+def combine_boost(parts):
+    """Combine of :func:`boost_kernel` partials carrying scorer rows: histograms and
+    losses add up, the rows (``rows_idx``, ``rows_raw``) are concatenated."""
+    parts = [p for p in parts if p]
+    rows = {}
+    for k in ("rows_idx", "rows_raw"):
+        got = [p[k] for p in parts if k in p]
+        if got:
+            rows[k] = np.concatenate(got)
+    out = sum_partials([{k: v for k, v in p.items() if k not in rows} for p in parts])
+    out.update(rows)
+    return out
+
+
+def _num_rows(v, compute=True):
+    """The number of rows of ``v``; for Dask collections of unknown length, computed
+    (a read of the collection) or, with ``compute=False``, NaN."""
+    if not is_dask_collection(v):
+        return np.shape(v)[0] if hasattr(v, "shape") else len(v)
+    n = v.shape[0] if hasattr(v, "chunks") else np.nan
+    if isinstance(n, (int, np.integer)) or not compute:
+        return n
+    return len(v) if not hasattr(v, "chunks") else int(v.compute_chunk_sizes().shape[0])
+
+
+def _as_dask(v):
+    import dask.array as da
+
+    if hasattr(v, "to_dask_array"):
+        return v.to_dask_array(lengths=True)
+    if is_dask_collection(v):
+        return v
+    return da.from_array(np.asarray(v), chunks=(-1,) + (np.ndim(v) - 1) * (-1,))
+
+
+def _concat_rows(a, b):
+    """``a`` then ``b`` by rows (Dask when either is; pandas frames kept)."""
+    import pandas as pd
+
+    if is_dask_collection(a) or is_dask_collection(b):
+        import dask.array as da
+
+        return da.concatenate([_as_dask(a), _as_dask(b)], axis=0)
+    if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+        return pd.concat([a, b], axis=0, ignore_index=True)
+    return np.concatenate([np.asarray(a), np.asarray(b)], axis=0)
+
+
+def _check_val_X(X, X_val, preprocessor, name):
+    """X_val as scikit-learn's ``_preprocess_X(reset=False)`` sees it: through the
+    fitted preprocessor, else checked against X's features (names, count)."""
+    if preprocessor is not None:
+        out = preprocessor.transform(X_val)
+        return out.astype(np.float64) if is_dask_collection(out) else np.asarray(out, dtype=np.float64)
+    names = getattr(X, "columns", None)
+    names_val = getattr(X_val, "columns", None)
+    if names is not None and names_val is not None and list(names) != list(names_val):
+        raise ValueError("The feature names should match those that were passed during fit.")
+    p = len(names) if names is not None else X.shape[1]
+    p_val = len(names_val) if names_val is not None else X_val.shape[1]
+    if p_val != p:
+        raise ValueError(f"X has {p_val} features, but {name} is expecting {p} features as input.")
+    return X_val
 
 
 def _leaf_nodes(tree):
@@ -340,11 +422,6 @@ class _BaseHGB(BaseEstimator):
 
     # --------------------------------------------------------------------- checks
 
-    def _check_unsupported(self, X):
-        name = type(self).__name__
-        if self.scoring != "loss":
-            raise ValueError(f"scoring={self.scoring!r} is not supported by dml's {name}; use 'loss'.")
-
     def _encode_categories(self, X):
         """scikit-learn's ``_preprocess_X`` at fit: find the categorical features and,
         when there are any, fit the preprocessor (an ordinal encoder of the categorical
@@ -480,7 +557,7 @@ class _BaseHGB(BaseEstimator):
 
     # ------------------------------------------------------------------------ fit
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the gradient boosting model.
 
         Parameters
@@ -489,6 +566,12 @@ class _BaseHGB(BaseEstimator):
             NaN is a missing value (its direction is learned at every split).
         y : array-like or Dask collection of shape (n_samples,)
         sample_weight : array-like or Dask array of shape (n_samples,), default=None
+        X_val : array-like, Dask array or DataFrame of shape (n_val, n_features), default=None
+            Validation rows for early stopping (instead of a ``validation_fraction``
+            of X), as scikit-learn >= 1.7; they go through the same preprocessing and
+            binning and are scored, never trained on.
+        y_val : array-like or Dask collection of shape (n_val,), default=None
+        sample_weight_val : array-like or Dask array of shape (n_val,), default=None
 
         Returns
         -------
@@ -504,8 +587,39 @@ class _BaseHGB(BaseEstimator):
         5
         """
         check_params(self)
-        self._check_unsupported(X)
         Xe, n_cat = self._encode_categories(X)
+        has_val = X_val is not None or y_val is not None
+        n_val = 0
+        if has_val:
+            if y_val is None:
+                raise ValueError("X_val is provided, but y_val was not provided.")
+            if X_val is None:
+                raise ValueError("y_val is provided, but X_val was not provided.")
+            Xv = _check_val_X(X, X_val, self._preprocessor, type(self).__name__)
+            n_val = int(_num_rows(y_val))
+            n_xv = _num_rows(Xv, compute=False)
+            if n_xv == n_xv and int(n_xv) != n_val:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: [{int(n_xv)}, {n_val}]"
+                )
+            if self.early_stopping is False:
+                raise ValueError(
+                    "X_val and y_val are passed to fit while at the same time "
+                    "early_stopping is False. When passing X_val and y_val to fit,"
+                    "early_stopping should be set to either 'auto' or True."
+                )
+            # the validation rows ride with the training rows, flagged as validation
+            Xe = _concat_rows(Xe, Xv)
+            if sample_weight is not None or sample_weight_val is not None:
+                w_fit = np.ones(int(_num_rows(y))) if sample_weight is None else sample_weight
+                w_val = np.ones(n_val) if sample_weight_val is None else sample_weight_val
+                weights_given = sample_weight is not None
+                sample_weight = _concat_rows(w_fit, w_val)
+            else:
+                weights_given = False
+            y = _concat_rows(y, y_val)
+        else:
+            weights_given = sample_weight is not None
         warm = bool(self.warm_start) and hasattr(self, "_trees")
         if warm and self.max_iter < self.n_iter_:
             raise ValueError(
@@ -526,13 +640,22 @@ class _BaseHGB(BaseEstimator):
                 )
             else:
                 self._n_categories = None
-            n = data.n_samples
+            n_all = data.n_samples
+            n = n_all - n_val
             y_host = data.gather("y")
             w_host = data.gather("sample_weight")
-            y_enc = self._encode_y(y_host)
+            y_enc = self._encode_y(y_host[:n])
             if w_host is not None:
-                w_host = _check_sample_weight(w_host, np.empty((n, 0)), dtype=np.float64)
-            w_host = self._finalize_sample_weight(w_host, y_enc)
+                w_host = _check_sample_weight(w_host, np.empty((n_all, 0)), dtype=np.float64)
+            w_fit = None if not weights_given else w_host[:n]
+            w_fit = self._finalize_sample_weight(w_fit, y_enc)
+            if has_val:
+                y_enc = np.concatenate([y_enc, self._encode_y_val(y_host[n:])])
+                if w_fit is not None or w_host is not None:
+                    w_val_host = np.ones(n_val) if w_host is None else w_host[n:]
+                    w_host = np.concatenate([np.ones(n) if w_fit is None else w_fit, w_val_host])
+            else:
+                w_host = w_fit
             if not warm:
                 rng = check_random_state(self.random_state)
                 self._random_seed = rng.randint(np.iinfo(np.uint32).max, dtype="u8")
@@ -542,26 +665,32 @@ class _BaseHGB(BaseEstimator):
                 self.do_early_stopping_ = n > 10_000
             else:
                 self.do_early_stopping_ = bool(self.early_stopping)
-            use_val = self.validation_fraction is not None
+            use_val = self.validation_fraction is not None or has_val
             idx = np.arange(n)
-            if self.do_early_stopping_ and use_val:
-                train_idx, _ = train_test_split(
+            if has_val:
+                train_idx, val_idx = idx, np.arange(n, n_all)
+            elif self.do_early_stopping_ and use_val:
+                train_idx, val_idx = train_test_split(
                     idx,
                     test_size=self.validation_fraction,
                     stratify=y_enc if classifier else None,
                     random_state=self._random_seed,
                 )
             else:
-                train_idx = idx
-            w_train = None if w_host is None else w_host[train_idx]
+                train_idx, val_idx = idx, idx[:0]
+            w_train = None if w_host is None or (w_fit is None and has_val) else w_host[train_idx]
             if warm:
                 thresholds = self._bin_thresholds
             else:
                 thresholds = self._find_thresholds(data, train_idx, w_train)
             max_bins = self.max_bins
-            train = np.zeros(n)
+            train = np.zeros(n_all)
             train[train_idx] = 1.0
-            Yh = np.column_stack([y_enc, train, np.ones(n) if w_host is None else w_host])
+            scoring = self.do_early_stopping_ and self.scoring != "loss"
+            if scoring:
+                small = self._small_trainset(train_idx, y_enc[train_idx], classifier)
+                train[small] = 2.0  # a training row the scorer sees
+            Yh = np.column_stack([y_enc, train, np.ones(n_all) if w_host is None else w_host])
             data2 = data.with_host("y", Yh)
             datab = map_chunks(bin_chunk, data2, which="X", thresholds=thresholds, missing_bin=max_bins)
             if not warm:
@@ -572,13 +701,25 @@ class _BaseHGB(BaseEstimator):
                 self.train_score_ = list(self.train_score_)
                 self.validation_score_ = list(self.validation_score_)
             self._bin_thresholds = thresholds
+            score_sets = None
+            if scoring:
+                val_weighted = sample_weight_val is not None if has_val else w_host is not None
+                score_sets = self._score_sets(
+                    datab,
+                    {"train": (small, w_train is not None), "val": (val_idx, val_weighted)}
+                    if use_val
+                    else {"train": (small, w_train is not None)},
+                    y_enc,
+                    w_host,
+                )
             self._boost(
                 datab,
                 thresholds,
                 warm,
                 use_val,
-                const_hess=w_host is None
+                const_hess=w_train is None
                 and self._loss_name in ("squared_error", "absolute_error", "quantile"),
+                score_sets=score_sets,
             )
         self.n_iter_ = len(self._trees)
         self.train_score_ = np.asarray(self.train_score_)
@@ -613,7 +754,52 @@ class _BaseHGB(BaseEstimator):
             for f in range(Xs.shape[1])
         ]
 
-    def _boost(self, datab, thresholds, warm, use_val, const_hess):
+    def _small_trainset(self, train_idx, y_train, classifier):
+        """scikit-learn's ``_get_small_trainset``: the (at most 10000) training rows
+        the scorer sees, drawn from the same seed (stratified for classifiers)."""
+        if train_idx.shape[0] <= _SMALL_TRAIN:
+            return train_idx
+        ind = resample(
+            np.arange(train_idx.shape[0]),
+            n_samples=_SMALL_TRAIN,
+            replace=False,
+            random_state=self._random_seed,
+            stratify=y_train if classifier else None,
+        )
+        return train_idx[ind]
+
+    def _score_sets(self, datab, sets, y_enc, w_host):
+        """The rows the scorer sees (scikit-learn's order), with their binned X
+        (gathered once), targets and weights; the scorer."""
+        rows = np.unique(np.concatenate([idx for idx, _ in sets.values()]))
+        got = map_reduce(
+            gather_rows_kernel, datab, combine=combine_rows, ordered=True, pass_row_offset=True, rows=rows
+        )
+        Xr = np.asarray(got["X"]).astype(np.uint8)
+        out = {"scorer": check_scoring(self, self.scoring)}
+        classes = getattr(self, "classes_", None)
+        for name, (idx, weighted) in sets.items():
+            yv = y_enc[idx]
+            out[name] = {
+                "idx": idx,
+                "X": Xr[np.searchsorted(rows, idx)],
+                "y": classes[yv.astype(np.int64)] if classes is not None else yv,
+                "w": w_host[idx] if weighted else None,
+            }
+        return out
+
+    def _score_raw(self, entry, scorer, rows_idx, rows_raw):
+        """The scorer on ``entry``'s rows, the estimator answering from their raw
+        predictions (scikit-learn's ``_patch_raw_predict``)."""
+        self._raw_override = rows_raw[np.searchsorted(rows_idx, entry["idx"])]
+        try:
+            if entry["w"] is None:
+                return scorer(self, entry["X"], entry["y"])
+            return scorer(self, entry["X"], entry["y"], sample_weight=entry["w"])
+        finally:
+            del self._raw_override
+
+    def _boost(self, datab, thresholds, warm, use_val, const_hess, score_sets=None):
         K = self.n_trees_per_iteration_
         n_bins = self.max_bins + 1
         nbnm = np.array([t.shape[0] + 1 for t in thresholds])
@@ -638,7 +824,14 @@ class _BaseHGB(BaseEstimator):
             "quantile": getattr(self, "quantile", None),
         }
 
+        scored = score_sets is not None
+
         def run(compute, want_loss, cache):
+            extra = {}
+            if want_loss and scored:
+                # the scorer's rows: their raw predictions instead of the losses
+                want_loss = False
+                extra = dict(want_rows=True, pass_row_offset=True, combine=combine_boost)
             res = map_reduce(
                 boost_kernel,
                 datab,
@@ -647,13 +840,24 @@ class _BaseHGB(BaseEstimator):
                 compute=np.asarray(compute, dtype=np.int64).reshape(-1, 2),
                 want_loss=want_loss,
                 **kw,
+                **extra,
             )
             return {k: np.asarray(v) for k, v in res.items()}
 
         def record(res):
-            self.train_score_.append(-float(res["train_loss"][0] / res["train_w"][0]))
-            if use_val:
-                self.validation_score_.append(-float(res["val_loss"][0] / res["val_w"][0]))
+            if scored:
+                order = np.argsort(res["rows_idx"])
+                rows_idx, rows_raw = res["rows_idx"][order], res["rows_raw"][order]
+                scorer = score_sets["scorer"]
+                self.train_score_.append(self._score_raw(score_sets["train"], scorer, rows_idx, rows_raw))
+                if use_val:
+                    self.validation_score_.append(
+                        self._score_raw(score_sets["val"], scorer, rows_idx, rows_raw)
+                    )
+            else:
+                self.train_score_.append(-float(res["train_loss"][0] / res["train_w"][0]))
+                if use_val:
+                    self.validation_score_.append(-float(res["val_loss"][0] / res["val_w"][0]))
             return self._should_stop(self.validation_score_ if use_val else self.train_score_)
 
         has_missing = None
@@ -765,6 +969,9 @@ class _BaseHGB(BaseEstimator):
 
     def _blockwise(self, X, output, n_iter=None, n_outputs=None, dtype=np.float64, **extra):
         check_is_fitted(self, "_trees")
+        raw = getattr(self, "_raw_override", None)
+        if raw is not None:  # scoring during fit: the rows' raw predictions are known
+            return outputs_from_raw(raw, output, self._loss_name, extra.get("classes"))
         X = self._transform_X(X)
         return apply_blockwise(
             predict_block,
@@ -909,6 +1116,9 @@ class HistGradientBoostingRegressor(RegressorScoreMixin, RegressorMixin, _BaseHG
 
     def _finalize_sample_weight(self, w, y):
         return w
+
+    def _encode_y_val(self, y):
+        return check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
 
     def _baseline_prediction(self, y, w):
         if self.loss in ("absolute_error", "quantile"):
@@ -1074,12 +1284,15 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
 
     def _encode_y(self, y):
         check_classification_targets(y)
-        enc = LabelEncoder()
+        enc = self._label_encoder = LabelEncoder()
         y_enc = enc.fit_transform(y)
         self.classes_ = enc.classes_
         n_classes = self.classes_.shape[0]
         self.n_trees_per_iteration_ = 1 if n_classes <= 2 else n_classes
         return y_enc.astype(np.float64)
+
+    def _encode_y_val(self, y):
+        return self._label_encoder.transform(y).astype(np.float64)
 
     def _finalize_sample_weight(self, w, y):
         if self.class_weight is None:

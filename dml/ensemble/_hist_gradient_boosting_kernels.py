@@ -294,6 +294,8 @@ def boost_kernel(
     want_loss,
     const_hess=False,
     quantile=None,
+    want_rows=False,
+    row_offset=0,
     cache=None,
 ):
     """One pass of tree growth over a binned chunk.
@@ -317,6 +319,10 @@ def boost_kernel(
         the raw predictions of the finished iterations.
     quantile : float, optional
         The quantile of ``loss='quantile'``.
+    want_rows : bool
+        Also return the raw predictions ``rows_raw`` (finished iterations) and global
+        indices ``rows_idx`` of the rows the scorer sees (training flag 2, and the
+        validation rows); ``row_offset`` is the chunk's first row.
 
     Returns
     -------
@@ -335,6 +341,10 @@ def boost_kernel(
         out["train_w"] = np.array([sw[train].sum()])
         out["val_loss"] = np.array([lv[~train].sum()])
         out["val_w"] = np.array([sw[~train].sum()])
+    if want_rows:
+        sel = np.flatnonzero(Y[:, 1] != 1)
+        out["rows_idx"] = sel + int(row_offset)
+        out["rows_raw"] = raw[sel]
     current = model.get("current")
     if current is not None:
         it = len(model["trees"])
@@ -466,6 +476,11 @@ def predict_block(X, *, xp, table, roots, baseline, n_iter, output, loss, classe
     """Blockwise predictions: ``output`` 'raw' (decision function), 'predict'
     (regression: the inverse link), 'proba' or 'predict_class'."""
     raw = raw_predict_block(X, xp=xp, table=table, roots=roots, baseline=baseline, n_iter=n_iter)
+    return outputs_from_raw(raw, output, loss, classes)
+
+
+def outputs_from_raw(raw, output, loss, classes=None):
+    """:func:`predict_block`'s outputs from raw predictions (n, K)."""
     K = raw.shape[1]
     if output == "raw":
         return raw[:, 0] if K == 1 else raw

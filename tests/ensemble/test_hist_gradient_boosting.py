@@ -260,7 +260,6 @@ def test_bad_input_errors_as_sklearn():
         (dict(monotonic_cst=[1, 0]), "monotonic_cst has shape"),
         (dict(monotonic_cst=[1, 2, 0]), "must be an array-like of -1, 0 or 1"),
         (dict(interaction_cst=[[0, 7]]), "Interaction constraints must consist of integer indices"),
-        (dict(scoring="r2"), "scoring"),
     ],
 )
 def test_unsupported_parameters_are_refused(params, match):
