@@ -15,7 +15,7 @@ from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 
 from dml._base import check_params
-from dml._compat.sklearn import Interval, StrOptions
+from dml._compat.sklearn import Interval, StrOptions, raise_for_params
 from dml._engine.inputs import validate_fit_data
 from dml._engine.mapreduce import map_chunks, map_reduce
 from dml._engine.namespace import to_numpy
@@ -299,13 +299,15 @@ class LogisticRegressionCV(LogisticRegression):
         y : array-like or Dask collection of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
         **params : dict
-            Not supported (metadata routing); passing any raises.
+            Not supported: without metadata routing scikit-learn's error, with it a
+            ValueError (dml does not route metadata to the splitter or scorer here).
 
         Returns
         -------
         self : object
         """
         if params:
+            raise_for_params(params, self, "fit")  # scikit-learn's error without routing
             raise ValueError(
                 f"LogisticRegressionCV.fit got unexpected arguments {sorted(params)}; dml "
                 "does not support metadata routing."

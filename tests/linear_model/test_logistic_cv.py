@@ -291,3 +291,19 @@ def test_n_jobs_overlaps_fold_paths(monkeypatch):
     peak[0] = 0
     LogisticRegressionCV(n_jobs=None, **kw).fit(X, y)
     assert peak[0] == 1
+
+
+def test_fit_params_without_routing_get_scikit_learns_error():
+    import sklearn
+    from sklearn.linear_model import LogisticRegressionCV as SkLRCV
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError) as theirs:
+        SkLRCV(cv=2).fit(X, y, groups=np.arange(30) % 3)
+    with pytest.raises(ValueError) as ours:
+        LogisticRegressionCV(cv=2).fit(X, y, groups=np.arange(30) % 3)
+    assert str(ours.value) == str(theirs.value)
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(ValueError, match="does not support metadata routing"):
+            LogisticRegressionCV(cv=2).fit(X, y, groups=np.arange(30) % 3)
