@@ -268,6 +268,7 @@ def map_reduce(
     pass_row_offset=False,
     ordered=False,
     cache=None,
+    accumulate=False,
     **kwargs,
 ):
     """Run ``kernel`` on every chunk of ``data``, combine in a tree, return the result.
@@ -295,6 +296,13 @@ def map_reduce(
     cache : str, optional
         A token from :func:`chunk_cache`: the kernel also gets ``cache=``, a dict of its
         chunk kept where the chunk runs from one pass to the next.
+    accumulate : bool, default=False
+        The kernel folds chunks into one partial: it also gets ``out=``, the partial of
+        the chunks run before it in the same task (``None`` for the first), and returns
+        that partial updated with its chunk (it may add into ``out``'s arrays in place,
+        which the task owns). A task over several chunks (a worker thread's group on a
+        cluster) then holds one partial and one chunk, instead of one partial per chunk,
+        and returns one partial; ``combine`` still merges the tasks' partials.
     **kwargs
         Static keyword arguments for the kernel.
 
@@ -322,6 +330,8 @@ def map_reduce(
     chunk_kwargs = _chunk_kwargs(data, kwargs, pass_row_offset)
     if cache is not None:
         chunk_kwargs = [dict(kw, _cache=(cache, i)) for i, kw in enumerate(chunk_kwargs)]
+    if accumulate:
+        chunk_kwargs = [dict(kw, out=None) for kw in chunk_kwargs]
     if data.mode == "direct":
         X, y, w = next(data.parts())
         return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
@@ -329,6 +339,20 @@ def map_reduce(
         return with_recovery(
             data, _map_reduce_lazy, kernel, data, broadcast, combine, split_every, chunk_kwargs
         )
+    if data.mode == "local" and accumulate:
+        # one folding task per scheduler thread over a run of consecutive chunks: the
+        # caller then holds one partial per thread, not one per chunk
+        from dask.system import CPU_COUNT
+
+        parts = list(data.parts())
+        t = max(1, min(len(parts), dask.config.get("num_workers", None) or CPU_COUNT))
+        bounds = np.linspace(0, len(parts), t + 1).astype(int)
+        run = dask.delayed(_run_group, pure=False)
+        tasks = [
+            run(kernel, *map(list, zip(*parts[a:b])), broadcast, chunk_kwargs[a:b], combine)
+            for a, b in zip(bounds[:-1], bounds[1:])
+        ]
+        return _tree_local(list(dask.compute(*tasks)), combine, split_every)
     if data.mode == "local":
         run = dask.delayed(_run_kernel, pure=False)
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
@@ -381,7 +405,13 @@ def _ship(client, broadcast):
 
 def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
     """One task: the kernel over several chunks held by one worker, combined locally
-    (``combine=None``: the list of per-chunk partials)."""
+    (``combine=None``: the list of per-chunk partials). An accumulating kernel (its
+    keyword arguments carry ``out``) folds the chunks into one partial as it goes."""
+    if combine is not None and chunk_kwargs and "out" in chunk_kwargs[0]:
+        acc = None
+        for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs):
+            acc = _run_kernel(kernel, X, y, w, broadcast, dict(kw, out=acc))
+        return acc
     parts = [_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)]
     return parts if combine is None else combine(parts)
 

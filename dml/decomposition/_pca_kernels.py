@@ -8,6 +8,10 @@
   scatter matrix).
 - :func:`power_kernel`: one power iteration of randomized SVD, ``Z = Xc^T (Xc V)``,
   reading each cache-sized row block once.
+- :func:`svd_power_kernel` / :func:`combine_svd_power`: TruncatedSVD's pass, ``Z = X^T
+  (X V)`` folded over a task's chunks into one buffer (``map_reduce(...,
+  accumulate=True)``), with the feature moments (first pass) and the R factor of ``X V``
+  (last pass) riding along.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import math
 
 import numpy as np
 
-from dml._engine.kernels import block_rows, row_blocks
+from dml._engine.kernels import block_rows, combine_centered, moments_kernel, row_blocks
 from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, is_sparse, to_numpy
 
 
@@ -163,6 +167,124 @@ def _power_sparse(X, V, mean):
     mu = np.asarray(mean, dtype=np.float64)
     XV -= (mu @ np.asarray(V, dtype=np.float64))[None, :]
     return np.asarray(X.T @ XV, dtype=np.float64) - np.outer(mu, XV.sum(axis=0))
+
+
+#: Rows of ``X^T`` per block of :func:`svd_power_kernel`'s sparse product: each block's
+#: ``(rows, rank)`` product is a small temporary added into the task's one ``Z`` buffer.
+XT_BLOCK_BYTES = 2**22
+
+
+def _state_dtype(dtype, xp):
+    """The dtype of the power iterations: float32 for float32 chunks (as scikit-learn's
+    randomized SVD on float32 input), else float64."""
+    return xp.float32 if dtype == xp.float32 else xp.float64
+
+
+def _transposed_blocks(X, rank, itemsize, cache):
+    """``X^T`` of a CSR chunk as CSR row blocks ``[(start, stop, block)]`` (kept in the
+    chunk's ``cache`` when one is given: built once per fit, on the worker holding the
+    chunk)."""
+    blocks = None if cache is None else cache.get("xt_blocks")
+    if blocks is None:
+        Xt = X.T.tocsr()
+        step = max(1024, XT_BLOCK_BYTES // max(1, rank * itemsize))
+        p = Xt.shape[0]
+        blocks = [(a, min(p, a + step), Xt[a : min(p, a + step)]) for a in range(0, p, step)]
+        if cache is not None:
+            cache["xt_blocks"] = blocks
+    return blocks
+
+
+def svd_power_kernel(X, y, w, V, *, xp, moments=False, r_factor=False, out=None, cache=None):
+    """``Z = X^T (X V)`` of the chunk added into ``out["Z"]`` (the task's running
+    partial; a new buffer when ``out`` is None), TruncatedSVD's power pass (no centring).
+
+    Parameters
+    ----------
+    X : (n, p) chunk, dense or CSR
+    V : (p, rank) block of the power iteration
+    moments : bool
+        Also the feature moments of the chunk (:func:`~dml._engine.kernels.moments_kernel`,
+        merged into ``out["mom"]``): the first pass gives the means and variances.
+    r_factor : bool
+        Also the R factor of ``X V`` (merged with ``out["R"]``: TSQR): the last pass gives
+        the basis ``Q = X V R^-1`` of scikit-learn's final ``qr(X V)`` implicitly.
+    out : dict or None
+        The partial of the chunks run before in the same task (``map_reduce(...,
+        accumulate=True)``); its ``Z`` is updated in place.
+    cache : dict or None
+        The chunk's cache: a CSR chunk keeps its transpose there (row blocks) for later
+        passes.
+
+    Returns
+    -------
+    dict: ``Z`` (p, rank) in float32 for float32 chunks, else float64; ``mom`` and ``R``
+    when asked.
+
+    Notes
+    -----
+    A CSR chunk is never densified: ``X V`` is one sparse product, ``X^T (X V)`` one per
+    block of ``X^T``'s rows, each added into ``Z``, so a task holds one ``Z`` however many
+    chunks it runs (O(nnz * rank) work, O(rows * rank) temporaries besides ``Z``).
+    """
+    dt = _state_dtype(X.dtype, xp)
+    rank = V.shape[1]
+    Z = None if out is None else out["Z"]
+    if is_sparse(X):
+        Vx = np.asarray(V, dtype=dt)
+        Xd = X if X.dtype == dt else X.astype(dt)
+        XV = np.asarray(Xd @ Vx)
+        if Z is None:
+            Z = np.zeros((X.shape[1], rank), dtype=dt)
+        for a, b, B in _transposed_blocks(Xd, rank, np.dtype(dt).itemsize, cache):
+            if B.nnz:
+                Z[a:b] += B @ XV
+        XV_r = XV if r_factor else None
+    else:
+        n, p = X.shape
+        Vx = xp.asarray(V, dtype=dt)
+        if Z is None:
+            Z = xp.zeros((p, rank), dtype=dt)
+        parts = []
+        for a, b in row_blocks(n, p, 4 if dt == xp.float32 else 8):
+            Xb = xp.asarray(X[a:b, :], dtype=dt)
+            XVb = xp.matmul(Xb, Vx)
+            if is_numpy_namespace(xp):
+                Z += Xb.T @ XVb  # in place: the task's one buffer
+            else:
+                Z = Z + xp.matmul(xp.permute_dims(Xb, (1, 0)), XVb)
+            if r_factor:
+                parts.append(XVb)
+        XV_r = (xp.concat(parts, axis=0) if parts else xp.zeros((0, rank), dtype=dt)) if r_factor else None
+    res = {"Z": Z}
+    if moments:
+        mom = moments_kernel(X, None, None, xp=xp)
+        res["mom"] = mom if out is None else combine_centered([out["mom"], mom])
+    if r_factor:
+        R = qr_r(as_float64(XV_r, xp), xp) if XV_r.shape[0] else xp.zeros((0, rank), dtype=xp.float64)
+        if out is not None and out["R"].shape[0]:
+            R = qr_r(xp.concat([out["R"], R], axis=0), xp) if R.shape[0] else out["R"]
+        res["R"] = R
+    return res
+
+
+def combine_svd_power(parts):
+    """Merge :func:`svd_power_kernel` partials: ``Z`` added (into one new buffer), moments
+    by Chan's merge, R factors stacked and factored again (TSQR)."""
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return parts[0]
+    Z = parts[0]["Z"] + parts[1]["Z"]
+    for p in parts[2:]:
+        Z += p["Z"]
+    out = {"Z": Z}
+    if "mom" in parts[0]:
+        out["mom"] = combine_centered([p["mom"] for p in parts])
+    if "R" in parts[0]:
+        Rs = [p["R"] for p in parts if p["R"].shape[0]]
+        xp = get_namespace(parts[0]["R"])
+        out["R"] = qr_r(xp.concat(Rs, axis=0), xp) if len(Rs) > 1 else (Rs[0] if Rs else parts[0]["R"])
+    return out
 
 
 def sparse_scatter_kernel(X, y, w, *, xp):

@@ -20,14 +20,79 @@ from dml._engine.inputs import (
     validate_predict_data,
 )
 from dml._engine.kernels import combine_centered, moments_kernel
-from dml._engine.mapreduce import map_reduce
+from dml._engine.mapreduce import chunk_cache, map_reduce
 from dml._engine.namespace import to_numpy
-from dml.decomposition._base import svd_flip_v
-from dml.decomposition._pca import arpack_gram, exact_svd, randomized_power
-from dml.decomposition._pca_kernels import projection_kernel, qr_r, reconstruction_kernel
+from dml.decomposition._base import normalize_power, power_normalizer, svd_flip_v
+from dml.decomposition._pca import arpack_gram, exact_svd
+from dml.decomposition._pca_kernels import (
+    combine_svd_power,
+    projection_kernel,
+    qr_r,
+    reconstruction_kernel,
+    svd_power_kernel,
+)
 
 #: the sparse formats scikit-learn's TruncatedSVD takes (others are converted to CSR)
 _SPARSE = ["csr", "csc"]
+
+
+def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
+    """scikit-learn's randomized SVD (``_randomized_svd`` without transposing) of the
+    data, in ``n_iter + 1`` passes of :func:`svd_power_kernel`.
+
+    The random block is scikit-learn's (``normal(size=(n_features, rank))``, float32 for
+    float32 data). Each power iteration is one pass ``Z = X^T (X V)`` followed by the
+    normaliser on Z (scikit-learn also normalises ``X V``, which only rescales the same
+    column space: the subspace, hence the result, is the same in exact arithmetic; 'none'
+    orthonormalises V once before the last pass, for the same reason). The first pass
+    also returns the feature moments (means, variances, the finiteness check). The last
+    pass returns ``Z = X^T (X V)`` and the R factor of ``X V`` (TSQR), which give
+    scikit-learn's ``B = Q^T X`` with ``Q R = X V`` as ``R^-T Z^T``, whose SVD gives the
+    singular values and components.
+
+    Returns
+    -------
+    S : (rank,) singular values; Vt : (rank, n_features) right singular vectors; mom :
+    the moments (``mean``, ``m2``).
+    """
+    dt = np.float32 if data.dtype == np.float32 else np.float64
+    V = random_state.normal(size=(data.n_features, rank)).astype(dt, copy=False)
+    normalizer = power_normalizer(normalizer, n_iter)
+    mom = None
+    with chunk_cache(data) as token:
+        cache = None if data.lazy else token  # lazy data streams: no transposes kept
+        for i in range(n_iter + 1):
+            last = i == n_iter
+            if last and normalizer == "none" and n_iter > 0:
+                V = linalg.qr(V, mode="economic", check_finite=False)[0]
+            part = map_reduce(
+                svd_power_kernel,
+                data,
+                broadcast=(V,),
+                combine=combine_svd_power,
+                accumulate=True,
+                cache=cache,
+                moments=i == 0,
+                r_factor=last,
+            )
+            if i == 0:
+                mom = part["mom"]
+                raise_if_not_finite(data, mom["mean"], mom["m2"])
+            Z = to_numpy(part.pop("Z"))
+            if not last:
+                del part
+                V = normalize_power(Z, normalizer)
+                del Z
+    # B = Q^T X = R^-T Z^T, through the SVD of R (a rank-deficient X V loses nothing
+    # but its null directions): R = Ur Sr Vr^T, B ~ Sr^-1 Vr^T Z^T up to the rotation Ur
+    Ur, Sr, Vrt = linalg.svd(to_numpy(part["R"]), full_matrices=False)
+    keep = max(k, int(np.sum(Sr > Sr[0] * rank * np.finfo(Sr.dtype).eps))) if Sr.size else 0
+    keep = min(keep, Sr.size)
+    C = (Vrt[:keep].T / Sr[:keep]).astype(dt, copy=False)  # (rank, keep)
+    Bt = Z @ C  # (n_features, keep) = B^T
+    del Z
+    Vs, S, _ = linalg.svd(Bt, full_matrices=False, check_finite=False)
+    return S, np.ascontiguousarray(Vs.T), mom
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -69,18 +134,30 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     Notes
     -----
-    Computation: one pass for the per-feature means and variances; 'randomized' adds
-    ``n_iter + 1`` passes, each computing ``X^T (X V)`` for an ``(n_features,
-    n_components + n_oversamples)`` block V in cache-sized row blocks; 'arpack' adds one
-    TSQR pass (exact). Memory per task: one chunk plus O(n_features^2). ``transform``
-    is blockwise: Dask in, lazy Dask out.
+    Computation: 'randomized' is scikit-learn's randomized SVD (same random block, same
+    ``n_iter``, ``n_oversamples`` and normaliser) in ``n_iter + 1`` passes: each pass
+    computes ``Z = X^T (X V)`` for the ``(n_features, n_components + n_oversamples)``
+    block V, the first also the per-feature means and variances (and the finiteness
+    check), the last also the R factor of ``X V`` (TSQR), from which ``R^-T Z^T`` is
+    scikit-learn's ``Q^T X`` and its SVD the singular values and components (equal to
+    scikit-learn's to rounding when ``n_samples >= n_features``; with fewer samples
+    scikit-learn draws its block on the sample side, so the two agree to the power
+    iterations' convergence). The normaliser ('LU', 'QR') is applied to Z in the
+    caller between passes (scikit-learn also normalises ``X V``, which rescales the
+    same column space). float32 data iterate in float32, as scikit-learn. A task on a
+    cluster runs a worker thread's chunks and folds them into one Z buffer, so memory
+    per task is its chunks plus two ``(n_features, n_components + n_oversamples)``
+    blocks (V and Z) whatever the number of chunks; a CSR chunk also keeps its
+    transpose on its worker for the fit's passes (twice the chunk's nonzeros; not
+    for lazy data, which streams). 'arpack' on dense data is one TSQR pass (exact).
+    ``transform`` is blockwise: Dask in, lazy Dask out.
 
-    Sparse X is never densified: 'randomized' computes ``X^T (X V)`` per CSR chunk as
-    two sparse products (O(nnz * (n_components + n_oversamples)) work, memory one chunk
-    plus O(n_features * (n_components + n_oversamples)), so ``n_features = 2**20``
-    fits); 'arpack' runs ARPACK's Lanczos (``scipy.sparse.linalg.eigsh``) on ``X^T X``,
-    one pass per operator product (tens of passes: prefer 'randomized' for Dask
-    input). ``transform`` of sparse X is one sparse product per chunk (dense output).
+    Sparse X is never densified: 'randomized' computes ``X V`` and ``X^T (X V)`` per
+    CSR chunk by sparse products (O(nnz * (n_components + n_oversamples)) work), so
+    ``n_features = 2**20`` fits; 'arpack' runs ARPACK's Lanczos
+    (``scipy.sparse.linalg.eigsh``) on ``X^T X``, one pass per operator product (tens
+    of passes: prefer 'randomized' for Dask input). ``transform`` of sparse X is one
+    sparse product per chunk (dense output).
 
     Examples
     --------
@@ -170,14 +247,12 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             else:
                 if k > p:
                     raise ValueError(f"n_components({k}) must be <= n_features({p}).")
-                mom = map_reduce(moments_kernel, data, combine=combine_centered)
-                raise_if_not_finite(data, mom["mean"], mom["m2"])
+                rank = min(k + self.n_oversamples, p)
+                S, Vt, mom = randomized_svd_passes(
+                    data, k, rank, self.n_iter, self.power_iteration_normalizer, random_state
+                )
                 mean = to_numpy(mom["mean"])
                 var = to_numpy(mom["m2"]) / n
-                rank = min(k + self.n_oversamples, p)
-                S, Vt = randomized_power(
-                    data, None, rank, self.n_iter, self.power_iteration_normalizer, random_state
-                )
         S, Vt = S[:k], svd_flip_v(Vt[:k])
         exp_var = S**2 / n - (Vt @ mean) ** 2
         dt = data.dtype

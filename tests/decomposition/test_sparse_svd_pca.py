@@ -57,7 +57,7 @@ def test_randomized_pass_count_and_chunking_invariance():
     X = _data(seed=2)
     with dml.config_context(**SMALL), count_passes() as c:
         ref = TruncatedSVD(3, n_iter=5, random_state=0).fit(X)
-    assert c.passes == 1 + 5 + 1  # moments, power iterations, the final product
+    assert c.passes == 5 + 1  # power iterations (the first with the moments), the final product
     Xd = _unequal(X)
     ours = TruncatedSVD(3, n_iter=5, random_state=0).fit(Xd)
     np.testing.assert_allclose(ours.singular_values_, ref.singular_values_, rtol=1e-10)
@@ -140,3 +140,52 @@ def test_pca_other_solvers_refuse_sparse(solver):
         skd.PCA(3, svd_solver=solver).fit(X)
     with pytest.raises(TypeError, match=msg):
         dml.decomposition.PCA(3, svd_solver=solver).fit(X)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_svd_power_kernel_folds_chunks_into_one_partial(sparse):
+    """``map_reduce(..., accumulate=True)``: a task folds its chunks into one ``Z`` in
+    place; the fold equals the kernel on the stacked chunks and the pairwise combine."""
+    from dml._engine.namespace import get_namespace
+    from dml.decomposition._pca_kernels import combine_svd_power, svd_power_kernel
+
+    X = _data(n=300, p=40, seed=5)
+    X = X if sparse else X.toarray()
+    xp = get_namespace(np.zeros(1))
+    V = np.random.default_rng(0).normal(size=(40, 6))
+    kw = dict(xp=xp, moments=True, r_factor=True)
+    whole = svd_power_kernel(X, None, None, V, **kw)
+    first = svd_power_kernel(X[:120], None, None, V, **kw)
+    Z_buffer = first["Z"]
+    folded = svd_power_kernel(X[120:], None, None, V, out=first, **kw)
+    assert folded["Z"] is Z_buffer  # added in place, no second buffer
+    pair = combine_svd_power(
+        [svd_power_kernel(X[:120], None, None, V, **kw), svd_power_kernel(X[120:], None, None, V, **kw)]
+    )
+    Xd = X.toarray() if sparse else X
+    for got in (folded, pair):
+        np.testing.assert_allclose(got["Z"], whole["Z"], rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(got["Z"], Xd.T @ (Xd @ V), rtol=1e-12, atol=1e-10)
+        R = got["R"]
+        np.testing.assert_allclose(R.T @ R, (Xd @ V).T @ (Xd @ V), rtol=1e-10)
+        np.testing.assert_allclose(got["mom"]["mean"], Xd.mean(axis=0), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got["mom"]["m2"] / 300, Xd.var(axis=0), rtol=1e-10, atol=1e-15)
+    Z32 = svd_power_kernel(X.astype(np.float32), None, None, V, xp=xp)["Z"]
+    assert Z32.dtype == np.float32  # float32 data iterate in float32, as scikit-learn
+
+
+@pytest.mark.parametrize("normalizer", ["auto", "QR", "none"])
+def test_randomized_equals_sklearn_to_rounding_on_a_cluster(cluster_client, normalizer):
+    """n_samples >= n_features: the same random block and Krylov subspace as scikit-learn's
+    randomized SVD, and its Rayleigh-Ritz step (B = Q^T X), so the fit equals scikit-learn's
+    to rounding; on a 2-worker cluster each task folds its worker's chunks."""
+    X = _data(n=2000, p=150, seed=3)
+    n_iter = 2 if normalizer == "none" else 4
+    theirs = skd.TruncatedSVD(5, n_iter=n_iter, power_iteration_normalizer=normalizer, random_state=0).fit(X)
+    Xd = da.from_array(X, chunks=((300,) * 6 + (200,), X.shape[1]), asarray=False)
+    with cluster_client.as_current(), count_passes() as c:
+        ours = TruncatedSVD(5, n_iter=n_iter, power_iteration_normalizer=normalizer, random_state=0).fit(Xd)
+    assert c.passes == n_iter + 1
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-12)
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e-10)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-9)
