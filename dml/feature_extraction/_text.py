@@ -132,8 +132,8 @@ class HashingVectorizer(TransformerMixin, BaseEstimator):
     -----
     Computation: ``fit`` reads nothing. ``transform`` of a Dask Series, Bag or 1-D Dask
     array of objects is lazy: one task per partition hashes it (a task holds one
-    partition and its CSR output), giving a Dask array of CSR chunks of ``n_features``
-    columns, one column block, with the input's row chunks (``nan`` lengths for Series
+    partition and its CSR output, and is itself the output chunk: no alias tasks),
+    giving a Dask array of CSR chunks of ``n_features`` columns, one column block, with the input's row chunks (``nan`` lengths for Series
     and Bags, whose partition lengths Dask does not know: ``compute_chunk_sizes()``
     reads them). In-memory documents give scikit-learn's in-memory CSR matrix. The
     tasks import scikit-learn (its tokenizers and hash function are used, not copied).

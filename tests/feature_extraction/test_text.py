@@ -286,3 +286,18 @@ def test_graph_shares_a_large_vocabulary():
     # a small one travels inside the tasks: the same graph less that key
     small = dict(CountVectorizer().fit(X).transform(X).__dask_graph__())
     assert len(small) == len(graph) - 1
+
+
+@pytest.mark.parametrize("make", [HashingVectorizer, lambda: CountVectorizer().fit(DOCS)])
+def test_output_chunks_are_the_partition_tasks(make):
+    """One task per partition, whose key is the output chunk's: no ``from_delayed`` /
+    ``concatenate`` aliases, which an unoptimised graph (as dml persists its inputs)
+    would run as tasks of their own."""
+    X = db.from_sequence(DOCS, npartitions=8)
+    out = make().transform(X)
+    graph = dict(out.__dask_graph__())
+    assert len(graph) == len(dict(X.__dask_graph__())) + 8
+    chunks = [k for (k,) in out.__dask_keys__()]
+    assert all(k in graph and "transform_kernel" in repr(graph[k]) for k in chunks)
+    expected = (sktext.HashingVectorizer() if make is HashingVectorizer else make()).transform(DOCS)
+    _same(out, expected)
