@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from numbers import Integral, Real
 
+import dask
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -22,8 +23,27 @@ from dml._engine.blockwise import apply_blockwise
 from dml._engine.inputs import validate_fit_data, validate_predict_data
 from dml._engine.mapreduce import chunk_cache, map_chunks, map_reduce
 from dml._engine.namespace import is_dask_collection
+from dml._engine.tasks import task_runner
+from dml.ensemble._forest_kernels import (
+    binned_rows_kernel,
+    concat_chunks,
+    forest_kernel,
+    forest_predict_block,
+    gather_nodes_kernel,
+    oob_kernel,
+)
 from dml.ensemble._forest_kernels import combine_rows as combine_oob
-from dml.ensemble._forest_kernels import forest_kernel, forest_predict_block, oob_kernel
+from dml.ensemble._forest_local import (
+    best_first_keep,
+    build_subtrees,
+    build_trees,
+    feature_order,
+    node_impurity,
+    node_keys,
+    renumber,
+    tree_base,
+    uniforms,
+)
 from dml.ensemble._hist_gradient_boosting_kernels import (
     bin_chunk,
     combine_rows,
@@ -34,24 +54,49 @@ from dml.ensemble._hist_gradient_boosting_kernels import (
 _SUBSAMPLE = 200_000
 _MAX_BINS = 255
 _HIST_BYTES = 1 << 27  # at most 128 MiB of histograms per pass and task
+#: rows (binned X, y, weight) up to this size are grown whole, one task per tree
+_LOCAL_BYTES = 1 << 28
+#: rows of small nodes gathered per pass (bins, target, weight, row and job: p + 32 bytes each)
+_GATHER_ROWS = 1 << 22
 
 _NOTES = """Computation: one pass gathers the binning sample (every row up to 200000,
     else 200000 drawn at random) to this process, where the bin edges of every
     feature are found as scikit-learn's histogram gradient boosting finds them (at
-    most 255 bins); the chunks are then binned to uint8 where they live. The trees
-    grow depth-wise, all ``n_estimators`` trees in the same passes: one pass per
-    level (more when the level's histograms pass 128 MiB, split in groups), in which
-    every chunk sends its rows down the trees (node ids kept in a chunk cache,
-    recomputed from the trees when absent) and returns, for every requested (tree,
-    node), the histogram over (feature, bin) of the weighted class counts
-    (classification) or of the weights, ``w y`` and ``w y**2`` (regression), plus
-    the count of rows. Only the smaller child of each split is computed; the larger
-    is the parent's minus it. Histograms are summed in a tree; splits are chosen
-    here. ``oob_score=True`` adds one pass. Memory per task: one chunk, its binned
-    copy, ``12 * n_estimators`` bytes a row (weights, node ids) and the histograms
-    (``nodes * n_features * 256 * channels * 8`` bytes). In-memory input that fits
-    one chunk runs with no graph. The fitted model is plain NumPy; predict is
-    blockwise (lazy for Dask input).
+    most 255 bins); the chunks are then binned to uint8 where they live. Then:
+
+    - Up to 256 MiB of rows (``n_samples * (n_features + 16)`` bytes: 6.2 million
+      rows of 28 features), every tree grows whole in its own task: the binned chunks
+      are concatenated once on the cluster (a task, copied to every worker; in-memory
+      or local-scheduler input: one gathering pass) and each task recomputes its
+      tree's bootstrap weights from their hash. No further pass. Memory per task: the
+      binned rows (``n_features`` bytes a row), target and weights (16 bytes a row)
+      and one level's temporaries (about ``24 * max_features`` bytes per in-bag row).
+    - Larger data: the trees grow level by level through the chunks, all
+      ``n_estimators`` trees in the same passes: one pass per level (more when the
+      level's histograms pass 128 MiB), in which every chunk sends its rows down the
+      trees (node ids kept in a chunk cache, recomputed from the trees when absent)
+      and returns, for every requested (tree, node), the histogram over (feature,
+      bin) of the weighted class counts (classification) or of the weights, ``w y``
+      and ``w y**2`` (regression), plus the count of rows; only the smaller child of
+      a split is computed, the larger is the parent's minus it. A node whose rows fit
+      the 256 MiB above is not grown there: once the level-wise growth ends, one pass
+      per group of at most 4,194,304 such rows gathers them (bins, target, weight,
+      global row) and each node's subtree grows in a task, grafted into its tree.
+
+    A task grows its tree (or subtree) level by level over all its nodes at once: the
+    level's rows are counted per (node, drawn feature, bin) with one ``np.bincount``
+    while the nodes are few, and by sorting the rows' cell ids when the cells would
+    outnumber the rows' values, so the cost follows the rows (``rows x
+    max_features`` per level) rather than 256 bins per node and feature; every node's
+    best split is then searched at once over the occupied bins. ``max_leaf_nodes``
+    grows best-first as scikit-learn: the nodes are split in decreasing order of
+    weighted impurity decrease until there are ``max_leaf_nodes`` leaves; each level
+    splits the nodes that order reaches (a walk from the root after every level), and
+    the tree is cut to scikit-learn's when the walk reaches no unsplit node. With
+    every feature, no bootstrap and at most 255 distinct values a feature, trees equal
+    scikit-learn's (tested, with and without ``max_leaf_nodes``). ``oob_score=True``
+    adds one pass. The fitted model is plain NumPy; predict is blockwise (lazy for
+    Dask input).
 
     Bootstrap: scikit-learn draws ``max_samples`` rows with replacement (a
     multinomial). Here the count of row ``i`` in tree ``t`` is an independent
@@ -59,23 +104,27 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     (inverse CDF of a splitmix64 uniform), so the counts, and the forest, are the same
     however the rows are chunked or scheduled; the total is ``max_samples`` only on
     average. Rows with a zero count are the tree's out-of-bag rows.
+    ``class_weight='balanced_subsample'`` weights each tree by scikit-learn's
+    ``compute_sample_weight('balanced', y, indices=bootstrap)`` of its counts (with
+    ``bootstrap=False`` it is 'balanced'); it is refused (ValueError) above the
+    256 MiB of whole-tree growth.
 
     Differences from scikit-learn's exact splits: thresholds are bin edges (the
     midpoints between distinct values when a feature has at most 255 of them, else
     its 255-quantiles), so on features with more distinct values a split can only
-    fall on one of 254 edges; the features of a node are drawn from a generator
-    seeded by (random_state, tree, node), in scikit-learn's spirit (a random order,
-    constant features skipped, the first ``max_features`` non-constant ones used) but
-    not its random stream; extra trees draw a node's threshold uniformly among the bin
-    edge holding a value drawn uniformly between the edges around the node's
+    fall on one of 254 edges; the features of a node are the first ``max_features``
+    of an order hashed from (random_state, tree, node) (constant ones count, as in
+    scikit-learn; only when all are constant is the next non-constant one used), not
+    scikit-learn's random stream; extra trees draw a node's threshold uniformly among
+    the bin edge holding a value drawn uniformly between the edges around the node's
     smallest and largest bins of the feature (scikit-learn: uniformly between the
-    node's smallest and largest values). Trees therefore differ from scikit-learn's for the same seed; accuracy
-    and R^2 are tested within 1% of scikit-learn's. Not supported (ValueError):
-    ``max_leaf_nodes`` (trees grow depth-wise), ``ccp_alpha > 0``, ``monotonic_cst``,
-    ``class_weight='balanced_subsample'``, criteria 'absolute_error' and 'poisson',
-    missing values, sparse X and 2-D y. ``n_jobs`` is the number of threads that
-    ``predict`` / ``predict_proba`` / ``apply`` use on in-memory input (row blocks); fits
-    and Dask input are parallel over the chunks as the Dask scheduler runs them.
+    node's smallest and largest values). Trees therefore differ from scikit-learn's
+    for the same seed; accuracy and R^2 are tested within 1% of scikit-learn's. Not
+    supported (ValueError): ``ccp_alpha > 0``, ``monotonic_cst``, criteria
+    'absolute_error' and 'poisson', missing values, sparse X and 2-D y. ``n_jobs`` is
+    the number of threads that ``predict`` / ``predict_proba`` / ``apply`` use on
+    in-memory input (row blocks); fits and Dask input are parallel over the chunks
+    and the tree tasks as the Dask scheduler runs them.
 
     Introspection: scikit-learn's ``estimators_`` (a list of DecisionTree objects)
     does not exist; ``trees_`` holds every tree as a dict of node arrays named as
@@ -92,8 +141,9 @@ _PARAMS = """n_estimators : int, default=100
         Minimum rows (a fraction when float) in each leaf.
     min_weight_fraction_leaf : float, default=0.0
         Minimum share of the tree's total weight in each leaf.
-    max_leaf_nodes : None, default=None
-        Only None (trees grow depth-wise); an int raises ValueError.
+    max_leaf_nodes : int or None, default=None
+        Grow each tree best-first (scikit-learn's order: largest weighted impurity
+        decrease first) up to this many leaves; None: no limit.
     min_impurity_decrease : float, default=0.0
         A node is split only when its weighted impurity decrease reaches this.
     bootstrap : bool
@@ -229,18 +279,12 @@ class _BaseForest(BaseEstimator):
 
     def _check_unsupported(self):
         name = type(self).__name__
-        if self.max_leaf_nodes is not None:
-            raise ValueError(
-                f"max_leaf_nodes is not supported by dml's {name} (trees grow depth-wise); use None."
-            )
         if self.ccp_alpha != 0:
             raise ValueError(f"ccp_alpha > 0 (pruning) is not supported by dml's {name}.")
         if self.monotonic_cst is not None:
             raise ValueError(f"monotonic_cst is not supported by dml's {name}.")
         if self.criterion in ("absolute_error", "poisson"):
             raise ValueError(f"criterion={self.criterion!r} is not supported by dml's {name}.")
-        if getattr(self, "class_weight", None) == "balanced_subsample":
-            raise ValueError(f"class_weight='balanced_subsample' is not supported by dml's {name}.")
         if not self.bootstrap and self.max_samples is not None:
             raise ValueError(
                 "`max_sample` cannot be set if `bootstrap=False`. "
@@ -331,7 +375,13 @@ class _BaseForest(BaseEstimator):
                 boot = (self._seed, m / n)
             self._boot = boot
             start = len(self.trees_)
-            new = self._grow(datab, thresholds, list(range(start, self.n_estimators)), boot, n, sw)
+            ids = list(range(start, self.n_estimators))
+            if n * (len(thresholds) + 16) <= _LOCAL_BYTES:
+                new = self._grow_whole(datab, thresholds, ids, boot, y_enc, sw)
+            else:
+                new = self._grow(datab, thresholds, ids, boot, n, sw)
+            for t in new:
+                t.pop("_cand")
             self.trees_ = self.trees_ + new
             self._pack()
             if self.oob_score:
@@ -353,7 +403,98 @@ class _BaseForest(BaseEstimator):
             raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
         return [find_binning_thresholds(Xs[:, f], _MAX_BINS) for f in range(Xs.shape[1])]
 
+    def _local_cfg(self, n, thresholds):
+        """The growth settings of :func:`~dml.ensemble._forest_local.grow_local`."""
+        C = getattr(self, "n_classes_", 0) if isinstance(self, ClassifierMixin) else 0
+        p = len(thresholds)
+        msl = self.min_samples_leaf
+        msl = int(np.ceil(msl * n)) if isinstance(msl, float) else int(msl)
+        mss = self.min_samples_split
+        mss = max(2, int(np.ceil(mss * n))) if isinstance(mss, float) else int(mss)
+        edges = np.full((p, _MAX_BINS + 1), np.inf)
+        n_edges = np.zeros(p, dtype=np.int64)
+        for f, t in enumerate(thresholds):
+            edges[f, : t.shape[0]] = t
+            n_edges[f] = t.shape[0]
+        return {
+            "n_classes": C,
+            "criterion": "entropy" if self.criterion == "log_loss" else self.criterion,
+            "S": C if C else 3,
+            "k": self._n_max_features(p),
+            "max_depth": np.inf if self.max_depth is None else int(self.max_depth),
+            "depth0": 0,
+            "msl": msl,
+            "mss": max(mss, 2 * msl),
+            "max_leaf_nodes": self.max_leaf_nodes,
+            "extra": self._extra,
+            "edges": edges,
+            "n_edges": n_edges,
+            "count": msl > 1,
+            "seed": self._seed,
+        }
+
+    def _grow_whole(self, datab, thresholds, tree_ids, boot, y_enc, sw):
+        """Every tree grown whole in one task from all the binned rows (gathered once)."""
+        if datab.mode == "distributed":
+            Xb = None  # concatenated on the cluster (recomputable from the chunks' lineage)
+        else:
+            Xb = np.asarray(map_reduce(binned_rows_kernel, datab, combine=combine_oob, ordered=True)["X"])
+        cfg = self._local_cfg(y_enc.shape[0], thresholds)
+        kw = dict(
+            boot=boot,
+            balanced=getattr(self, "class_weight", None) == "balanced_subsample" and boot is not None,
+            cfg=cfg,
+            fractions=(self.min_weight_fraction_leaf, self.min_impurity_decrease),
+        )
+        if datab.mode == "direct":
+            res = build_trees(Xb, y_enc, sw, trees=tree_ids, **kw)
+        else:
+            runner = task_runner(None, type(self).__name__)
+            if Xb is None:
+                hx = runner.put(dask.delayed(concat_chunks, pure=False)(*datab.X))
+            else:
+                hx = runner.put(Xb)
+            hy, hw = runner.put(y_enc, recoverable=True), runner.put(sw, recoverable=True)
+            futs = [runner.submit(build_trees, hx, hy, hw, trees=[t], **kw) for t in tree_ids]
+            res = [r for part in runner.gather(futs) for r in part]
+        edges = np.concatenate([cfg["edges"], np.full((len(thresholds), 1), np.inf)], axis=1)
+        return [self._local_tree(r, edges, cfg) for r in res]
+
+    def _local_tree(self, r, edges, cfg):
+        """A tree dict (scikit-learn's ``tree_`` names) from a grown local tree."""
+        C = cfg["n_classes"]
+        stats, feat = r["stats"], r["feature"]
+        leaf = feat < 0
+        if C:
+            s = stats.sum(axis=1, keepdims=True)
+            value = np.divide(stats, s, out=np.zeros_like(stats), where=s > 0)
+        else:
+            value = np.divide(stats[:, 1], stats[:, 0], out=np.zeros(stats.shape[0]), where=stats[:, 0] > 0)[
+                :, None
+            ]
+        imp, w = node_impurity(cfg["criterion"], stats, C)
+        return {
+            "feature": np.where(leaf, -2, feat),
+            "threshold": np.where(leaf, -2.0, edges[np.maximum(feat, 0), r["bin"]]),
+            "children_left": r["left"],
+            "children_right": r["right"],
+            "value": value,
+            "impurity": imp,
+            "n_node_samples": r["cnt"],
+            "weighted_n_node_samples": w,
+            "_gain": np.where(leaf, 0.0, r["gain"]),
+            "_cand": r["gain"],
+        }
+
     def _grow(self, datab, thresholds, tree_ids, boot, n, sw):
+        """Level-wise growth through the chunks for the nodes whose rows pass
+        ``_LOCAL_BYTES``; smaller nodes are gathered and finished in tasks."""
+        if getattr(self, "class_weight", None) == "balanced_subsample" and boot is not None:
+            raise ValueError(
+                "class_weight='balanced_subsample' is supported by dml's "
+                f"{type(self).__name__} up to {_LOCAL_BYTES // (len(thresholds) + 16)} rows "
+                f"of {len(thresholds)} features (trees grown whole in one task); got {n} rows."
+            )
         crit = self.criterion
         C = getattr(self, "n_classes_", 0) if isinstance(self, ClassifierMixin) else 0
         p = len(thresholds)
@@ -369,26 +510,38 @@ class _BaseForest(BaseEstimator):
         trees = [_Tree() for _ in tree_ids]
         group = max(1, _HIST_BYTES // (p * n_bins * ch * 8))
         totals = [None] * len(trees)
+        small_rows = _LOCAL_BYTES // (p + 16)
 
-        def run(reqs, level, cache):
-            out = {}
-            for a in range(0, len(reqs), group):
-                part = reqs[a : a + group]
-                res = map_reduce(
-                    forest_kernel,
-                    datab,
-                    broadcast=([t.binned() for t in trees],),
-                    cache=cache,
-                    pass_row_offset=True,
-                    tree_ids=tuple(tree_ids),
-                    compute=np.asarray(part, dtype=np.int64).reshape(-1, 2),
-                    n_bins=n_bins,
-                    n_classes=C,
-                    boot=boot,
-                    level=level,
+        def run(kernel, reqs, level, cache, combine, size):
+            out = []
+            for a in range(0, len(reqs), size):
+                part = np.asarray(reqs[a : a + size], dtype=np.int64).reshape(-1, 2)
+                if kernel is forest_kernel:
+                    kw = dict(compute=part, n_bins=n_bins, n_classes=C)
+                else:
+                    kw = dict(jobs=part, combine=combine, ordered=True)
+                out.append(
+                    map_reduce(
+                        kernel,
+                        datab,
+                        broadcast=([t.binned() for t in trees],),
+                        cache=cache,
+                        pass_row_offset=True,
+                        tree_ids=tuple(tree_ids),
+                        boot=boot,
+                        level=level,
+                        **kw,
+                    )
                 )
+            return out
+
+        def histograms(reqs, level, cache):
+            out = {}
+            for a, res in zip(
+                range(0, len(reqs), group), run(forest_kernel, reqs, level, cache, None, group)
+            ):
                 H = np.asarray(res["H"])
-                for s, key in enumerate(part):
+                for s, key in enumerate(reqs[a : a + group]):
                     out[tuple(key)] = H[s]
             return out
 
@@ -400,10 +553,15 @@ class _BaseForest(BaseEstimator):
                 and tree.imp[node] > 1e-7
             )
 
+        def is_small(tree, node):
+            return tree.n[node] <= small_rows
+
         tree_index = {id(t): i for i, t in enumerate(trees)}
         min_wl = [0.0] * len(trees)
+        jobs = []
+        level = 0
         with chunk_cache(datab) as cache:
-            hists = run([(k, 0) for k in range(len(trees))], 0, cache)
+            hists = histograms([(k, 0) for k in range(len(trees))], 0, cache)
             pending = {}
             for k, tree in enumerate(trees):
                 h = hists[(k, 0)]
@@ -413,7 +571,6 @@ class _BaseForest(BaseEstimator):
                 min_wl[k] = self.min_weight_fraction_leaf * tree.w[0]
                 if can_split(tree, 0):
                     pending[(k, 0)] = h
-            level = 0
             while pending:
                 expand = {}
                 for (k, node), h in pending.items():
@@ -430,36 +587,114 @@ class _BaseForest(BaseEstimator):
                     lc = tree.add(lstats, lstats[-1], d, crit)
                     rc = tree.add(rstats, rstats[-1], d, crit)
                     tree.left[node], tree.right[node] = lc, rc
-                    if can_split(tree, lc) or can_split(tree, rc):
+                    big = []
+                    for c in (lc, rc):
+                        if can_split(tree, c):
+                            if is_small(tree, c):
+                                jobs.append((k, c))
+                            else:
+                                big.append(c)
+                    if big:
                         small = lc if tree.n[lc] <= tree.n[rc] else rc
-                        expand[(k, node)] = (h, small, rc if small == lc else lc)
+                        expand[(k, node)] = (h, small, rc if small == lc else lc, big)
                 level += 1
                 if self.verbose:
                     print(f"level {level}: {len(expand)} nodes split with children to grow")
                 if not expand:
                     break
-                got = run([(k, sm) for (k, _), (_, sm, _) in expand.items()], level, cache)
+                got = histograms([(k, sm) for (k, _), (_, sm, _, _) in expand.items()], level, cache)
                 pending = {}
-                for (k, _), (h, sm, lg) in expand.items():
+                for (k, _), (h, sm, lg, big) in expand.items():
                     hs = got[(k, sm)]
                     for c, hc in ((sm, hs), (lg, h - hs)):
-                        if can_split(trees[k], c):
+                        if c in big:
                             pending[(k, c)] = hc
-        return [self._finish(t) for t in trees]
+            out = [self._finish(t) for t in trees]
+            if jobs:
+                self._finish_small(
+                    out,
+                    trees,
+                    jobs,
+                    run,
+                    level + 1,
+                    cache,
+                    tree_ids,
+                    boot,
+                    thresholds,
+                    min_wl,
+                    (msl, mss),
+                    datab.mode == "direct",
+                )
+        if self.max_leaf_nodes is not None:
+            out = [_prune(t, self.max_leaf_nodes - 1) for t in out]
+        return out
+
+    def _finish_small(
+        self, out, trees, jobs, run, level, cache, tree_ids, boot, thresholds, min_wl, msl_mss, direct
+    ):
+        """Gather the rows of the small nodes (one pass per group of at most
+        ``_GATHER_ROWS`` of them) and grow their subtrees in tasks, grafted into ``out``."""
+        cfg = self._local_cfg(1, thresholds)
+        cfg["msl"], cfg["mss"] = msl_mss
+        edges = np.concatenate([cfg["edges"], np.full((len(thresholds), 1), np.inf)], axis=1)
+        groups, cur, rows = [], [], 0
+        for k, node in jobs:
+            m = trees[k].n[node]
+            if cur and rows + m > _GATHER_ROWS:
+                groups.append(cur)
+                cur, rows = [], 0
+            cur.append((k, node))
+            rows += m
+        groups.append(cur)
+        runner = None
+        for part in groups:
+            (got,) = run(gather_nodes_kernel, part, level, cache, combine_oob, len(part))
+            job = np.asarray(got["job"])
+            order = np.argsort(job, kind="stable")
+            bounds = np.searchsorted(job[order], np.arange(len(part) + 1))
+            items = []
+            for j, (k, node) in enumerate(part):
+                sel = order[bounds[j] : bounds[j + 1]]
+                tw = trees[k].w[0]
+                items.append(
+                    (
+                        np.asarray(got["X"])[sel],
+                        np.asarray(got["y"])[sel],
+                        np.asarray(got["sw"])[sel],
+                        np.asarray(got["row"])[sel],
+                        tree_ids[k],
+                        node,
+                        trees[k].depth[node],
+                        min_wl[k],
+                        self.min_impurity_decrease * tw,
+                    )
+                )
+            if direct:
+                res = build_subtrees(items, boot=boot, cfg=cfg)
+            else:
+                runner = runner or task_runner(None, type(self).__name__)
+                futs = [runner.submit(build_subtrees, [it], boot=boot, cfg=cfg) for it in items]
+                res = [r for q in runner.gather(futs) for r in q]
+            for (k, node), r in zip(part, res):
+                out[k] = _graft(out[k], node, self._local_tree(r, edges, cfg))
 
     def _best_split(self, h, tree, node, k, tid, k_feat, msl, min_wl, total):
         """(feature, bin, left stats, right stats, weighted impurity decrease) of the
-        best split of a node from its histogram ``h`` (p, B, ch), or None."""
+        best split of a node from its histogram ``h`` (p, B, ch), or None. The features
+        tried: the first ``k_feat`` of the node's hashed order (constant ones included,
+        as scikit-learn), or the first non-constant one when all of those are constant."""
         crit = self.criterion
         cnt = h[..., -1]
         nz = cnt > 0
         nonconst = nz.sum(axis=1) > 1
-        rng = np.random.default_rng([self._seed, tid, node])
-        order = rng.permutation(h.shape[0])
-        cand = [f for f in order if nonconst[f]][:k_feat]
-        if not cand:
-            return None
-        cand = np.asarray(cand)
+        keys = node_keys(tree_base(self._seed, tid), [node])
+        order = feature_order(keys, h.shape[0])[0]
+        cand = order[:k_feat][nonconst[order[:k_feat]]]
+        if not cand.size:
+            rest = order[k_feat:][nonconst[order[k_feat:]]]
+            if not rest.size:
+                return None
+            cand = rest[:1]
         hc = h[cand]  # (q, B, ch)
         L = np.cumsum(hc, axis=1)[:, :-1]  # split after bin j: bins <= j left
         tot = hc[0].sum(axis=0)
@@ -473,7 +708,7 @@ class _BaseForest(BaseEstimator):
             B1 = L.shape[1]
             lo = np.argmax(nz[cand], axis=1)
             hi = h.shape[1] - 1 - np.argmax(nz[cand][:, ::-1], axis=1)
-            u = rng.random(cand.shape[0])
+            u = uniforms(keys, cand[None, :])[0]
             draw = np.empty(cand.shape[0], dtype=np.int64)
             for i, f in enumerate(cand):  # uniform in value between the node's edges
                 t = self._bin_thresholds[f]
@@ -491,7 +726,7 @@ class _BaseForest(BaseEstimator):
         if not np.isfinite(g):
             return None
         root_w = _impurity(crit, total)[1]
-        if g / root_w < self.min_impurity_decrease:
+        if g / root_w + np.finfo(np.float64).eps < self.min_impurity_decrease:
             return None
         return int(cand[qi]), int(j), L[qi, j].copy(), R[qi, j].copy(), float(g)
 
@@ -517,6 +752,7 @@ class _BaseForest(BaseEstimator):
             "n_node_samples": np.asarray(tree.n, dtype=np.int64),
             "weighted_n_node_samples": np.asarray(tree.w),
             "_gain": np.asarray(tree.gain),
+            "_cand": np.where(leaf, -np.inf, np.asarray(tree.gain)),
         }
 
     def _pack(self):
@@ -657,6 +893,11 @@ class _ForestClassifier(ClassifierMixin, _BaseForest):
     def _finalize_sample_weight(self, w, y):
         if self.class_weight is None:
             return w
+        if self.class_weight == "balanced_subsample":
+            if self.bootstrap:
+                return w  # computed on each tree's bootstrap (build_trees)
+            cw = compute_sample_weight("balanced", y)  # scikit-learn's rule without bootstrap
+            return cw if w is None else w * cw
         cw = compute_sample_weight(self.class_weight, y)
         return cw if w is None else w * cw
 
@@ -824,6 +1065,42 @@ class _ForestRegressor(RegressorScoreMixin, RegressorMixin, _BaseForest):
         return self._blockwise(X, "predict")
 
 
+def _graft(tree, node, sub):
+    """``tree`` (a tree dict) with the subtree ``sub`` grown from its node ``node``."""
+    m = tree["feature"].shape[0]
+    off = m - 1  # sub's node i > 0 becomes m - 1 + i
+
+    def ids(c):
+        return np.where(c > 0, c + off, -1)
+
+    out = {}
+    for key, arr in tree.items():
+        add = sub[key][1:]
+        if key in ("children_left", "children_right"):
+            add = ids(add)
+        out[key] = np.concatenate([arr, add])
+    for key in ("feature", "threshold", "_gain", "_cand"):
+        out[key][node] = sub[key][0]
+    out["children_left"][node] = ids(sub["children_left"][:1])[0]
+    out["children_right"][node] = ids(sub["children_right"][:1])[0]
+    return out
+
+
+def _prune(tree, budget):
+    """scikit-learn's best-first tree of ``budget`` splits within a tree dict grown
+    further (nodes split in scikit-learn's order of impurity decrease)."""
+    left, right = tree["children_left"], tree["children_right"]
+    keep, is_split = best_first_keep(tree["_cand"], left, right, budget)
+    order, nl, nr = renumber(keep, is_split, left, right)
+    out = {k: v[order] for k, v in tree.items()}
+    leaf = nl < 0
+    out["children_left"], out["children_right"] = nl, nr
+    out["feature"] = np.where(leaf, -2, out["feature"])
+    out["threshold"] = np.where(leaf, -2.0, out["threshold"])
+    out["_gain"] = np.where(leaf, 0.0, out["_gain"])
+    return out
+
+
 def _init_common(self, kw):
     for k, v in kw.items():
         if k not in ("self", "__class__"):
@@ -853,9 +1130,9 @@ _REG_PARAMS = """
     max_features : {'sqrt', 'log2'}, int, float or None, default=1.0
         Features tried at each node."""
 _CW = """
-    class_weight : dict, list of dict or 'balanced', default=None
+    class_weight : dict, list of dict, 'balanced' or 'balanced_subsample', default=None
         Class weights multiplying ``sample_weight`` (scikit-learn's rule);
-        'balanced_subsample' raises ValueError."""
+        'balanced_subsample' computes them on each tree's bootstrap (see Notes)."""
 
 
 def _doc(summary, params, attrs, example):

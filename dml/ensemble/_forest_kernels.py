@@ -219,3 +219,38 @@ def combine_rows(parts):
     """Concatenate per-row partials in chunk order."""
     parts = [q for q in parts if q]
     return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+
+
+def binned_rows_kernel(Xb, y, w, *, xp):
+    """The binned chunk itself (uint8), for the fits that grow whole trees in one task
+    (concatenate in chunk order with :func:`combine_rows`)."""
+    return {"X": np.asarray(Xb, dtype=np.uint8)}
+
+
+def gather_nodes_kernel(Xb, Y, w, trees, *, xp, row_offset, tree_ids, jobs, boot, level, cache=None):
+    """The rows of one chunk that lie in the nodes ``jobs`` (``(position in trees, node)``
+    pairs) with a positive weight in that tree: their bins (uint8), target, sample
+    weight, global row and job index (concatenate in chunk order with
+    :func:`combine_rows`). A row in the nodes of several trees comes once per tree."""
+    Xb = np.asarray(Xb)
+    Y = np.asarray(Y, dtype=np.float64)
+    n = Xb.shape[0]
+    jobs = np.asarray(jobs, dtype=np.int64).reshape(-1, 2)
+    W = _weights(n, Y[:, 1], row_offset, tree_ids, boot, cache)
+    nodes = _nodes(Xb, trees, cache, level)
+    idx, job = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for k in np.unique(jobs[:, 0]):
+        sel = np.flatnonzero(jobs[:, 0] == k)
+        slot = np.full(int(max(jobs[sel, 1].max(), nodes[:, k].max())) + 1, -1, dtype=np.int64)
+        slot[jobs[sel, 1]] = sel
+        s = slot[nodes[:, k]]
+        r = np.flatnonzero((s >= 0) & (W[:, k] > 0))
+        idx.append(r)
+        job.append(s[r])
+    idx, job = np.concatenate(idx), np.concatenate(job)
+    return {"X": Xb[idx], "y": Y[idx, 0], "sw": Y[idx, 1], "row": idx + row_offset, "job": job}
+
+
+def concat_chunks(*parts):
+    """The binned chunks (uint8) as one array, in row order (a task on the cluster)."""
+    return np.concatenate([np.asarray(q, dtype=np.uint8) for q in parts])

@@ -17,6 +17,7 @@ from dml.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from dml.ensemble import _forest as forest
 from dml.ensemble._forest_kernels import bootstrap_counts
 
 
@@ -87,7 +88,19 @@ def test_chunking_does_not_change_the_forest_and_predict_is_lazy(cls):
         np.testing.assert_allclose(m.feature_importances_, ref.feature_importances_, rtol=1e-9)
 
 
-def test_one_pass_per_level_for_all_trees():
+def test_whole_trees_from_one_gather_pass():
+    X, y, _, _ = _clf(600)
+    Xd, yd = da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
+    m = RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0)
+    with count_passes() as c:
+        m.fit(Xd, yd)
+    # the binning sample, then the binned rows gathered once; every tree grows in a task
+    assert c.passes == 2
+    assert len(m.trees_) == 7 and all(t["feature"].shape[0] <= 15 for t in m.trees_)
+
+
+def test_one_pass_per_level_for_all_trees_above_the_local_size(monkeypatch):
+    monkeypatch.setattr(forest, "_LOCAL_BYTES", 0)
     X, y, _, _ = _clf(600)
     Xd, yd = da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
     m = RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0)
@@ -96,6 +109,82 @@ def test_one_pass_per_level_for_all_trees():
     # the binning sample, then the root and one pass per level below it
     assert c.passes == 1 + 3
     assert len(m.trees_) == 7 and all(t["feature"].shape[0] <= 15 for t in m.trees_)
+
+
+@pytest.mark.parametrize("local_rows", [0, 60, None])
+@pytest.mark.parametrize("cls", [RandomForestClassifier, ExtraTreesRegressor])
+def test_level_wise_small_node_and_whole_paths_do_not_depend_on_chunking(monkeypatch, local_rows, cls):
+    """Level-wise only (0), level-wise with nodes of <= 60 rows finished in tasks, and
+    whole trees: each the same forest for any chunking."""
+    if local_rows is not None:
+        monkeypatch.setattr(forest, "_LOCAL_BYTES", local_rows * (8 + 16))
+    X, y, Xt, yt = _clf(900) if cls is RandomForestClassifier else _reg(900)
+    kw = dict(n_estimators=4, random_state=0, max_leaf_nodes=30, max_depth=8, bootstrap=True)
+    preds = []
+    for chunks in (100, 450):
+        Xd, yd = da.from_array(X, chunks=(chunks, -1)), da.from_array(y, chunks=chunks)
+        m = cls(**kw).fit(Xd, yd)
+        assert all((t["feature"] < 0).sum() <= 30 for t in m.trees_)
+        preds.append(m.predict(Xt))
+    # the same trees; level-wise regression sums come in chunk order (last-bit differences)
+    np.testing.assert_allclose(preds[0], preds[1], rtol=1e-12)
+    s = getattr(sk, cls.__name__)(**kw).fit(X, y)
+    assert m.score(Xt, yt) >= s.score(Xt, yt) - 0.05
+
+
+@pytest.mark.parametrize("local_rows", [0, 40, None])
+@pytest.mark.parametrize("regression", [False, True])
+def test_max_leaf_nodes_grows_sklearns_best_first_tree(monkeypatch, local_rows, regression):
+    """Without bootstrap, with every feature and few distinct values (exact bins), a tree
+    with max_leaf_nodes is scikit-learn's best-first tree, on every growth path."""
+    if local_rows is not None:
+        monkeypatch.setattr(forest, "_LOCAL_BYTES", local_rows * (3 + 16))
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 20, size=(400, 3)).astype(float)
+    if regression:
+        y = X[:, 0] * 1.7 + np.sin(X[:, 1]) * 5 + rng.normal(size=400)
+        cls, ref = RandomForestRegressor, sk.RandomForestRegressor
+    else:
+        y = (X[:, 0] + 2 * X[:, 1] > 25).astype(int) ^ (rng.rand(400) < 0.1)
+        cls, ref = RandomForestClassifier, sk.RandomForestClassifier
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, max_leaf_nodes=11)
+    Xd, yd = da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)
+    m = cls(**kw, random_state=0).fit(Xd, yd)
+    s = ref(**kw, random_state=0).fit(X, y)
+    assert (m.trees_[0]["feature"] < 0).sum() == s.estimators_[0].get_n_leaves() == 11
+    out = "predict" if regression else "predict_proba"
+    np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
+
+
+def test_balanced_subsample_weights_are_sklearns_on_the_bootstrap():
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from dml.ensemble._forest_local import tree_weights
+
+    rng = np.random.RandomState(0)
+    y = (rng.rand(500) < 0.2).astype(np.int64)
+    rows = np.arange(500)
+    counts = bootstrap_counts(3, 1, rows, 1.0)
+    W = tree_weights(np.ones(500), y, rows, tree=1, boot=(3, 1.0), balanced=True, n_classes=2)
+    indices = np.repeat(rows, counts.astype(int))
+    np.testing.assert_allclose(W, counts * compute_sample_weight("balanced", y, indices=indices))
+    X, y, Xt, _ = _clf(900)
+    y = np.where(np.arange(y.shape[0]) % 5 == 0, 1, 0) | y & (np.arange(y.shape[0]) % 3 == 0)
+    kw = dict(n_estimators=5, random_state=0, max_depth=4)
+    a = RandomForestClassifier(class_weight="balanced_subsample", **kw).fit(X, y)
+    b = RandomForestClassifier(**kw).fit(X, y)
+    assert a.predict_proba(Xt)[:, 1].mean() > b.predict_proba(Xt)[:, 1].mean()
+    # without bootstrap it is 'balanced', as scikit-learn's
+    c = RandomForestClassifier(class_weight="balanced_subsample", bootstrap=False, **kw).fit(X, y)
+    d = RandomForestClassifier(class_weight="balanced", bootstrap=False, **kw).fit(X, y)
+    np.testing.assert_array_equal(c.predict_proba(Xt), d.predict_proba(Xt))
+
+
+def test_balanced_subsample_above_the_local_size_is_refused(monkeypatch):
+    monkeypatch.setattr(forest, "_LOCAL_BYTES", 0)
+    X, y, _, _ = _clf(300)
+    with pytest.raises(ValueError, match="balanced_subsample"):
+        RandomForestClassifier(n_estimators=2, class_weight="balanced_subsample").fit(X, y)
 
 
 @pytest.mark.filterwarnings("ignore:Some inputs do not have OOB")
@@ -124,13 +213,20 @@ def test_same_forest_on_one_two_and_four_workers():
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_worker_killed_mid_fit_gives_the_same_forest():
+@pytest.mark.parametrize("path", ["whole", "level-wise"])
+def test_worker_killed_mid_fit_gives_the_same_forest(monkeypatch, path):
+    """A worker killed while the trees grow (in their tasks, or level by level with the
+    small nodes finished in tasks): the fit ends with the same forest."""
     import os
     import threading
     import time
 
     from distributed import Client, LocalCluster
 
+    kill_at, delay = 1, 0.5  # the binning sample, then the tree tasks
+    if path == "level-wise":
+        monkeypatch.setattr(forest, "_LOCAL_BYTES", 300 * (8 + 16))
+        kill_at, delay = 4, 0.05
     X, y, Xt, _ = _clf(4000)
     with (
         LocalCluster(
@@ -139,14 +235,15 @@ def test_worker_killed_mid_fit_gives_the_same_forest():
         Client(lc) as client,
     ):
         Xd, yd = client.persist([da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)])
-        kw = dict(n_estimators=8, max_depth=8, random_state=0)
+        kw = dict(n_estimators=40, max_leaf_nodes=200, random_state=0)
         reference = RandomForestClassifier(**kw).fit(Xd, yd)
         victim = list(client.scheduler_info()["workers"])[0]
         killed = threading.Event()
 
         def kill_when_growing(counter):
-            while counter.passes < 4:
+            while counter.passes < kill_at:
                 time.sleep(0.005)
+            time.sleep(delay)
             client.run(os._exit, 1, workers=[victim], on_error="ignore")
             killed.set()
 
@@ -229,7 +326,6 @@ def test_warm_start_grows_the_same_trees_as_one_fit():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"max_leaf_nodes": 8}, "max_leaf_nodes"),
         ({"ccp_alpha": 0.1}, "ccp_alpha"),
         ({"criterion": "absolute_error"}, "absolute_error"),
         ({"criterion": "poisson"}, "poisson"),
