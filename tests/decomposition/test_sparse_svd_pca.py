@@ -189,3 +189,18 @@ def test_randomized_equals_sklearn_to_rounding_on_a_cluster(cluster_client, norm
     np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-12)
     np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e-10)
     np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-9)
+
+
+def test_randomized_on_lazy_csr_chunks_streams(cluster_client):
+    """Data not persisted (``persist=False``): every pass re-reads the CSR chunks from
+    their source and keeps no transposes on the workers; the same fit."""
+    from dml._engine.mapreduce import chunk_cache_size
+
+    X = _data(n=2000, p=150, seed=3)
+    theirs = skd.TruncatedSVD(5, n_iter=3, random_state=0).fit(X)
+    Xd = da.from_array(X, chunks=((400,) * 5, X.shape[1]), asarray=False)
+    with cluster_client.as_current(), dml.config_context(persist=False):
+        ours = TruncatedSVD(5, n_iter=3, random_state=0).fit(Xd)
+    assert sum(cluster_client.run(chunk_cache_size).values()) == 0
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-12)
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e-10)
