@@ -120,8 +120,8 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     smallest and largest bins of the feature (scikit-learn: uniformly between the
     node's smallest and largest values). Trees therefore differ from scikit-learn's
     for the same seed; accuracy and R^2 are tested within 1% of scikit-learn's. Not
-    supported (ValueError): ``ccp_alpha > 0``, ``monotonic_cst``, criteria
-    'absolute_error' and 'poisson', missing values, sparse X and 2-D y. ``n_jobs`` is
+    supported (ValueError): ``ccp_alpha > 0``, ``monotonic_cst``, criterion
+    'absolute_error' (leaf medians, not sums), missing values, sparse X and 2-D y. ``n_jobs`` is
     the number of threads that ``predict`` / ``predict_proba`` / ``apply`` use on
     in-memory input (row blocks); fits and Dask input are parallel over the chunks
     and the tree tasks as the Dask scheduler runs them.
@@ -190,6 +190,8 @@ def _impurity(criterion, stats):
             else:
                 imp = -np.sum(np.where(pr > 0, pr * np.log2(np.where(pr > 0, pr, 1)), 0.0), axis=-1)
         return np.where(wt > 0, imp, 0.0), wt
+    if criterion == "poisson":
+        return node_impurity(criterion, stats[..., :3], 0)
     wt = stats[..., 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = stats[..., 1] / wt
@@ -283,7 +285,7 @@ class _BaseForest(BaseEstimator):
             raise ValueError(f"ccp_alpha > 0 (pruning) is not supported by dml's {name}.")
         if self.monotonic_cst is not None:
             raise ValueError(f"monotonic_cst is not supported by dml's {name}.")
-        if self.criterion in ("absolute_error", "poisson"):
+        if self.criterion == "absolute_error":
             raise ValueError(f"criterion={self.criterion!r} is not supported by dml's {name}.")
         if not self.bootstrap and self.max_samples is not None:
             raise ValueError(
@@ -517,7 +519,7 @@ class _BaseForest(BaseEstimator):
             for a in range(0, len(reqs), size):
                 part = np.asarray(reqs[a : a + size], dtype=np.int64).reshape(-1, 2)
                 if kernel is forest_kernel:
-                    kw = dict(compute=part, n_bins=n_bins, n_classes=C)
+                    kw = dict(compute=part, n_bins=n_bins, n_classes=C, criterion=crit)
                 else:
                     kw = dict(jobs=part, combine=combine, ordered=True)
                 out.append(
@@ -704,6 +706,10 @@ class _BaseForest(BaseEstimator):
         imp_t, wt = _impurity(crit, tot)
         gain = wt * imp_t - wl * imp_l - wr * imp_r
         ok = (L[..., -1] >= msl) & (R[..., -1] >= msl) & (wl >= min_wl) & (wr >= min_wl) & (wl > 0) & (wr > 0)
+        if crit == "poisson":
+            eps = np.finfo(np.float64).eps
+            ok &= (L[..., 1] > eps) & (R[..., 1] > eps)
+            gain = np.where(ok, gain, -np.inf)  # inf - inf where a side's sum is 0
         if self._extra:
             B1 = L.shape[1]
             lo = np.argmax(nz[cand], axis=1)
@@ -1028,6 +1034,15 @@ class _ForestRegressor(RegressorScoreMixin, RegressorMixin, _BaseForest):
                 _data_conversion_warning(),
             )
             y = y.ravel()
+        if self.criterion == "poisson":
+            if np.any(y < 0):
+                raise ValueError(
+                    "Some value(s) of y are negative which is not allowed for Poisson regression."
+                )
+            if np.sum(y) <= 0:
+                raise ValueError(
+                    "Sum of y is not strictly positive which is necessary for Poisson regression."
+                )
         return y
 
     def _finalize_sample_weight(self, w, y):
@@ -1124,9 +1139,10 @@ _CLF_PARAMS = """
     max_features : {'sqrt', 'log2'}, int, float or None, default='sqrt'
         Features tried at each node."""
 _REG_PARAMS = """
-    criterion : {'squared_error', 'friedman_mse'}, default='squared_error'
-        Split quality (both choose the same splits on the variance decrease);
-        'absolute_error' and 'poisson' raise ValueError.
+    criterion : {'squared_error', 'friedman_mse', 'poisson'}, default='squared_error'
+        Split quality: the variance decrease ('friedman_mse' is the same, as in
+        scikit-learn >= 1.9), or the half Poisson deviance decrease;
+        'absolute_error' raises ValueError.
     max_features : {'sqrt', 'log2'}, int, float or None, default=1.0
         Features tried at each node."""
 _CW = """

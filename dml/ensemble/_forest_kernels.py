@@ -52,6 +52,13 @@ def bootstrap_counts(seed, tree, rows, lam):
     return np.searchsorted(poisson_cdf(lam), u, side="right").astype(np.float64)
 
 
+def second_moment(criterion, y):
+    """The third regression channel per row: ``y**2``, or ``y log y`` for 'poisson'."""
+    if criterion == "poisson":
+        return np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    return y * y
+
+
 def _weights(n, sw, row_offset, trees, boot, cache):
     """(n, T) row weights of the trees ``trees`` (global tree ids): bootstrap counts times
     the sample weights."""
@@ -86,7 +93,21 @@ def _nodes(Xb, trees, cache, level):
 
 
 def forest_kernel(
-    Xb, Y, w, trees, *, xp, row_offset, tree_ids, compute, n_bins, n_classes, boot, level, cache=None
+    Xb,
+    Y,
+    w,
+    trees,
+    *,
+    xp,
+    row_offset,
+    tree_ids,
+    compute,
+    n_bins,
+    n_classes,
+    boot,
+    level,
+    criterion="squared_error",
+    cache=None,
 ):
     """One pass of forest growth over a binned chunk.
 
@@ -104,6 +125,8 @@ def forest_kernel(
         0 for regression.
     boot : tuple (seed, lam) or None
         The bootstrap; None gives every row its sample weight.
+    criterion : str
+        'poisson' sums ``w y log y`` in the third regression channel (``w y**2`` else).
 
     Returns
     -------
@@ -125,6 +148,7 @@ def forest_kernel(
     nodes = _nodes(Xb, trees, cache, level)
     offs = np.arange(p, dtype=np.int64) * n_bins
     yi = y.astype(np.int64) if n_classes else None
+    y2 = None if n_classes else second_moment(criterion, y)
     for k in range(len(trees)):
         sel = compute[:, 0] == k
         if not sel.any():
@@ -147,7 +171,7 @@ def forest_kernel(
                 yr = np.repeat(y[r], p)
                 H[0] += np.bincount(idx, weights=wr, minlength=size)
                 H[1] += np.bincount(idx, weights=wr * yr, minlength=size)
-                H[2] += np.bincount(idx, weights=wr * yr * yr, minlength=size)
+                H[2] += np.bincount(idx, weights=wr * np.repeat(y2[r], p), minlength=size)
     return {"H": np.moveaxis(H.reshape(ch, S, p, n_bins), 0, -1)}
 
 

@@ -29,10 +29,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from dml.ensemble._forest_kernels import _M2, _splitmix, bootstrap_counts
+from dml.ensemble._forest_kernels import _M2, _splitmix, bootstrap_counts, second_moment
 
 N_BINS = 256
 _MIN_IMPURITY = 1e-7
+_EPS = np.finfo(np.float64).eps
 _F_SALT = np.uint64(0xD1B54A32D192ED03)
 _U_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 
@@ -84,29 +85,17 @@ def node_impurity(criterion, stats, n_classes):
                 imp = 1.0 - np.sum(cls * cls, axis=-1) / (w * w)
             else:
                 imp = (_xlogx(w) - _xlogx(cls).sum(axis=-1)) / w
+    elif criterion == "poisson":  # stats: w, w y, w y log y (scikit-learn's half deviance)
+        w, sy = stats[..., 0], stats[..., 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            imp = (stats[..., 2] - sy * np.log(sy / w)) / w
+        imp = np.where(sy <= _EPS, np.inf, np.maximum(imp, 0.0))
     else:
         w = stats[..., 0]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = stats[..., 1] / w
             imp = np.maximum(stats[..., 2] / w - mean * mean, 0.0)
     return np.where(w > 0, imp, 0.0), w
-
-
-def _weighted_impurity(criterion, st, n_classes):
-    """``w * impurity`` of (..., S) stats, the quantity whose decrease a split scores."""
-    if n_classes:
-        cls = st[..., :n_classes]
-        w = cls.sum(axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if criterion == "gini":
-                v = w - np.sum(cls * cls, axis=-1) / w
-            else:
-                v = _xlogx(w) - _xlogx(cls).sum(axis=-1)
-    else:
-        w = st[..., 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v = st[..., 2] - st[..., 1] * st[..., 1] / w
-    return np.where(w > 0, v, 0.0), w
 
 
 # --------------------------------------------------------------------------- nodes
@@ -223,7 +212,7 @@ def renumber(keep, is_split, left, right):
 # ---------------------------------------------------------------------------- grow
 
 
-def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot):
+def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot, y2=None):
     """The occupied histogram cells of the rows over their nodes' features ``F``
     (n_slot, kk): ``(idx, Hc)``, the cell ids ``(slot * kk + j) * 256 + bin`` in
     increasing order and their stats (S', G), channels first: class weights, or the
@@ -247,9 +236,9 @@ def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot):
             H = np.bincount(ck, weights=wr, minlength=cells * n_classes).reshape(n_classes, cells)
             idx = np.flatnonzero(H.sum(axis=0) > 0)
         else:
-            yr = np.repeat(y[rows], kk)
-            wy = wr * yr
-            H = np.stack([np.bincount(key, weights=v, minlength=cells) for v in (wr, wy, wy * yr)])
+            wy = wr * np.repeat(y[rows], kk)
+            wy2 = wr * np.repeat(y2[rows], kk)
+            H = np.stack([np.bincount(key, weights=v, minlength=cells) for v in (wr, wy, wy2)])
             idx = np.flatnonzero(np.bincount(key, minlength=cells))
         Hc = H[:, idx]
         if count:
@@ -271,9 +260,7 @@ def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot):
     if n_classes:
         Hc = np.bincount(g * n_classes + y[r], weights=w, minlength=G * n_classes).reshape(G, n_classes).T
     else:
-        yr = y[r]
-        wy = w * yr
-        Hc = np.stack([np.add.reduceat(v, starts) for v in (w, wy, wy * yr)])
+        Hc = np.stack([np.add.reduceat(v, starts) for v in (w, w * y[r], w * y2[r])])
     if count:
         cnt = np.diff(np.r_[starts, n_el]).astype(np.float64)
         Hc = np.concatenate([Hc, cnt[None, :]])
@@ -297,6 +284,8 @@ def _score(crit, st, C):
             v -= _xlogx(st[c])
         return -v, w
     w = st[0]
+    if crit == "poisson":
+        return st[1] * np.log(st[1] / w), w
     return st[1] * st[1] / w, w
 
 
@@ -330,6 +319,8 @@ def _search(idx, Hc, nb, kk, cfg, draw=None):
         st, _ = _score(crit, T[:S], C)
         gain = sl + sr - st
     ok = (wl > 0) & (wr > 0)
+    if crit == "poisson":
+        ok &= (L[1] > _EPS) & (R[1] > _EPS)
     if cfg["min_wl"] > 0:
         ok &= (wl >= cfg["min_wl"]) & (wr >= cfg["min_wl"])
     if cfg["count"]:
@@ -384,7 +375,7 @@ def _extra_draw(lo, hi, F, keys, edges, n_edges):
     return np.where(hi > lo, draw, -1)
 
 
-def _evaluate(nodes, ev, Xb, y, W, rows, nid, cfg):
+def _evaluate(nodes, ev, Xb, y, W, rows, nid, cfg, y2=None):
     """Find the best split of every node in ``ev`` (ids) from the rows ``rows`` (global
     positions) whose nodes ``nid`` are in ``ev``; fills ``nodes``' split fields."""
     p = Xb.shape[1]
@@ -397,7 +388,7 @@ def _evaluate(nodes, ev, Xb, y, W, rows, nid, cfg):
     sel = np.flatnonzero(s >= 0)
     r_all, s_all = rows[sel], s[sel]
     C, count = cfg["n_classes"], cfg["count"]
-    idx, Hc = _histograms(Xb, y, W, r_all, s_all, order[:, :k], C, count, ev.shape[0])
+    idx, Hc = _histograms(Xb, y, W, r_all, s_all, order[:, :k], C, count, ev.shape[0], y2)
     nb = ev.shape[0]
     n_occ, lo, hi = _seg_range(idx, nb, k)
     F = order[:, :k]
@@ -409,7 +400,7 @@ def _evaluate(nodes, ev, Xb, y, W, rows, nid, cfg):
     for a in np.flatnonzero(~(n_occ > 1).any(axis=1)):  # all drawn features constant (rare)
         F = order[a : a + 1, k:]
         m = s_all == a
-        idx, Hc = _histograms(Xb, y, W, r_all[m], s_all[m] * 0, F, C, count, 1)
+        idx, Hc = _histograms(Xb, y, W, r_all[m], s_all[m] * 0, F, C, count, 1, y2)
         n_occ, lo, hi = _seg_range(idx, 1, F.shape[1])
         nonconst = n_occ[0] > 1
         if not nonconst.any():
@@ -458,10 +449,12 @@ def grow_local(Xb, y, W, *, cfg):
     C = cfg["n_classes"]
     m = Xb.shape[0]
     nodes = Nodes(cfg["S"])
+    y2 = None
     if C:
         root = np.bincount(y, weights=W, minlength=C)[None, :].astype(np.float64)
     else:
-        root = np.array([[W.sum(), (W * y).sum(), (W * y * y).sum()]])
+        y2 = second_moment(cfg["criterion"], y)
+        root = np.array([[W.sum(), (W * y).sum(), (W * y2).sum()]])
     nodes.add(root, m, cfg["depth0"])
     rows = np.arange(m)
     nid = np.zeros(m, dtype=np.int64)
@@ -479,7 +472,7 @@ def grow_local(Xb, y, W, *, cfg):
         )
         evc = ev[can]
         if evc.shape[0]:
-            _evaluate(nodes, evc, Xb, y, W, rows, nid, cfg)
+            _evaluate(nodes, evc, Xb, y, W, rows, nid, cfg, y2)
             g = nodes.gain[evc]
             nodes.gain[evc] = np.where(g + np.finfo(np.float64).eps < cfg["min_gain"], -np.inf, g)
         n = nodes.n

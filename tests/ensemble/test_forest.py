@@ -156,6 +156,53 @@ def test_max_leaf_nodes_grows_sklearns_best_first_tree(monkeypatch, local_rows, 
     np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
 
 
+@pytest.mark.parametrize("local_rows", [0, None])
+@pytest.mark.parametrize(
+    "criterion, mid", [("gini", 0.004), ("entropy", 0.01), ("squared_error", 0.5), ("friedman_mse", 0.5)]
+)
+@pytest.mark.filterwarnings('ignore:Value `"friedman_mse"`:FutureWarning')
+def test_min_impurity_decrease_and_criteria_as_sklearns_tree(monkeypatch, local_rows, criterion, mid):
+    if local_rows is not None:
+        monkeypatch.setattr(forest, "_LOCAL_BYTES", local_rows)
+    rng = np.random.RandomState(1)
+    X = rng.randint(0, 15, size=(500, 3)).astype(float)
+    regression = criterion in ("squared_error", "friedman_mse")
+    if regression:
+        y = X[:, 0] * 1.3 + np.cos(X[:, 2]) * 4 + rng.normal(size=500)
+        cls, ref = RandomForestRegressor, sk.RandomForestRegressor
+    else:
+        y = (X[:, 0] + X[:, 1] > 14).astype(int) ^ (rng.rand(500) < 0.15)
+        cls, ref = RandomForestClassifier, sk.RandomForestClassifier
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, criterion=criterion)
+    s0 = ref(**kw, random_state=0).fit(X, y)
+    s = ref(**kw, min_impurity_decrease=mid, random_state=0).fit(X, y)
+    m = cls(**kw, min_impurity_decrease=mid, random_state=0).fit(X, y)
+    assert 3 < s.estimators_[0].get_n_leaves() < s0.estimators_[0].get_n_leaves() / 2
+    assert (m.trees_[0]["feature"] < 0).sum() == s.estimators_[0].get_n_leaves()
+    out = "predict" if regression else "predict_proba"
+    np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("local_rows", [0, 60, None])
+def test_poisson_criterion_as_sklearns_tree(monkeypatch, local_rows):
+    if local_rows is not None:
+        monkeypatch.setattr(forest, "_LOCAL_BYTES", local_rows * (3 + 16))
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 12, size=(500, 3)).astype(float)
+    y = rng.poisson(np.exp(0.15 * X[:, 0] - 0.1 * X[:, 1])).astype(float)
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, criterion="poisson", max_leaf_nodes=15)
+    Xd, yd = da.from_array(X, chunks=(125, -1)), da.from_array(y, chunks=125)
+    m = RandomForestRegressor(**kw, random_state=0).fit(Xd, yd)
+    s = sk.RandomForestRegressor(**kw, random_state=0).fit(X, y)
+    np.testing.assert_allclose(m.predict(X), s.predict(X), atol=1e-9)
+    np.testing.assert_allclose(
+        np.sort(m.trees_[0]["impurity"]), np.sort(s.estimators_[0].tree_.impurity), rtol=1e-9, atol=1e-12
+    )
+    for bad, match in ((y - 1, "negative"), (y * 0, "strictly positive")):
+        with pytest.raises(ValueError, match=match):
+            RandomForestRegressor(n_estimators=1, criterion="poisson").fit(X, bad)
+
+
 def test_balanced_subsample_weights_are_sklearns_on_the_bootstrap():
     from sklearn.utils.class_weight import compute_sample_weight
 
@@ -328,7 +375,6 @@ def test_warm_start_grows_the_same_trees_as_one_fit():
     [
         ({"ccp_alpha": 0.1}, "ccp_alpha"),
         ({"criterion": "absolute_error"}, "absolute_error"),
-        ({"criterion": "poisson"}, "poisson"),
         ({"bootstrap": False, "max_samples": 0.5}, "max_sample"),
         ({"bootstrap": False, "oob_score": True}, "Out of bag"),
     ],
