@@ -375,18 +375,14 @@ def _extra_draw(lo, hi, F, keys, edges, n_edges):
     return np.where(hi > lo, draw, -1)
 
 
-def _evaluate(nodes, ev, Xb, y, W, rows, nid, cfg, y2=None):
-    """Find the best split of every node in ``ev`` (ids) from the rows ``rows`` (global
-    positions) whose nodes ``nid`` are in ``ev``; fills ``nodes``' split fields."""
+def _evaluate(nodes, ev, Xb, y, W, r_all, s_all, cfg, y2=None):
+    """Find the best split of every node in ``ev`` (ids) from its rows: ``r_all`` (row
+    positions) with ``s_all`` (each row's position in ``ev``); fills ``nodes``' split
+    fields."""
     p = Xb.shape[1]
     k = cfg["k"]
     keys = node_keys(cfg["base"], ev)
     order = feature_order(keys, p)
-    slot_of = np.full(nodes.n, -1, dtype=np.int64)
-    slot_of[ev] = np.arange(ev.shape[0])
-    s = slot_of[nid]
-    sel = np.flatnonzero(s >= 0)
-    r_all, s_all = rows[sel], s[sel]
     C, count = cfg["n_classes"], cfg["count"]
     idx, Hc = _histograms(Xb, y, W, r_all, s_all, order[:, :k], C, count, ev.shape[0], y2)
     nb = ev.shape[0]
@@ -456,9 +452,9 @@ def grow_local(Xb, y, W, *, cfg):
         y2 = second_moment(cfg["criterion"], y)
         root = np.array([[W.sum(), (W * y).sum(), (W * y2).sum()]])
     nodes.add(root, m, cfg["depth0"])
-    rows = np.arange(m)
-    nid = np.zeros(m, dtype=np.int64)
     ev = np.array([0])
+    erows, eslot = np.arange(m), np.zeros(m, dtype=np.int64)  # rows of the nodes ev
+    wrows, wnid = erows[:0], eslot[:0]  # rows of evaluated nodes waiting to split
     budget = np.inf if cfg["max_leaf_nodes"] is None else cfg["max_leaf_nodes"] - 1
     walk = {}
     while True:
@@ -472,38 +468,51 @@ def grow_local(Xb, y, W, *, cfg):
         )
         evc = ev[can]
         if evc.shape[0]:
-            _evaluate(nodes, evc, Xb, y, W, rows, nid, cfg, y2)
+            if evc.shape[0] == ev.shape[0]:
+                rc, sc = erows, eslot
+            else:
+                mc = can[eslot]
+                rc, sc = erows[mc], (np.cumsum(can) - 1)[eslot[mc]]
+            _evaluate(nodes, evc, Xb, y, W, rc, sc, cfg, y2)
             g = nodes.gain[evc]
             nodes.gain[evc] = np.where(g + np.finfo(np.float64).eps < cfg["min_gain"], -np.inf, g)
+        # rows of nodes that cannot split leave the working set
+        fin = np.isfinite(nodes.gain[ev])
+        keep = fin[eslot]
+        wrows = np.concatenate([wrows, erows[keep]])
+        wnid = np.concatenate([wnid, ev[eslot[keep]]])
         n = nodes.n
         if budget == np.inf:
-            expand = evc[np.isfinite(nodes.gain[evc])]
+            expand = ev[fin]
         elif np.isfinite(nodes.gain[:n]).sum() <= budget:
             # the walk would pop every node that can split: all the unsplit ones
             expand = np.flatnonzero(np.isfinite(nodes.gain[:n]) & (nodes.left[:n] < 0))
         else:
             _, frontier = best_first_walk(nodes.gain[:n], nodes.left[:n], nodes.right[:n], budget, walk)
             expand = np.asarray(frontier, dtype=np.int64)
-        # rows whose node is a leaf for good leave the working set
-        live = np.isfinite(nodes.gain[nid]) & (nodes.left[nid] < 0)
-        rows, nid = rows[live], nid[live]
         if expand.shape[0] == 0:
             break
         expand.sort()
+        E = expand.shape[0]
         d = nodes.depth[expand] + 1
         lid = nodes.add(nodes.lstats[expand], nodes.lcnt[expand], d)
         rid = nodes.add(nodes.rstats[expand], nodes.rcnt[expand], d)
         nodes.left[expand], nodes.right[expand] = lid, rid
         pos = np.full(nodes.n, -1, dtype=np.int64)
-        pos[expand] = np.arange(expand.shape[0])
-        q = pos[nid]
-        mv = np.flatnonzero(q >= 0)
-        qm = q[mv]
-        go_left = Xb[rows[mv], nodes.feature[expand][qm]] <= nodes.bin[expand][qm]
-        nid[mv] = np.where(go_left, lid[qm], rid[qm])
+        pos[expand] = np.arange(E)
+        q = pos[wnid]
+        mv = q >= 0
+        if mv.all():
+            erows, qm = wrows, q
+            wrows, wnid = wrows[:0], wnid[:0]
+        else:
+            erows, qm = wrows[mv], q[mv]
+            wrows, wnid = wrows[~mv], wnid[~mv]
+        go_left = Xb[erows, nodes.feature[expand][qm]] <= nodes.bin[expand][qm]
+        eslot = np.where(go_left, qm, qm + E)
         if not cfg["count"]:
-            cnt = np.bincount(nid[mv], minlength=nodes.n)
-            nodes.cnt[lid], nodes.cnt[rid] = cnt[lid], cnt[rid]
+            cnt = np.bincount(eslot, minlength=2 * E)
+            nodes.cnt[lid], nodes.cnt[rid] = cnt[:E], cnt[E:]
         ev = np.concatenate([lid, rid])
     n = nodes.n
     gain, left, right = nodes.gain[:n].copy(), nodes.left[:n], nodes.right[:n]
