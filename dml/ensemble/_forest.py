@@ -120,7 +120,7 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     smallest and largest bins of the feature (scikit-learn: uniformly between the
     node's smallest and largest values). Trees therefore differ from scikit-learn's
     for the same seed; accuracy and R^2 are tested within 1% of scikit-learn's. Not
-    supported (ValueError): ``ccp_alpha > 0``, ``monotonic_cst``, criterion
+    supported (ValueError): ``monotonic_cst``, criterion
     'absolute_error' (leaf medians, not sums), missing values, sparse X and 2-D y. ``n_jobs`` is
     the number of threads that ``predict`` / ``predict_proba`` / ``apply`` use on
     in-memory input (row blocks); fits and Dask input are parallel over the chunks
@@ -162,7 +162,8 @@ _PARAMS = """n_estimators : int, default=100
         Keep the fitted trees and grow the missing ones up to ``n_estimators`` (the
         same data assumed); tree ``t`` is the same as in a fit at once.
     ccp_alpha : float, default=0.0
-        Only 0.0 (no pruning).
+        Minimal cost-complexity pruning of every grown tree, as scikit-learn's (the
+        weakest links pruned while their effective alpha is at most ``ccp_alpha``).
     max_samples : int, float or None, default=None
         Expected number (share when float) of bootstrap draws per tree.
     monotonic_cst : None, default=None
@@ -281,8 +282,6 @@ class _BaseForest(BaseEstimator):
 
     def _check_unsupported(self):
         name = type(self).__name__
-        if self.ccp_alpha != 0:
-            raise ValueError(f"ccp_alpha > 0 (pruning) is not supported by dml's {name}.")
         if self.monotonic_cst is not None:
             raise ValueError(f"monotonic_cst is not supported by dml's {name}.")
         if self.criterion == "absolute_error":
@@ -382,6 +381,8 @@ class _BaseForest(BaseEstimator):
                 new = self._grow_whole(datab, thresholds, ids, boot, y_enc, sw)
             else:
                 new = self._grow(datab, thresholds, ids, boot, n, sw)
+            if self.ccp_alpha > 0:
+                new = [_ccp_prune(t, self.ccp_alpha) for t in new]
             for t in new:
                 t.pop("_cand")
             self.trees_ = self.trees_ + new
@@ -1106,6 +1107,62 @@ def _prune(tree, budget):
     further (nodes split in scikit-learn's order of impurity decrease)."""
     left, right = tree["children_left"], tree["children_right"]
     keep, is_split = best_first_keep(tree["_cand"], left, right, budget)
+    order, nl, nr = renumber(keep, is_split, left, right)
+    out = {k: v[order] for k, v in tree.items()}
+    leaf = nl < 0
+    out["children_left"], out["children_right"] = nl, nr
+    out["feature"] = np.where(leaf, -2, out["feature"])
+    out["threshold"] = np.where(leaf, -2.0, out["threshold"])
+    out["_gain"] = np.where(leaf, 0.0, out["_gain"])
+    return out
+
+
+def _ccp_prune(tree, alpha):
+    """scikit-learn's minimal cost-complexity pruning of a tree dict: while the weakest
+    link (the internal node of smallest ``(R(t) - R(T_t)) / (|leaves(T_t)| - 1)``, with
+    ``R`` the impurity times the node's share of the root's weight) has an effective
+    alpha of at most ``alpha``, its subtree becomes a leaf."""
+    left, right = tree["children_left"], tree["children_right"]
+    n = left.shape[0]
+    w = tree["weighted_n_node_samples"]
+    r_node = tree["impurity"] * w / w[0]
+    internal = left >= 0
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[left[internal]] = np.flatnonzero(internal)
+    parent[right[internal]] = np.flatnonzero(internal)
+    r_branch = np.where(internal, 0.0, r_node)
+    n_leaves = (~internal).astype(np.int64)
+    for i in np.flatnonzero(internal)[::-1]:  # children come after their parent
+        r_branch[i] = r_branch[left[i]] + r_branch[right[i]]
+        n_leaves[i] = n_leaves[left[i]] + n_leaves[right[i]]
+    candidate = internal.copy()
+    while candidate[0]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(candidate, (r_node - r_branch) / (n_leaves - 1), np.inf)
+        i = int(np.argmin(a))
+        if alpha < a[i]:
+            break
+        stack = [i]
+        while stack:  # the subtree of i leaves the candidates
+            v = stack.pop()
+            candidate[v] = False
+            if left[v] >= 0:
+                stack += [int(left[v]), int(right[v])]
+        d_leaves, d_r = n_leaves[i] - 1, r_branch[i] - r_node[i]
+        n_leaves[i], r_branch[i] = 1, r_node[i]
+        j = parent[i]
+        while j >= 0:
+            n_leaves[j] -= d_leaves
+            r_branch[j] -= d_r
+            j = parent[j]
+        internal[i] = False
+    # nodes kept: those whose ancestors are all still split
+    keep = np.zeros(n, dtype=bool)
+    keep[0] = True
+    for i in range(n):
+        if keep[i] and internal[i]:
+            keep[left[i]] = keep[right[i]] = True
+    is_split = keep & internal
     order, nl, nr = renumber(keep, is_split, left, right)
     out = {k: v[order] for k, v in tree.items()}
     leaf = nl < 0

@@ -203,6 +203,26 @@ def test_poisson_criterion_as_sklearns_tree(monkeypatch, local_rows):
             RandomForestRegressor(n_estimators=1, criterion="poisson").fit(X, bad)
 
 
+@pytest.mark.parametrize("regression, alpha", [(False, 0.002), (False, 0.01), (True, 0.3)])
+def test_ccp_alpha_prunes_as_sklearn(regression, alpha):
+    rng = np.random.RandomState(2)
+    X = rng.randint(0, 15, size=(500, 3)).astype(float)
+    if regression:
+        y = X[:, 0] * 1.3 + np.cos(X[:, 2]) * 4 + rng.normal(size=500)
+        cls, ref = RandomForestRegressor, sk.RandomForestRegressor
+    else:
+        y = (X[:, 0] + X[:, 1] > 14).astype(int) ^ (rng.rand(500) < 0.15)
+        cls, ref = RandomForestClassifier, sk.RandomForestClassifier
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, ccp_alpha=alpha)
+    m = cls(**kw, random_state=0).fit(X, y)
+    s = ref(**kw, random_state=0).fit(X, y)
+    full = ref(**{**kw, "ccp_alpha": 0.0}, random_state=0).fit(X, y)
+    assert 2 < s.estimators_[0].get_n_leaves() < full.estimators_[0].get_n_leaves() / 2
+    assert (m.trees_[0]["feature"] < 0).sum() == s.estimators_[0].get_n_leaves()
+    out = "predict" if regression else "predict_proba"
+    np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
+
+
 def test_balanced_subsample_weights_are_sklearns_on_the_bootstrap():
     from sklearn.utils.class_weight import compute_sample_weight
 
@@ -373,7 +393,7 @@ def test_warm_start_grows_the_same_trees_as_one_fit():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"ccp_alpha": 0.1}, "ccp_alpha"),
+        ({"monotonic_cst": [1, 0, 0, 0, 0, 0, 0, 0]}, "monotonic_cst"),
         ({"criterion": "absolute_error"}, "absolute_error"),
         ({"bootstrap": False, "max_samples": 0.5}, "max_sample"),
         ({"bootstrap": False, "oob_score": True}, "Out of bag"),
