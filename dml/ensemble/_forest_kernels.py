@@ -179,19 +179,24 @@ def forest_kernel(
 
 
 def leaves(X, table, roots):
-    """The leaf (global node index) of every row in every tree: (n, T) int64."""
+    """The leaf (global node index) of every row in every tree: (n, T) int64. The
+    (row, tree) pairs still at a split node are kept as a compacted list, so each step
+    costs the pairs still descending, not ``n * T``."""
     X = np.asarray(X, dtype=np.float64)
     n, T = X.shape[0], roots.shape[0]
-    node = np.broadcast_to(roots, (n, T)).copy()
+    node = np.broadcast_to(roots, (n, T)).reshape(-1).copy()
     feature, thr = table["feature"], table["threshold"]
-    active = feature[node] >= 0
-    while active.any():
-        r, t = np.nonzero(active)
-        nd = node[r, t]
-        go_left = X[r, feature[nd]] <= thr[nd]
-        node[r, t] = np.where(go_left, table["left"][nd], table["right"][nd])
-        active[r, t] = feature[node[r, t]] >= 0
-    return node
+    left, right = table["left"], table["right"]
+    flat = X.reshape(-1)
+    p = X.shape[1]
+    act = np.flatnonzero(feature[node] >= 0)
+    while act.size:
+        nd = node[act]
+        go_left = flat[(act // T) * p + feature[nd]] <= thr[nd]
+        nxt = np.where(go_left, left[nd], right[nd])
+        node[act] = nxt
+        act = act[feature[nxt] >= 0]
+    return node.reshape(n, T)
 
 
 def _check_finite(X):
