@@ -106,8 +106,8 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     average. Rows with a zero count are the tree's out-of-bag rows.
     ``class_weight='balanced_subsample'`` weights each tree by scikit-learn's
     ``compute_sample_weight('balanced', y, indices=bootstrap)`` of its counts (with
-    ``bootstrap=False`` it is 'balanced'); it is refused (ValueError) above the
-    256 MiB of whole-tree growth.
+    ``bootstrap=False`` it is 'balanced'). It and ``monotonic_cst`` are refused
+    (ValueError) above the 256 MiB of whole-tree growth.
 
     Differences from scikit-learn's exact splits: thresholds are bin edges (the
     midpoints between distinct values when a feature has at most 255 of them, else
@@ -120,7 +120,7 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
     smallest and largest bins of the feature (scikit-learn: uniformly between the
     node's smallest and largest values). Trees therefore differ from scikit-learn's
     for the same seed; accuracy and R^2 are tested within 1% of scikit-learn's. Not
-    supported (ValueError): ``monotonic_cst``, criterion
+    supported (ValueError): criterion
     'absolute_error' (leaf medians, not sums), missing values, sparse X and 2-D y. ``n_jobs`` is
     the number of threads that ``predict`` / ``predict_proba`` / ``apply`` use on
     in-memory input (row blocks); fits and Dask input are parallel over the chunks
@@ -166,8 +166,10 @@ _PARAMS = """n_estimators : int, default=100
         weakest links pruned while their effective alpha is at most ``ccp_alpha``).
     max_samples : int, float or None, default=None
         Expected number (share when float) of bootstrap draws per tree.
-    monotonic_cst : None, default=None
-        Only None."""
+    monotonic_cst : array-like of int of shape (n_features,), default=None
+        -1, 0 or 1 per feature: predictions decreasing, unconstrained or increasing
+        in it (scikit-learn's split rejection, children bounds and clipped values;
+        binary classification and regression), up to the size of whole-tree growth."""
 
 _ATTRS = """trees_ : list of dict
         Every tree as node arrays: ``feature`` (-2 at leaves, as scikit-learn's),
@@ -282,8 +284,6 @@ class _BaseForest(BaseEstimator):
 
     def _check_unsupported(self):
         name = type(self).__name__
-        if self.monotonic_cst is not None:
-            raise ValueError(f"monotonic_cst is not supported by dml's {name}.")
         if self.criterion == "absolute_error":
             raise ValueError(f"criterion={self.criterion!r} is not supported by dml's {name}.")
         if not self.bootstrap and self.max_samples is not None:
@@ -434,7 +434,27 @@ class _BaseForest(BaseEstimator):
             "n_edges": n_edges,
             "count": msl > 1,
             "seed": self._seed,
+            "mono": self._monotonic(p),
         }
+
+    def _monotonic(self, p):
+        """The effective monotonic constraints (scikit-learn's checks; sign-flipped for
+        classification, whose constraints bound the class-0 share), or None."""
+        if self.monotonic_cst is None:
+            return None
+        cst = np.asarray(self.monotonic_cst)
+        if cst.shape[0] != p:
+            raise ValueError(f"monotonic_cst has shape {cst.shape[0]} but the input data X has {p} features.")
+        if not np.all(np.isin(cst, (-1, 0, 1))):
+            raise ValueError(
+                f"monotonic_cst must be None or an array-like of -1, 0 or 1, but got {np.unique(cst)}"
+            )
+        cst = cst.astype(np.int64)
+        if isinstance(self, ClassifierMixin):
+            if self.n_classes_ > 2:
+                raise ValueError("Monotonicity constraints are not supported with multiclass classification")
+            cst = -cst
+        return cst
 
     def _grow_whole(self, datab, thresholds, tree_ids, boot, y_enc, sw):
         """Every tree grown whole in one task from all the binned rows (gathered once)."""
@@ -475,6 +495,12 @@ class _BaseForest(BaseEstimator):
             value = np.divide(stats[:, 1], stats[:, 0], out=np.zeros(stats.shape[0]), where=stats[:, 0] > 0)[
                 :, None
             ]
+        if cfg.get("mono") is not None:  # scikit-learn clips every node's value to its bounds
+            if C:
+                v0 = np.clip(value[:, 0], r["lo"], r["hi"])
+                value = np.column_stack([v0, 1 - v0])
+            else:
+                value = np.clip(value, r["lo"][:, None], r["hi"][:, None])
         imp, w = node_impurity(cfg["criterion"], stats, C)
         return {
             "feature": np.where(leaf, -2, feat),
@@ -492,6 +518,12 @@ class _BaseForest(BaseEstimator):
     def _grow(self, datab, thresholds, tree_ids, boot, n, sw):
         """Level-wise growth through the chunks for the nodes whose rows pass
         ``_LOCAL_BYTES``; smaller nodes are gathered and finished in tasks."""
+        if self.monotonic_cst is not None:
+            raise ValueError(
+                f"monotonic_cst is supported by dml's {type(self).__name__} up to "
+                f"{_LOCAL_BYTES // (len(thresholds) + 16)} rows of {len(thresholds)} features "
+                f"(trees grown whole in one task); got {n} rows."
+            )
         if getattr(self, "class_weight", None) == "balanced_subsample" and boot is not None:
             raise ValueError(
                 "class_weight='balanced_subsample' is supported by dml's "

@@ -124,6 +124,8 @@ class Nodes:
             "gain": ((), np.float64, -np.inf),
             "left": ((), np.int64, -1),
             "right": ((), np.int64, -1),
+            "lo": ((), np.float64, -np.inf),
+            "hi": ((), np.float64, np.inf),
         }
         for name, (shape, dt, fill) in spec.items():
             a = np.full((cap,) + shape, fill, dtype=dt)
@@ -297,7 +299,14 @@ def _runs(a):
     return first, np.flatnonzero(first), np.cumsum(first) - 1
 
 
-def _search(idx, Hc, nb, kk, cfg, draw=None):
+def _node_value(st, C):
+    """The value monotonic constraints bound: the class-0 share (binary classification,
+    scikit-learn's choice, constraints sign-flipped), or the mean."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return st[0] / (st[0] + st[1]) if C else st[1] / st[0]
+
+
+def _search(idx, Hc, nb, kk, cfg, draw=None, mono=None):
     """Best split of each node from its occupied cells ``(idx, Hc)`` (a split after an
     empty bin is the split after the occupied bin before it). Returns (feature
     position, bin, gain, left stats, right stats, left count, right count); gain -inf
@@ -325,6 +334,12 @@ def _search(idx, Hc, nb, kk, cfg, draw=None):
         ok &= (wl >= cfg["min_wl"]) & (wr >= cfg["min_wl"])
     if cfg["count"]:
         ok &= (L[-1] >= cfg["msl"]) & (R[-1] >= cfg["msl"])
+    if mono is not None:  # (constraint (nb, kk), node lower and upper bounds (nb,))
+        cst, lo, hi = mono
+        c = cst.ravel()[seg]
+        vl, vr = _node_value(L, C), _node_value(R, C)
+        ln, hn = lo[seg // kk], hi[seg // kk]
+        ok &= (c == 0) | ((vl >= ln) & (vr >= ln) & (vl <= hn) & (vr <= hn) & ((vl - vr) * c <= 0))
     if draw is not None:
         nxt = np.r_[bins[1:], N_BINS]
         nxt[ends] = N_BINS
@@ -389,7 +404,8 @@ def _evaluate(nodes, ev, Xb, y, W, r_all, s_all, cfg, y2=None):
     n_occ, lo, hi = _seg_range(idx, nb, k)
     F = order[:, :k]
     draw = _extra_draw(lo, hi, F, keys, cfg["edges"], cfg["n_edges"]) if cfg["extra"] else None
-    j, bn, g, ls, rs, lc, rc = _search(idx, Hc, nb, k, cfg, draw)
+    mono = None if cfg.get("mono") is None else (cfg["mono"][F], nodes.lo[ev], nodes.hi[ev])
+    j, bn, g, ls, rs, lc, rc = _search(idx, Hc, nb, k, cfg, draw, mono)
     _store(nodes, ev, F[np.arange(nb), j], bn, g, ls, rs, lc, rc)
     if k == p:
         return
@@ -406,7 +422,12 @@ def _evaluate(nodes, ev, Xb, y, W, r_all, s_all, cfg, y2=None):
         idx, Hc = idx[keep] - first * N_BINS, Hc[:, keep]
         F, lo, hi = F[:, first : first + 1], lo[:, first : first + 1], hi[:, first : first + 1]
         draw = _extra_draw(lo, hi, F, keys[a : a + 1], cfg["edges"], cfg["n_edges"]) if cfg["extra"] else None
-        j, bn, g, ls, rs, lc, rc = _search(idx, Hc, 1, 1, cfg, draw)
+        mono = (
+            None
+            if cfg.get("mono") is None
+            else (cfg["mono"][F], nodes.lo[ev[a : a + 1]], nodes.hi[ev[a : a + 1]])
+        )
+        j, bn, g, ls, rs, lc, rc = _search(idx, Hc, 1, 1, cfg, draw, mono)
         _store(nodes, ev[a : a + 1], F[0, j], bn, g, ls, rs, lc, rc)
 
 
@@ -417,6 +438,19 @@ def _store(nodes, ids, feat, bn, g, ls, rs, lc, rc):
     nodes.lstats[ids], nodes.rstats[ids] = ls, rs
     if lc is not None:
         nodes.lcnt[ids], nodes.rcnt[ids] = lc, rc
+
+
+def _child_bounds(nodes, expand, lid, rid, mono, C):
+    """scikit-learn's bounds of the children under monotonic constraints: the middle of
+    the two children's values caps the side the constraint orders below it."""
+    c = mono[nodes.feature[expand]]
+    lo, hi = nodes.lo[expand], nodes.hi[expand]
+    vl, vr = _node_value(nodes.lstats[expand].T, C), _node_value(nodes.rstats[expand].T, C)
+    mid = vl / 2 + vr / 2
+    nodes.lo[lid] = np.where(c == -1, mid, lo)
+    nodes.hi[lid] = np.where(c == 1, mid, hi)
+    nodes.lo[rid] = np.where(c == 1, mid, lo)
+    nodes.hi[rid] = np.where(c == -1, mid, hi)
 
 
 def grow_local(Xb, y, W, *, cfg):
@@ -498,6 +532,8 @@ def grow_local(Xb, y, W, *, cfg):
         lid = nodes.add(nodes.lstats[expand], nodes.lcnt[expand], d)
         rid = nodes.add(nodes.rstats[expand], nodes.rcnt[expand], d)
         nodes.left[expand], nodes.right[expand] = lid, rid
+        if cfg.get("mono") is not None:
+            _child_bounds(nodes, expand, lid, rid, cfg["mono"], C)
         pos = np.full(nodes.n, -1, dtype=np.int64)
         pos[expand] = np.arange(E)
         q = pos[wnid]
@@ -532,6 +568,8 @@ def grow_local(Xb, y, W, *, cfg):
         "gain": gain[order],
         "left": nl,
         "right": nr,
+        "lo": nodes.lo[order],
+        "hi": nodes.hi[order],
     }
 
 

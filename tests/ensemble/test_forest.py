@@ -223,6 +223,32 @@ def test_ccp_alpha_prunes_as_sklearn(regression, alpha):
     np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
 
 
+@pytest.mark.parametrize("regression", [False, True])
+def test_monotonic_cst_as_sklearns_tree(regression):
+    rng = np.random.RandomState(3)
+    X = rng.randint(0, 15, size=(600, 3)).astype(float)
+    z = 0.3 * X[:, 0] - 0.2 * X[:, 1] + np.sin(X[:, 0]) * 1.5 + rng.normal(size=600)
+    cst = [1, -1, 0]
+    if regression:
+        y, cls, ref = z, RandomForestRegressor, sk.RandomForestRegressor
+    else:
+        y, cls, ref = (z > 0.5).astype(int), RandomForestClassifier, sk.RandomForestClassifier
+    kw = dict(n_estimators=1, bootstrap=False, max_features=None, monotonic_cst=cst, max_depth=6)
+    m = cls(**kw, random_state=0).fit(X, y)
+    s = ref(**kw, random_state=0).fit(X, y)
+    out = "predict" if regression else "predict_proba"
+    np.testing.assert_allclose(getattr(m, out)(X), getattr(s, out)(X), atol=1e-9)
+    grid = np.tile(X[:50], (15, 1))
+    grid[:, 0] = np.repeat(np.arange(15.0), 50)
+    pred = getattr(m, out)(grid)
+    pred = (pred if regression else pred[:, 1]).reshape(15, 50)
+    assert (np.diff(pred, axis=0) >= -1e-12).all()  # increasing in feature 0
+    if not regression:
+        X3, y3, _, _ = _clf(300, n_classes=3)
+        with pytest.raises(ValueError, match="multiclass"):
+            RandomForestClassifier(n_estimators=2, monotonic_cst=[0] * 8).fit(X3, y3)
+
+
 def test_balanced_subsample_weights_are_sklearns_on_the_bootstrap():
     from sklearn.utils.class_weight import compute_sample_weight
 
@@ -247,11 +273,14 @@ def test_balanced_subsample_weights_are_sklearns_on_the_bootstrap():
     np.testing.assert_array_equal(c.predict_proba(Xt), d.predict_proba(Xt))
 
 
-def test_balanced_subsample_above_the_local_size_is_refused(monkeypatch):
+@pytest.mark.parametrize(
+    "params", [{"class_weight": "balanced_subsample"}, {"monotonic_cst": [1, 0, 0, 0, 0, 0, 0, 0]}]
+)
+def test_whole_tree_only_parameters_above_the_local_size_are_refused(monkeypatch, params):
     monkeypatch.setattr(forest, "_LOCAL_BYTES", 0)
     X, y, _, _ = _clf(300)
-    with pytest.raises(ValueError, match="balanced_subsample"):
-        RandomForestClassifier(n_estimators=2, class_weight="balanced_subsample").fit(X, y)
+    with pytest.raises(ValueError, match=f"{next(iter(params))}\\S* is supported .* up to 0 rows"):
+        RandomForestClassifier(n_estimators=2, **params).fit(X, y)
 
 
 @pytest.mark.filterwarnings("ignore:Some inputs do not have OOB")
@@ -393,7 +422,8 @@ def test_warm_start_grows_the_same_trees_as_one_fit():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"monotonic_cst": [1, 0, 0, 0, 0, 0, 0, 0]}, "monotonic_cst"),
+        ({"monotonic_cst": [1, 0, 0]}, "monotonic_cst has shape 3"),
+        ({"monotonic_cst": [2, 0, 0, 0, 0, 0, 0, 0]}, "monotonic_cst must be None"),
         ({"criterion": "absolute_error"}, "absolute_error"),
         ({"bootstrap": False, "max_samples": 0.5}, "max_sample"),
         ({"bootstrap": False, "oob_score": True}, "Out of bag"),
