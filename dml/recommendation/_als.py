@@ -71,7 +71,18 @@ def _combine_stats(*stats):
 
 
 def _index(ids, values):
-    """Positions of ``values`` in the sorted ``ids``; -1 where unknown."""
+    """Positions of ``values`` in the sorted ``ids``; -1 where unknown.
+
+    Integer ids spanning a range at most a few times their number are looked up in a
+    table (one gather) rather than by binary search.
+    """
+    if ids.dtype.kind in "iu" and len(ids) and values.dtype.kind in "iu":
+        lo, hi = int(ids[0]), int(ids[-1])
+        if hi - lo < 4 * len(ids) + 1024:
+            table = np.full(hi - lo + 1, -1, dtype=np.int64)
+            table[ids - lo] = np.arange(len(ids))
+            inside = (values >= lo) & (values <= hi)
+            return np.where(inside, table[np.clip(values - lo, 0, hi - lo)], -1)
     pos = np.searchsorted(ids, values)
     pos = np.minimum(pos, len(ids) - 1)
     known = ids[pos] == values if len(ids) else np.zeros(len(values), dtype=bool)
@@ -115,7 +126,19 @@ class ALS(BaseEstimator):
     alpha : float, default=1.0
         Confidence scale of implicit feedback: ``c = 1 + alpha * r``.
     nonnegative : bool, default=False
-        Constrain all factors to be >= 0 (each normal-equation system solved by NNLS).
+        Constrain all factors to be >= 0 (each normal-equation system solved by NNLS;
+        needs ``solver='cholesky'``).
+    solver : {'cholesky', 'cg'}, default='cholesky'
+        How each user's and item's normal equations are solved. ``'cholesky'``: form the
+        ``(rank, rank)`` systems and solve them exactly (Spark's solver). ``'cg'``:
+        ``cg_steps`` conjugate-gradient steps warm-started from the previous factors,
+        without forming the systems (Takacs et al.'s CG for Hu, Koren and Volinsky's
+        model, the default of the ``implicit`` package); each sweep then only
+        approximates the exact alternating update, but the factors converge to the
+        same fixed points.
+    cg_steps : int, default=3
+        Conjugate-gradient steps per system and half-sweep (``solver='cg'`` only; with
+        ``cg_steps >= rank`` each step is the exact solve, up to rounding).
     cold_start_strategy : {'nan', 'drop'}, default='nan'
         What :meth:`predict` gives for a user or item not seen in fit: NaN, or the row
         is dropped.
@@ -142,22 +165,30 @@ class ALS(BaseEstimator):
 
     Notes
     -----
-    Computation: fit reads the ratings twice (one pass of per-chunk distinct user and
-    item counts, merged with the engine's value-count combine, that also checks the
-    ratings; then one pass that cuts each chunk into per-user-block and
-    per-item-block pieces), and keeps two blocked copies of the ratings as CSR blocks
-    (persisted on the cluster when one is running, as Spark's in/out blocks). Each
-    half-sweep is one round of ``n_item_blocks`` (or ``n_user_blocks``) tasks: a task
-    gets its block and the other side's whole factor matrix (one object per sweep,
-    shipped once to each worker; ``rank * n`` floats, small next to the ratings, so it
-    is broadcast whole rather than row by row as Spark's out-blocks do) and solves its
-    rows' normal equations with batched LAPACK solves (NNLS for ``nonnegative``). For
-    implicit feedback ``Y^T Y`` is computed once per half-sweep on the caller (the
-    factors are there anyway) and sent with the factors. Memory per task: the block's
-    ratings plus ``rank^2`` floats per row of the block. The fitted model holds only
-    NumPy factors and id arrays (it pickles without a cluster). Ratings within a row
-    are summed in column order, so the model is the same whatever the input
-    chunking, and the same for Dask and pandas input.
+    Computation: fit reads the ratings twice. One pass of per-chunk distinct user and
+    item counts (merged with the engine's value-count combine, it also checks the
+    ratings) fixes the ids and the blocks; then the rest of the fit is one task graph,
+    submitted once: a pass that cuts each chunk into per-user-block and per-item-block
+    pieces, one CSR block per user block and per item block (the two blocked copies of
+    the ratings Spark keeps as in-blocks, held by the workers for the whole fit), and
+    for each half-sweep one task per block plus one task that stacks the new factor
+    blocks into the factor matrix (and its ``F^T F`` for implicit feedback, computed
+    once per half-sweep). A block task gets its CSR block and the other side's whole
+    factor matrix (``rank * n`` floats, one transfer to each worker per half-sweep,
+    small next to the ratings, so it is broadcast whole rather than row by row as
+    Spark's out-blocks do). ``solver='cholesky'`` forms its rows' ``(rank, rank)``
+    systems by batched matrix products over rows grouped by length and solves them by
+    one batched Cholesky factorisation (NNLS for ``nonnegative``); ``solver='cg'``
+    runs ``cg_steps`` conjugate-gradient steps over all its rows at once, each step one
+    gather, one row-wise dot and one sparse product over the block's ratings, from the
+    block's previous factors. No round trip to the caller between sweeps (the
+    iteration count is fixed); only the final factors travel back. Memory per task: the
+    block's ratings, ``rank`` floats per rating gathered, and (Cholesky) ``rank^2``
+    floats per row of the block. A lost worker's blocks and factors are recomputed
+    from the graph. The fitted model holds only NumPy factors and id arrays (it
+    pickles without a cluster). Ratings within a row are summed in column order, so
+    the model is the same whatever the input chunking, and the same for Dask and
+    pandas input.
 
     Differences from Spark: implicit ratings must be >= 0 (Spark takes ``|r|`` for
     confidence); a sparse matrix input keeps users / items without ratings (their
@@ -184,6 +215,8 @@ class ALS(BaseEstimator):
         "implicit_prefs": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "nonnegative": ["boolean"],
+        "solver": [StrOptions({"cholesky", "cg"})],
+        "cg_steps": [Interval(Integral, 1, None, closed="left")],
         "cold_start_strategy": [StrOptions({"nan", "drop"})],
         "user_col": [str],
         "item_col": [str],
@@ -201,6 +234,8 @@ class ALS(BaseEstimator):
         implicit_prefs=False,
         alpha=1.0,
         nonnegative=False,
+        solver="cholesky",
+        cg_steps=3,
         cold_start_strategy="nan",
         user_col="user",
         item_col="item",
@@ -215,6 +250,8 @@ class ALS(BaseEstimator):
         self.implicit_prefs = implicit_prefs
         self.alpha = alpha
         self.nonnegative = nonnegative
+        self.solver = solver
+        self.cg_steps = cg_steps
         self.cold_start_strategy = cold_start_strategy
         self.user_col = user_col
         self.item_col = item_col
@@ -272,6 +309,8 @@ class ALS(BaseEstimator):
             The fitted model.
         """
         check_params(self)
+        if self.nonnegative and self.solver == "cg":
+            raise ValueError("nonnegative=True needs solver='cholesky' (NNLS); got solver='cg'.")
         parts, shape = self._parts(X)
         cols = self._cols()
         stats = dask.compute(*[dask.delayed(_chunk_stats)(p, cols) for p in parts])
@@ -299,7 +338,6 @@ class ALS(BaseEstimator):
             dask.delayed(assemble_block)(ib[b], ib[b + 1], *[pick(pc, 1, b) for pc in pieces])
             for b in range(len(ib) - 1)
         ]
-        user_blocks, item_blocks = dask.persist(user_blocks, item_blocks)
 
         rng = (
             np.random.RandomState(self.random_state)
@@ -307,29 +345,44 @@ class ALS(BaseEstimator):
             else self.random_state
         )
         seeds = rng.randint(0, 2**31 - 1, size=2)
-        U = init_factors(n_users, self.rank, int(seeds[0]), self.nonnegative)
-        V = init_factors(n_items, self.rank, int(seeds[1]), self.nonnegative)
+        implicit = bool(self.implicit_prefs)
+        init = dask.delayed(init_factors, pure=True)
+        U0 = init(n_users, self.rank, int(seeds[0]), self.nonnegative)
+        V0 = init(n_items, self.rank, int(seeds[1]), self.nonnegative)
+        stack = dask.delayed(_stack, pure=True)
+        rows = dask.delayed(_rows, pure=True)
+        U = [rows(U0, ub[b], ub[b + 1]) for b in range(len(ub) - 1)]
+        V = [rows(V0, ib[b], ib[b + 1]) for b in range(len(ib) - 1)]
+        U_side = stack(implicit, U0)
         for _ in range(self.max_iter):
-            V = self._half_sweep(item_blocks, U)
-            U = self._half_sweep(user_blocks, V)
+            V = self._half_sweep(item_blocks, U_side, V)
+            V_side = stack(implicit, *V)
+            U = self._half_sweep(user_blocks, V_side, U)
+            U_side = stack(implicit, *U)
+        (U, _), (V, _) = dask.compute(stack(False, *U), V_side)
         self.user_factors_, self.item_factors_ = U, V
         self.user_ids_, self.item_ids_ = user_ids, item_ids
         self.n_iter_ = self.max_iter
         return self
 
-    def _half_sweep(self, blocks, Y):
-        """Solve every block's rows given the other side's factors ``Y``: one round."""
-        YtY = Y.T @ Y if self.implicit_prefs else None
-        shared = dask.delayed(Y, traverse=False)
+    def _half_sweep(self, blocks, side, previous):
+        """The tasks solving every block's rows given the other side's factors: one round.
+
+        ``side`` is the task holding the other side's whole factor matrix (and its Gram
+        matrix for implicit feedback); ``previous`` this side's factor blocks, which
+        warm-start CG. Nothing is computed here: the whole fit is one graph.
+        """
         kw = {
             "reg_param": float(self.reg_param),
             "implicit_prefs": bool(self.implicit_prefs),
             "alpha": float(self.alpha),
             "nonnegative": bool(self.nonnegative),
+            "solver": self.solver,
+            "cg_steps": int(self.cg_steps),
         }
         solve = dask.delayed(_solve, pure=True)
-        out = dask.compute(*[solve(block, shared, YtY, kw) for block in blocks])
-        return np.concatenate(out, axis=0)
+        cg = self.solver == "cg"
+        return [solve(block, side, x0 if cg else None, kw) for block, x0 in zip(blocks, previous)]
 
     # ------------------------------------------------------------------ predict
 
@@ -529,9 +582,20 @@ class ALS(BaseEstimator):
         return pos[pos >= 0]
 
 
-def _solve(block, Y, YtY, kw):
+def _solve(block, side, X0, kw):
     indptr, indices, data = block
-    return solve_block(indptr, indices, data, Y, YtY, **kw)
+    Y, YtY = side
+    return solve_block(indptr, indices, data, Y, YtY, X0, **kw)
+
+
+def _stack(gram, *blocks):
+    """One side's factor matrix from its blocks, with its Gram matrix ``F^T F`` if asked."""
+    F = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+    return F, (F.T @ F if gram else None)
+
+
+def _rows(F, start, stop):
+    return F[start:stop]
 
 
 def _predict_frame(part, user_col, item_col, user_ids, item_ids, U, V, strategy):

@@ -259,3 +259,85 @@ def test_same_model_on_every_scheduler(scheduler):
     np.testing.assert_allclose(m.user_factors_, ref.user_factors_, rtol=1e-12, atol=1e-12)
     assert "distributed" not in {type(v).__module__.split(".")[0] for v in vars(m).values()}
     pickle.loads(pickle.dumps(m))
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_cg_with_rank_steps_equals_cholesky(implicit):
+    """CG solves a (rank, rank) system exactly in rank steps: the same model as Cholesky."""
+    df = _ratings(implicit=implicit)
+    kw = {"rank": 3, "max_iter": 5, "implicit_prefs": implicit, "alpha": 2.0, "random_state": 0}
+    chol = ALS(**kw).fit(df)
+    cg = ALS(solver="cg", cg_steps=3, n_user_blocks=3, n_item_blocks=2, **kw).fit(df)
+    np.testing.assert_allclose(cg.user_factors_, chol.user_factors_, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(cg.item_factors_, chol.item_factors_, rtol=1e-6, atol=1e-6)
+    U, V = _reference(df, chol)
+    np.testing.assert_allclose(cg.user_factors_, U, rtol=1e-6, atol=1e-6)
+
+
+def _implicit_loss(df, m):
+    ui, ii = np.searchsorted(m.user_ids_, df.user), np.searchsorted(m.item_ids_, df.item)
+    C = np.ones((len(m.user_ids_), len(m.item_ids_)))
+    P = np.zeros_like(C)
+    C[ui, ii] += m.alpha * df.rating
+    P[ui, ii] = df.rating > 0
+    n_u = np.bincount(ui, weights=df.rating > 0, minlength=C.shape[0])
+    n_i = np.bincount(ii, weights=df.rating > 0, minlength=C.shape[1])
+    fit = np.sum(C * (P - m.user_factors_ @ m.item_factors_.T) ** 2)
+    reg = n_u @ (m.user_factors_**2).sum(1) + n_i @ (m.item_factors_**2).sum(1)
+    return fit + m.reg_param * reg
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_cg_few_steps_reaches_cholesky_fit(implicit):
+    """Fewer CG steps than the rank, warm-started: each sweep is inexact, but the fit
+    converges to Cholesky's (training RMSE to 1e-3, predictions close)."""
+    df = _ratings(n_users=60, n_items=40, n=1200, rank=4, implicit=implicit)
+    kw = {"rank": 6, "max_iter": 40, "reg_param": 0.05, "implicit_prefs": implicit, "random_state": 0}
+    chol = ALS(**kw).fit(df)
+    cg = ALS(solver="cg", cg_steps=2, **kw).fit(df)
+    if implicit:  # Hu et al.'s objective over all pairs, Spark's regularisation
+        loss = [_implicit_loss(df, m) for m in (chol, cg)]
+        assert loss[1] == pytest.approx(loss[0], rel=1e-3)
+    else:
+        p_chol, p_cg = chol.predict(df)["prediction"], cg.predict(df)["prediction"]
+        rmse = [np.sqrt(np.mean((p - df.rating) ** 2)) for p in (p_chol, p_cg)]
+        assert rmse[1] == pytest.approx(rmse[0], abs=1e-3)
+        assert np.max(np.abs(p_cg - p_chol)) < 0.05 * np.max(np.abs(p_chol))
+    one_sweep = ALS(**{**kw, "max_iter": 1}, solver="cg", cg_steps=1).fit(df)
+    assert not np.allclose(one_sweep.user_factors_, ALS(**{**kw, "max_iter": 1}).fit(df).user_factors_)
+
+
+def test_kernels_cholesky_and_cg_equal_lapack():
+    from dml.recommendation._als_kernels import cholesky_solve, conjugate_gradient
+
+    rng = np.random.default_rng(0)
+    n, rank = 50, 5
+    lengths = rng.integers(1, 12, n)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    G = rng.normal(size=(indptr[-1], rank))
+    w, t = rng.uniform(0.5, 3, indptr[-1]), rng.normal(size=indptr[-1])
+    YtY = (lambda M: M.T @ M)(rng.normal(size=(30, rank)))
+    lam = rng.uniform(0.1, 1, n)
+    A = np.stack([G[a:b].T @ (w[a:b, None] * G[a:b]) for a, b in zip(indptr[:-1], indptr[1:])])
+    A += YtY + lam[:, None, None] * np.eye(rank)
+    b = np.stack([G[a:b].T @ t[a:b] for a, b in zip(indptr[:-1], indptr[1:])])
+    exact = np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    np.testing.assert_allclose(cholesky_solve(A, b), exact, rtol=1e-10, atol=1e-12)
+    x = conjugate_gradient(indptr, G, w, t, YtY, lam, np.zeros((n, rank)), steps=rank)
+    np.testing.assert_allclose(x, exact, rtol=1e-7, atol=1e-9)
+    x1 = conjugate_gradient(indptr, G, w, t, YtY, lam, np.zeros((n, rank)), steps=1)
+    assert np.linalg.norm(x1 - exact) > 1e-3 * np.linalg.norm(exact)
+    # warm start at the solution stays there
+    np.testing.assert_allclose(
+        conjugate_gradient(indptr, G, w, t, YtY, lam, exact, steps=2), exact, atol=1e-10
+    )
+
+
+def test_cg_bad_input():
+    df = _ratings()
+    with pytest.raises(ValueError, match="solver='cholesky'"):
+        ALS(nonnegative=True, solver="cg").fit(df)
+    with pytest.raises(ValueError, match="solver"):
+        ALS(solver="lu").fit(df)
+    with pytest.raises(ValueError, match="cg_steps"):
+        ALS(solver="cg", cg_steps=0).fit(df)

@@ -40,18 +40,18 @@ def test_worker_killed_during_als_fit():
         killed_at = []
 
         survivor = ALS(rank=5, max_iter=15, n_user_blocks=4, n_item_blocks=4, random_state=0)
-        sweeps = []
-        half_sweep = survivor._half_sweep
 
-        def counted(*args):  # the half-sweeps done so far
-            sweeps.append(1)
-            return half_sweep(*args)
+        def solves_done(dask_scheduler):  # block solves finished so far (the fit is one graph)
+            prefix = dask_scheduler.task_prefixes.get("solve")  # key prefix of _solve's tasks
+            return 0 if prefix is None else prefix.state_counts.get("memory", 0)
 
-        survivor._half_sweep = counted
+        done_at_kill = []
+        before = client.run_on_scheduler(solves_done)  # the reference fit's
 
         def kill_mid_fit():
-            while len(sweeps) < 6:
+            while client.run_on_scheduler(solves_done) - before < 40:  # of 120 (15 sweeps x 8)
                 time.sleep(0.005)
+            done_at_kill.append(client.run_on_scheduler(solves_done) - before)
             client.run(os._exit, 1, workers=[victim], on_error="ignore")
             killed_at.append(time.perf_counter())
             killed.set()
@@ -62,5 +62,6 @@ def test_worker_killed_during_als_fit():
         finished = time.perf_counter()
         killer.join(timeout=60)
         assert killed.is_set() and killed_at[0] < finished  # killed while the fit ran
+        assert done_at_kill[0] < 120
         np.testing.assert_allclose(survived.user_factors_, reference.user_factors_, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(survived.item_factors_, reference.item_factors_, rtol=1e-12, atol=1e-12)
