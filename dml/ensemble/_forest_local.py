@@ -214,32 +214,41 @@ def renumber(keep, is_split, left, right):
 # ---------------------------------------------------------------------------- grow
 
 
-def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot, y2=None):
+def _histograms(XT, y, W, rows, slots, F, n_classes, count, n_slot, y2=None):
     """The occupied histogram cells of the rows over their nodes' features ``F``
     (n_slot, kk): ``(idx, Hc)``, the cell ids ``(slot * kk + j) * 256 + bin`` in
     increasing order and their stats (S', G), channels first: class weights, or the
-    weights, ``w y`` and ``w y**2``; then the row count with ``count``.
+    weights, ``w y`` and ``w y**2``; then the row count with ``count``. ``XT`` is the
+    binned data transposed (p, m), so each drawn feature's values are one 1-D gather.
 
     Few nodes: ``np.bincount`` over every cell, then the occupied ones. Many nodes
     (cells outnumber the rows' values): the values' cell ids are sorted instead (one
     ``np.sort`` of the ids packed with their positions) and summed per run, so the cost
     follows the rows, not the 256 bins of every node and feature."""
     kk = F.shape[1]
+    m = XT.shape[1]
+    flat = XT.reshape(-1)
     cells = n_slot * kk * N_BINS
-    key = Xb[rows[:, None], F[slots]].astype(np.int64)  # (r, kk) bins
-    key += (slots * (kk * N_BINS))[:, None]
-    key += np.arange(0, kk * N_BINS, N_BINS)
-    key = key.ravel()
+    base = slots * (kk * N_BINS)
+    r = rows.shape[0]
+    key = np.empty((kk, r), dtype=np.int64)  # feature-major: the order bincount ignores
+    for j in range(kk):
+        fj = F[:, j] if n_slot > 1 else None
+        src = flat[(fj[slots] * m + rows) if fj is not None else (F[0, j] * m + rows)]
+        np.add(base, src, out=key[j])
+        if j:
+            key[j] += j * N_BINS
+    key = key.reshape(-1)
     n_el = key.shape[0]
     if cells <= 2 * n_el:
-        wr = np.repeat(W[rows], kk)
+        wr = np.tile(W[rows], kk)
         if n_classes:
-            ck = key + np.repeat(y[rows] * cells, kk)
+            ck = key + np.tile(y[rows] * cells, kk)
             H = np.bincount(ck, weights=wr, minlength=cells * n_classes).reshape(n_classes, cells)
             idx = np.flatnonzero(H.sum(axis=0) > 0)
         else:
-            wy = wr * np.repeat(y[rows], kk)
-            wy2 = wr * np.repeat(y2[rows], kk)
+            wy = wr * np.tile(y[rows], kk)
+            wy2 = wr * np.tile(y2[rows], kk)
             H = np.stack([np.bincount(key, weights=v, minlength=cells) for v in (wr, wy, wy2)])
             idx = np.flatnonzero(np.bincount(key, minlength=cells))
         Hc = H[:, idx]
@@ -249,7 +258,7 @@ def _histograms(Xb, y, W, rows, slots, F, n_classes, count, n_slot, y2=None):
     bits = max(1, int(n_el - 1).bit_length())
     packed = (key << bits) | np.arange(n_el, dtype=np.int64)
     packed.sort()
-    r = rows[(packed & ((1 << bits) - 1)) // kk]
+    r = rows[(packed & ((1 << bits) - 1)) % r]
     ks = packed >> bits
     first = np.empty(n_el, dtype=bool)
     first[0] = True
@@ -390,16 +399,16 @@ def _extra_draw(lo, hi, F, keys, edges, n_edges):
     return np.where(hi > lo, draw, -1)
 
 
-def _evaluate(nodes, ev, Xb, y, W, r_all, s_all, cfg, y2=None):
+def _evaluate(nodes, ev, XT, y, W, r_all, s_all, cfg, y2=None):
     """Find the best split of every node in ``ev`` (ids) from its rows: ``r_all`` (row
     positions) with ``s_all`` (each row's position in ``ev``); fills ``nodes``' split
     fields."""
-    p = Xb.shape[1]
+    p = XT.shape[0]
     k = cfg["k"]
     keys = node_keys(cfg["base"], ev)
     order = feature_order(keys, p)
     C, count = cfg["n_classes"], cfg["count"]
-    idx, Hc = _histograms(Xb, y, W, r_all, s_all, order[:, :k], C, count, ev.shape[0], y2)
+    idx, Hc = _histograms(XT, y, W, r_all, s_all, order[:, :k], C, count, ev.shape[0], y2)
     nb = ev.shape[0]
     n_occ, lo, hi = _seg_range(idx, nb, k)
     F = order[:, :k]
@@ -412,7 +421,7 @@ def _evaluate(nodes, ev, Xb, y, W, r_all, s_all, cfg, y2=None):
     for a in np.flatnonzero(~(n_occ > 1).any(axis=1)):  # all drawn features constant (rare)
         F = order[a : a + 1, k:]
         m = s_all == a
-        idx, Hc = _histograms(Xb, y, W, r_all[m], s_all[m] * 0, F, C, count, 1, y2)
+        idx, Hc = _histograms(XT, y, W, r_all[m], s_all[m] * 0, F, C, count, 1, y2)
         n_occ, lo, hi = _seg_range(idx, 1, F.shape[1])
         nonconst = n_occ[0] > 1
         if not nonconst.any():
@@ -478,6 +487,8 @@ def grow_local(Xb, y, W, *, cfg):
     """
     C = cfg["n_classes"]
     m = Xb.shape[0]
+    XT = np.ascontiguousarray(Xb.T)  # (p, m): a feature's values contiguous
+    flat = XT.reshape(-1)
     nodes = Nodes(cfg["S"])
     y2 = None
     if C:
@@ -507,7 +518,7 @@ def grow_local(Xb, y, W, *, cfg):
             else:
                 mc = can[eslot]
                 rc, sc = erows[mc], (np.cumsum(can) - 1)[eslot[mc]]
-            _evaluate(nodes, evc, Xb, y, W, rc, sc, cfg, y2)
+            _evaluate(nodes, evc, XT, y, W, rc, sc, cfg, y2)
             g = nodes.gain[evc]
             nodes.gain[evc] = np.where(g + np.finfo(np.float64).eps < cfg["min_gain"], -np.inf, g)
         # rows of nodes that cannot split leave the working set
@@ -544,7 +555,7 @@ def grow_local(Xb, y, W, *, cfg):
         else:
             erows, qm = wrows[mv], q[mv]
             wrows, wnid = wrows[~mv], wnid[~mv]
-        go_left = Xb[erows, nodes.feature[expand][qm]] <= nodes.bin[expand][qm]
+        go_left = flat[nodes.feature[expand][qm] * m + erows] <= nodes.bin[expand][qm]
         eslot = np.where(go_left, qm, qm + E)
         if not cfg["count"]:
             cnt = np.bincount(eslot, minlength=2 * E)
