@@ -69,8 +69,9 @@ _NOTES = """Computation: one pass gathers the binning sample (every row up to 20
       are concatenated once on the cluster (a task, copied to every worker; in-memory
       or local-scheduler input: one gathering pass) and each task recomputes its
       tree's bootstrap weights from their hash. No further pass. Memory per task: the
-      binned rows (``n_features`` bytes a row), target and weights (16 bytes a row)
-      and one level's temporaries (about ``24 * max_features`` bytes per in-bag row).
+      binned rows (``n_features`` bytes a row), target and weights (16 bytes a row),
+      the tree's in-bag rows transposed (``n_features`` bytes each) and one level's
+      temporaries (about ``24 * max_features`` bytes per in-bag row).
     - Larger data: the trees grow level by level through the chunks, all
       ``n_estimators`` trees in the same passes: one pass per level (more when the
       level's histograms pass 128 MiB), in which every chunk sends its rows down the
