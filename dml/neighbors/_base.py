@@ -1,12 +1,16 @@
 """The index and the searches shared by dml's neighbour estimators.
 
 ``fit`` validates the index with the engine and keeps it: the validated NumPy array for
-in-memory input, the validated Dask array for Dask input (nothing is gathered; persist it
-first when it is queried often). One pass at fit checks its values (scikit-learn's NaN /
-infinity errors). ``kneighbors`` on Dask queries builds one task per (query chunk, index
-block), a fused distance + partial top-k (:func:`~._neighbors_kernels.topk_block`), and
-merges the per-block lists of every query chunk in a tree (``dask.array.reduction``).
-In-memory queries against an in-memory index run the kernel directly, with no graph.
+in-memory input, the validated Dask array for Dask input (nothing is gathered). One pass
+at fit checks its values (scikit-learn's NaN / infinity errors). For the euclidean
+metrics the rows are prepared once (:class:`~._neighbors_kernels.EuclideanSlab`): in
+memory, or on a ``distributed`` cluster as one slab per worker thread built where the
+index blocks live (:func:`resident_slabs`). ``kneighbors`` on Dask queries then runs one
+task per (query chunk, slab) on the slab's worker (:func:`_per_slab_search`), so only
+query chunks and top-k lists travel; without slabs, one task per (query chunk, index
+block), a fused distance + partial top-k, merged per query chunk in a tree
+(``dask.array.reduction``). In-memory queries against an in-memory index run the
+kernel directly, with no graph.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._config import config_context, get_config
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
-from dml._engine.mapreduce import map_reduce
+from dml._engine.mapreduce import _place, map_reduce
+from dml._engine.memory import scheduler_workers, should_persist
 from dml._engine.namespace import assert_finite_chunk, is_dask_collection
 from dml._engine.runtime import get_client
 from dml.neighbors import _neighbors_kernels as K
@@ -44,6 +50,8 @@ METRICS = (
     "chebyshev",
 )
 _ALGORITHMS = ("auto", "brute", "ivf")
+#: metrics searched by the single-precision candidate kernel (:func:`~._neighbors_kernels.topk_slab`)
+_EUCLIDEAN = ("euclidean", "sqeuclidean")
 
 
 def _nonfinite_kernel(X, y, w, *, xp):
@@ -144,11 +152,17 @@ class NeighborsBase(BaseEstimator):
                     raise_if_not_finite(data, np.asarray(np.nan))
         self.n_samples_fit_ = int(index.shape[0])
         self._fit_X = index
-        self._ivf = None
+        self._ivf = self._slab = self._resident = None
         if self.algorithm == "ivf":
             from dml.neighbors._ivf import IVFIndex
 
             self._ivf = IVFIndex.build(index, n_lists=self.n_lists)
+            self._resident = resident_ivf(self._ivf, get_client())
+        elif self._metric in _EUCLIDEAN:
+            if not is_dask_collection(index):
+                self._slab = K.EuclideanSlab(index)
+            else:
+                self._resident = resident_slabs(index, get_client())
         return y_host
 
     # --------------------------------------------------------------- pickle
@@ -159,7 +173,16 @@ class NeighborsBase(BaseEstimator):
         if fit_X is not None and is_dask_collection(fit_X):
             # the model's data, as scikit-learn's pickles hold _fit_X: no graph, no futures
             state = dict(state, _fit_X=np.asarray(fit_X.compute()))
-        return state
+        # the prepared index is made again from _fit_X on loading
+        return {k: v for k, v in state.items() if k not in ("_slab", "_resident")}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        fit_X = state.get("_fit_X")
+        self._resident = None
+        self._slab = None
+        if fit_X is not None and state.get("_ivf") is None and state.get("_metric") in _EUCLIDEAN:
+            self._slab = K.EuclideanSlab(fit_X)
 
     # ------------------------------------------------------------- searches
 
@@ -199,27 +222,47 @@ class NeighborsBase(BaseEstimator):
         if not lazy_out and not is_dask_collection(index):
             return self._direct(Q, index, k)
         Qd = Q if lazy_out else da.from_array(Q, chunks=(_chunk_rows(Q), -1))
-        dist, ind = self._lazy_topk(Qd, index, k)
+        resident = self._live_resident()
+        if resident is not None:
+            task = partial(_slab_task, k=k, metric=self._metric)
+            dist, ind = _per_slab_search(Qd, resident[0], task, k, places=resident[1])
+        else:
+            dist, ind = self._lazy_topk(Qd, index, k)
         if not lazy_out:
             return dask.compute(dist, ind)
         return dist, ind
 
+    def _live_resident(self):
+        """(futures, workers) of the index's slabs on the workers, when they live on the
+        current client; else None (the search then reads the index blocks)."""
+        res = getattr(self, "_resident", None)
+        if res is None:
+            return None
+        client = get_client()
+        if client is None or client is not res[0] or any(f.status != "finished" for f in res[1]):
+            return None
+        return res[1], res[2]
+
     def _direct(self, Q, index, k):
-        kernel = partial(K.topk_block, k=k, metric=self._metric, p=self._p)
+        if getattr(self, "_slab", None) is not None:
+            slab = self._slab
+            kernel = lambda q, _: K.topk_slab(q, slab, k=k, metric=self._metric)  # noqa: E731
+        else:
+            kernel = partial(K.topk_block, k=k, metric=self._metric, p=self._p)
         n_jobs = self.n_jobs or 1
         n_jobs = os.cpu_count() if n_jobs < 0 else n_jobs
         if n_jobs == 1 or Q.shape[0] < 2048:
             dist, ind = kernel(Q, index)
         else:
             bounds = np.linspace(0, Q.shape[0], n_jobs + 1).astype(int)
-            with ThreadPoolExecutor(n_jobs) as pool:
+            with ThreadPoolExecutor(n_jobs) as pool, threadpool_limits(limits=1, user_api="blas"):
                 parts = list(
                     pool.map(lambda ab: kernel(Q[ab[0] : ab[1]], index), zip(bounds[:-1], bounds[1:]))
                 )
             dist = np.concatenate([d for d, _ in parts])
             ind = np.concatenate([i for _, i in parts])
         _check_result(dist, Q)
-        return dist, ind
+        return dist.astype(Q.dtype, copy=False), ind
 
     def _index_blocks(self, index):
         """The index as Dask blocks of at least ``_MIN_INDEX_ROWS`` rows (bounded by
@@ -275,22 +318,20 @@ class NeighborsBase(BaseEstimator):
 
     def _ivf_search(self, Q, k):
         n_probe = self._n_probe()
-        search = partial(self._ivf.search, k=k, n_probe=n_probe, metric=self._metric, out_dtype=Q.dtype)
         if not is_dask_collection(Q):
-            dist, ind = search(Q)
+            dist, ind = self._ivf.search(Q, k=k, n_probe=n_probe, metric=self._metric, out_dtype=Q.dtype)
             _check_result(dist, Q)
             return dist, ind
-        ivf = shared(self._ivf)
-        packed = Q.map_blocks(
-            _ivf_task,
-            ivf=ivf,
-            k=k,
-            n_probe=n_probe,
-            metric=self._metric,
-            chunks=(Q.chunks[0], (2 * k,)),
-            dtype=np.float64,
-        )
-        return packed[:, :k].astype(Q.dtype), packed[:, k:].astype(np.int64)
+        resident = self._live_resident()
+        if resident is None:
+            # no cluster copy: the whole index as one slab, one graph dependency
+            slabs, places = [shared(self._ivf.slab())], None
+            coarse = shared(self._ivf.coarse())
+        else:
+            (coarse, *slabs), (_, *places) = resident
+        task = partial(_ivf_slab_task, k=k, metric=self._metric)
+        probe = (partial(_ivf_probe_task, n_probe=n_probe, k=k), coarse)
+        return _per_slab_search(Q, slabs, task, k, probe=probe, places=places)
 
     def _n_probe(self):
         if self.n_probe is not None:
@@ -360,13 +401,19 @@ class KNeighborsMixin:
 
         Notes
         -----
-        Computation: Dask queries (or a Dask index) give lazy Dask arrays: one task per
-        (query chunk, index block) computing distances by matrix products in tiles and
-        keeping each row's k best, then a tree merge per query chunk; memory per task
-        one query chunk, one index block and a few tiles. Compute the distances and the
-        indices together (``dask.compute(dist, ind)``) to run the search once. In-memory
-        queries against an in-memory index are searched directly (``n_jobs`` threads).
-        With ``algorithm='ivf'`` the search is approximate: see :mod:`dml.neighbors`.
+        Computation: Dask queries (or a Dask index) give lazy Dask arrays. With the
+        index's slabs on a cluster (euclidean metrics, see the class notes): one task
+        per (query chunk, slab), run on the slab's worker, then one merge of the slabs'
+        lists per query chunk; otherwise one task per (query chunk, index block) and a
+        tree merge. A task computes distances by matrix products in tiles of 256 x 1024
+        (the euclidean metrics: float32 products of centred rows select ``k + 6``
+        candidates, ranked by their exact float64 distances, and a rounding bound
+        certifies each row's k nearest, rows it cannot certify being searched again in
+        float64) and keeps each row's k best; memory per task one query chunk, its slab
+        or index block and a few tiles. Compute the distances and the indices together
+        (``dask.compute(dist, ind)``) to run the search once. In-memory queries against
+        an in-memory index are searched directly (``n_jobs`` threads). With
+        ``algorithm='ivf'`` the search is approximate: see :mod:`dml.neighbors`.
         """
         Q, train = self._queries(X)
         k = self._check_k(n_neighbors, train, Q.shape[0])
@@ -517,10 +564,133 @@ def _topk_task(Q, B, offsets, *, k, metric, p):
     return packed
 
 
-def _ivf_task(Q, *, ivf, k, n_probe, metric):
-    dist, ind = ivf.search(Q, k=k, n_probe=n_probe, metric=metric, out_dtype=np.float64)
-    _check_result(dist, Q)
+def _ivf_probe_task(Q, coarse, *, n_probe, k):
+    assert_finite_chunk(Q)  # the index was checked at fit
+    return coarse.probes(Q, n_probe=n_probe, k=k)
+
+
+def _ivf_slab_task(Q, probes, slab, *, k, metric):
+    dist, ind = slab.search(Q, probes, k=k, metric=metric)
     return K.pack(dist, ind)
+
+
+def _slab_task(Q, slab, *, k, metric):
+    dist, ind = K.topk_slab(Q, slab, k=k, metric=metric)
+    if slab.n:
+        _check_result(dist, Q)
+    return K.pack(dist, ind)
+
+
+def _merge_task(*parts, k):
+    return K.merge_packed(np.hstack(parts), k=k) if len(parts) > 1 else parts[0]
+
+
+def _per_slab_search(Qd, slabs, task, k, probe=None, places=None):
+    """Lazy (dist, ind) of Dask queries ``Qd`` against index slabs (futures on the
+    workers, or delayed objects): one ``task(Q_chunk, [probes,] slab)`` per (query
+    chunk, slab), which the scheduler runs where its slab lives, and one merge of the
+    slabs' lists per query chunk. ``probe``: ``(function, argument)``, the probes of a
+    query chunk are ``function(Q_chunk, argument)``, one task per chunk. ``places``:
+    the worker of each slab, where its tasks are asked to run (a loose restriction:
+    the scheduler would otherwise move small slabs to idle workers)."""
+    call = partial(dask.delayed, pure=True)
+    pieces = []
+    for q, rows in zip(Qd.to_delayed().ravel(), Qd.chunks[0]):
+        extra = () if probe is None else (call(probe[0])(q, probe[1]),)
+        parts = []
+        for j, s in enumerate(slabs):
+            if places is None:
+                parts.append(call(task)(q, *extra, s))
+                continue
+            with dask.annotate(workers=[places[j]], allow_other_workers=True):
+                parts.append(call(task)(q, *extra, s))
+        merged = call(partial(_merge_task, k=k))(*parts)
+        pieces.append(da.from_delayed(merged, shape=(rows, 2 * k), dtype=np.float64, meta=np.empty((0, 0))))
+    packed = da.concatenate(pieces, axis=0)
+    return packed[:, :k].astype(Qd.dtype), packed[:, k:].astype(np.int64)
+
+
+def _build_slab(offsets, *blocks):
+    return K.EuclideanSlab.from_blocks(list(blocks), list(offsets))
+
+
+def _scatter_to(client, obj, worker):
+    return client.scatter(obj, workers=[worker], direct=False, hash=False)
+
+
+def _worker_threads(client):
+    """``[(worker, threads)]`` of the client's workers, in address order."""
+    info = scheduler_workers(client)
+    return sorted((w, max(1, int(i.get("nthreads", 1)))) for w, i in info.items())
+
+
+def resident_slabs(index, client):
+    """The Dask ``index`` as one :class:`~._neighbors_kernels.EuclideanSlab` per worker
+    thread, built on the workers (``(client, futures, their workers)``), or None without a distributed
+    client or when the persist policy does not keep it (1.6 times the index's bytes:
+    the rows and their float32 form).
+
+    The index is persisted (a no-op for a persisted index), its blocks are placed on the
+    workers balancing rows and preferring their holders (the engine's chunk placement),
+    and each worker thread concatenates its blocks once: later searches send the query
+    chunks to the slabs, never index blocks between workers."""
+    if client is None or not should_persist(int(1.6 * index.nbytes), client, iterative=True):
+        return None
+    from dask.core import flatten
+    from distributed import futures_of, wait
+
+    persisted = client.persist(index)
+    by_key = {f.key: f for f in futures_of(persisted)}
+    futs = [by_key[key] for key in flatten(persisted.__dask_keys__())]
+    wait(futs)
+    rows = [int(r) for r in index.chunks[0]]
+    offsets = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
+    threads = dict(_worker_threads(client))
+    who = client.who_has(futs)
+    loc = _place(rows, [who.get(f.key) or () for f in futs], threads)
+    slabs, places = [], []
+    for worker, t in sorted(threads.items()):
+        mine = [i for i, w in enumerate(loc) if w == worker]
+        for j in range(t):
+            part = mine[j::t]
+            if part:
+                places.append(worker)
+                slabs.append(
+                    client.submit(
+                        _build_slab,
+                        [int(offsets[i]) for i in part],
+                        *[futs[i] for i in part],
+                        workers=[worker],
+                        allow_other_workers=False,
+                        pure=False,
+                    )
+                )
+    unplaced = [i for i, w in enumerate(loc) if w is None]
+    if unplaced:
+        slabs.append(
+            client.submit(_build_slab, [int(offsets[i]) for i in unplaced], *[futs[i] for i in unplaced])
+        )
+        wait(slabs[-1])
+        places.append(next(iter(client.who_has(slabs[-1:]).values()))[0])
+    wait(slabs)
+    return client, slabs, places
+
+
+def resident_ivf(ivf, client):
+    """An IVF index's lists on the workers: ``(client, [coarse, slab, ...], [None,
+    worker, ...])``, the
+    coarse quantiser broadcast and one slab of contiguous lists per worker thread
+    (balanced by rows); None without a distributed client or when the persist policy
+    does not keep the lists."""
+    if client is None or not should_persist(int(ivf.data.nbytes * 1.1), client, iterative=True):
+        return None
+    from distributed import wait
+
+    places = [w for w, t in _worker_threads(client) for _ in range(t)]
+    coarse = client.scatter(ivf.coarse(), broadcast=True, hash=False)
+    slabs = [_scatter_to(client, s, w) for s, w in zip(ivf.slabs(len(places)), places)]
+    wait([coarse, *slabs])
+    return client, [coarse, *slabs], [None, *places[: len(slabs)]]
 
 
 def _radius_task(Q, B, q_start, i_start, radius, metric, p):

@@ -136,7 +136,9 @@ class KNeighborsClassifier(KNeighborsMixin, _ClassifierMixin, NeighborsBase):
     -----
     Computation: ``fit`` reads the index once (values check) and ``y`` once (gathered:
     the labels live on the host); the index is kept as given (NumPy, or the Dask
-    array). ``predict`` / ``predict_proba`` on Dask queries are lazy: the search of
+    array), prepared for the euclidean metrics as in :class:`NearestNeighbors` (one
+    slab per worker thread on a cluster). ``predict`` / ``predict_proba`` on Dask
+    queries are lazy: the search of
     :meth:`kneighbors`, then a blockwise vote per query chunk (the labels travel once,
     as one task). Ties between classes go to the first class, as scikit-learn's.
 

@@ -2,11 +2,15 @@
 
 The rows of the index are split into ``n_lists`` lists by dml's
 :class:`~dml.cluster.KMeans` (fitted on a sample of at most ``64 * n_lists`` rows, seed
-0, so the index is deterministic), and stored on the host sorted by list. A query
-probes the ``n_probe`` lists whose centroids are nearest and re-ranks their rows
-exactly; the k best of those are its neighbours. Queries of one list are searched
-together by the fused top-k kernel, so the work per query is about
-``n_lists + n_probe * n_samples / n_lists`` distances instead of ``n_samples``.
+0, so the index is deterministic), and stored sorted by list, each list's rows
+contiguous. A query probes the ``n_probe`` lists whose centroids are nearest (more when
+those hold fewer than k rows) and re-ranks their best rows exactly; the k best of those
+are its neighbours. The search is batched by list: the queries of a chunk are grouped by
+the lists they probe, and each list's rows meet all the queries probing it in one
+matrix product, so the work per query is about ``n_lists + n_probe * n_samples /
+n_lists`` distances instead of ``n_samples`` and the Python work is one step per list.
+On a cluster the lists are split into slabs of contiguous lists, one per worker thread
+(:meth:`IVFIndex.slabs`), and every slab searches the probes that fall in it.
 """
 
 from __future__ import annotations
@@ -82,48 +86,147 @@ class IVFIndex:
     def __setstate__(self, state):
         self.__init__(**state)
 
+    def coarse(self):
+        """The quantiser: centroids and list sizes (:class:`IVFCoarse`)."""
+        return IVFCoarse(self.centroids, np.diff(self.starts))
+
+    def slab(self):
+        """Every list as one :class:`IVFSlab`."""
+        return IVFSlab(0, self.n_lists, self.data, self.ids, self.starts)
+
+    def slabs(self, n):
+        """The lists in ``n`` slabs of contiguous lists balanced by rows (fewer when
+        there are fewer lists)."""
+        n = max(1, min(int(n), self.n_lists))
+        total = int(self.starts[-1])
+        cuts = np.searchsorted(self.starts, np.linspace(0, total, n + 1)[1:-1], side="left")
+        bounds = np.unique(np.concatenate([[0], cuts, [self.n_lists]]))
+        out = []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            a, b = self.starts[lo], self.starts[hi]
+            out.append(
+                IVFSlab(
+                    int(lo),
+                    int(hi),
+                    np.ascontiguousarray(self.data[a:b]),
+                    self.ids[a:b].copy(),
+                    self.starts[lo : hi + 1] - a,
+                )
+            )
+        return out
+
     def search(self, Q, *, k, n_probe, metric="euclidean", out_dtype=None):
         """Approximate (dist, ind) of the k nearest rows for every query (``metric``:
-        euclidean or sqeuclidean).
-
-        Rows whose probed lists hold fewer than ``k`` rows are searched exactly.
-        """
+        euclidean or sqeuclidean), in memory."""
         out_dtype = np.dtype(out_dtype or Q.dtype)
-        n_probe = min(n_probe, self.n_lists)
-        _, probes = K.topk_block(Q, self.centroids, k=n_probe, metric="sqeuclidean", p=2.0)
+        probes = self.coarse().probes(Q, n_probe=n_probe, k=k)
         with threadpool_limits(limits=1, user_api="blas"):  # many small products
-            return self._probe(Q, probes, k=k, metric=metric, out_dtype=out_dtype)
-
-    def _probe(self, Q, probes, *, k, metric, out_dtype):
-        nq, n_probe = probes.shape
-        # per list: the k best by reduced distance (comparable within a query), as
-        # positions in the sorted data; exact distances only for the final k
-        res_r = np.full((nq, n_probe, k), np.inf)
-        res_p = np.full((nq, n_probe, k), K.PAD_INDEX, dtype=np.int64)
-        flat = probes.ravel()
-        order = np.argsort(flat, kind="stable")
-        bounds = np.searchsorted(flat[order], np.arange(self.n_lists + 1))
-        for lst in range(self.n_lists):
-            a, b = bounds[lst], bounds[lst + 1]
-            s, e = self.starts[lst], self.starts[lst + 1]
-            if a == b or s == e:
-                continue
-            q_rows, slots = np.divmod(order[a:b], n_probe)
-            r, pos = K.topk_block(
-                Q[q_rows], self.data[s:e], k=k, metric=metric, p=2.0, offset=int(s), exact=False
-            )
-            res_r[q_rows, slots] = r
-            res_p[q_rows, slots] = pos
-        res_r, res_p = res_r.reshape(nq, -1), res_p.reshape(nq, -1)
-        loc = K._dense_topk(res_r, k)
-        pos = np.take_along_axis(res_p, loc, 1)
-        short = np.flatnonzero((pos == K.PAD_INDEX).any(axis=1))
-        pad = pos == K.PAD_INDEX
-        dist = K.exact_distances(Q, self.data, np.where(pad, 0, pos), metric, 2.0)
-        ind = self.ids[np.where(pad, 0, pos)]
-        dist[pad] = np.inf
-        dist, ind = K._sorted_rows(dist, ind)
-        if short.size:  # probed lists holding fewer than k rows: exact search
-            d, i = K.topk_block(Q[short], self.data, k=k, metric=metric, p=2.0, out_dtype=np.float64)
-            dist[short], ind[short] = d, self.ids[i]
+            dist, ind = self.slab().search(Q, probes, k=k, metric=metric)
         return dist.astype(out_dtype), ind
+
+
+class IVFCoarse:
+    """The coarse quantiser of an IVF index: which lists each query probes."""
+
+    def __init__(self, centroids, counts):
+        self.centroids, self.counts = centroids, np.asarray(counts, dtype=np.int64)
+
+    def probes(self, Q, *, n_probe, k):
+        """The lists probed by every query, nearest centroid first: ``(n_queries, w)``
+        int64, ``-1`` in unused slots. A query probes its ``n_probe`` nearest lists, and
+        further ones in order until they hold at least ``k`` rows."""
+        n_lists = self.centroids.shape[0]
+        n_probe = min(int(n_probe), n_lists)
+        _, probes = K.topk_block(Q, self.centroids, k=n_probe, metric="sqeuclidean", p=2.0)
+        held = self.counts[probes].sum(axis=1)
+        short = np.flatnonzero(held < k)
+        if short.size == 0:
+            return probes
+        # probe on: every list, in order, for the few queries whose lists hold < k rows
+        _, full = K.topk_block(Q[short], self.centroids, k=n_lists, metric="sqeuclidean", p=2.0)
+        cum = np.cumsum(self.counts[full], axis=1)
+        need = np.maximum(n_probe, 1 + np.argmax(cum >= k, axis=1))
+        w = int(need.max())
+        out = np.full((Q.shape[0], w), -1, dtype=np.int64)
+        out[:, :n_probe] = probes
+        cols = np.arange(w)
+        out[short] = np.where(cols[None, :] < need[:, None], full[:, :w], -1)
+        return out
+
+
+class IVFSlab:
+    """Lists ``lo .. hi - 1`` of an IVF index, their rows contiguous (one per worker
+    thread on a cluster)."""
+
+    def __init__(self, lo, hi, data, ids, starts):
+        self.lo, self.hi, self.data, self.ids, self.starts = lo, hi, data, ids, starts
+        X = np.asarray(data, dtype=np.float64)
+        # [-2 x, |x|^2]: one product gives the reduced distances |x|^2 - 2 q.x
+        self._prep = np.hstack([-2.0 * X, np.einsum("ij,ij->i", X, X)[:, None]])
+
+    def __getstate__(self):
+        return {"lo": self.lo, "hi": self.hi, "data": self.data, "ids": self.ids, "starts": self.starts}
+
+    def __setstate__(self, state):
+        self.__init__(**{k: K.aligned(v) for k, v in state.items()})
+
+    def search(self, Q, probes, *, k, metric):
+        """(dist, ind) of the k best rows of this slab's probed lists for every query
+        (float64 exact distances, global indices; ``inf`` / PAD when fewer)."""
+        nq = Q.shape[0]
+        dist = np.full((nq, k), np.inf)
+        ind = np.full((nq, k), K.PAD_INDEX, dtype=np.int64)
+        mine = (probes >= self.lo) & (probes < self.hi)
+        q_rows, slots = np.nonzero(mine)
+        if q_rows.size == 0:
+            return dist, ind
+        lists = probes[q_rows, slots] - self.lo
+        Q64 = np.asarray(Q, dtype=np.float64)
+        Qp = np.hstack([Q64, np.ones((nq, 1))])
+        kk = min(k + K._EXTRA, int(self.starts[-1]))
+        # every query's running kk best rows by reduced distance (comparable within a
+        # query), as positions in this slab. Each list meets all its queries in one
+        # product; each query's nearest list here goes first (np.nonzero lists a row's
+        # probes nearest first), so that the other lists merge only the queries they
+        # improve.
+        best_r = np.full((nq, kk), np.inf)
+        best_p = np.full((nq, kk), -1, dtype=np.int64)
+        first = np.ones(q_rows.size, dtype=bool)
+        first[1:] = q_rows[1:] != q_rows[:-1]
+        for phase in (np.flatnonzero(first), np.flatnonzero(~first)):
+            order = phase[np.argsort(lists[phase], kind="stable")]
+            bounds = np.searchsorted(lists[order], np.arange(self.hi - self.lo + 1))
+            for lst in np.flatnonzero(np.diff(bounds)):
+                s, e = int(self.starts[lst]), int(self.starts[lst + 1])
+                if s == e:
+                    continue
+                rows = q_rows[order[bounds[lst] : bounds[lst + 1]]]
+                G = Qp[rows] @ self._prep[s:e].T
+                _merge_list(best_r, best_p, rows, G, s, kk)
+        pos = best_p
+        pad = pos < 0
+        safe = np.where(pad, 0, pos)
+        d = K.exact_distances(Q64, self.data, safe, metric, 2.0)
+        d[pad] = np.inf
+        gi = np.where(pad, K.PAD_INDEX, self.ids[safe])
+        d, gi = K._sorted_rows(d, gi)
+        m = min(k, kk)
+        dist[:, :m], ind[:, :m] = d[:, :m], gi[:, :m]
+        return dist, ind
+
+
+def _merge_list(best_r, best_p, rows, G, s, kk):
+    """Merge the reduced distances ``G`` of a list (its rows from position ``s``) into
+    the running lists of query rows ``rows`` (distinct): only the rows whose best entry
+    in ``G`` reaches their current kk-th."""
+    thr = best_r[rows].max(axis=1)
+    hit = np.flatnonzero(G.min(axis=1) <= thr)
+    if hit.size == 0:
+        return
+    if hit.size < rows.size:
+        rows, G = rows[hit], G[hit]
+    R = np.hstack([best_r[rows], G])
+    loc = np.argpartition(R, kk - 1, axis=1)[:, :kk]
+    old = np.take_along_axis(best_p[rows], np.minimum(loc, kk - 1), 1)
+    best_r[rows] = np.take_along_axis(R, loc, 1)
+    best_p[rows] = np.where(loc < kk, old, loc - kk + s)

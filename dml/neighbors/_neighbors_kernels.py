@@ -230,6 +230,195 @@ def topk_block(Q, B, *, k, metric, p, offset=0, out_dtype=None, exact=True):
     return (dist if not exact else dist.astype(out_dtype)), idx
 
 
+# ------------------------------------------- single-precision euclidean selection
+
+#: candidates kept per query row beyond k by the single-precision selection
+_EXTRA = 6
+_F_Q_TILE = 256  # query rows per single-precision product (a 256 x 1024 tile: 1 MiB)
+_F_I_TILE = 1024  # index rows per single-precision product
+_U32 = float(np.finfo(np.float32).eps) / 2  # float32 unit roundoff
+
+
+class EuclideanSlab:
+    """Index rows prepared once for the euclidean searches of :func:`topk_slab`.
+
+    The rows are centred on their mean ``mu`` and stored as float32 ``[-2 x', |x'|^2]``
+    (``x' = x - mu``), so that one single-precision product ``[q', 1] @ A.T`` gives the
+    reduced distances ``|x'|^2 - 2 q'.x'`` of a tile; ``radius`` is the largest ``|x'|``,
+    which bounds their rounding error. ``X`` keeps the rows themselves for the exact
+    distances, ``ids`` their global indices (ascending).
+    """
+
+    __slots__ = ("X", "A32", "mu", "radius", "ids")
+
+    def __init__(self, X, ids=None):
+        X = np.asarray(X)
+        X64 = np.asarray(X, dtype=np.float64)
+        n, d = X64.shape
+        self.X = X
+        self.ids = np.arange(n, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+        self.mu = X64.mean(axis=0) if n else np.zeros(d)
+        Xc = X64 - self.mu
+        sq = np.einsum("ij,ij->i", Xc, Xc)
+        self.radius = float(np.sqrt(sq.max())) if n else 0.0
+        A = np.empty((n, d + 1), dtype=np.float32)
+        np.multiply(Xc, -2.0, out=A[:, :d], casting="same_kind")
+        A[:, d] = sq
+        self.A32 = A
+
+    @classmethod
+    def from_blocks(cls, blocks, offsets):
+        """One slab of several index blocks (``offsets``: each block's first global
+        index), in index order."""
+        order = np.argsort(offsets, kind="stable")
+        blocks = [blocks[i] for i in order]
+        ids = np.concatenate(
+            [np.arange(offsets[i], offsets[i] + b.shape[0], dtype=np.int64) for i, b in zip(order, blocks)]
+        )
+        X = aligned(np.ascontiguousarray(blocks[0])) if len(blocks) == 1 else np.concatenate(blocks)
+        return cls(X, ids)
+
+    @property
+    def n(self):
+        return int(self.X.shape[0])
+
+    @property
+    def nbytes(self):
+        return self.X.nbytes + self.A32.nbytes + self.ids.nbytes
+
+    def __getstate__(self):
+        return {a: getattr(self, a) for a in self.__slots__}
+
+    def __setstate__(self, state):
+        for a, v in state.items():
+            setattr(self, a, aligned(v))
+
+
+def aligned(a):
+    """``a``, copied when it is a NumPy array whose data is not aligned for its dtype
+    (arrays received from the network may be; ``matmul`` then skips BLAS)."""
+    if isinstance(a, np.ndarray) and not a.flags.aligned:
+        return a.copy()
+    return a
+
+
+def _merge_rows(best_r, best_i, R, rows, thr, base, k):
+    """:func:`_merge_candidates` on the rows ``rows`` of the tile only (None: all)."""
+    sub = R if rows is None else R[rows]
+    t = thr if rows is None else thr[rows]
+    flat = np.flatnonzero(sub <= t[:, None])
+    if flat.size == 0:
+        return
+    r, cols = np.divmod(flat, sub.shape[1])
+    counts = np.bincount(r, minlength=sub.shape[0])
+    sel = np.flatnonzero(counts)
+    slot = np.cumsum(counts > 0) - 1
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.arange(r.size) - starts[r] + k
+    m = int(counts.max())
+    if rows is not None:
+        sel = rows[sel]
+    P = np.full((sel.size, k + m), np.inf, dtype=best_r.dtype)
+    J = np.full((sel.size, k + m), PAD_INDEX, dtype=np.int64)
+    P[:, :k], J[:, :k] = best_r[sel], best_i[sel]
+    P[slot[r], pos] = sub[r, cols]
+    J[slot[r], pos] = cols + base
+    o = np.argsort(P, axis=1, kind="stable")[:, :k]
+    best_r[sel] = np.take_along_axis(P, o, 1)
+    best_i[sel] = np.take_along_axis(J, o, 1)
+
+
+def _approx_candidates(q32, A32, kp):
+    """The ``kp`` smallest single-precision reduced distances of every row of ``q32``
+    against the rows of ``A32`` (values, local positions), by tiles: the first tile
+    seeds each row's threshold (:func:`_seed_threshold`), later tiles merge only the
+    rows whose minimum is under their threshold."""
+    t, n = q32.shape[0], A32.shape[0]
+    width = max(_F_I_TILE, 4 * kp)
+    best_r = np.full((t, kp), np.inf, dtype=np.float32)
+    best_i = np.full((t, kp), PAD_INDEX, dtype=np.int64)
+    buf = np.empty((t, min(width, n)), dtype=np.float32)
+    for s in range(0, n, width):
+        blk = A32[s : s + width]
+        R = np.matmul(q32, blk.T, out=buf if blk.shape[0] == buf.shape[1] else None)
+        if s == 0:
+            if R.shape[1] >= 2 * kp:
+                _merge_rows(best_r, best_i, R, None, _seed_threshold(R, kp), 0, kp)
+            else:
+                best_r, best_i = _dense_merge(best_r, best_i, R, 0, kp)
+            continue
+        thr = best_r[:, -1]
+        hit = np.flatnonzero(R.min(axis=1) <= thr)
+        if hit.size:
+            _merge_rows(best_r, best_i, R, hit, thr, s, kp)
+    return best_r, best_i
+
+
+def topk_slab(Q, slab, *, k, metric):
+    """The k nearest rows of an :class:`EuclideanSlab` for every query row (``metric``
+    euclidean or sqeuclidean); the same neighbours and distances as
+    ``topk_block(Q, slab.X, ...)`` with the slab's global indices.
+
+    The candidates come from single-precision products (twice the speed of double
+    precision, half the memory traffic): every row keeps its ``k + 6`` smallest
+    approximate reduced distances, whose exact squared distances (from the
+    differences, float64) are then sorted by (distance, index). A row's result is
+    certified when the bound ``approx_(k+6) + |q'|^2 - err`` under the squared distance
+    of every row it did not keep exceeds its k-th exact squared distance, where ``err``
+    bounds the rounding of the float32 product (``(d + 8) u (2 |q'| r + r^2)``, ``u``
+    float32's unit roundoff, ``r`` the slab's radius); rows not certified (ties, NaN,
+    overflow) are searched again by the double-precision :func:`topk_block`.
+
+    Returns
+    -------
+    dist : ndarray of float64 of shape (n_queries, k)
+    idx : ndarray of int64 of shape (n_queries, k)
+        Global indices (``slab.ids``); a slab of fewer than ``k`` rows pads with
+        ``inf`` and :data:`PAD_INDEX`.
+    """
+    nq, n = Q.shape[0], slab.n
+    dist = np.full((nq, k), np.inf)
+    idx = np.full((nq, k), PAD_INDEX, dtype=np.int64)
+    if nq == 0 or n == 0:
+        return dist, idx
+    kk = min(k, n)
+    kp = min(n, kk + _EXTRA)
+    d = slab.A32.shape[1] - 1
+    gamma = (d + 8) * _U32 / (1 - (d + 8) * _U32)
+    rad = slab.radius
+    for qs in range(0, nq, _F_Q_TILE):
+        q = np.asarray(Q[qs : qs + _F_Q_TILE], dtype=np.float64)
+        qc = q - slab.mu
+        qsq = np.einsum("ij,ij->i", qc, qc)
+        q32 = np.empty((q.shape[0], d + 1), dtype=np.float32)
+        q32[:, :d] = qc
+        q32[:, d] = 1.0
+        best_r, best_i = _approx_candidates(q32, slab.A32, kp)
+        pad = best_i == PAD_INDEX
+        loc = np.where(pad, 0, best_i)
+        with np.errstate(invalid="ignore", over="ignore"):
+            d2 = exact_distances(q, slab.X, loc, "sqeuclidean", 2.0)
+            d2[pad] = np.inf
+            d2, gi = _sorted_rows(d2, np.where(pad, PAD_INDEX, slab.ids[loc]))
+            if kp < n:
+                qn = np.sqrt(qsq)
+                err = gamma * (2.0 * qn * rad + rad * rad) * (1 + 1e-6) + 1e-12 * (qn + rad) ** 2
+                bound = best_r[:, -1].astype(np.float64) + qsq - err
+                ok = bound > d2[:, kk - 1] * (1 + 1e-12)
+            else:  # every row of the slab is a candidate
+                ok = np.isfinite(d2[:, kk - 1])
+        out = d2[:, :kk] if metric == "sqeuclidean" else np.sqrt(d2[:, :kk])
+        dist[qs : qs + _F_Q_TILE, :kk] = out
+        idx[qs : qs + _F_Q_TILE, :kk] = gi[:, :kk]
+        redo = np.flatnonzero(~ok)
+        if redo.size:
+            rd, ri = topk_block(q[redo], slab.X, k=kk, metric=metric, p=2.0, out_dtype=np.float64)
+            rows = redo + qs
+            dist[rows, :kk] = rd
+            idx[rows, :kk] = np.where(ri == PAD_INDEX, PAD_INDEX, slab.ids[np.where(ri == PAD_INDEX, 0, ri)])
+    return dist, idx
+
+
 def merge_topk(dists, idxs, k):
     """Merge per-block lists (each (n, k_i), sorted) into the k best, by (distance, index)."""
     d = np.concatenate(dists, axis=1)
@@ -254,7 +443,11 @@ def unpack(packed):
 def topk_packed(Q, B, offsets, *, k, metric, p):
     """:func:`topk_block` in packed form; ``offsets`` is the block's (1,) offset array."""
     off = int(np.asarray(offsets).ravel()[0]) if np.size(offsets) else 0
-    d, i = topk_block(Q, B, k=k, metric=metric, p=p, offset=off, out_dtype=np.float64)
+    if metric in ("euclidean", "sqeuclidean"):
+        slab = EuclideanSlab(B, np.arange(off, off + B.shape[0], dtype=np.int64))
+        d, i = topk_slab(Q, slab, k=k, metric=metric)
+    else:
+        d, i = topk_block(Q, B, k=k, metric=metric, p=p, offset=off, out_dtype=np.float64)
     return pack(d, i)
 
 

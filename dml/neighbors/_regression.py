@@ -68,7 +68,8 @@ class KNeighborsRegressor(KNeighborsMixin, _RegressorBase):
 
     Notes
     -----
-    Computation: ``fit`` reads the index once (values check) and gathers ``y`` to the
+    Computation: ``fit`` reads the index once (values check, and the preparation of
+    :class:`NearestNeighbors` for the euclidean metrics) and gathers ``y`` to the
     host (one pass); ``predict`` on Dask queries is lazy: the search of
     :meth:`kneighbors`, then a blockwise mean per query chunk (the targets travel
     once, as one task).

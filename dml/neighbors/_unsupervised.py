@@ -71,9 +71,14 @@ class NearestNeighbors(KNeighborsMixin, RadiusNeighborsMixin, NeighborsBase):
     Notes
     -----
     Computation: ``fit`` reads the index once (its NaN / infinity check) and keeps it:
-    the validated NumPy array, or the Dask array (not gathered; persist it for repeated
-    queries). A pickled model holds the index as NumPy (a Dask index is computed into
-    the pickle), so it loads without a cluster. See :meth:`kneighbors` for the search.
+    the validated NumPy array, or the Dask array (not gathered). For the euclidean
+    metrics it also prepares the rows once (centred, their norms, a float32 copy): in
+    memory for a NumPy index; on a ``distributed`` cluster, for a Dask index the
+    persist policy lets it keep (1.6 times the index's bytes), as one contiguous slab
+    per worker thread, built where the blocks live, so that searches send query chunks
+    to the slabs and never move the index. A pickled model holds the index as NumPy (a
+    Dask index is computed into the pickle), so it loads without a cluster. See
+    :meth:`kneighbors` for the search.
 
     Examples
     --------

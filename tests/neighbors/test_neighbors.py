@@ -6,6 +6,7 @@ index's recall; bad input with scikit-learn's errors; pickles without the cluste
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 
 import dask
 import dask.array as da
@@ -456,3 +457,97 @@ def test_small_index_blocks_are_merged_for_a_search(data, monkeypatch):
     assert Id.chunks[0] == (400, 400, 100) and offsets.compute().tolist() == [0, 400, 800]
     ref = skn.NearestNeighbors(n_neighbors=5).fit(X).kneighbors(Q)[1]
     np.testing.assert_array_equal(nn.kneighbors(_chunked(Q, 50), return_distance=False).compute(), ref)
+
+
+# ------------------------------------------------ single-precision candidates
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_single_precision_kernel_equals_sklearn(metric, dtype):
+    rng = np.random.default_rng(3)
+    # far from the origin: the slab centres its rows before the float32 product
+    X = (rng.normal(size=(5000, 9)) + 1000.0).astype(dtype)
+    Q = (rng.normal(size=(600, 9)) + 1000.0).astype(dtype)
+    ref = skn.NearestNeighbors(n_neighbors=7, algorithm="brute", metric=metric).fit(X.astype(np.float64))
+    d0, i0 = ref.kneighbors(Q.astype(np.float64))
+    offsets = [0, 1700, 3100]
+    blocks = [X[0:1700], X[1700:3100], X[3100:]]
+    slab = K.EuclideanSlab.from_blocks(blocks[::-1], offsets[::-1])  # any order in: index order kept
+    d, i = K.topk_slab(Q, slab, k=7, metric=metric)
+    np.testing.assert_array_equal(i, i0)
+    # exact distances (from the differences); scikit-learn's lose digits to |x|^2 here
+    exact = np.sum((X[i0].astype(np.float64) - Q.astype(np.float64)[:, None, :]) ** 2, axis=2)
+    np.testing.assert_allclose(d, exact if metric == "sqeuclidean" else np.sqrt(exact), rtol=1e-12)
+    np.testing.assert_allclose(d, d0, rtol=1e-6)
+    np.testing.assert_array_equal(slab.ids, np.arange(5000))
+
+
+def test_single_precision_kernel_searches_ties_again_in_double(monkeypatch):
+    # duplicated grid points: tied distances at the k-th neighbour cannot be certified
+    # from the float32 bound, so those rows are searched again by topk_block
+    rng = np.random.default_rng(4)
+    X = np.repeat(rng.integers(0, 4, size=(300, 3)).astype(float), 4, axis=0)[rng.permutation(1200)]
+    Q = rng.integers(0, 4, size=(50, 3)).astype(float)
+    calls = []
+    original = K.topk_block
+    monkeypatch.setattr(K, "topk_block", lambda Q, *a, **kw: calls.append(len(Q)) or original(Q, *a, **kw))
+    d, i = K.topk_slab(Q, K.EuclideanSlab(X), k=6, metric="euclidean")
+    assert sum(calls) > 0
+    d0, i0 = original(Q, X, k=6, metric="euclidean", p=2.0)
+    np.testing.assert_array_equal(i, i0)  # ties by index
+    np.testing.assert_allclose(d, d0, rtol=1e-12)
+
+
+def test_single_precision_kernel_nan_queries_and_small_slabs():
+    X = np.random.default_rng(5).normal(size=(40, 4))
+    d, i = K.topk_slab(np.full((2, 4), np.nan), K.EuclideanSlab(X), k=3, metric="euclidean")
+    assert not np.isfinite(d).any()
+    d, i = K.topk_slab(X[:2], K.EuclideanSlab(X[:3]), k=5, metric="euclidean")  # fewer rows than k
+    assert (i[:, 3:] == K.PAD_INDEX).all() and np.isinf(d[:, 3:]).all()
+    np.testing.assert_array_equal(np.sort(i[:, :3], axis=1), [[0, 1, 2], [0, 1, 2]])
+
+
+def test_index_slabs_on_the_workers(data, cluster_client):
+    from distributed import get_task_stream
+
+    X, Q, _, _ = data
+    with cluster_client.as_current(), dask.config.set(scheduler="dask.distributed"):
+        Xd = cluster_client.persist(_chunked(X, 100))
+        nn = dn.NearestNeighbors(n_neighbors=5).fit(Xd)
+        client, slabs, places = nn._resident
+        assert len(slabs) == 2  # one per worker thread
+        holder = {key: next(iter(ws)) for key, ws in client.who_has(slabs).items()}
+        assert len(set(holder.values())) == 2 and [holder[f.key] for f in slabs] == places
+        with get_task_stream(client) as ts:
+            d, i = nn.kneighbors(_chunked(Q, 40))
+            d, i = dask.compute(d, i)
+        ref = skn.NearestNeighbors(n_neighbors=5).fit(X).kneighbors(Q)
+        np.testing.assert_array_equal(i, ref[1])
+        np.testing.assert_allclose(d, ref[0], rtol=1e-10)
+        # every (query chunk, slab) task ran on its slab's worker
+        ran = Counter(t["worker"] for t in ts.data if "_slab_task" in str(t["key"]))
+        assert ran == Counter({w: 4 for w in holder.values()})
+        ids = np.concatenate(client.gather(client.map(lambda s: s.ids, slabs)))
+        np.testing.assert_array_equal(np.sort(ids), np.arange(len(X)))  # each row once
+
+
+def test_ivf_slabs_and_short_lists():
+    from dml.neighbors._ivf import IVFIndex
+
+    rng = np.random.default_rng(6)
+    X, Q = rng.normal(size=(3000, 5)), rng.normal(size=(200, 5))
+    ivf = IVFIndex.build(X, n_lists=60)
+    probes = ivf.coarse().probes(Q, n_probe=6, k=10)
+    one = ivf.slab().search(Q, probes, k=10, metric="euclidean")
+    parts = [s.search(Q, probes, k=10, metric="euclidean") for s in ivf.slabs(3)]
+    assert len(parts) == 3
+    merged = K.merge_topk([p[0] for p in parts], [p[1] for p in parts], 10)
+    np.testing.assert_array_equal(merged[1], one[1])
+    np.testing.assert_allclose(merged[0], one[0])
+    # n_probe=1 of 600 lists (about 5 rows each): queries probe on until k rows
+    small = IVFIndex.build(X, n_lists=600)
+    pr = small.coarse().probes(Q, n_probe=1, k=10)
+    assert pr.shape[1] > 1 and (np.diff(small.starts)[np.where(pr < 0, 0, pr)] * (pr >= 0)).sum(1).min() >= 10
+    d, i = small.search(Q, k=10, n_probe=1)
+    assert (i != K.PAD_INDEX).all() and np.isfinite(d).all()
