@@ -22,6 +22,7 @@ categorical fields (tokens "C<field>=<hex>") to 2**20 columns with FeatureHasher
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
 
@@ -202,6 +203,7 @@ def main(argv=None):
 
     n = args.n_samples
     results = {"n_samples": n, "chunks": args.chunks, "repeat": args.repeat, "entries": []}
+    results["load_average"] = {"start": os.getloadavg()}  # the machine is shared
     add = entry_recorder(results, 26, 36)
     docs = make_documents(n)
     print(f"documents: {n:,}, {sum(map(len, docs)) / n:.1f} characters each on average", flush=True)
@@ -217,6 +219,7 @@ def main(argv=None):
             _click_case(client, add, results, args.click_samples, args.chunks, args.repeat)
     results["ratios"] = ratio_rows(results["entries"], ours=lambda lib: lib == "dml")
     print(table(results["ratios"], RATIO_COLUMNS))
+    results["load_average"]["end"] = os.getloadavg()
     print("wrote", write_json(args.name, results))
 
 
