@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval, StrOptions
+from dml._config import get_config
 from dml._engine.inputs import pass_data
 from dml._engine.mapreduce import combine_value_counts, map_reduce
 from dml._engine.memory import should_persist
@@ -126,8 +127,11 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     On Dask input, ``fit`` runs one pass over ``y`` (the class counts, which ``'balanced'``
     needs; Dask DataFrame input first reads its partition lengths, one more pass over
     ``y``), then draws the sample blockwise: each chunk keeps its rows by the hashed
-    draws, so the sample is a lazy Dask array read from the source once. When it fits
-    in memory by dml's persist policy (``dml.config_context(persist=...)``) it is
+    draws, so the sample is a lazy Dask array read from the source once. A sample no
+    larger than dml's fast-path size (``fast_path_bytes``, by default ``chunk_bytes``,
+    64 MiB) is gathered into this process (one pass reading the kept rows) and the
+    inner fit runs on it in memory, with no graph and no round trips. A larger one that
+    fits in memory by dml's persist policy (``dml.config_context(persist=...)``) is
     persisted once (on the cluster, or in this process without a client) and every pass
     of the inner fit reads only the kept rows; otherwise it stays lazy and each pass of
     the inner fit filters the source again. A scikit-learn estimator (not one of dml's)
@@ -260,6 +264,11 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return tuple(dask.compute(*kept)) + ((None,) if ws is None else ())
         n_kept = n_pos + self.negative_rate_ * n_neg
         nbytes = n_kept * (X.shape[1] * X.dtype.itemsize + 16)
+        small = get_config()["fast_path_bytes"]
+        if nbytes <= (get_config()["chunk_bytes"] if small is None else small):
+            # a sample below dml's fast-path size: gathered here (one pass reading the
+            # kept rows), the inner dml fit then runs in this process with no graph
+            return tuple(dask.compute(*kept)) + ((None,) if ws is None else ())
         if should_persist(nbytes, get_client(), iterative=True):
             kept = [v.compute_chunk_sizes() for v in dask.persist(*kept)]
         return tuple(kept) + ((None,) if ws is None else ())

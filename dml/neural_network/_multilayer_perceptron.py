@@ -198,6 +198,7 @@ class _BaseMLP(BaseEstimator):
     def _initialize(self, layer_units, dtype):
         self.n_iter_ = 0
         self.t_ = 0
+        self._epochs = 0  # epochs run since the weights were drawn (seeds the shuffles)
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
         self.coefs_, self.intercepts_ = [], []
@@ -358,12 +359,18 @@ class _BaseMLP(BaseEstimator):
             train_rows = np.arange(n, dtype=np.int64)
         n_samples = train_rows.shape[0]
         batch_size = self._batch_size(n_samples)
-        shuffle_seed = int(self._random_state.randint(np.iinfo(np.int32).max)) if self.shuffle else None
+        if self.shuffle:
+            drawn = int(self._random_state.randint(np.iinfo(np.int32).max))
+            if self._epochs == 0 or not hasattr(self, "_shuffle_seed"):
+                # fixed from the first epoch after the weights are drawn, so that
+                # partial_fit / warm-start epochs continue the fit's sequence of shuffles
+                self._shuffle_seed = drawn
         optimizer = self._optimizer
         self.n_iter_ = 0
         for it in range(self.max_iter):
             if self.shuffle:
-                order = train_rows[np.random.default_rng([shuffle_seed, it]).permutation(n_samples)]
+                epoch_rng = np.random.default_rng([self._shuffle_seed, self._epochs])
+                order = train_rows[epoch_rng.permutation(n_samples)]
             else:
                 order = train_rows
             accumulated = 0.0
@@ -379,6 +386,7 @@ class _BaseMLP(BaseEstimator):
                     group = [np.sort(order[s : s + batch_size]) for s in starts[r : r + self.average_every]]
                     accumulated += self._local_round(data, theta, group)
             self.n_iter_ += 1
+            self._epochs += 1
             self.loss_ = accumulated / n_samples
             if it == 0 and not np.isfinite(self.loss_):
                 raise_if_not_finite(data, np.asarray([self.loss_]), what="the loss")
@@ -645,7 +653,11 @@ _DOC_NOTES = """
     ``validation_fraction`` (not stratified, unlike scikit-learn's split). Dask input is
     persisted when the persist policy allows it; predictions are lazy blockwise maps.
     ``average_every=k`` makes 'sgd' / 'adam' one round trip per k steps (local steps on
-    every chunk, then the replicas averaged)."""
+    every chunk, then the replicas averaged); each chunk is a replica, so use it with
+    about one chunk per worker. A step reads only its rows of a chunk (integer-array
+    indexing), so its cost is its batch's whatever the chunk size. The epochs are counted
+    from the first draw of the weights and seed the shuffles: successive ``partial_fit``
+    calls shuffle differently, and k of them equal one ``fit`` with ``max_iter=k``."""
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -108,10 +108,12 @@ def _batch(X, y, w, rows, row_offset, xp):
 
 
 def _take(a, idx, xp):
-    """Rows ``idx`` (host integers) of ``a``: CSR chunks by indexing, arrays by ``take``."""
+    """Rows ``idx`` (host integers) of ``a``: CSR chunks by indexing, arrays by integer
+    array indexing (which reads only those rows: NumPy's ``take`` first copies a chunk
+    that is not C-contiguous, such as a Fortran-ordered one, whole)."""
     if is_sparse(a):
         return a[to_numpy(idx)]
-    return xp.take(a, xp.asarray(idx), axis=0)
+    return a[xp.asarray(idx)]
 
 
 def mlp_loss_grad_kernel(

@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+import dml
 from dml._engine.mapreduce import count_passes
 from dml.imbalance import NegativeDownsampler
 from dml.imbalance._downsample_kernels import keep_mask
@@ -162,10 +163,17 @@ def test_dask_dataframe_input(small):
     np.testing.assert_allclose(P.compute(), mem.predict_proba(X), rtol=1e-6)
 
 
-def test_one_counting_pass_and_the_source_read_once(small):
-    """fit: one pass over y (the class counts), the sample drawn and persisted from one
-    read of X, and every pass of the inner fit on the persisted sample."""
+@pytest.mark.parametrize("fast_path_bytes", [None, 0])
+def test_one_counting_pass_and_the_source_read_once(small, fast_path_bytes, monkeypatch):
+    """fit: one pass over y (the class counts), the sample drawn from one read of X:
+    gathered into memory when below the fast-path size (no persist), else persisted,
+    and every pass of the inner fit on that sample."""
+    import dask
+
     X, y = small
+    persists = []
+    persist = dask.persist
+    monkeypatch.setattr(dask, "persist", lambda *a, **k: persists.append(1) or persist(*a, **k))
     reads = []
     lock = threading.Lock()
 
@@ -177,12 +185,16 @@ def test_one_counting_pass_and_the_source_read_once(small):
 
     Xd = da.from_array(X, chunks=(5000, -1)).map_blocks(spy, dtype=X.dtype)
     yd = da.from_array(y, chunks=5000)
-    with count_passes() as c:
+    with dml.config_context(fast_path_bytes=fast_path_bytes), count_passes() as c:
         ds = NegativeDownsampler(LogisticRegression(), negative_rate=0.2, random_state=0).fit(Xd, yd)
     assert sorted(reads) == [5000] * 4  # each chunk of X read once
+    assert len(persists) == (0 if fast_path_bytes is None else 1)
     keep = _kept(y, _seed(0), 0.2)
+    sample = (X[keep], y[keep])
+    if fast_path_bytes == 0:
+        sample = (da.from_array(X[keep], chunks=2000), da.from_array(y[keep], chunks=2000))
     with count_passes() as inner:
-        LogisticRegression().fit(da.from_array(X[keep], chunks=2000), da.from_array(y[keep], chunks=2000))
+        LogisticRegression().fit(*sample)
     assert c.kernels[0] == "label_counts_kernel"
     assert c.passes == 1 + inner.passes
     assert ds.estimator_.n_iter_[0] > 1

@@ -286,6 +286,29 @@ def test_many_chunks_local_data():
     _same_weights(got, ref, 1e-6)
 
 
+@pytest.mark.parametrize("average_every", [1, 3])
+def test_partial_fit_epochs_continue_the_fit_shuffles(average_every):
+    """Shuffled partial_fit epochs are the epochs of one fit (each epoch its own
+    permutation, the optimizer state kept), not the same permutation again."""
+    X, y = _blobs()
+    Xd = da.from_array(X, chunks=(100, -1))
+    kw = dict(
+        hidden_layer_sizes=(5,), solver="adam", random_state=0, batch_size=20, average_every=average_every
+    )
+    ref = _quiet(lambda: MLPClassifier(**kw, max_iter=3).fit(Xd, y))
+    got = MLPClassifier(**kw)
+    for _ in range(3):
+        got.partial_fit(Xd, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-12)
+    _same_weights(got, ref, 1e-12)
+    # the second epoch's permutation is not the first's
+    two = MLPClassifier(**kw, max_iter=1, shuffle=True)
+    two.partial_fit(Xd, y, classes=[0, 1, 2])
+    first = [c.copy() for c in two.coefs_]
+    two.partial_fit(Xd, y)
+    assert two._epochs == 2 and not np.allclose(first[0], two.coefs_[0])
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_average_every_local_steps(solver):
     X, y = _blobs()
