@@ -154,7 +154,7 @@ class ChunkedData:
         if not self.lazy or self._collections is None:
             return self
         X, y, w = self._collections
-        if not should_persist(_nbytes(X, y, w), self.client, iterative=True):
+        if not should_persist(_bytes_to_persist(self.client, X, y, w), self.client, iterative=True):
             return self
         new = _persisted_data(X, y, w, self.client)
         for name in ("mode", "X", "y", "sample_weight", "row_chunks", "_keepalive", "_recipes"):
@@ -835,7 +835,7 @@ def _fit_data_dask(
     if client is not None:
         check_workers(client)
     X, y, sample_weight = _known_lengths(X, y, sample_weight, client)
-    if should_persist(_nbytes(X, y, sample_weight), client, iterative=iterative):
+    if should_persist(_bytes_to_persist(client, X, y, sample_weight), client, iterative=iterative):
         data = _persisted_data(X, y, sample_weight, client)
     else:
         data = _lazy_data(X, y, sample_weight, client)
@@ -873,6 +873,26 @@ def _nbytes(*arrays):
         if a is not None:
             total += sparse_nbytes(a) if is_sparse(a) else int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize
     return total
+
+
+def _held_on_cluster(client, v):
+    """True when every chunk of Dask collection ``v`` is a future of ``client``'s
+    cluster (a collection persisted by the caller): keeping it costs no more memory."""
+    if client is None or not is_dask_collection(v):
+        return False
+    from dask.core import flatten
+    from distributed import futures_of  # only with a client: distributed is imported then
+
+    held = {f.key for f in futures_of(v)}
+    return bool(held) and all(k in held for k in flatten(v.__dask_keys__()))
+
+
+def _bytes_to_persist(client, *arrays):
+    """:func:`_nbytes` of the arrays that persisting would add to the cluster's memory:
+    collections already persisted there count nothing. (Dask arrays of CSR chunks have
+    no known size and count as dense, which bounds them; a persisted one is in memory
+    whatever its size, and is kept as it is instead of being read again per pass.)"""
+    return _nbytes(*(None if _held_on_cluster(client, v) else v for v in arrays))
 
 
 def _block_lengths(block):
