@@ -474,11 +474,11 @@ class _BaseForest(BaseEstimator):
             res = build_trees(Xb, y_enc, sw, trees=tree_ids, **kw)
         else:
             runner = task_runner(None, type(self).__name__)
-            if Xb is None:
-                hx = runner.put(dask.delayed(concat_chunks, pure=False)(*datab.X))
+            if Xb is None:  # bins, targets and weights from the chunks where they live
+                whole = runner.put(dask.delayed(concat_chunks, pure=False)(len(datab.X), *datab.X, *datab.y))
+                hx, hy, hw = (runner.result_part(whole, None, i) for i in range(3))
             else:
-                hx = runner.put(Xb)
-            hy, hw = runner.put(y_enc, recoverable=True), runner.put(sw, recoverable=True)
+                hx, hy, hw = runner.put(Xb), runner.put(y_enc), runner.put(sw)
             futs = [runner.submit(build_trees, hx, hy, hw, trees=[t], **kw) for t in tree_ids]
             res = [r for part in runner.gather(futs) for r in part]
         edges = np.concatenate([cfg["edges"], np.full((len(thresholds), 1), np.inf)], axis=1)

@@ -280,6 +280,10 @@ def gather_nodes_kernel(Xb, Y, w, trees, *, xp, row_offset, tree_ids, jobs, boot
     return {"X": Xb[idx], "y": Y[idx, 0], "sw": Y[idx, 1], "row": idx + row_offset, "job": job}
 
 
-def concat_chunks(*parts):
-    """The binned chunks (uint8) as one array, in row order (a task on the cluster)."""
-    return np.concatenate([np.asarray(q, dtype=np.uint8) for q in parts])
+def concat_chunks(n_chunks, *parts):
+    """The binned chunks (uint8), then the target and the sample weight of the (n, 2)
+    ``y`` chunks, each as one array in row order (a task on the cluster): the first
+    ``n_chunks`` parts are X's, the rest y's."""
+    Xb = np.concatenate([np.asarray(q, dtype=np.uint8) for q in parts[:n_chunks]])
+    Y = np.concatenate([np.asarray(q, dtype=np.float64).reshape(-1, 2) for q in parts[n_chunks:]])
+    return Xb, np.ascontiguousarray(Y[:, 0]), np.ascontiguousarray(Y[:, 1])
