@@ -165,7 +165,8 @@ def run_logistic(client, X, y, args, add, results):
 
     with count_passes() as passes:
         timed = interleaved({"scikit-learn": fit_sklearn, "dml": fit_dml}, repeat=args.repeat)
-    n_eval = passes.kernels.count("binary_loss_grad_kernel") // args.repeat
+    n_eval = sum(passes.kernels.count(k) for k in ("binary_loss_grad_kernel", "binary_loss_grad_csr_kernel"))
+    n_eval //= args.repeat
     losses = {k: log_loss(y, m.predict_proba(X)) for k, m in fitted.items()}
     task = f"logreg lbfgs {n}x2^{int(np.log2(X.shape[1]))}"
     peaks = client.run(_peak_rss)

@@ -30,6 +30,7 @@ from dml._solvers._quasi_newton import lbfgs
 from dml.linear_model._base import PenalizedObjective
 from dml.linear_model._glm_kernels import glm_kernel
 from dml.linear_model._logistic_kernels import (
+    binary_loss_grad_csr_kernel,
     binary_loss_grad_kernel,
     multinomial_loss_grad_kernel,
     multinomial_newton_kernel,
@@ -133,7 +134,10 @@ def _lbfgs(data, w0, cw, l2, sw_sum, n_classes, fi, tol, max_iter, verbose, name
     p = data.n_features
     binary = n_classes == 2
     ncol = p + int(fi)
-    if binary:
+    if binary and data.sparse:
+        # CSR chunks: each task folds its chunks' gradients into one, in place
+        kernel, kw = binary_loss_grad_csr_kernel, {"fit_intercept": fi, "accumulate": True}
+    elif binary:
         kernel, kw = binary_loss_grad_kernel, {"fit_intercept": fi}
     else:
         kernel, kw = multinomial_loss_grad_kernel, {"fit_intercept": fi, "n_classes": n_classes}
