@@ -546,7 +546,9 @@ def shared(obj):
     ``dask.delayed`` key."""
     client = get_client()
     if client is not None:
-        return client.scatter(obj, broadcast=True, hash=True)
+        # a key of its own: equal objects scattered by two searches at once would share
+        # one key, released by the first search while the second still needs it
+        return client.scatter(obj, broadcast=True, hash=False)
     return dask.delayed(obj, pure=True)
 
 
