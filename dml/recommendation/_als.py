@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
+from dml._engine.allocation import kept_allocations
 from dml._engine.mapreduce import combine_value_counts
 from dml._engine.namespace import is_dask_collection
 from dml.recommendation._als_kernels import (
@@ -585,7 +586,8 @@ class ALS(BaseEstimator):
 def _solve(block, side, X0, kw):
     indptr, indices, data = block
     Y, YtY = side
-    return solve_block(indptr, indices, data, Y, YtY, X0, **kw)
+    with kept_allocations():  # the block's temporaries are reused, not page-faulted afresh
+        return solve_block(indptr, indices, data, Y, YtY, X0, **kw)
 
 
 def _stack(gram, *blocks):
