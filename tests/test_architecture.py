@@ -92,6 +92,14 @@ FAMILY_ALLOWED = {
         "SimpleImputer's most_frequent / constant on string, object and category columns "
         "count values with the encoders' category-count pass and read columns with their reader"
     ),
+    ("dml.ensemble", "dml.compose"): (
+        "HistGradientBoosting's categorical_features encode the categorical columns with a "
+        "ColumnTransformer placed first, as scikit-learn's _preprocess_X does"
+    ),
+    ("dml.ensemble", "dml.preprocessing"): (
+        "HistGradientBoosting's categorical columns are ordinal-encoded by dml's OrdinalEncoder "
+        "(one category pass for Dask input), as scikit-learn's estimator uses its OrdinalEncoder"
+    ),
     ("dml.compose", "dml.preprocessing"): (
         "ColumnTransformer's 'passthrough' parts run as dml's one-to-one FunctionTransformer "
         "(as scikit-learn's run as its FunctionTransformer), which passes Dask columns through lazily"
