@@ -21,14 +21,11 @@ split (:func:`best_first_keep`).
 
 from __future__ import annotations
 
-import ctypes
 import heapq
-import sys
-import threading
-from contextlib import contextmanager
 
 import numpy as np
 
+from dml._engine.allocation import kept_allocations
 from dml.ensemble._forest_kernels import _M2, _splitmix, bootstrap_counts, second_moment
 
 N_BINS = 256
@@ -585,55 +582,6 @@ def grow_local(Xb, y, W, *, cfg):
 
 
 # --------------------------------------------------------------------------- tasks
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_malloc_lock = threading.Lock()
-_malloc_users = [0]
-
-
-def _mallopt():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc.mallopt, libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-@contextmanager
-def kept_allocations():
-    """glibc keeps freed memory (and serves arrays up to 32 MiB from its heap) while
-    trees grow in this process, then returns to the environment's settings and trims.
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also pins
-    the mmap threshold at 128 KiB: every per-level temporary is then mapped afresh and
-    page-faulted (measured: a 126k-row tree 0.68 -> 1.91 s). Only a process started
-    with ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_MMAP_THRESHOLD_`` is touched (glibc's
-    own adaptive thresholds are left alone), and those values are restored."""
-    import os
-
-    trim_env = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    mmap_env = os.environ.get("MALLOC_MMAP_THRESHOLD_")
-    fns = _mallopt() if (trim_env or mmap_env) else None
-    if fns is None:
-        yield
-        return
-    mallopt, trim = fns
-    with _malloc_lock:
-        _malloc_users[0] += 1
-        if _malloc_users[0] == 1:
-            mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-            mallopt(_M_TRIM_THRESHOLD, 1 << 30)
-    try:
-        yield
-    finally:
-        with _malloc_lock:
-            _malloc_users[0] -= 1
-            if _malloc_users[0] == 0:
-                mallopt(_M_TRIM_THRESHOLD, int(trim_env or 128 << 10))
-                mallopt(_M_MMAP_THRESHOLD, int(mmap_env or 128 << 10))
-                trim(0)
 
 
 def tree_weights(sw, y, rows, *, tree, boot, balanced, n_classes):
