@@ -244,6 +244,8 @@ class _Tree:
 class _BaseForest(BaseEstimator):
     """Shared fit and predict of dml's binned forests."""
 
+    _host_only = True  # NumPy binning and growth: CuPy input gets check_host_input's TypeError
+
     _extra = False
 
     _parameter_constraints = {

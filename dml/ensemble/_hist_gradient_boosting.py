@@ -389,6 +389,8 @@ def _check_categorical_features(X, categorical_features):
 class _BaseHGB(BaseEstimator):
     """Shared fit of dml's histogram gradient boosting estimators."""
 
+    _host_only = True  # NumPy binning and histograms: CuPy input gets check_host_input's TypeError
+
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],

@@ -94,6 +94,8 @@ def effective_metric(metric, p, metric_params):
 class NeighborsBase(BaseEstimator):
     """Fit, index and searches of the neighbour estimators (not public)."""
 
+    _host_only = True  # NumPy kernels: CuPy input gets check_host_input's TypeError
+
     _parameter_constraints: dict = {
         "algorithm": [StrOptions({"auto", "brute", "ivf", "ball_tree", "kd_tree"})],
         "p": [Interval(numbers.Real, 1, None, closed="left"), None],

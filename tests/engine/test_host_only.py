@@ -37,3 +37,31 @@ def test_host_input_and_other_estimators_pass():
     check_host_input(_HostOnly(), X, da.from_array(X, chunks=10), None)
     check_host_input(_AnyDevice(), xps.asarray(X))
     check_host_input(None, xps.asarray(X))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        "ensemble.HistGradientBoostingClassifier",
+        "ensemble.HistGradientBoostingRegressor",
+        "ensemble.RandomForestClassifier",
+        "ensemble.ExtraTreesRegressor",
+        "neighbors.KNeighborsClassifier",
+        "neighbors.NearestNeighbors",
+        "neighbors.RadiusNeighborsRegressor",
+    ],
+)
+def test_host_only_families_refuse_device_input(make):
+    import importlib
+
+    module, name = make.split(".")
+    est = getattr(importlib.import_module(f"dml.{module}"), name)()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    with pytest.raises(TypeError, match=f"{name} runs on host"):
+        est.fit(xps.asarray(X), None if name == "NearestNeighbors" else xps.asarray(y))
+    fitted = est.fit(X, None if name == "NearestNeighbors" else y)
+    method = "kneighbors" if name == "NearestNeighbors" else "predict"
+    with pytest.raises(TypeError, match=f"{name} runs on host"):
+        getattr(fitted, method)(xps.asarray(X))
