@@ -415,30 +415,64 @@ def weighted_order_statistics(data, thresholds_for, *, size=DEFAULT_SIZE, missin
 
 def _solve(data, thresholds_for, *, weighted, size, missing_values, sample):
     """The first value with ``U(v) >= t`` for every threshold ``t`` of every column."""
-    p = data.n_features
-    combine = functools.partial(combine_order_stats, size=size)
     kwargs = dict(
-        combine=combine,
+        combine=functools.partial(combine_order_stats, size=size),
         size=size,
         missing_values=missing_values,
         sample=sample,
         weighted=weighted,
         pass_row_offset=sample is not None,
     )
-    brackets = [[(None, None)] for _ in range(p)]
-    res = map_reduce(order_stats_kernel, data, brackets=brackets, **kwargs)
-    _raise_inf(res, data)
-    res = res["order_stats"]
+
+    def run(brackets):
+        res = map_reduce(order_stats_kernel, data, brackets=brackets, **kwargs)
+        _raise_inf(res, data)
+        return res["order_stats"]
+
+    return refine_order_statistics(run, data.n_features, thresholds_for, weighted=weighted, dtype=data.dtype)
+
+
+def refine_order_statistics(run, n_columns, thresholds_for, *, weighted=False, dtype=np.float64):
+    """Exact (weighted) order statistics of ``n_columns`` groups of values, by narrowing
+    brackets pass by pass: the driver behind :func:`exact_order_statistics` and
+    :func:`weighted_order_statistics`, for callers whose pass is their own kernel.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(brackets)`` makes one pass: ``brackets[j]`` is a list of ``(lo, hi)``
+        brackets of column ``j`` (``(None, None)``: the whole column), and the pass
+        returns, per column and bracket, ``(c, summary)``: the count (total weight) of
+        the column's values ``<= lo`` and the summary (:func:`order_stats_kernel`'s,
+        merged with :func:`combine_order_stats`) of those inside ``(lo, hi]``.
+    n_columns : int
+    thresholds_for : callable
+        ``thresholds_for(totals) -> list`` of 1-D arrays (one per column): the counts
+        (weights) at or below the values wanted, given each column's total.
+    weighted : bool
+    dtype : dtype of the values found
+
+    Returns
+    -------
+    totals : ndarray of shape (n_columns,)
+    found : list of ndarray
+        Per column, the first values whose count (weight) at or below reaches each
+        threshold.
+    cum : list of ndarray
+        The count (weight) at or below each value found.
+    """
+    brackets = [[(None, None)] for _ in range(n_columns)]
+    res = run(brackets)
     totals = np.array([col[0][1][3] for col in res], dtype=np.float64 if weighted else np.int64)
     wanted = list(thresholds_for(totals))
-    found = [np.zeros(len(t), dtype=data.dtype) for t in wanted]
+    found = [np.zeros(len(t), dtype=dtype) for t in wanted]
     cum = [np.zeros(len(t), dtype=totals.dtype) for t in wanted]
     # per column: the targets pending in each bracket of the last pass
-    pending = [[list(range(len(wanted[j])))] for j in range(p)]
+    pending = [[list(range(len(wanted[j])))] for j in range(n_columns)]
     for _ in range(MAX_PASSES):
-        nxt_brackets = [[] for _ in range(p)]
-        nxt_pending = [[] for _ in range(p)]
-        for j in range(p):
+        nxt_brackets = [[] for _ in range(n_columns)]
+        nxt_pending = [[] for _ in range(n_columns)]
+        for j in range(n_columns):
             for (lo_old, _), (c, summ), targets in zip(brackets[j], res[j], pending[j]):
                 values, ulo, uhi, n, exact = summ
                 for t in targets:
@@ -461,7 +495,7 @@ def _solve(data, thresholds_for, *, weighted, size, missing_values, sample):
         if not any(nxt_brackets):
             return totals, found, cum
         brackets, pending = nxt_brackets, nxt_pending
-        res = map_reduce(order_stats_kernel, data, brackets=brackets, **kwargs)["order_stats"]
+        res = run(brackets)
     raise RuntimeError("exact order statistics did not converge")  # pragma: no cover
 
 

@@ -29,6 +29,7 @@ from dml._engine.quantiles import (
     median_ranks,
     percentile_ranks,
     percentiles_from_order_statistics,
+    refine_order_statistics,
 )
 from dml.ensemble._hist_gradient_boosting_grower import LevelGrower
 from dml.ensemble._hist_gradient_boosting_kernels import (
@@ -264,45 +265,12 @@ def _leaf_nodes(tree):
 
 
 def _leaf_order_statistics(run, n_leaves, thresholds_for, weighted=False):
-    """Exact (weighted) order statistics of grouped values, the engine's bracketing
-    (:func:`dml._engine.quantiles.weighted_order_statistics`) over passes ``run``.
-
-    ``run(brackets)`` is one pass returning, per group and bracket ``(lo, hi]``, the
-    count (total weight) of the group's values ``<= lo`` and the summary of those
-    inside. ``thresholds_for(totals)``: per group, the counts (weights) to reach.
-    Returns the totals and, per group, the first values whose count (weight) at or
-    below reaches each threshold."""
-    brackets = [[(None, None)] for _ in range(n_leaves)]
-    res = run(brackets)
-    totals = np.array([col[0][1][3] for col in res], dtype=np.float64 if weighted else np.int64)
-    wanted = list(thresholds_for(totals))
-    found = [np.zeros(len(t)) for t in wanted]
-    pending = [[list(range(len(wanted[j])))] for j in range(n_leaves)]
-    while True:
-        nxt_brackets = [[] for _ in range(n_leaves)]
-        nxt_pending = [[] for _ in range(n_leaves)]
-        for j in range(n_leaves):
-            for (lo_old, _), (c, summ), targets in zip(brackets[j], res[j], pending[j]):
-                values, ulo, uhi, _, exact = summ
-                for t in targets:
-                    r = wanted[j][t] - c
-                    if exact:
-                        found[j][t] = values[
-                            min(int(np.searchsorted(uhi, r, side="left")), values.shape[0] - 1)
-                        ]
-                        continue
-                    i_lo = int(np.searchsorted(uhi, r, side="left")) - 1
-                    i_hi = int(np.searchsorted(ulo, r, side="left"))
-                    key = (lo_old if i_lo < 0 else values[i_lo], values[min(i_hi, values.shape[0] - 1)])
-                    if key in nxt_brackets[j]:
-                        nxt_pending[j][nxt_brackets[j].index(key)].append(t)
-                    else:
-                        nxt_brackets[j].append(key)
-                        nxt_pending[j].append([t])
-        if not any(nxt_brackets):
-            return totals, found
-        brackets, pending = nxt_brackets, nxt_pending
-        res = run(brackets)
+    """Exact (weighted) order statistics of the leaves' residuals over passes ``run``
+    (the engine's bracketing, :func:`dml._engine.quantiles.refine_order_statistics`):
+    the totals and, per leaf, the first values whose count (weight) at or below
+    reaches each threshold."""
+    totals, found, _ = refine_order_statistics(run, n_leaves, thresholds_for, weighted=weighted)
+    return totals, found
 
 
 def _weighted_percentile(y, w, q):
