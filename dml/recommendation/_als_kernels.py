@@ -8,7 +8,6 @@ These functions import only NumPy; they run on whichever worker holds the block.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 #: Elements (ratings x rank x rank) of the outer-product buffer built at once per block.
 _OUTER_BUDGET = 1 << 22
@@ -139,6 +138,8 @@ def conjugate_gradient(indptr, G, weights, targets, YtY, lam, X, steps):
     nnz = G.shape[0]
     lengths = np.diff(indptr)
     rowid = np.repeat(np.arange(n), lengths)
+    import scipy.sparse as sp  # at call time: importing the kernels needs only NumPy
+
     S = sp.csr_matrix((np.empty(nnz), np.arange(nnz), indptr), shape=(n, nnz))
     gathered = np.empty((nnz, rank))
     tmp = np.empty((n, rank))
