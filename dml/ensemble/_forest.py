@@ -1137,11 +1137,10 @@ def _graft(tree, node, sub):
     return out
 
 
-def _prune(tree, budget):
-    """scikit-learn's best-first tree of ``budget`` splits within a tree dict grown
-    further (nodes split in scikit-learn's order of impurity decrease)."""
+def _kept_subtree(tree, keep, is_split):
+    """The tree dict reduced to the ``keep`` nodes (renumbered), the kept nodes that do
+    not split (``is_split`` False) made leaves."""
     left, right = tree["children_left"], tree["children_right"]
-    keep, is_split = best_first_keep(tree["_cand"], left, right, budget)
     order, nl, nr = renumber(keep, is_split, left, right)
     out = {k: v[order] for k, v in tree.items()}
     leaf = nl < 0
@@ -1150,6 +1149,14 @@ def _prune(tree, budget):
     out["threshold"] = np.where(leaf, -2.0, out["threshold"])
     out["_gain"] = np.where(leaf, 0.0, out["_gain"])
     return out
+
+
+def _prune(tree, budget):
+    """scikit-learn's best-first tree of ``budget`` splits within a tree dict grown
+    further (nodes split in scikit-learn's order of impurity decrease)."""
+    left, right = tree["children_left"], tree["children_right"]
+    keep, is_split = best_first_keep(tree["_cand"], left, right, budget)
+    return _kept_subtree(tree, keep, is_split)
 
 
 def _ccp_prune(tree, alpha):
@@ -1198,14 +1205,7 @@ def _ccp_prune(tree, alpha):
         if keep[i] and internal[i]:
             keep[left[i]] = keep[right[i]] = True
     is_split = keep & internal
-    order, nl, nr = renumber(keep, is_split, left, right)
-    out = {k: v[order] for k, v in tree.items()}
-    leaf = nl < 0
-    out["children_left"], out["children_right"] = nl, nr
-    out["feature"] = np.where(leaf, -2, out["feature"])
-    out["threshold"] = np.where(leaf, -2.0, out["threshold"])
-    out["_gain"] = np.where(leaf, 0.0, out["_gain"])
-    return out
+    return _kept_subtree(tree, keep, is_split)
 
 
 def _init_common(self, kw):
