@@ -1,4 +1,5 @@
-"""Chunk kernels of the histogram gradient boosting estimators (pure NumPy).
+"""Chunk kernels of the histogram gradient boosting estimators (NumPy; the histogram
+and row-descent loops numba-compiled through :func:`dml._engine.compiled.compiled`).
 
 - :func:`find_binning_thresholds`: scikit-learn's bin edges of one feature (run on the
   driver, on the gathered subsample);
@@ -29,9 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dml._engine.compiled import compiled
+
 #: scikit-learn's ALMOST_INF: no threshold above it but the "split on NaN" one
 ALMOST_INF = 1e300
-_ROW_BLOCK = 1 << 15
 
 
 # -------------------------------------------------------------------------- binning
@@ -203,6 +205,21 @@ def _categorical_left(go_left, is_cat, nd, b, missing, cat_left, mleft):
     return go_left
 
 
+@compiled
+def _descend_numeric(Xb, node, feature, thr, mleft, left, right, missing_bin):
+    """:func:`descend` of a tree with no categorical split, one row at a time (in place)."""
+    n = node.shape[0]
+    for i in range(n):
+        nd = node[i]
+        while feature[nd] >= 0:
+            b = Xb[i, feature[nd]]
+            if b <= thr[nd] or (mleft[nd] and b == missing_bin):
+                nd = left[nd]
+            else:
+                nd = right[nd]
+        node[i] = nd
+
+
 def descend(Xb, tree, node, missing_bin):
     """Send the rows of binned ``Xb`` from nodes ``node`` (int32, (n,)) down ``tree``
     until each reaches a node that is not split; returns the new node ids."""
@@ -210,32 +227,69 @@ def descend(Xb, tree, node, missing_bin):
     feature, thr, mleft = tree["feature"], tree["bin"], tree["missing_left"]
     left, right = tree["left"], tree["right"]
     cat_left = tree.get("cat_left")
+    if cat_left is None or not tree["is_cat"].any():
+        node = np.ascontiguousarray(node, dtype=np.int32)
+        _descend_numeric(
+            np.ascontiguousarray(Xb),
+            node,
+            np.ascontiguousarray(feature, dtype=np.int32),
+            np.ascontiguousarray(thr, dtype=np.uint8),
+            np.ascontiguousarray(mleft, dtype=np.bool_),
+            np.ascontiguousarray(left, dtype=np.int32),
+            np.ascontiguousarray(right, dtype=np.int32),
+            np.uint8(missing_bin),
+        )
+        return node
     active = np.flatnonzero(feature[node] >= 0)
     while active.size:
         nd = node[active]
         b = Xb[active, feature[nd]]
         go_left = (b <= thr[nd]) | (mleft[nd] & (b == missing_bin))
-        if cat_left is not None:
-            go_left = _categorical_left(go_left, tree["is_cat"][nd], nd, b, b == missing_bin, cat_left, mleft)
+        go_left = _categorical_left(go_left, tree["is_cat"][nd], nd, b, b == missing_bin, cat_left, mleft)
         node[active] = np.where(go_left, left[nd], right[nd])
         active = active[feature[node[active]] >= 0]
     return node
 
 
+@compiled
+def _histogram_loop(Xb, s, g, h, train, G, H, C, const_hess):
+    """Add every training row ``i`` with slot ``s[i] >= 0`` to the histograms of that
+    slot (``G``, ``H``, ``C``: (S, p, n_bins) float64), row by row in order."""
+    n, p = Xb.shape
+    for i in range(n):
+        si = s[i]
+        if si < 0 or not train[i]:
+            continue
+        gi = np.float64(g[i])
+        if const_hess:
+            for f in range(p):
+                b = Xb[i, f]
+                G[si, f, b] += gi
+                C[si, f, b] += 1.0
+        else:
+            hi = np.float64(h[i])
+            for f in range(p):
+                b = Xb[i, f]
+                G[si, f, b] += gi
+                H[si, f, b] += hi
+                C[si, f, b] += 1.0
+
+
 def _histograms(Xb, nodes, g, h, train, compute, n_bins, const_hess=False):
     """(grad, hess, count) histograms, shape (S, p, n_bins) each, of the S requested
-    ``(tree k, node)`` pairs of ``compute``, over the training rows. ``const_hess``:
-    every hessian is 1, so the hessian histogram is the count's (not summed)."""
+    ``(tree k, node)`` pairs of ``compute``, over the training rows (one compiled loop
+    over the rows per tree, float64 sums in row order). ``const_hess``: every hessian
+    is 1, so the hessian histogram is the count's (not summed)."""
     n, p = Xb.shape
     S = compute.shape[0]
-    size = S * p * n_bins
-    G = np.zeros(size)
-    H = np.zeros(size)
-    C = np.zeros(size)
+    G = np.zeros((S, p, n_bins))
+    H = np.zeros((S, p, n_bins))
+    C = np.zeros((S, p, n_bins))
     if S == 0:
-        return G.reshape(S, p, n_bins), H.reshape(S, p, n_bins), C.reshape(S, p, n_bins)
+        return G, H, C
     K = nodes.shape[1]
-    offs = np.arange(p, dtype=np.int64) * n_bins
+    Xb = np.ascontiguousarray(Xb)
+    train = np.ascontiguousarray(train, dtype=np.bool_)
     for k in range(K):
         sel = compute[:, 0] == k
         if not sel.any():
@@ -244,17 +298,20 @@ def _histograms(Xb, nodes, g, h, train, compute, n_bins, const_hess=False):
         slot = np.full(int(max(wanted.max(), nodes[:, k].max())) + 1, -1, dtype=np.int64)
         slot[wanted] = np.flatnonzero(sel)
         s = slot[nodes[:, k]]
-        rows = np.flatnonzero((s >= 0) & train)
-        for a in range(0, rows.size, _ROW_BLOCK):
-            r = rows[a : a + _ROW_BLOCK]
-            idx = (s[r, None] * (p * n_bins) + offs[None, :] + Xb[r]).ravel()
-            G += np.bincount(idx, weights=np.repeat(g[r, k].astype(np.float64), p), minlength=size)
-            if not const_hess:
-                H += np.bincount(idx, weights=np.repeat(h[r, k].astype(np.float64), p), minlength=size)
-            C += np.bincount(idx, minlength=size)
+        _histogram_loop(
+            Xb,
+            s,
+            np.ascontiguousarray(g[:, k]),
+            np.ascontiguousarray(h[:, k]),
+            train,
+            G,
+            H,
+            C,
+            bool(const_hess),
+        )
     if const_hess:
         H = C.copy()
-    return G.reshape(S, p, n_bins), H.reshape(S, p, n_bins), C.reshape(S, p, n_bins)
+    return G, H, C
 
 
 def _raw_predictions(Xb, model, cache, missing_bin):
