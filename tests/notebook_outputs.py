@@ -30,3 +30,31 @@ def stderr_outputs(nb):
                 lines = [ln for ln in lines if not any(e in ln for e in ENVIRONMENT)]
                 found.extend(lines)
     return found
+
+
+def run_notebook(path, timeout=300, clear_outputs=False):
+    """Execute the notebook at ``path`` in a fresh ``python3`` kernel (working directory: its
+    folder), assert nothing reached its cells' stderr, and return ``(outputs, seconds)``: its
+    text outputs and the wall time of the execution.  Skips when nbformat / nbclient are
+    missing.  ``clear_outputs`` drops saved outputs first (run fresh, not from them)."""
+    import time
+
+    import pytest
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(path, as_version=4)
+    if clear_outputs:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    # No warnings or text progress bars: nothing on the cells' stderr.
+    stderr = stderr_outputs(nb)
+    assert not stderr, stderr
+    return text_outputs(nb), seconds

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebook_outputs import stderr_outputs, text_outputs
+from tests.notebook_outputs import run_notebook
 
 NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "ad_clicks.ipynb"
 
@@ -16,18 +16,7 @@ NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "ad_clicks.ipynb"
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_ad_clicks_notebook_runs():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:  # run fresh, not from the saved outputs
-        if cell.cell_type == "code":
-            cell.outputs = []
-    nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    ).execute()
-    outputs = text_outputs(nb)
-    stderr = stderr_outputs(nb)  # no warnings, no text progress bars
-    assert not stderr, stderr
+    outputs, _ = run_notebook(NOTEBOOK, timeout=240, clear_outputs=True)
     assert "correction_: intercept" in outputs
     rate = float(re.search(r"click rate\s+([0-9.]+)", outputs).group(1))
     corrected = float(re.search(r"mean corrected q\s+([0-9.]+)", outputs).group(1))

@@ -9,23 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebook_outputs import stderr_outputs, text_outputs
+from tests.notebook_outputs import run_notebook
 
 NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "sparse.ipynb"
 
 
 @pytest.mark.slow
 def test_sparse_notebook_runs():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    )
-    client.execute()
-    outputs = text_outputs(nb)
-    stderr = stderr_outputs(nb)  # no warnings from the notebook's code
-    assert not stderr, stderr
+    outputs, _ = run_notebook(NOTEBOOK)
     assert "csr_matrix (60000, 262157) 8 chunks" in outputs
     assert "same hashed matrix as dml's: True" in outputs
     ours = re.search(r"log loss ([0-9.]+) \(click rate alone: ([0-9.]+)\)", outputs)
