@@ -84,8 +84,8 @@ def compiled(fn=None, **options):
         return d
 
     @functools.wraps(fn)
-    def call(*args):
-        return dispatcher()(*args)
+    def call(*args, **kwargs):
+        return dispatcher()(*args, **kwargs)
 
     call.py_func = fn
     call.dispatcher = dispatcher

@@ -23,6 +23,7 @@ def test_compiled_equals_python_and_pickles_by_reference():
     got = _scatter_add(np.zeros(7), idx, w)
     np.testing.assert_allclose(got, np.bincount(idx, weights=w, minlength=7))
     np.testing.assert_allclose(got, _scatter_add.py_func(np.zeros(7), idx, w))
+    np.testing.assert_allclose(_scatter_add(np.zeros(7), idx=idx, w=w), got)
     again = pickle.loads(pickle.dumps(_scatter_add))
     assert again is _scatter_add
 
