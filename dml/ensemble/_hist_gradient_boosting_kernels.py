@@ -66,11 +66,18 @@ def find_binning_thresholds(col, max_bins, sample_weight=None):
     if w is not None:
         nz = w != 0
         col, w = col[nz], w[nz]
-    order = np.argsort(col, kind="stable")
-    col = col[order]
-    if w is not None:
-        w = w[order]
-    distinct = np.unique(col)
+    if w is None:
+        # the sorted values (the order of equal values does not matter without weights)
+        col = np.sort(col)
+    else:
+        order = np.argsort(col, kind="stable")
+        col, w = col[order], w[order]
+    if col.shape[0] == 0:
+        return np.asarray([], dtype=np.float64)
+    first = np.empty(col.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(col[1:], col[:-1], out=first[1:])
+    distinct = col[first]  # np.unique of the sorted values
     if distinct.shape[0] <= 1:
         return np.asarray([], dtype=np.float64)
     if distinct.shape[0] <= max_bins:
@@ -252,9 +259,11 @@ def descend(Xb, tree, node, missing_bin):
 
 
 @compiled
-def _histogram_loop(Xb, s, g, h, train, G, H, C, const_hess):
+def _histogram_loop(Xb, s, g, h, train, hist, const_hess):
     """Add every training row ``i`` with slot ``s[i] >= 0`` to the histograms of that
-    slot (``G``, ``H``, ``C``: (S, p, n_bins) float64), row by row in order."""
+    slot (``hist``: (S, p, n_bins, 3) float64, the gradient, hessian and count sums of a
+    bin side by side, so a row's update of one feature touches one cache line), row by
+    row in order."""
     n, p = Xb.shape
     for i in range(n):
         si = s[i]
@@ -264,29 +273,28 @@ def _histogram_loop(Xb, s, g, h, train, G, H, C, const_hess):
         if const_hess:
             for f in range(p):
                 b = Xb[i, f]
-                G[si, f, b] += gi
-                C[si, f, b] += 1.0
+                hist[si, f, b, 0] += gi
+                hist[si, f, b, 2] += 1.0
         else:
             hi = np.float64(h[i])
             for f in range(p):
                 b = Xb[i, f]
-                G[si, f, b] += gi
-                H[si, f, b] += hi
-                C[si, f, b] += 1.0
+                hist[si, f, b, 0] += gi
+                hist[si, f, b, 1] += hi
+                hist[si, f, b, 2] += 1.0
 
 
 def _histograms(Xb, nodes, g, h, train, compute, n_bins, const_hess=False):
-    """(grad, hess, count) histograms, shape (S, p, n_bins) each, of the S requested
-    ``(tree k, node)`` pairs of ``compute``, over the training rows (one compiled loop
-    over the rows per tree, float64 sums in row order). ``const_hess``: every hessian
-    is 1, so the hessian histogram is the count's (not summed)."""
+    """The (gradient, hessian, count) histograms of the S requested ``(tree k, node)``
+    pairs of ``compute``: (S, p, n_bins, 3) float64 (the last axis: gradient, hessian,
+    count), over the training rows (one compiled loop over the rows per tree, float64
+    sums in row order). ``const_hess``: every hessian is 1, so the hessian histogram is
+    the count's (not summed)."""
     n, p = Xb.shape
     S = compute.shape[0]
-    G = np.zeros((S, p, n_bins))
-    H = np.zeros((S, p, n_bins))
-    C = np.zeros((S, p, n_bins))
+    hist = np.zeros((S, p, n_bins, 3))
     if S == 0:
-        return G, H, C
+        return hist
     K = nodes.shape[1]
     Xb = np.ascontiguousarray(Xb)
     train = np.ascontiguousarray(train, dtype=np.bool_)
@@ -304,14 +312,18 @@ def _histograms(Xb, nodes, g, h, train, compute, n_bins, const_hess=False):
             np.ascontiguousarray(g[:, k]),
             np.ascontiguousarray(h[:, k]),
             train,
-            G,
-            H,
-            C,
+            hist,
             bool(const_hess),
         )
     if const_hess:
-        H = C.copy()
-    return G, H, C
+        hist[..., 1] = hist[..., 2]
+    return hist
+
+
+def node_histograms(hist, s):
+    """Slot ``s`` of a combined ``hist`` (S, p, n_bins, 3) as the (3, p, n_bins)
+    gradient, hessian and count histograms (contiguous)."""
+    return np.ascontiguousarray(np.moveaxis(hist[s], 2, 0))
 
 
 def _raw_predictions(Xb, model, cache, missing_bin):
@@ -383,7 +395,8 @@ def boost_kernel(
 
     Returns
     -------
-    dict with ``G``, ``H``, ``C`` (S, p, n_bins) and, when asked, ``train_loss``,
+    dict with ``hist`` (S, p, n_bins, 3: gradient, hessian and count sums; see
+    :func:`node_histograms`) and, when asked, ``train_loss``,
     ``train_w``, ``val_loss``, ``val_w``.
     """
     Xb = np.asarray(Xb)
@@ -421,8 +434,7 @@ def boost_kernel(
             if cache is not None:
                 cache["gh"] = gh
         _, g, h = gh
-        G, H, C = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
-        out.update(G=G, H=H, C=C)
+        out["hist"] = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
     return out
 
 
