@@ -39,6 +39,7 @@ from dml.ensemble._hist_gradient_boosting_kernels import (
     find_binning_thresholds,
     gather_rows_kernel,
     leaf_order_stats_kernel,
+    node_histograms,
     outputs_from_raw,
     pack_trees,
     predict_block,
@@ -842,7 +843,7 @@ class _BaseHGB(BaseEstimator):
                         stopped = True
                         break
                 if has_missing is None:
-                    has_missing = res["C"][0][:, self.max_bins] > 0
+                    has_missing = res["hist"][0, :, self.max_bins, 2] > 0
                 growers = []
                 for k in range(K):
                     pk = dict(params)
@@ -851,7 +852,7 @@ class _BaseHGB(BaseEstimator):
                     g = LevelGrower(
                         params=pk, nbnm=nbnm, has_missing=has_missing, n_bins=n_bins, thresholds=thresholds
                     )
-                    g.receive({0: np.stack([res["G"][k], res["H"][k], res["C"][k]])})
+                    g.receive({0: node_histograms(res["hist"], k)})
                     growers.append(g)
                 while not all(g.done for g in growers):
                     reqs = [(k, node) for k, g in enumerate(growers) for node in g.requests()]
@@ -859,7 +860,7 @@ class _BaseHGB(BaseEstimator):
                     res = run(reqs, False, cache)
                     per = {}
                     for s, (k, node) in enumerate(reqs):
-                        per.setdefault(k, {})[node] = np.stack([res["G"][s], res["H"][s], res["C"][s]])
+                        per.setdefault(k, {})[node] = node_histograms(res["hist"], s)
                     for k, hists in per.items():
                         growers[k].receive(hists)
                 trees = [g.arrays(shrinkage=self.learning_rate) for g in growers]

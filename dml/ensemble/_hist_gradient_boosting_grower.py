@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 
+from dml._engine.compiled import compiled
+
 
 def node_value(G, H, l2, lower=-np.inf, upper=np.inf):
     """scikit-learn's ``compute_node_value``: the Newton step, clipped to the bounds of
@@ -83,6 +85,87 @@ def categorical_split(hist_f, n, G, H, value, *, n_categories, has_missing, msl,
     return best_gain, left, best[1], best[2], best[3]
 
 
+@compiled
+def _scan_numeric(Gh, Hh, Ch, n, G, H, loss_cur, msl, min_hess, l2, lower, upper, mono, nbnm, hm, allowed):
+    """The two scans of :func:`find_split` over every allowed feature, one bin at a
+    time (left sums accumulated in bin order, right sums from the last non-missing bin
+    down, as ``np.cumsum`` adds them). Per feature: the best gain (``-inf``: none),
+    whether it is the right-to-left scan's (missing values left), its bin, and the
+    left sums of that split."""
+
+    def split_gain(gl, hl, nl, mono):
+        # _gains of one candidate split: the same operations in the same order
+        gr, hr, nr = G - gl, H - hl, n - nl
+        if not (nl >= msl and nr >= msl and hl >= min_hess and hr >= min_hess):
+            return -np.inf
+        vl = min(max(-gl / (hl + l2 + 1e-15), lower), upper)
+        vr = min(max(-gr / (hr + l2 + 1e-15), lower), upper)
+        if (mono == 1 and vl > vr) or (mono == -1 and vl < vr):
+            return -np.inf
+        return loss_cur - gl * vl - gr * vr
+
+    p, B = Gh.shape
+    nb = B - 1
+    best = np.full(p, -np.inf)
+    use_r = np.zeros(p, dtype=np.bool_)
+    jbest = np.zeros(p, dtype=np.int64)
+    left = np.zeros((p, 3))
+    rg = np.empty(nb)
+    rh = np.empty(nb)
+    rn = np.empty(nb)
+    for f in range(p):
+        if not allowed[f]:
+            continue
+        lim_l = nbnm[f] - 1 + (1 if hm[f] else 0)
+        # left to right: the first maximum wins (np.argmax)
+        gl = 0.0
+        hl = 0.0
+        nl = 0.0
+        bl = -np.inf
+        jl = 0
+        bgl = 0.0
+        bhl = 0.0
+        bnl = 0.0
+        for j in range(nb):
+            gl += Gh[f, j]
+            hl += Hh[f, j]
+            nl += Ch[f, j]
+            if j < lim_l:
+                gain = split_gain(gl, hl, nl, mono[f])
+                if gain > bl:
+                    bl, jl, bgl, bhl, bnl = gain, j, gl, hl, nl
+        br = -np.inf
+        jr = 0
+        bgr = 0.0
+        bhr = 0.0
+        bnr = 0.0
+        if hm[f] and nb > 1:
+            # right sums of bins j+1 .. nb-1, accumulated from bin nb-1 down
+            sg = 0.0
+            sh = 0.0
+            sn = 0.0
+            for i in range(nb):
+                sg += Gh[f, nb - 1 - i]
+                sh += Hh[f, nb - 1 - i]
+                sn += Ch[f, nb - 1 - i]
+                rg[i], rh[i], rn[i] = sg, sh, sn
+            # the right-to-left scan meets high bins first: the highest maximum wins
+            for j in range(nb - 2, -1, -1):
+                if j > nbnm[f] - 2:
+                    continue
+                c = nb - 2 - j
+                gain = split_gain(G - rg[c], H - rh[c], n - rn[c], mono[f])
+                if gain > br:
+                    br, jr, bgr, bhr, bnr = gain, j, rg[c], rh[c], rn[c]
+        if br > max(bl, 0.0):
+            best[f], use_r[f], jbest[f] = br, True, jr
+            left[f, 0], left[f, 1], left[f, 2] = G - bgr, H - bhr, n - bnr
+        else:
+            best[f], jbest[f] = bl, jl
+            left[f, 0], left[f, 1], left[f, 2] = bgl, bhl, bnl
+    return best, use_r, jbest, left
+
+
 def find_split(
     hist,
     n,
@@ -113,44 +196,36 @@ def find_split(
     each categorical feature (0 for numeric ones; None: no categorical feature), whose
     splits are found by :func:`categorical_split` (the result then holds
     ``cat_left``)."""
-    Gh, Hh, Ch = hist
+    Gh, Hh, Ch = (np.ascontiguousarray(a, dtype=np.float64) for a in hist)
     p, B = Gh.shape
     loss_cur = G * value
-    mono = None if monotonic is None else np.asarray(monotonic)[:, None]
-    bounds = (l2, lower, upper, mono)
-    nb = B - 1  # the non-missing bin positions (the last bin holds the missing values)
-    pos = np.arange(nb)[None, :]
-    nbnm = np.asarray(nbnm)[:, None]
-    hm = np.asarray(has_missing, dtype=bool)[:, None]
-    allowed = np.ones((p, 1), dtype=bool)
+    mono = np.zeros(p, dtype=np.int8) if monotonic is None else np.asarray(monotonic, dtype=np.int8)
+    hm = np.asarray(has_missing, dtype=bool)
+    allowed = np.ones(p, dtype=bool)
     if features is not None:
         allowed[:] = False
         allowed[np.asarray(features, dtype=np.int64)] = True
-    # left to right
-    gl, hl, nl = (np.cumsum(a[:, :nb], axis=1) for a in (Gh, Hh, Ch))
-    gain_l = _gains(gl, hl, nl, G, H, n, loss_cur, msl, min_hess, *bounds)
-    gain_l = np.where((pos < nbnm - 1 + hm) & allowed, gain_l, -np.inf)
-    # right to left: sums of bins j+1 .. nb-1, accumulated from the right
-    rev = [np.cumsum(a[:, nb - 1 :: -1], axis=1) for a in (Gh, Hh, Ch)]  # rev[i]: bins nb-1-i..nb-1
-    # split at bin j uses the right sums of bins j+1.., i.e. rev column nb - 2 - j
-    cols = nb - 2 - np.arange(nb - 1)
-    gr, hr, nr = (r[:, cols] for r in rev)  # (p, nb - 1), j = 0 .. nb-2
-    gain_r = _gains(G - gr, H - hr, n - nr, G, H, n, loss_cur, msl, min_hess, *bounds)
-    gain_r = np.where((pos[:, : nb - 1] <= nbnm - 2) & hm & allowed, gain_r, -np.inf)
-    jl = np.argmax(gain_l, axis=1)
-    bl = gain_l[np.arange(p), jl]
-    # the right-to-left scan meets high bins first: ties go to the highest bin
-    if nb > 1:
-        jr = nb - 2 - np.argmax(gain_r[:, ::-1], axis=1)
-        br = gain_r[np.arange(p), jr]
-    else:
-        jr = np.zeros(p, dtype=np.int64)
-        br = np.full(p, -np.inf)
-    use_r = br > np.maximum(bl, 0)
-    best = np.where(use_r, br, bl)
+    best, use_r, jbest, left_sums = _scan_numeric(
+        Gh,
+        Hh,
+        Ch,
+        float(n),
+        float(G),
+        float(H),
+        float(loss_cur),
+        float(msl),
+        float(min_hess),
+        float(l2),
+        float(lower),
+        float(upper),
+        mono,
+        np.asarray(nbnm, dtype=np.int64),
+        hm,
+        allowed,
+    )
     cats = {}
     if n_categories is not None:
-        for f in np.flatnonzero((np.asarray(n_categories) > 0) & allowed[:, 0]):
+        for f in np.flatnonzero((np.asarray(n_categories) > 0) & allowed):
             c = categorical_split(
                 hist[:, f],
                 n,
@@ -158,7 +233,7 @@ def find_split(
                 H,
                 value,
                 n_categories=int(n_categories[f]),
-                has_missing=bool(hm[f, 0]),
+                has_missing=bool(hm[f]),
                 msl=msl,
                 min_hess=min_hess,
                 l2=l2,
@@ -168,7 +243,7 @@ def find_split(
             best[f] = -np.inf if c is None else c[0]
             if c is not None:
                 cats[f] = c
-        best[(np.asarray(n_categories) > 0) & ~allowed[:, 0]] = -np.inf
+        best[(np.asarray(n_categories) > 0) & ~allowed] = -np.inf
     f = int(np.argmax(best))
     if not best[f] > 0:
         return None
@@ -190,13 +265,8 @@ def find_split(
         out["value_left"] = float(node_value(G_left, H_left, l2, lower, upper))
         out["value_right"] = float(node_value(out["G_right"], out["H_right"], l2, lower, upper))
         return out
-    if use_r[f]:
-        j = int(jr[f])
-        gr_f, hr_f, nr_f = float(gr[f, j]), float(hr[f, j]), float(nr[f, j])
-        G_left, H_left, n_left = G - gr_f, H - hr_f, n - nr_f
-    else:
-        j = int(jl[f])
-        G_left, H_left, n_left = float(gl[f, j]), float(hl[f, j]), float(nl[f, j])
+    j = int(jbest[f])
+    G_left, H_left, n_left = (float(v) for v in left_sums[f])
     out = {
         "gain": float(best[f]),
         "feature": f,
