@@ -333,3 +333,133 @@ def loglik_kernel(X, *, xp, mean, precision, const):
     Xr = X - xp.asarray(mean, dtype=X.dtype)
     P = xp.asarray(precision, dtype=X.dtype)
     return -0.5 * xp.sum(Xr * xp.matmul(Xr, P), axis=1) - const
+
+
+def _transposed_slabs(X, bounds, cache):
+    """``X^T`` of a CSR chunk as one CSR matrix per feature slab ``bounds[s]:bounds[s+1]``
+    (kept in the chunk's ``cache`` when one is given: built once per fit, on the worker
+    holding the chunk)."""
+    key = ("xt_slabs", tuple(int(b) for b in bounds))
+    slabs = None if cache is None else cache.get(key)
+    if slabs is None:
+        Xt = X.T.tocsr()
+        slabs = [Xt[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        del Xt
+        if cache is not None:
+            cache[key] = slabs
+    return slabs
+
+
+def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=None, cache=None):
+    """:func:`svd_power_kernel` with the block V and the result Z split by feature slabs:
+    ``Z_s = X[:, S_s]^T (X V)`` with ``X V = sum_s X[:, S_s] V_s``, ``S_s = bounds[s]:
+    bounds[s+1]``, each ``Z_s`` added into ``out["Z"][s]`` (the task's running partial).
+
+    The slabs let TruncatedSVD keep V and Z on the workers as one row slab per worker
+    (each slab reduced and normalised where it lives) instead of whole
+    ``(n_features, rank)`` blocks travelling through the caller.
+
+    Parameters
+    ----------
+    X : (n, p) chunk, CSR or a NumPy array
+    *V : the slabs ``V_s`` of shape (bounds[s+1] - bounds[s], rank)
+    bounds : sequence of int
+        Slab boundaries, ``0 = bounds[0] < ... < bounds[-1] = p``.
+    moments, r_factor, out, cache
+        As :func:`svd_power_kernel` (a CSR chunk keeps its transpose, one CSR matrix
+        per slab, in ``cache``).
+
+    Returns
+    -------
+    dict: ``Z`` (list of slabs, float32 for float32 chunks, else float64); ``mom`` and
+    ``R`` when asked.
+    """
+    dt = _state_dtype(X.dtype, xp)
+    rank = V[0].shape[1]
+    Vx = [np.asarray(v, dtype=dt) for v in V]
+    Z = None if out is None else out["Z"]
+    if Z is None:
+        Z = [np.zeros((b - a, rank), dtype=dt) for a, b in zip(bounds[:-1], bounds[1:])]
+    n = X.shape[0]
+    XV = np.zeros((n, rank), dtype=dt)
+    if is_sparse(X):
+        Xd = X if X.dtype == dt else X.astype(dt)
+        T = _transposed_slabs(Xd, bounds, cache)
+        for Ts, Vs in zip(T, Vx):
+            if Ts.nnz:
+                XV += Ts.T @ Vs  # CSC @ dense: X[:, S_s] V_s
+        step = max(1024, XT_BLOCK_BYTES // max(1, rank * np.dtype(dt).itemsize))
+        for Ts, Zs in zip(T, Z):
+            for a in range(0, Ts.shape[0], step):
+                B = Ts[a : a + step]
+                if B.nnz:
+                    Zs[a : a + step] += B @ XV
+    else:
+        Xd = np.asarray(X, dtype=dt)
+        for a, b, Vs in zip(bounds[:-1], bounds[1:], Vx):
+            XV += Xd[:, a:b] @ Vs
+        for a, b, Zs in zip(bounds[:-1], bounds[1:], Z):
+            Zs += Xd[:, a:b].T @ XV
+    res = {"Z": Z}
+    if moments:
+        mom = moments_kernel(X, None, None, xp=xp)
+        res["mom"] = mom if out is None else combine_centered([out["mom"], mom])
+    if r_factor:
+        R = qr_r(as_float64(XV, xp), xp) if n else xp.zeros((0, rank), dtype=xp.float64)
+        if out is not None and out["R"].shape[0]:
+            R = qr_r(xp.concat([out["R"], R], axis=0), xp) if R.shape[0] else out["R"]
+        res["R"] = R
+    return res
+
+
+def stacked_r(Rs):
+    """The R factor of the stacked matrices whose R factors are ``Rs`` (TSQR's merge)."""
+    Rs = [R for R in Rs if R.shape[0]]
+    if not Rs:
+        raise ValueError("no R factor to merge")
+    return Rs[0] if len(Rs) == 1 else qr_r(np.concatenate(Rs, axis=0), np)
+
+
+def slab_r(Z, C=None):
+    """The R factor of a slab ``Z`` (of ``Z @ C`` when ``C`` is given), by a TSQR over
+    cache-sized row blocks factored in one Fortran-ordered buffer by LAPACK ``geqrf``
+    (each block stacked under the R so far): no copy of the slab, and a few times faster
+    than one ``geqrf`` of the whole tall slab."""
+    from scipy.linalg import lapack  # SciPy only when a slab is factored (see _tsqr_numpy)
+
+    m, r = Z.shape[0], (Z.shape[1] if C is None else C.shape[1])
+    dt = np.result_type(Z.dtype, C.dtype) if C is not None else Z.dtype
+    if m == 0:
+        return np.zeros((0, r), dtype=dt)
+    step = max(4 * r, (2**21) // max(1, r * np.dtype(dt).itemsize))
+    buf = np.empty((step + r, r), dtype=dt, order="F")
+    geqrf = lapack.get_lapack_funcs("geqrf", (buf,))
+    R = None
+    for a in range(0, m, step):
+        b = min(m, a + step)
+        top = 0 if R is None else R.shape[0]
+        B = buf[: top + b - a]
+        if top:
+            B[:top] = R
+        if C is None:
+            B[top:] = Z[a:b]
+        else:
+            np.matmul(Z[a:b], C, out=B[top:])
+        qr, _, _, info = geqrf(B, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"geqrf failed with info={info}")
+        R = np.triu(qr[: min(B.shape[0], r)])
+    return R
+
+
+def slab_product(Z, M):
+    """``Z @ M`` for one slab (``M`` small)."""
+    return np.ascontiguousarray(Z @ M)
+
+
+def slab_sum(*parts):
+    """The sum of a slab's partials (a new buffer)."""
+    Z = parts[0].copy()
+    for p in parts[1:]:
+        Z += p
+    return Z

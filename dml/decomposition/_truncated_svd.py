@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import CpuMixin, TransformerMixin, check_params
 from dml._compat.sklearn import Interval, StrOptions
+from dml._engine.allocation import kept_allocations
 from dml._engine.blockwise import apply_blockwise, guard_finite
 from dml._engine.inputs import (
     is_dask_collection,
@@ -20,51 +21,97 @@ from dml._engine.inputs import (
     validate_predict_data,
 )
 from dml._engine.kernels import combine_centered, moments_kernel
-from dml._engine.mapreduce import chunk_cache, map_reduce
+from dml._engine.mapreduce import _record_pass, _run_kernel, chunk_cache, chunk_groups, map_reduce, settle
+from dml._engine.memory import scheduler_workers
 from dml._engine.namespace import to_numpy
-from dml.decomposition._base import normalize_power, power_normalizer, svd_flip_v
+from dml.decomposition._base import power_normalizer, svd_flip_v
 from dml.decomposition._pca import arpack_gram, exact_svd
 from dml.decomposition._pca_kernels import (
     combine_svd_power,
     projection_kernel,
     qr_r,
     reconstruction_kernel,
+    slab_product,
+    slab_r,
+    slab_sum,
+    stacked_r,
     svd_power_kernel,
+    svd_slab_kernel,
 )
 
 #: the sparse formats scikit-learn's TruncatedSVD takes (others are converted to CSR)
 _SPARSE = ["csr", "csc"]
 
 
+def _orthonormal_map(R, dt):
+    """``M`` such that ``Z M`` has orthonormal columns spanning the range of ``Z``, given
+    the R factor of ``Z`` (``Z = Q R``, ``R = Ur Sr Vr^T``: ``Z Vr Sr^-1 = Q Ur``).
+    Directions with ``Sr`` below ``eps * Sr[0]`` (a rank-deficient Z) are divided by
+    that floor instead."""
+    _, Sr, Vrt = linalg.svd(R, full_matrices=False, check_finite=False)
+    floor = max(float(Sr[0]) if Sr.size else 0.0, np.finfo(np.float64).tiny) * np.finfo(Sr.dtype).eps
+    return (Vrt.T / np.maximum(Sr, floor)).astype(dt, copy=False)
+
+
+def _rayleigh_ritz_map(R, k, rank, dt):
+    """``C`` with ``Z C = B^T``, scikit-learn's ``B = Q^T X`` (``Q R = X V``, ``Z = X^T X
+    V``), from the R factor of ``X V``: ``B^T = Z R^-1 Q``-rotation, through the SVD of
+    R (a rank-deficient X V loses nothing but its null directions)."""
+    _, Sr, Vrt = linalg.svd(R, full_matrices=False)
+    keep = max(k, int(np.sum(Sr > Sr[0] * rank * np.finfo(Sr.dtype).eps))) if Sr.size else 0
+    keep = min(keep, Sr.size)
+    return (Vrt[:keep].T / Sr[:keep]).astype(dt, copy=False)  # (rank, keep)
+
+
+def _left_map(Rb, C, k, dt):
+    """Singular values of ``B^T = Z C`` and ``M`` with ``Z M`` its first ``k`` left
+    singular vectors, from the R factor of ``Z C`` (``Rb = U2 S W^T``: ``Z C W S^-1``)."""
+    _, S, Wt = linalg.svd(Rb, full_matrices=False, check_finite=False)
+    kk = min(k, S.size)
+    floor = max(float(S[0]) if S.size else 0.0, np.finfo(np.float64).tiny) * np.finfo(S.dtype).eps
+    M = (C @ Wt[:kk].T) / np.maximum(S[:kk], floor)
+    return S, M.astype(dt, copy=False)
+
+
 def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
     """scikit-learn's randomized SVD (``_randomized_svd`` without transposing) of the
-    data, in ``n_iter + 1`` passes of :func:`svd_power_kernel`.
+    data, in ``n_iter + 1`` passes of :func:`svd_power_kernel` (or
+    :func:`svd_slab_kernel`, on a cluster).
 
     The random block is scikit-learn's (``normal(size=(n_features, rank))``, float32 for
     float32 data). Each power iteration is one pass ``Z = X^T (X V)`` followed by the
-    normaliser on Z (scikit-learn also normalises ``X V``, which only rescales the same
-    column space: the subspace, hence the result, is the same in exact arithmetic; 'none'
-    orthonormalises V once before the last pass, for the same reason). The first pass
-    also returns the feature moments (means, variances, the finiteness check). The last
-    pass returns ``Z = X^T (X V)`` and the R factor of ``X V`` (TSQR), which give
-    scikit-learn's ``B = Q^T X`` with ``Q R = X V`` as ``R^-T Z^T``, whose SVD gives the
-    singular values and components.
+    normaliser on Z: 'LU' and 'QR' both take ``V = Z R^-1`` up to a rotation (R from a
+    QR of Z, :func:`_orthonormal_map`), orthonormal columns spanning the column space
+    of scikit-learn's LU or QR factor (scikit-learn also normalises ``X V``, which only
+    rescales the same column space: the subspace, hence the result, is the same in
+    exact arithmetic; 'none' orthonormalises V once before the last pass, for the same
+    reason). The first pass also returns the feature moments (means, variances, the
+    finiteness check). The last pass returns ``Z = X^T (X V)`` and the R factor of
+    ``X V`` (TSQR), which give scikit-learn's ``B = Q^T X`` with ``Q R = X V`` as
+    ``B^T = Z C`` (:func:`_rayleigh_ritz_map`); the R factor of ``Z C`` then gives the
+    singular values and, as ``Z M`` (:func:`_left_map`), the right singular vectors.
+
+    Persisted CSR chunks on a cluster keep V and Z on the workers, as one row slab per
+    worker (:func:`_slab_passes`): only ``(rank, rank)`` factors and the output
+    ``(n_features, k)`` block travel to the caller.
 
     Returns
     -------
-    S : (rank,) singular values; Vt : (rank, n_features) right singular vectors; mom :
+    S : (keep,) singular values; Vt : (k, n_features) right singular vectors; mom :
     the moments (``mean``, ``m2``).
     """
     dt = np.float32 if data.dtype == np.float32 else np.float64
     V = random_state.normal(size=(data.n_features, rank)).astype(dt, copy=False)
     normalizer = power_normalizer(normalizer, n_iter)
-    mom = None
     with chunk_cache(data) as token:
+        if data.mode == "distributed" and not data.lazy and data.sparse:
+            return _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt)
         cache = None if data.lazy else token  # lazy data streams: no transposes kept
+        mom = None
         for i in range(n_iter + 1):
             last = i == n_iter
             if last and normalizer == "none" and n_iter > 0:
-                V = linalg.qr(V, mode="economic", check_finite=False)[0]
+                V = V @ _orthonormal_map(slab_r(V), dt)
             part = map_reduce(
                 svd_power_kernel,
                 data,
@@ -81,18 +128,97 @@ def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
             Z = to_numpy(part.pop("Z"))
             if not last:
                 del part
-                V = normalize_power(Z, normalizer)
+                V = Z if normalizer == "none" else Z @ _orthonormal_map(slab_r(Z), dt)
                 del Z
-    # B = Q^T X = R^-T Z^T, through the SVD of R (a rank-deficient X V loses nothing
-    # but its null directions): R = Ur Sr Vr^T, B ~ Sr^-1 Vr^T Z^T up to the rotation Ur
-    Ur, Sr, Vrt = linalg.svd(to_numpy(part["R"]), full_matrices=False)
-    keep = max(k, int(np.sum(Sr > Sr[0] * rank * np.finfo(Sr.dtype).eps))) if Sr.size else 0
-    keep = min(keep, Sr.size)
-    C = (Vrt[:keep].T / Sr[:keep]).astype(dt, copy=False)  # (rank, keep)
-    Bt = Z @ C  # (n_features, keep) = B^T
-    del Z
-    Vs, S, _ = linalg.svd(Bt, full_matrices=False, check_finite=False)
-    return S, np.ascontiguousarray(Vs.T), mom
+    C = _rayleigh_ritz_map(to_numpy(part["R"]), k, rank, dt)
+    S, M = _left_map(slab_r(Z, C), C, k, dt)
+    return S, np.ascontiguousarray((Z @ M).T), mom
+
+
+def _slab_group(Xs, kws, V, bounds, moments, r_factor):
+    """One task of a slab pass: :func:`svd_slab_kernel` folded over a worker thread's
+    chunks (V's slabs settled once, not per chunk), under
+    :func:`~dml._engine.allocation.kept_allocations`."""
+    V = tuple(settle(v) for v in V)
+    acc = None
+    with kept_allocations():  # the products' temporaries are reused, not page-faulted afresh
+        for X, kw in zip(Xs, kws):
+            kw = dict(kw, bounds=bounds, moments=moments, r_factor=r_factor, out=acc)
+            acc = _run_kernel(svd_slab_kernel, X, None, None, V, kw)
+    return acc
+
+
+def _pick(part, key, index=None):
+    """``part[key]`` (``part[key][index]``): a group partial's piece, taken where it lies."""
+    return part[key] if index is None else part[key][index]
+
+
+def _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt):
+    """:func:`randomized_svd_passes` with V and Z kept on the workers as row slabs.
+
+    Feature slab ``s`` (``bounds[s]:bounds[s+1]``) lives on worker ``owners[s]``. A pass
+    runs one :func:`_slab_group` task per worker thread (its chunks, all of V's slabs:
+    the remote ones travel between workers), which returns one ``Z`` partial per slab;
+    each slab's partials are summed on its owner. The normaliser needs only the slabs'
+    R factors (``(rank, rank)``, gathered and merged here: TSQR) and applies the small
+    map to each slab where it lives. The final Rayleigh-Ritz step likewise gathers
+    R factors only, and the ``(n_features, k)`` right singular vectors at the end.
+    """
+    client = data.client
+    groups = chunk_groups(data)
+    owners = sorted({w for w, _ in groups if w is not None}) or sorted(scheduler_workers(client))
+    p = data.n_features
+    owners = owners[: max(1, min(len(owners), p // max(1, rank)))]
+    n_s = len(owners)
+    bounds = [int(b) for b in np.linspace(0, p, n_s + 1)]
+
+    def on(s, func, *args):
+        return client.submit(func, *args, workers=[owners[s]], allow_other_workers=True, pure=False)
+
+    def normalise(Zs):
+        R = stacked_r(client.gather([on(s, slab_r, Z) for s, Z in enumerate(Zs)]))
+        M = _orthonormal_map(R, dt)
+        return [on(s, slab_product, Z, M) for s, Z in enumerate(Zs)]
+
+    Vs = [client.scatter(V[a:b], workers=[w], hash=False) for a, b, w in zip(bounds[:-1], bounds[1:], owners)]
+    del V
+    mom = Rx = None
+    for i in range(n_iter + 1):
+        last = i == n_iter
+        if last and normalizer == "none" and n_iter > 0:
+            Vs = normalise(Vs)
+        _record_pass(svd_slab_kernel)
+        if data._progress is not None:
+            data._progress.update(1)
+        parts = [
+            client.submit(
+                _slab_group,
+                [data.X[j] for j in idx],
+                [{"_cache": (token, j)} for j in idx],
+                Vs,
+                bounds,
+                i == 0,
+                last,
+                pure=False,
+                **({} if worker is None else {"workers": [worker], "allow_other_workers": True}),
+            )
+            for worker, idx in groups
+        ]
+        Zs = [on(s, slab_sum, *[client.submit(_pick, g, "Z", s, pure=False) for g in parts]) for s in range(n_s)]
+        if i == 0:
+            mom = combine_centered(client.gather([client.submit(_pick, g, "mom", pure=False) for g in parts]))
+            raise_if_not_finite(data, mom["mean"], mom["m2"])
+        if last:
+            Rx = stacked_r(client.gather([client.submit(_pick, g, "R", pure=False) for g in parts]))
+        del parts
+        if not last:
+            Vs = Zs if normalizer == "none" else normalise(Zs)
+            del Zs
+    del Vs
+    C = _rayleigh_ritz_map(Rx, k, rank, dt)
+    S, M = _left_map(stacked_r(client.gather([on(s, slab_r, Z, C) for s, Z in enumerate(Zs)])), C, k, dt)
+    Vt = np.concatenate(client.gather([on(s, slab_product, Z, M) for s, Z in enumerate(Zs)]), axis=0).T
+    return S, np.ascontiguousarray(Vt), mom
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
