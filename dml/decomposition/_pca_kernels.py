@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from dml._engine.compiled import compiled
 from dml._engine.kernels import block_rows, combine_centered, moments_kernel, row_blocks
 from dml._engine.namespace import as_float64, get_namespace, is_numpy_namespace, is_sparse, to_numpy
 
@@ -350,6 +351,20 @@ def _transposed_slabs(X, bounds, cache):
     return slabs
 
 
+@compiled
+def _csr_dense_accumulate(indptr, indices, data, D, out):
+    """``out += A @ D`` for the CSR matrix ``A = (data, indices, indptr)``, in place (row
+    by row, each nonzero's row of ``D`` added in storage order, as SciPy's CSR product):
+    no ``(rows, rank)`` temporary per product."""
+    r = D.shape[1]
+    for i in range(indptr.shape[0] - 1):
+        for jj in range(indptr[i], indptr[i + 1]):
+            v = data[jj]
+            j = indices[jj]
+            for c in range(r):
+                out[i, c] += v * D[j, c]
+
+
 def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=None, cache=None):
     """:func:`svd_power_kernel` with the block V and the result Z split by feature slabs:
     ``Z_s = X[:, S_s]^T (X V)`` with ``X V = sum_s X[:, S_s] V_s``, ``S_s = bounds[s]:
@@ -388,12 +403,9 @@ def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=
         for Ts, Vs in zip(T, Vx):
             if Ts.nnz:
                 XV += Ts.T @ Vs  # CSC @ dense: X[:, S_s] V_s
-        step = max(1024, XT_BLOCK_BYTES // max(1, rank * np.dtype(dt).itemsize))
         for Ts, Zs in zip(T, Z):
-            for a in range(0, Ts.shape[0], step):
-                B = Ts[a : a + step]
-                if B.nnz:
-                    Zs[a : a + step] += B @ XV
+            if Ts.nnz:
+                _csr_dense_accumulate(Ts.indptr, Ts.indices, Ts.data, XV, Zs)
     else:
         Xd = np.asarray(X, dtype=dt)
         for a, b, Vs in zip(bounds[:-1], bounds[1:], Vx):
@@ -452,9 +464,9 @@ def slab_r(Z, C=None):
     return R
 
 
-def slab_product(Z, M):
-    """``Z @ M`` for one slab (``M`` small)."""
-    return np.ascontiguousarray(Z @ M)
+def slab_product(Z, M, transpose=False):
+    """``Z @ M`` for one slab (``M`` small); its transpose, C-contiguous, if asked."""
+    return np.ascontiguousarray((Z @ M).T if transpose else Z @ M)
 
 
 def slab_sum(*parts):

@@ -101,11 +101,11 @@ def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
     the moments (``mean``, ``m2``).
     """
     dt = np.float32 if data.dtype == np.float32 else np.float64
-    V = random_state.normal(size=(data.n_features, rank)).astype(dt, copy=False)
     normalizer = power_normalizer(normalizer, n_iter)
     with chunk_cache(data) as token:
         if data.mode == "distributed" and not data.lazy and data.sparse:
-            return _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt)
+            return _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt)
+        V = random_state.normal(size=(data.n_features, rank)).astype(dt, copy=False)
         cache = None if data.lazy else token  # lazy data streams: no transposes kept
         mom = None
         for i in range(n_iter + 1):
@@ -153,7 +153,7 @@ def _pick(part, key, index=None):
     return part[key] if index is None else part[key][index]
 
 
-def _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt):
+def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
     """:func:`randomized_svd_passes` with V and Z kept on the workers as row slabs.
 
     Feature slab ``s`` (``bounds[s]:bounds[s+1]``) lives on worker ``owners[s]``. A pass
@@ -180,8 +180,11 @@ def _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt):
         M = _orthonormal_map(R, dt)
         return [on(s, slab_product, Z, M) for s, Z in enumerate(Zs)]
 
-    Vs = [client.scatter(V[a:b], workers=[w], hash=False) for a, b, w in zip(bounds[:-1], bounds[1:], owners)]
-    del V
+    # scikit-learn's block drawn slab by slab (the same stream: rows are drawn in order)
+    Vs = [
+        client.scatter(random_state.normal(size=(b - a, rank)).astype(dt, copy=False), workers=[w], hash=False)
+        for a, b, w in zip(bounds[:-1], bounds[1:], owners)
+    ]
     mom = Rx = None
     for i in range(n_iter + 1):
         last = i == n_iter
@@ -217,8 +220,8 @@ def _slab_passes(data, token, V, k, rank, n_iter, normalizer, dt):
     del Vs
     C = _rayleigh_ritz_map(Rx, k, rank, dt)
     S, M = _left_map(stacked_r(client.gather([on(s, slab_r, Z, C) for s, Z in enumerate(Zs)])), C, k, dt)
-    Vt = np.concatenate(client.gather([on(s, slab_product, Z, M) for s, Z in enumerate(Zs)]), axis=0).T
-    return S, np.ascontiguousarray(Vt), mom
+    Vt = np.concatenate(client.gather([on(s, slab_product, Z, M, True) for s, Z in enumerate(Zs)]), axis=1)
+    return S, Vt, mom
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
