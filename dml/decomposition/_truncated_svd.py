@@ -47,10 +47,11 @@ def _orthonormal_map(R, dt):
     """``M`` such that ``Z M`` has orthonormal columns spanning the range of ``Z``, given
     the R factor of ``Z`` (``Z = Q R``, ``R = Ur Sr Vr^T``: ``Z Vr Sr^-1 = Q Ur``).
     Directions with ``Sr`` below ``eps * Sr[0]`` (a rank-deficient Z) are divided by
-    that floor instead."""
+    that floor instead; Z = 0 gives M = 0."""
     _, Sr, Vrt = linalg.svd(R, full_matrices=False, check_finite=False)
-    floor = max(float(Sr[0]) if Sr.size else 0.0, np.finfo(np.float64).tiny) * np.finfo(Sr.dtype).eps
-    return (Vrt.T / np.maximum(Sr, floor)).astype(dt, copy=False)
+    if not Sr.size or not Sr[0] > 0:  # Z = 0 (data of zeros): V = 0
+        return np.zeros((R.shape[1], Sr.size), dtype=dt)
+    return (Vrt.T / np.maximum(Sr, Sr[0] * np.finfo(Sr.dtype).eps)).astype(dt, copy=False)
 
 
 def _rayleigh_ritz_map(R, k, rank, dt):
@@ -58,9 +59,25 @@ def _rayleigh_ritz_map(R, k, rank, dt):
     V``), from the R factor of ``X V``: ``B^T = Z R^-1 Q``-rotation, through the SVD of
     R (a rank-deficient X V loses nothing but its null directions)."""
     _, Sr, Vrt = linalg.svd(R, full_matrices=False)
-    keep = max(k, int(np.sum(Sr > Sr[0] * rank * np.finfo(Sr.dtype).eps))) if Sr.size else 0
-    keep = min(keep, Sr.size)
+    # the iterations' precision (R itself is float64): float32 data round at float32's eps
+    keep = int(np.sum(Sr > Sr[0] * rank * np.finfo(dt).eps)) if Sr.size else 0
     return (Vrt[:keep].T / Sr[:keep]).astype(dt, copy=False)  # (rank, keep)
+
+
+def _complete(S, Vt, k):
+    """``(S, Vt)`` completed to ``k`` rows when X V has numerical rank below ``k`` (data
+    of rank < k): singular values 0 and unit vectors orthogonal to Vt's rows, from the
+    coordinate axes Vt touches least (any orthonormal completion is a valid SVD)."""
+    m = k - Vt.shape[0]
+    if m <= 0:
+        return S, Vt
+    p = Vt.shape[1]
+    E = np.zeros((m, p), dtype=Vt.dtype)
+    E[np.arange(m), np.argsort(np.sum(Vt * Vt, axis=0), kind="stable")[:m]] = 1
+    for _ in range(2):  # projected out twice (orthogonal to rounding)
+        E -= (E @ Vt.T) @ Vt
+    E = linalg.qr(E.T, mode="economic")[0].T.astype(Vt.dtype, copy=False)
+    return np.concatenate([S, np.zeros(m, dtype=S.dtype)]), np.concatenate([Vt, E], axis=0)
 
 
 def _left_map(Rb, C, k, dt):
@@ -68,8 +85,7 @@ def _left_map(Rb, C, k, dt):
     singular vectors, from the R factor of ``Z C`` (``Rb = U2 S W^T``: ``Z C W S^-1``)."""
     _, S, Wt = linalg.svd(Rb, full_matrices=False, check_finite=False)
     kk = min(k, S.size)
-    floor = max(float(S[0]) if S.size else 0.0, np.finfo(np.float64).tiny) * np.finfo(S.dtype).eps
-    M = (C @ Wt[:kk].T) / np.maximum(S[:kk], floor)
+    M = (C @ Wt[:kk].T) / np.maximum(S[:kk], S[0] * np.finfo(S.dtype).eps)
     return S, M.astype(dt, copy=False)
 
 
@@ -97,8 +113,9 @@ def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
 
     Returns
     -------
-    S : (keep,) singular values; Vt : (k, n_features) right singular vectors; mom :
-    the moments (``mean``, ``m2``).
+    S : (max(k, keep),) singular values (``keep``: the numerical rank of X V); Vt :
+    (k, n_features) right singular vectors (completed by :func:`_complete` when
+    ``keep < k``); mom : the moments (``mean``, ``m2``).
     """
     dt = np.float32 if data.dtype == np.float32 else np.float64
     normalizer = power_normalizer(normalizer, n_iter)
@@ -131,8 +148,10 @@ def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
                 V = Z if normalizer == "none" else Z @ _orthonormal_map(slab_r(Z), dt)
                 del Z
     C = _rayleigh_ritz_map(to_numpy(part["R"]), k, rank, dt)
+    if not C.shape[1]:
+        return (*_complete(np.zeros(0, dtype=dt), np.zeros((0, data.n_features), dtype=dt), k), mom)
     S, M = _left_map(slab_r(Z, C), C, k, dt)
-    return S, np.ascontiguousarray((Z @ M).T), mom
+    return (*_complete(S, np.ascontiguousarray((Z @ M).T), k), mom)
 
 
 def _slab_group(Xs, kws, V, bounds, moments, r_factor):
@@ -219,9 +238,11 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
             del Zs
     del Vs
     C = _rayleigh_ritz_map(Rx, k, rank, dt)
+    if not C.shape[1]:
+        return (*_complete(np.zeros(0, dtype=dt), np.zeros((0, p), dtype=dt), k), mom)
     S, M = _left_map(stacked_r(client.gather([on(s, slab_r, Z, C) for s, Z in enumerate(Zs)])), C, k, dt)
     Vt = np.concatenate(client.gather([on(s, slab_product, Z, M, True) for s, Z in enumerate(Zs)]), axis=1)
-    return S, Vt, mom
+    return (*_complete(S, Vt, k), mom)
 
 
 class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
