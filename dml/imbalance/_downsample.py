@@ -25,6 +25,7 @@ from dml.imbalance._downsample_kernels import (
     corrected_block,
     keep_block,
     keep_mask,
+    kept_rows,
     label_counts_kernel,
     labels_block,
     same_block,
@@ -72,6 +73,28 @@ def _as_dask_rows(X, y, sample_weight):
     if X.dtype.kind not in "fiub":
         raise ValueError(f"dtype={X.dtype} is not supported for Dask input: numeric X expected.")
     return X, y, w, da
+
+
+def _gather_kept(X, y, w, draw):
+    """The sample in this process: one :func:`kept_rows` task per row chunk, concatenated."""
+    import dask
+
+    offsets = np.concatenate([[0], np.cumsum(y.chunks[0])[:-1]])
+    xs, ys = X.to_delayed()[:, 0], y.to_delayed()
+    ws = [None] * len(ys) if w is None else w.to_delayed()
+    task = dask.delayed(kept_rows, pure=True)
+    parts = dask.compute(
+        *[task(xb, yb, wb, row_offset=int(o), **draw) for xb, yb, wb, o in zip(xs, ys, ws, offsets)]
+    )
+    Xs = [p[0] for p in parts]
+    if hasattr(Xs[0], "tocsr"):
+        import scipy.sparse as sp
+
+        Xs = sp.vstack(Xs, format="csr")
+    else:
+        Xs = np.concatenate(Xs, axis=0)
+    ys = np.concatenate([p[1] for p in parts])
+    return Xs, ys, (None if w is None else np.concatenate([p[2] for p in parts]))
 
 
 class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -127,15 +150,17 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     On Dask input, ``fit`` runs one pass over ``y`` (the class counts, which ``'balanced'``
     needs; Dask DataFrame input first reads its partition lengths, one more pass over
     ``y``), then draws the sample blockwise: each chunk keeps its rows by the hashed
-    draws, so the sample is a lazy Dask array read from the source once. A sample no
-    larger than dml's fast-path size (``fast_path_bytes``, by default ``chunk_bytes``,
-    64 MiB) is gathered into this process (one pass reading the kept rows) and the
-    inner fit runs on it in memory, with no graph and no round trips. A larger one that
+    draws (a compiled loop over the labels for NumPy chunks), so the sample is a lazy
+    Dask array read from the source once. A sample no larger than dml's fast-path size
+    (``fast_path_bytes``, by default ``chunk_bytes``, 64 MiB) is gathered into this
+    process by one task per chunk that reads the chunk's labels and only its kept rows
+    of ``X`` and the weights, and the inner fit runs on it in memory, with no graph and
+    no round trips. A larger one that
     fits in memory by dml's persist policy (``dml.config_context(persist=...)``) is
     persisted once (on the cluster, or in this process without a client) and every pass
     of the inner fit reads only the kept rows; otherwise it stays lazy and each pass of
     the inner fit filters the source again. A scikit-learn estimator (not one of dml's)
-    receives the sample computed into memory. Prediction is blockwise: Dask in gives
+    receives the sample gathered into memory the same way. Prediction is blockwise: Dask in gives
     lazy Dask out, one task per chunk holding the chunk and the fitted model; nothing
     is computed.
 
@@ -256,19 +281,20 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError("Input y contains NaN.")
         check_classification_targets(classes)
         n_pos, n_neg = self._rate(classes, np.asarray(counts["label_counts"]))
-        mask = y.map_blocks(keep_block, seed=seed, rate=self.negative_rate_, pos_label=classes[1], dtype=bool)
-        Xs, ys = X[mask], y[mask]
-        ws = None if w is None else w[mask]
-        kept = [v for v in (Xs, ys, ws) if v is not None]
-        if not type(self.estimator).__module__.startswith("dml."):
-            return tuple(dask.compute(*kept)) + ((None,) if ws is None else ())
+        draw = {"seed": seed, "rate": self.negative_rate_, "pos_label": classes[1]}
         n_kept = n_pos + self.negative_rate_ * n_neg
         nbytes = n_kept * (X.shape[1] * X.dtype.itemsize + 16)
         small = get_config()["fast_path_bytes"]
-        if nbytes <= (get_config()["chunk_bytes"] if small is None else small):
-            # a sample below dml's fast-path size: gathered here (one pass reading the
-            # kept rows), the inner dml fit then runs in this process with no graph
-            return tuple(dask.compute(*kept)) + ((None,) if ws is None else ())
+        gather = not type(self.estimator).__module__.startswith("dml.")
+        if gather or nbytes <= (get_config()["chunk_bytes"] if small is None else small):
+            # a foreign estimator, or a sample below dml's fast-path size: gathered here
+            # by one task per chunk that reads y and the kept rows; a dml fit then runs
+            # in this process with no graph
+            return _gather_kept(X, y, w, draw)
+        mask = y.map_blocks(keep_block, dtype=bool, **draw)
+        Xs, ys = X[mask], y[mask]
+        ws = None if w is None else w[mask]
+        kept = [v for v in (Xs, ys, ws) if v is not None]
         if should_persist(nbytes, get_client(), iterative=True):
             kept = [v.compute_chunk_sizes() for v in dask.persist(*kept)]
         return tuple(kept) + ((None,) if ws is None else ())

@@ -4,7 +4,7 @@ chunk and small state, importing only NumPy and the engine's light modules.
 - :func:`label_counts_kernel`: the distinct labels of a ``y`` chunk and their counts
   (combined with :func:`dml._engine.mapreduce.combine_value_counts`);
 - :func:`keep_mask` / :func:`keep_block`: which rows the sample keeps (every positive,
-  each negative with probability ``rate``);
+  each negative with probability ``rate``); :func:`kept_rows` those rows of a chunk;
 - :func:`corrected_block`: the fitted model's probabilities of one chunk, corrected for
   the sampling.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dml._engine.compiled import compiled
 from dml._engine.namespace import get_namespace, to_numpy
 
 _M64 = (1 << 64) - 1
@@ -46,16 +47,55 @@ def label_counts_kernel(X, y, w, *, xp):
     return {"labels": values, "label_counts": counts.astype(np.int64)}
 
 
+@compiled
+def _keep_loop(y, row_offset, key, rate, pos_label, out):
+    """:func:`keep_mask` on the host, one row at a time: the same SplitMix64 draws as
+    :func:`hash_uniform` (wrapping uint64 arithmetic), drawn only for negative rows."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    m1 = np.uint64(0xBF58476D1CE4E5B9)
+    m2 = np.uint64(0x94D049BB133111EB)
+    s30, s27, s31, s11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    scale = 2.0**-53
+    for i in range(y.shape[0]):
+        if y[i] == pos_label:
+            out[i] = True
+            continue
+        z = np.uint64(row_offset + i) * golden + key
+        z = (z ^ (z >> s30)) * m1
+        z = (z ^ (z >> s27)) * m2
+        z = z ^ (z >> s31)
+        out[i] = (float(z >> s11) + 0.5) * scale < rate
+
+
 def keep_mask(y, *, xp, row_offset, seed, rate, pos_label):
     """Boolean mask of the kept rows of a ``y`` chunk whose first row is ``row_offset``.
 
     A row is kept when it is positive (``y == pos_label``) or its hashed uniform draw is
-    below ``rate``.
+    below ``rate``. Numeric NumPy labels take a compiled loop (one pass, no temporaries);
+    other labels and device arrays the array-API expression (the same draws).
     """
     n = int(y.shape[0])
+    if isinstance(y, np.ndarray) and y.dtype.kind in "iufb" and np.ndim(pos_label) == 0:
+        label = y.dtype.type(pos_label)
+        if label == pos_label:  # a label y's dtype holds (else nothing is positive: the expression)
+            out = np.empty(n, dtype=bool)
+            _keep_loop(
+                np.ascontiguousarray(y), np.int64(row_offset), np.uint64(_mix(seed)), float(rate), label, out
+            )
+            return out
     idx = xp.arange(int(row_offset), int(row_offset) + n, dtype=xp.int64)
     keep = hash_uniform(idx, seed, xp=xp) < rate
     return keep | (y == pos_label)
+
+
+def kept_rows(X, y, w, *, row_offset, seed, rate, pos_label):
+    """The kept rows of one row chunk: ``(X[keep], y[keep], w[keep] or None)``.
+
+    One task per chunk reads ``y`` once (the draws of :func:`keep_mask`) and gathers
+    the kept rows of ``X`` (dense or CSR) and ``w``; the rest of ``X`` is not read.
+    """
+    keep = keep_mask(y, xp=get_namespace(y), row_offset=row_offset, seed=seed, rate=rate, pos_label=pos_label)
+    return X[keep], y[keep], (None if w is None else w[keep])
 
 
 def keep_block(y, *, seed, rate, pos_label, block_info=None):
@@ -128,6 +168,7 @@ __all__ = [
     "hash_uniform",
     "keep_block",
     "keep_mask",
+    "kept_rows",
     "label_counts_kernel",
     "labels_block",
     "same_block",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import dask
 import dask.array as da
 import numpy as np
 import pytest
@@ -298,3 +299,41 @@ def test_kernels_are_namespace_generic():
         np.concatenate([np.zeros(123, np.int64), y]), xp=np, row_offset=0, seed=7, rate=0.3, pos_label=1
     )
     np.testing.assert_array_equal(whole[123:], np.asarray(got))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.int8, np.uint16, bool])
+def test_compiled_draws_equal_the_hash_expression(dtype):
+    """Numeric host labels take the compiled loop: the same rows as the SplitMix64
+    expression (``hash_uniform(row) < rate`` or positive)."""
+    from dml.imbalance._downsample_kernels import hash_uniform
+
+    y = (np.random.default_rng(1).random(20_000) < 0.05).astype(dtype)
+    got = keep_mask(y, xp=np, row_offset=10**9, seed=11, rate=0.07, pos_label=dtype(1))
+    idx = np.arange(10**9, 10**9 + y.shape[0], dtype=np.int64)
+    expected = (hash_uniform(idx, 11, xp=np) < 0.07) | (y == 1)
+    np.testing.assert_array_equal(got, expected)
+    assert 0.05 < expected.mean() < 0.2
+    # a label the dtype cannot hold marks no row positive
+    none_positive = keep_mask(y, xp=np, row_offset=10**9, seed=11, rate=0.07, pos_label=0.5)
+    np.testing.assert_array_equal(none_positive, hash_uniform(idx, 11, xp=np) < 0.07)
+
+
+def test_dask_csr_chunks_equal_memory(small):
+    """Dask arrays of CSR chunks: each chunk's kept rows gathered (still CSR) equal the
+    in-memory sample."""
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = small
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    mem = NegativeDownsampler(LogisticRegression(), negative_rate=0.3, random_state=0).fit(Xs, y)
+    blocks = [Xs[a : a + 4096] for a in range(0, Xs.shape[0], 4096)]
+    Xd = da.concatenate(
+        [
+            da.from_delayed(dask.delayed(b), shape=b.shape, dtype=b.dtype, meta=sp.csr_matrix((0, 3)))
+            for b in blocks
+        ]
+    )
+    got = NegativeDownsampler(LogisticRegression(), negative_rate=0.3, random_state=0).fit(
+        Xd, da.from_array(y, chunks=4096)
+    )
+    np.testing.assert_allclose(got.estimator_.coef_, mem.estimator_.coef_, rtol=1e-6)
+    assert got.negative_rate_ == mem.negative_rate_
