@@ -180,12 +180,12 @@ class ALS(BaseEstimator):
     Spark's out-blocks do). ``solver='cholesky'`` forms its rows' ``(rank, rank)``
     systems by batched matrix products over rows grouped by length and solves them by
     one batched Cholesky factorisation (NNLS for ``nonnegative``); ``solver='cg'``
-    runs ``cg_steps`` conjugate-gradient steps over all its rows at once, each step one
-    gather, one row-wise dot and one sparse product over the block's ratings, from the
-    block's previous factors. No round trip to the caller between sweeps (the
-    iteration count is fixed); only the final factors travel back. Memory per task: the
-    block's ratings, ``rank`` floats per rating gathered, and (Cholesky) ``rank^2``
-    floats per row of the block. A lost worker's blocks and factors are recomputed
+    runs ``cg_steps`` conjugate-gradient steps row by row in a compiled loop (numba),
+    each step one dot product and one update of length ``rank`` per rating plus a
+    ``(rank, rank)`` product, from the block's previous factors. No round trip to the
+    caller between sweeps (the iteration count is fixed); only the final factors travel
+    back. Memory per task: the block's ratings and, for Cholesky, ``rank`` floats per
+    rating gathered and ``rank^2`` floats per row of the block (CG: ``3 * rank`` floats). A lost worker's blocks and factors are recomputed
     from the graph. The fitted model holds only NumPy factors and id arrays (it
     pickles without a cluster). Ratings within a row are summed in column order, so
     the model is the same whatever the input chunking, and the same for Dask and
@@ -329,7 +329,8 @@ class ALS(BaseEstimator):
         n_users, n_items = len(user_ids), len(item_ids)
         ub, ib = _bounds(n_users, self.n_user_blocks), _bounds(n_items, self.n_item_blocks)
 
-        pieces = [dask.delayed(_chunk_pieces, nout=2)(p, cols, user_ids, item_ids, ub, ib) for p in parts]
+        ids = dask.delayed(user_ids, pure=True), dask.delayed(item_ids, pure=True)  # in the graph once
+        pieces = [dask.delayed(_chunk_pieces, nout=2)(p, cols, *ids, ub, ib) for p in parts]
         pick = dask.delayed(_pick, pure=True)
         user_blocks = [
             dask.delayed(assemble_block)(ub[b], ub[b + 1], *[pick(pc, 0, b) for pc in pieces])

@@ -2,12 +2,15 @@
 
 A block is a CSR matrix of the ratings of a contiguous range of users (or items), as
 ``(indptr, indices, data)`` with global column indices into the other side's factors.
-These functions import only NumPy; they run on whichever worker holds the block.
+These functions import only NumPy (the CG loop is compiled by numba on its first call, see
+:func:`dml._engine.compiled.compiled`); they run on whichever worker holds the block.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from dml._engine.compiled import compiled
 
 #: Elements (ratings x rank x rank) of the outer-product buffer built at once per block.
 _OUTER_BUDGET = 1 << 22
@@ -120,64 +123,98 @@ def cholesky_solve(A, b):
     return _triangular_solves(np.linalg.cholesky(A), b)
 
 
-def conjugate_gradient(indptr, G, weights, targets, YtY, lam, X, steps):
+@compiled(fastmath=True)
+def _cg_rows(indptr, indices, Y, weights, targets, YtY, implicit, lam, X, steps):
+    """:func:`conjugate_gradient`'s loop, one row at a time (``X`` updated in place)."""
+    n, rank = X.shape
+    r = np.empty(rank)
+    p = np.empty(rank)
+    ap = np.empty(rank)
+    for u in range(n):
+        start, stop = indptr[u], indptr[u + 1]
+        if start == stop:
+            continue
+        x = X[u]
+        # r = b - A x, with b = sum_j t_j y_j and A x = YtY x + sum_j w_j (y_j . x) y_j + lam x
+        for k in range(rank):
+            s = lam[u] * x[k]
+            if implicit:
+                for m in range(rank):
+                    s += YtY[k, m] * x[m]
+            r[k] = -s
+        for j in range(start, stop):
+            y = Y[indices[j]]
+            d = 0.0
+            for k in range(rank):
+                d += y[k] * x[k]
+            c = targets[j] - weights[j] * d
+            for k in range(rank):
+                r[k] += c * y[k]
+        rs = 0.0
+        for k in range(rank):
+            p[k] = r[k]
+            rs += r[k] * r[k]
+        for _ in range(steps):
+            if rs <= 1e-20:
+                break
+            for k in range(rank):
+                s = lam[u] * p[k]
+                if implicit:
+                    for m in range(rank):
+                        s += YtY[k, m] * p[m]
+                ap[k] = s
+            for j in range(start, stop):
+                y = Y[indices[j]]
+                d = 0.0
+                for k in range(rank):
+                    d += y[k] * p[k]
+                d *= weights[j]
+                for k in range(rank):
+                    ap[k] += d * y[k]
+            pap = 0.0
+            for k in range(rank):
+                pap += p[k] * ap[k]
+            step = rs / pap if pap > 0 else 0.0
+            rs_new = 0.0
+            for k in range(rank):
+                x[k] += step * p[k]
+                r[k] -= step * ap[k]
+                rs_new += r[k] * r[k]
+            beta = rs_new / rs
+            for k in range(rank):
+                p[k] = r[k] + beta * p[k]
+            rs = rs_new
+
+
+def conjugate_gradient(indptr, indices, Y, weights, targets, YtY, lam, X, steps):
     """A few conjugate-gradient steps on every row's normal equations, from ``X``.
 
-    Row ``u`` solves ``(YtY + G_u^T diag(w_u) G_u + lam_u I) x_u = G_u^T t_u`` where
-    ``G`` holds the other side's factor row of each rating (CSR order), ``w`` the
-    weights and ``t`` the targets; ``YtY`` is None for explicit feedback. Hu, Koren and
-    Volinsky's CG as the ``implicit`` package runs it (Takacs et al., 2011): start from
-    the previous factors, ``steps`` iterations, a row stops when its squared residual
-    drops below 1e-20. All rows advance together: each product ``A p`` is one gather of
-    ``p`` per rating, one row-wise dot, one segmented sum (a sparse product) and
-    (implicit) one ``(n, r) x (r, r)`` product, so the systems are never formed. The
-    per-rating buffers are allocated once (workers that return memory eagerly, as
-    Dask's do, pay a page fault per page of every new large temporary).
+    Row ``u`` solves ``(YtY + Y_u^T diag(w_u) Y_u + lam_u I) x_u = Y_u^T t_u`` where
+    ``Y_u`` holds the other side's factor rows ``Y[indices[indptr[u]:indptr[u + 1]]]``
+    (one per rating), ``w`` the weights and ``t`` the targets; ``YtY`` is None for
+    explicit feedback. Hu, Koren and Volinsky's CG as the ``implicit`` package runs it
+    (Takacs et al., 2011): start from the previous factors, ``steps`` iterations, a row
+    stops when its squared residual drops below 1e-20; rows without ratings are left
+    as they are. The systems are never formed: each product ``A p`` is one pass over
+    the row's ratings (a dot product and an axpy of length ``rank`` per rating) plus
+    ``YtY p``, compiled (:func:`dml._engine.compiled.compiled`) and run row by row, so
+    no per-rating buffer is allocated. Returns the new factors (``X`` is not modified).
     """
-    n, rank = X.shape
-    nnz = G.shape[0]
-    lengths = np.diff(indptr)
-    rowid = np.repeat(np.arange(n), lengths)
-    import scipy.sparse as sp  # at call time: importing the kernels needs only NumPy
-
-    S = sp.csr_matrix((np.empty(nnz), np.arange(nnz), indptr), shape=(n, nnz))
-    gathered = np.empty((nnz, rank))
-    tmp = np.empty((n, rank))
-
-    def matvec(P):
-        np.take(P, rowid, axis=0, out=gathered)
-        np.einsum("ij,ij->i", G, gathered, out=S.data)
-        S.data *= weights
-        out = np.asarray(S @ G)
-        np.multiply(P, lam[:, None], out=tmp)
-        out += tmp
-        if YtY is not None:
-            np.matmul(P, YtY, out=tmp)
-            out += tmp
-        return out
-
-    X = np.array(X, dtype=np.float64, copy=True)
-    S.data[:] = targets
-    R = np.asarray(S @ G)
-    R -= matvec(X)
-    P = R.copy()
-    rs = np.einsum("ij,ij->i", R, R)
-    for _ in range(steps):
-        active = rs > 1e-20
-        if not active.any():
-            break
-        AP = matvec(P)
-        pap = np.einsum("ij,ij->i", P, AP)
-        step = np.where(active & (pap > 0), rs / np.where(pap > 0, pap, 1.0), 0.0)
-        np.multiply(P, step[:, None], out=tmp)
-        X += tmp
-        np.multiply(AP, step[:, None], out=tmp)
-        R -= tmp
-        rs_new = np.einsum("ij,ij->i", R, R)
-        beta = np.where(active, rs_new / np.where(active, rs, 1.0), 0.0)
-        P *= beta[:, None]
-        P += R
-        rs = rs_new
+    X = np.array(X, dtype=np.float64, copy=True, order="C")
+    rank = X.shape[1]
+    implicit = YtY is not None
+    _cg_rows(
+        np.ascontiguousarray(indptr, dtype=np.int64),
+        np.ascontiguousarray(indices, dtype=np.int64),
+        np.ascontiguousarray(Y, dtype=np.float64),
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(targets, dtype=np.float64),
+        np.ascontiguousarray(YtY if implicit else np.zeros((rank, rank)), dtype=np.float64),
+        implicit,
+        np.ascontiguousarray(lam, dtype=np.float64),
+        X,
+        int(steps),
+    )
     return X
 
 
@@ -225,11 +262,10 @@ def solve_block(
     rows = np.flatnonzero(lengths > 0)
     if rows.size == 0:
         return X
-    lam = reg_param * counts[rows]
     if solver == "cg":
-        sub = np.concatenate([[0], np.cumsum(lengths[rows])])
-        X[rows] = conjugate_gradient(sub, Y[indices], weights, targets, YtY, lam, X0[rows], cg_steps)
-        return X
+        X0 = np.where(lengths[:, None] > 0, X0, 0.0)
+        return conjugate_gradient(indptr, indices, Y, weights, targets, YtY, reg_param * counts, X0, cg_steps)
+    lam = reg_param * counts[rows]
     A = _gram_blocks(indptr, indices, weights, Y, rows)
     b = np.add.reduceat(Y[indices] * targets[:, None], indptr[rows], axis=0)
     if implicit_prefs:

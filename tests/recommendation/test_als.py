@@ -315,6 +315,7 @@ def test_kernels_cholesky_and_cg_equal_lapack():
     lengths = rng.integers(1, 12, n)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     G = rng.normal(size=(indptr[-1], rank))
+    idx = np.arange(indptr[-1])
     w, t = rng.uniform(0.5, 3, indptr[-1]), rng.normal(size=indptr[-1])
     YtY = (lambda M: M.T @ M)(rng.normal(size=(30, rank)))
     lam = rng.uniform(0.1, 1, n)
@@ -323,13 +324,40 @@ def test_kernels_cholesky_and_cg_equal_lapack():
     b = np.stack([G[a:b].T @ t[a:b] for a, b in zip(indptr[:-1], indptr[1:])])
     exact = np.linalg.solve(A, b[:, :, None])[:, :, 0]
     np.testing.assert_allclose(cholesky_solve(A, b), exact, rtol=1e-10, atol=1e-12)
-    x = conjugate_gradient(indptr, G, w, t, YtY, lam, np.zeros((n, rank)), steps=rank)
+    x = conjugate_gradient(indptr, idx, G, w, t, YtY, lam, np.zeros((n, rank)), steps=rank)
     np.testing.assert_allclose(x, exact, rtol=1e-7, atol=1e-9)
-    x1 = conjugate_gradient(indptr, G, w, t, YtY, lam, np.zeros((n, rank)), steps=1)
+    x1 = conjugate_gradient(indptr, idx, G, w, t, YtY, lam, np.zeros((n, rank)), steps=1)
     assert np.linalg.norm(x1 - exact) > 1e-3 * np.linalg.norm(exact)
+    # the other side's rows reached through the ratings' indices: the same solves
+    perm = rng.permutation(indptr[-1])
+    Y = np.empty_like(G)
+    Y[perm] = G
+    np.testing.assert_array_equal(
+        conjugate_gradient(indptr, perm, Y, w, t, YtY, lam, x1, steps=2),
+        conjugate_gradient(indptr, idx, G, w, t, YtY, lam, x1, steps=2),
+    )
+    x0 = x1.copy()
+    conjugate_gradient(indptr, idx, G, w, t, YtY, lam, x0, steps=2)
+    np.testing.assert_array_equal(x0, x1)  # the input factors are not modified
+    # explicit feedback (no YtY) against its own exact solve
+    A0 = A - YtY
+    np.testing.assert_allclose(
+        conjugate_gradient(indptr, idx, G, w, t, None, lam, np.zeros((n, rank)), steps=rank),
+        np.linalg.solve(A0, b[:, :, None])[:, :, 0],
+        rtol=1e-7,
+        atol=1e-9,
+    )
+    # compiled and Python loops agree
+    from dml.recommendation._als_kernels import _cg_rows
+
+    args = (indptr, idx, G, w, t, YtY, True, lam)
+    xa, xb = np.zeros((n, rank)), np.zeros((n, rank))
+    _cg_rows(*args, xa, 3)
+    _cg_rows.py_func(*args, xb, 3)
+    np.testing.assert_allclose(xa, xb, rtol=1e-12, atol=1e-14)
     # warm start at the solution stays there
     np.testing.assert_allclose(
-        conjugate_gradient(indptr, G, w, t, YtY, lam, exact, steps=2), exact, atol=1e-10
+        conjugate_gradient(indptr, idx, G, w, t, YtY, lam, exact, steps=2), exact, atol=1e-10
     )
 
 
