@@ -36,9 +36,11 @@ from dml.ensemble._hist_gradient_boosting_kernels import (
     bin_chunk,
     boost_kernel,
     combine_rows,
+    descend,
     find_binning_thresholds,
     gather_rows_kernel,
     leaf_order_stats_kernel,
+    local_histograms,
     node_histograms,
     outputs_from_raw,
     pack_trees,
@@ -47,6 +49,11 @@ from dml.ensemble._hist_gradient_boosting_kernels import (
 
 _SUBSAMPLE = 200_000
 _SMALL_TRAIN = 10_000  # scikit-learn's subsample of training rows for the scorer
+#: A split's rows are fetched (and its subtree's histograms computed here) when they
+#: weigh at most this many node histograms ...
+_LOCAL_HISTOGRAMS = 128
+#: ... and the rows fetched for one iteration's trees stay within this many bytes
+_LOCAL_BYTES = 2**27
 _ROOT_ONLY = {
     "feature": np.array([-1], dtype=np.int32),
     "bin": np.zeros(1, dtype=np.uint8),
@@ -135,20 +142,28 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     rows, drawn as scikit-learn draws them) to this process, where the bin edges are
     found per feature as scikit-learn's; the chunks are then binned where they live
     (uint8, kept with the data on a cluster; for lazy Dask input the binning runs
-    inside every pass). Each boosting iteration is one pass per tree level: every
-    chunk brings its raw predictions up to date, sends its rows down the trees being
-    grown (a chunk cache keeps raw predictions and row nodes, recomputed from the
-    trees when absent) and returns the (gradient, hessian, count) histograms of the
-    nodes asked for; only the smaller child of each split is computed, the other is
-    the parent's minus it. The histograms are summed in a tree; splits are chosen
-    here with scikit-learn's gain, missing-value direction and constraints, and the
-    ``n_trees_per_iteration_`` trees of an iteration grow in the same passes.
-    Early-stopping losses ride along in the first pass of the next iteration (one
-    extra pass after the last). Memory per task: one chunk, its binned copy, raw
-    predictions and node ids (about ``8 * (2 K + 1)`` bytes a row) and the
-    histograms (``nodes * n_features * (max_bins + 1) * 24`` bytes). In-memory input
-    that fits one chunk runs with no graph. The fitted model is plain NumPy; predict
-    is blockwise (lazy for Dask input).
+    inside every pass). Each boosting iteration is one pass for the root, then one
+    pass per tree level while the splits are large: every chunk brings its raw
+    predictions up to date (the previous tree applied, in the root's pass), sends its
+    rows down the trees being grown (a chunk cache keeps raw predictions, gradients
+    and row nodes, recomputed from the trees when absent) and returns the (gradient,
+    hessian, count) histograms of the nodes asked for; only the smaller child of each
+    split is computed, the other is the parent's minus it. A split whose training
+    rows weigh at most 128 node histograms (``n_features + 24`` bytes a row: binned
+    X, gradient, hessian, index; at most 128 MiB an iteration) has its rows fetched
+    in that pass instead, and its subtree grows here from them with no more passes
+    (its histograms summed here in row order). So a tree costs one pass
+    for its root and about one per level above the fetched splits: 2 per tree for
+    a few hundred thousand rows. The histograms are summed in a tree; splits are
+    chosen here (a compiled scan) with scikit-learn's gain, missing-value direction
+    and constraints, and the ``n_trees_per_iteration_`` trees of an iteration grow
+    in the same passes. Early-stopping losses ride along in the first pass of the
+    next iteration (one extra pass after the last). Memory per task: one chunk, its
+    binned copy, raw predictions and node ids (about ``8 * (2 K + 1)`` bytes a row),
+    the histograms (``nodes * n_features * (max_bins + 1) * 24`` bytes) and the
+    fetched rows of its chunk; here, the fetched rows (at most 128 MiB). In-memory
+    input that fits one chunk runs with no graph. The fitted model is plain NumPy;
+    predict is blockwise (lazy for Dask input).
 
     Growth: scikit-learn grows a tree best first, one node at a time. A node's best
     split depends only on its rows, so its tree is the part of the fully grown tree
@@ -156,8 +171,9 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     replays that heap over the nodes known so far, and the nodes it would split whose
     children are not known yet are expanded together in the next pass. The trees,
     raw predictions and scores are therefore scikit-learn's (to rounding; tested
-    bitwise-close on one chunk). The cost: a pass per round (about the depth of the
-    tree) and a few speculative node histograms that the final heap does not use.
+    bitwise-close on one chunk). The cost: a round per level of the tree (a pass
+    each until the splits' rows are fetched) and a few speculative node histograms
+    that the final heap does not use.
     Differences: ``max_features`` draws its features per node in this evaluation
     order, so its draws differ from scikit-learn's. Not supported: sparse X
     (TypeError, as dml's input layer).
@@ -189,11 +205,12 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
 
 
 def combine_boost(parts):
-    """Combine of :func:`boost_kernel` partials carrying scorer rows: histograms and
-    losses add up, the rows (``rows_idx``, ``rows_raw``) are concatenated."""
+    """Combine of :func:`boost_kernel` partials carrying rows: histograms and losses
+    add up, the rows (scorer rows ``rows_*``, fetched rows ``fetch_*``) are
+    concatenated."""
     parts = [p for p in parts if p]
     rows = {}
-    for k in ("rows_idx", "rows_raw"):
+    for k in sorted({k for p in parts for k in p if k.startswith(("rows_", "fetch_"))}):
         got = [p[k] for p in parts if k in p]
         if got:
             rows[k] = np.concatenate(got)
@@ -797,12 +814,18 @@ class _BaseHGB(BaseEstimator):
 
         scored = score_sets is not None
 
-        def run(compute, want_loss, cache):
+        def run(compute, want_loss, cache, fetch=()):
             extra = {}
             if want_loss and scored:
                 # the scorer's rows: their raw predictions instead of the losses
                 want_loss = False
                 extra = dict(want_rows=True, pass_row_offset=True, combine=combine_boost)
+            if len(fetch):
+                extra = dict(
+                    fetch=np.asarray(fetch, dtype=np.int64).reshape(-1, 3),
+                    pass_row_offset=True,
+                    combine=combine_boost,
+                )
             res = map_reduce(
                 boost_kernel,
                 datab,
@@ -831,6 +854,9 @@ class _BaseHGB(BaseEstimator):
                     self.validation_score_.append(-float(res["val_loss"][0] / res["val_w"][0]))
             return self._should_stop(self.validation_score_ if use_val else self.train_score_)
 
+        # a split's subtree grows here from its rows once they weigh at most
+        # _LOCAL_HISTOGRAMS node histograms (p + 24 bytes a fetched row)
+        local_rows = _LOCAL_HISTOGRAMS * p * n_bins * 24 // (p + 24)
         has_missing = None
         begin = len(self._trees)
         with chunk_cache(datab) as cache:
@@ -854,15 +880,13 @@ class _BaseHGB(BaseEstimator):
                     )
                     g.receive({0: node_histograms(res["hist"], k)})
                     growers.append(g)
+                # per tree: split node -> its fetched rows; the bytes left to fetch
+                local = [{} for _ in range(K)] + [_LOCAL_BYTES]
                 while not all(g.done for g in growers):
-                    reqs = [(k, node) for k, g in enumerate(growers) for node in g.requests()]
                     model["current"] = [g.arrays() for g in growers]
-                    res = run(reqs, False, cache)
-                    per = {}
-                    for s, (k, node) in enumerate(reqs):
-                        per.setdefault(k, {})[node] = node_histograms(res["hist"], s)
-                    for k, hists in per.items():
-                        growers[k].receive(hists)
+                    self._grow_round(
+                        growers, model["current"], local, run, cache, (local_rows, p + 24), n_bins, const_hess
+                    )
                 trees = [g.arrays(shrinkage=self.learning_rate) for g in growers]
                 model["current"] = None
                 if self._loss_name in ("absolute_error", "quantile"):
@@ -874,6 +898,56 @@ class _BaseHGB(BaseEstimator):
                     )
             if es and not stopped and len(self._trees) > begin:
                 record(run([], True, cache))
+
+    def _grow_round(self, growers, trees, local, run, cache, limits, n_bins, const_hess):
+        """One round of growth of every tree: the histograms its grower asks for, from
+        the rows fetched here when their split's rows are (``local[k]``), else from a
+        pass, which also fetches the rows of the splits of at most ``local_rows`` rows
+        while the bytes left (``local[-1]``, ``row_bytes`` a row) allow. Fetched rows
+        are summed in their global order, as one chunk would sum them."""
+        local_rows, row_bytes = limits
+        remote, fetch, wanted = [], [], []
+        for k, g in enumerate(growers):
+            for node in g.requests():
+                split = g.parent[node]
+                owner = split
+                while owner >= 0 and owner not in local[k]:
+                    owner = g.parent[owner]
+                if owner < 0 and g.n[split] <= local_rows and g.n[split] * row_bytes <= local[-1]:
+                    local[-1] -= g.n[split] * row_bytes
+                    fetch.append((k, g.left[split], g.right[split]))
+                    owner = split
+                    local[k][split] = None  # arrives with this round's pass
+                if owner < 0:
+                    remote.append((k, node))
+                wanted.append((k, node, owner))
+        res = run(remote, False, cache, fetch) if remote or fetch else {}
+        if fetch:
+            order = np.lexsort((res["fetch_idx"], res["fetch_slot"]))
+            slot = res["fetch_slot"][order]
+            bounds = np.searchsorted(slot, np.arange(len(fetch) + 1))
+            for j, (k, a, _) in enumerate(fetch):
+                sel = order[bounds[j] : bounds[j + 1]]
+                local[k][growers[k].parent[a]] = {
+                    key: res[f"fetch_{key}"][sel] for key in ("X", "g", "h", "node")
+                }
+        hists = [{} for _ in growers]
+        remote_slot = {kn: s for s, kn in enumerate(remote)}
+        by_store = {}
+        for k, node, owner in wanted:
+            if owner < 0:
+                hists[k][node] = node_histograms(res["hist"], remote_slot[(k, node)])
+            else:
+                by_store.setdefault((k, owner), []).append(node)
+        for (k, owner), nodes in by_store.items():
+            rows = local[k][owner]
+            rows["node"] = descend(rows["X"], trees[k], rows["node"], self.max_bins)
+            h = local_histograms(rows["X"], rows["node"], rows["g"], rows["h"], nodes, n_bins, const_hess)
+            for s, node in enumerate(nodes):
+                hists[k][node] = node_histograms(h, s)
+        for k, g in enumerate(growers):
+            if hists[k]:
+                g.receive(hists[k])
 
     def _update_leaf_values(self, tree, datab, model, cache, weighted):
         """scikit-learn's ``_update_leaves_values``: every leaf's value becomes
@@ -967,8 +1041,9 @@ class HistGradientBoostingRegressor(RegressorScoreMixin, RegressorMixin, _BaseHG
 
     A drop-in for :class:`sklearn.ensemble.HistGradientBoostingRegressor`: the same
     binning, gain, missing-value handling and early stopping, fitted as one global
-    model through Dask task graphs (one pass per tree level), so the model does not
-    depend on the number of workers, and a lost worker is recomputed by the graph.
+    model through Dask task graphs (one pass per tree level until the splits are
+    small enough to grow here from their rows), so the model does not depend on the
+    number of workers, and a lost worker is recomputed by the graph.
 
     Parameters
     ----------
@@ -1159,7 +1234,8 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
     A drop-in for :class:`sklearn.ensemble.HistGradientBoostingClassifier`: binary
     and multiclass log loss (one tree per class and iteration, the trees of an
     iteration grown in the same passes), fitted as one global model through Dask task
-    graphs (one pass per tree level).
+    graphs (one pass per tree level until the splits are small enough to grow here
+    from their rows).
 
     Parameters
     ----------

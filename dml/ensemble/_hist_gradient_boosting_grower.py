@@ -304,6 +304,7 @@ class LevelGrower:
         self.feature, self.bin, self.mleft = [-1], [0], [False]
         self.left, self.right, self.value = [-1], [-1], [0.0]
         self.depth, self.n, self.G, self.H = [0], [0.0], [0.0], [0.0]
+        self.parent = [-1]
         self.split = [None]
         self.cat = [None]  # the left bins of a categorical split
         self.lo, self.hi = [-np.inf], [np.inf]  # bounds of a node's children's values
@@ -395,9 +396,10 @@ class LevelGrower:
         rng.shuffle(mask)
         return np.flatnonzero(mask) if allowed is None else allowed[mask]
 
-    def _add(self, depth, n, G, H, value):
+    def _add(self, depth, n, G, H, value, parent):
         i = len(self.feature)
         for lst, v in (
+            (self.parent, parent),
             (self.feature, -1),
             (self.bin, 0),
             (self.mleft, False),
@@ -426,8 +428,8 @@ class LevelGrower:
         self.mleft[node] = bool(ml)
         self.cat[node] = s.get("cat_left")
         depth = self.depth[node] + 1
-        lc = self._add(depth, s["n_left"], s["G_left"], s["H_left"], s["value_left"])
-        rc = self._add(depth, s["n_right"], s["G_right"], s["H_right"], s["value_right"])
+        lc = self._add(depth, s["n_left"], s["G_left"], s["H_left"], s["value_left"], node)
+        rc = self._add(depth, s["n_right"], s["G_right"], s["H_right"], s["value_right"], node)
         self.left[node], self.right[node] = lc, rc
         mono = self.p.get("monotonic")
         cst = 0 if mono is None else int(mono[f])

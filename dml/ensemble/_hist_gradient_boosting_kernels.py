@@ -364,6 +364,7 @@ def boost_kernel(
     const_hess=False,
     quantile=None,
     want_rows=False,
+    fetch=None,
     row_offset=0,
     cache=None,
 ):
@@ -392,11 +393,18 @@ def boost_kernel(
         Also return the raw predictions ``rows_raw`` (finished iterations) and global
         indices ``rows_idx`` of the rows the scorer sees (training flag 2, and the
         validation rows); ``row_offset`` is the chunk's first row.
+    fetch : ndarray of shape (F, 3), int, optional
+        ``(tree, left, right)``: also return the training rows at node ``left`` or
+        ``right`` of tree ``tree`` (the children of a split whose subtree is grown
+        from its rows by the caller): their global indices ``fetch_idx``, the entry
+        ``j`` of ``fetch`` they belong to ``fetch_slot``, their node ``fetch_node``,
+        binned X ``fetch_X``, gradients ``fetch_g`` and hessians ``fetch_h`` (those
+        of tree ``tree``); ``row_offset`` is the chunk's first row.
 
     Returns
     -------
     dict with ``hist`` (S, p, n_bins, 3: gradient, hessian and count sums; see
-    :func:`node_histograms`) and, when asked, ``train_loss``,
+    :func:`node_histograms`), the ``fetch_*`` rows and, when asked, ``train_loss``,
     ``train_w``, ``val_loss``, ``val_w``.
     """
     Xb = np.asarray(Xb)
@@ -435,7 +443,42 @@ def boost_kernel(
                 cache["gh"] = gh
         _, g, h = gh
         out["hist"] = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
+        if fetch is not None and len(fetch):
+            out.update(_fetched_rows(Xb, nodes, g, h, train, np.asarray(fetch, dtype=np.int64), row_offset))
     return out
+
+
+def _fetched_rows(Xb, nodes, g, h, train, fetch, row_offset):
+    """:func:`boost_kernel`'s ``fetch_*`` arrays: the training rows at the nodes of
+    every ``(tree, left, right)`` entry of ``fetch``, in row order per entry."""
+    idx, slot, node, X, gs, hs = [], [], [], [], [], []
+    for j, (k, a, b) in enumerate(fetch):
+        nd = nodes[:, k]
+        sel = np.flatnonzero(((nd == a) | (nd == b)) & train)
+        idx.append(sel + int(row_offset))
+        slot.append(np.full(sel.shape[0], j, dtype=np.int32))
+        node.append(nd[sel])
+        X.append(Xb[sel])
+        gs.append(g[sel, k])
+        hs.append(h[sel, k])
+    return {
+        "fetch_idx": np.concatenate(idx),
+        "fetch_slot": np.concatenate(slot),
+        "fetch_node": np.concatenate(node).astype(np.int32),
+        "fetch_X": np.concatenate(X),
+        "fetch_g": np.concatenate(gs),
+        "fetch_h": np.concatenate(hs),
+    }
+
+
+def local_histograms(Xb, node, g, h, nodes_wanted, n_bins, const_hess=False):
+    """(S, p, n_bins, 3) histograms of the rows of ``Xb`` (all training rows, in the
+    order to sum them) at each node of ``nodes_wanted`` (``node``: their nodes), as
+    :func:`_histograms` computes them on a chunk."""
+    compute = np.column_stack([np.zeros(len(nodes_wanted), dtype=np.int64), np.asarray(nodes_wanted, np.int64)])
+    return _histograms(
+        Xb, node[:, None], g[:, None], h[:, None], np.ones(node.shape[0], dtype=bool), compute, n_bins, const_hess
+    )
 
 
 def leaf_order_stats_kernel(

@@ -183,14 +183,54 @@ def test_same_model_on_one_two_and_four_workers():
 
 
 def test_passes_per_level():
-    """One pass gathers the binning rows, then one pass per tree level (root included):
-    depth 2 needs the root's and its children's histograms."""
+    """One pass gathers the binning rows, then per iteration the root's pass and one
+    pass for its children's histograms, which fetches the root split's rows (a few
+    thousand): the deeper levels grow from them with no pass."""
     X, y = _data(1500, nan=0)
     Xd, yd = da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)
     m = HistGradientBoostingRegressor(max_iter=3, max_depth=2, max_leaf_nodes=None, min_samples_leaf=5)
     with count_passes() as c:
         m.fit(Xd, yd)
     assert c.passes == 1 + 3 * 2
+
+
+@pytest.mark.parametrize(
+    "make, params",
+    [
+        ("reg", dict(max_iter=6)),
+        ("bin", dict(max_iter=6, max_leaf_nodes=15, min_samples_leaf=5)),
+        ("multi", dict(max_iter=4, max_features=0.6, random_state=3)),
+    ],
+)
+def test_fetched_subtrees_grow_the_same_trees_in_fewer_passes(monkeypatch, make, params):
+    """The rows of small splits are fetched and their subtrees grown here: the model of
+    a growth with every histogram from a pass, of one fetching every split's rows,
+    and of one whose fetch budget runs out mid-tree, are the same; fewer passes."""
+    import dml.ensemble._hist_gradient_boosting as hgb
+
+    X, y = _data(6000, p=6)
+    est = HistGradientBoostingRegressor
+    if make != "reg":
+        y = np.digitize(y, [1.0] if make == "bin" else [0.0, 2.0])
+        est = HistGradientBoostingClassifier
+    Xd, yd = da.from_array(X, chunks=(1000, -1)), da.from_array(y, chunks=1000)
+    params = dict(dict(early_stopping=False, random_state=0), **params)
+    out = {}
+    # under the root split's rows (6000 x 30 bytes) a tree: some splits fetched, some not
+    budget = 300_000 if make == "multi" else 150_000
+    for name, n_hist, n_bytes in (("remote", 0, 2**27), ("local", 1000, 2**27), ("budget", 1000, budget)):
+        monkeypatch.setattr(hgb, "_LOCAL_HISTOGRAMS", n_hist)
+        monkeypatch.setattr(hgb, "_LOCAL_BYTES", n_bytes)
+        with count_passes() as c:
+            m = est(**params).fit(Xd, yd)
+        out[name] = (c.passes, m.predict(X) if make == "reg" else m.predict_proba(X), m)
+    assert out["local"][0] < out["budget"][0] <= out["remote"][0]
+    for name in ("local", "budget"):
+        np.testing.assert_array_equal(out[name][1], out["remote"][1])
+    for a, b in zip(out["remote"][2]._trees, out["local"][2]._trees):
+        for ta, tb in zip(a, b):
+            np.testing.assert_array_equal(ta["feature"], tb["feature"])
+            np.testing.assert_array_equal(ta["threshold"], tb["threshold"])
 
 
 def test_small_in_memory_input_runs_without_a_graph():
@@ -331,7 +371,7 @@ def test_worker_killed_mid_fit_gives_the_same_model():
         killed = threading.Event()
 
         def kill_when_growing(counter):
-            while counter.passes < 20:
+            while counter.passes < 8:  # of about 17 (2 per iteration)
                 time.sleep(0.005)
             client.run(os._exit, 1, workers=[victim], on_error="ignore")
             killed.set()
