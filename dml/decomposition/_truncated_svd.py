@@ -265,7 +265,9 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     n_oversamples : int, default=10
         Extra random vectors of the randomized algorithm.
     power_iteration_normalizer : {'auto', 'QR', 'LU', 'none'}, default='auto'
-        Normalisation between power iterations.
+        Normalisation between power iterations ('auto': 'none' for ``n_iter <= 2``,
+        else 'LU', as scikit-learn). 'LU' and 'QR' both orthonormalise by a TSQR
+        (the same subspace as scikit-learn's factors, see Notes).
     random_state : int, RandomState instance or None, default=None
         Seeds the random vectors (the same draws as scikit-learn's).
     tol : float, default=0.0
@@ -285,22 +287,35 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     Notes
     -----
     Computation: 'randomized' is scikit-learn's randomized SVD (same random block, same
-    ``n_iter``, ``n_oversamples`` and normaliser) in ``n_iter + 1`` passes: each pass
-    computes ``Z = X^T (X V)`` for the ``(n_features, n_components + n_oversamples)``
-    block V, the first also the per-feature means and variances (and the finiteness
-    check), the last also the R factor of ``X V`` (TSQR), from which ``R^-T Z^T`` is
-    scikit-learn's ``Q^T X`` and its SVD the singular values and components (equal to
+    ``n_iter`` and ``n_oversamples``) in ``n_iter + 1`` passes: each pass computes
+    ``Z = X^T (X V)`` for the ``(n_features, r)`` block V (``r = n_components +
+    n_oversamples``), the first also the per-feature means and variances (and the
+    finiteness check), the last also the R factor of ``X V`` (TSQR), from which
+    ``B^T = Z R^-1`` (up to a rotation) is scikit-learn's ``(Q^T X)^T``; the R factor of
+    ``B^T`` and its small SVD give the singular values and components (equal to
     scikit-learn's to rounding when ``n_samples >= n_features``; with fewer samples
     scikit-learn draws its block on the sample side, so the two agree to the power
-    iterations' convergence). The normaliser ('LU', 'QR') is applied to Z in the
-    caller between passes (scikit-learn also normalises ``X V``, which rescales the
-    same column space). float32 data iterate in float32, as scikit-learn. A task on a
-    cluster runs a worker thread's chunks and folds them into one Z buffer, so memory
-    per task is its chunks plus two ``(n_features, n_components + n_oversamples)``
-    blocks (V and Z) whatever the number of chunks; a CSR chunk also keeps its
-    transpose on its worker for the fit's passes (twice the chunk's nonzeros; not
-    for lazy data, which streams). 'arpack' on dense data is one TSQR pass (exact).
-    ``transform`` is blockwise: Dask in, lazy Dask out.
+    iterations' convergence). Normaliser: 'LU' (the 'auto' choice for ``n_iter > 2``)
+    and 'QR' both orthonormalise Z between passes by its R factor (TSQR): the column
+    space of scikit-learn's LU or QR factor, so the fit still equals scikit-learn's to
+    rounding (the tests check 1e-12 on the singular values, 1e-10 on the components),
+    but an LU factor is never formed, as it cannot be assembled from row slabs;
+    'none' orthonormalises once before the last pass (scikit-learn also normalises
+    ``X V``, which rescales the same column space). Data of numerical rank below
+    ``n_components`` get zero singular values and orthonormal completing components.
+    float32 data iterate in float32, as scikit-learn. Persisted CSR chunks on a
+    cluster keep V and Z on the workers, one row slab of ``n_features / n_workers``
+    rows per worker: a pass runs one task per worker thread over its chunks (all of
+    V's slabs as input, one Z partial per slab out), each slab's partials are summed
+    on its worker, and only ``(r, r)`` R factors reach the caller, plus the
+    ``(n_components, n_features)`` components at the end; memory per task is its
+    chunks plus about two ``(n_features, r)`` blocks (V's slabs and the Z partials),
+    and per worker about four slabs more while the partials are exchanged and
+    summed. Elsewhere (in memory, local Dask, dense or lazy chunks) a task folds its
+    chunks into one Z buffer (its chunks plus V and Z) and the caller normalises Z. A
+    CSR chunk keeps its transpose on its worker for the fit's passes (twice the
+    chunk's nonzeros; not for lazy data, which streams). 'arpack' on dense data is
+    one TSQR pass (exact). ``transform`` is blockwise: Dask in, lazy Dask out.
 
     Sparse X is never densified: 'randomized' computes ``X V`` and ``X^T (X V)`` per
     CSR chunk by sparse products (O(nnz * (n_components + n_oversamples)) work), so
