@@ -365,7 +365,7 @@ def _csr_dense_accumulate(indptr, indices, data, D, out):
                 out[i, c] += v * D[j, c]
 
 
-def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=None, cache=None):
+def svd_slab_kernel(X, y, w, *V, xp, bounds, M=None, moments=False, r_factor=False, out=None, cache=None):
     """:func:`svd_power_kernel` with the block V and the result Z split by feature slabs:
     ``Z_s = X[:, S_s]^T (X V)`` with ``X V = sum_s X[:, S_s] V_s``, ``S_s = bounds[s]:
     bounds[s+1]``, each ``Z_s`` added into ``out["Z"][s]`` (the task's running partial).
@@ -380,6 +380,9 @@ def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=
     *V : the slabs ``V_s`` of shape (bounds[s+1] - bounds[s], rank)
     bounds : sequence of int
         Slab boundaries, ``0 = bounds[0] < ... < bounds[-1] = p``.
+    M : (rank, rank) array, optional
+        The block is ``V M`` (the normaliser's map, applied to the small ``X V``:
+        ``X (V M) = (X V) M``, so the normalised block is never formed).
     moments, r_factor, out, cache
         As :func:`svd_power_kernel` (a CSR chunk keeps its transpose, one CSR matrix
         per slab, in ``cache``).
@@ -390,19 +393,21 @@ def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=
     ``R`` when asked.
     """
     dt = _state_dtype(X.dtype, xp)
-    rank = V[0].shape[1]
     Vx = [np.asarray(v, dtype=dt) for v in V]
+    rank = V[0].shape[1] if M is None else M.shape[1]
     Z = None if out is None else out["Z"]
     if Z is None:
         Z = [np.zeros((b - a, rank), dtype=dt) for a, b in zip(bounds[:-1], bounds[1:])]
     n = X.shape[0]
-    XV = np.zeros((n, rank), dtype=dt)
+    XV = np.zeros((n, V[0].shape[1]), dtype=dt)
     if is_sparse(X):
         Xd = X if X.dtype == dt else X.astype(dt)
         T = _transposed_slabs(Xd, bounds, cache)
         for Ts, Vs in zip(T, Vx):
             if Ts.nnz:
                 XV += Ts.T @ Vs  # CSC @ dense: X[:, S_s] V_s
+        if M is not None:
+            XV = np.ascontiguousarray(XV @ np.asarray(M, dtype=dt))
         for Ts, Zs in zip(T, Z):
             if Ts.nnz:
                 _csr_dense_accumulate(Ts.indptr, Ts.indices, Ts.data, XV, Zs)
@@ -410,6 +415,8 @@ def svd_slab_kernel(X, y, w, *V, xp, bounds, moments=False, r_factor=False, out=
         Xd = np.asarray(X, dtype=dt)
         for a, b, Vs in zip(bounds[:-1], bounds[1:], Vx):
             XV += Xd[:, a:b] @ Vs
+        if M is not None:
+            XV = XV @ np.asarray(M, dtype=dt)
         for a, b, Zs in zip(bounds[:-1], bounds[1:], Z):
             Zs += Xd[:, a:b].T @ XV
     res = {"Z": Z}

@@ -154,7 +154,7 @@ def randomized_svd_passes(data, k, rank, n_iter, normalizer, random_state):
     return (*_complete(S, np.ascontiguousarray((Z @ M).T), k), mom)
 
 
-def _slab_group(Xs, kws, V, bounds, moments, r_factor):
+def _slab_group(Xs, kws, V, M, bounds, moments, r_factor):
     """One task of a slab pass: :func:`svd_slab_kernel` folded over a worker thread's
     chunks (V's slabs settled once, not per chunk), under
     :func:`~dml._engine.allocation.kept_allocations`."""
@@ -162,7 +162,7 @@ def _slab_group(Xs, kws, V, bounds, moments, r_factor):
     acc = None
     with kept_allocations():  # the products' temporaries are reused, not page-faulted afresh
         for X, kw in zip(Xs, kws):
-            kw = dict(kw, bounds=bounds, moments=moments, r_factor=r_factor, out=acc)
+            kw = dict(kw, bounds=bounds, M=M, moments=moments, r_factor=r_factor, out=acc)
             acc = _run_kernel(svd_slab_kernel, X, None, None, V, kw)
     return acc
 
@@ -179,8 +179,9 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
     runs one :func:`_slab_group` task per worker thread (its chunks, all of V's slabs:
     the remote ones travel between workers), which returns one ``Z`` partial per slab;
     each slab's partials are summed on its owner. The normaliser needs only the slabs'
-    R factors (``(rank, rank)``, gathered and merged here: TSQR) and applies the small
-    map to each slab where it lives. The final Rayleigh-Ritz step likewise gathers
+    R factors (``(rank, rank)``, gathered and merged here: TSQR); its small map M goes
+    with Z's slabs to the next pass, which applies it to ``X Z`` (``X (Z M) = (X Z)
+    M``): the normalised block is never formed. The final Rayleigh-Ritz step likewise gathers
     R factors only, and the ``(n_features, k)`` right singular vectors at the end.
     """
     client = data.client
@@ -194,21 +195,19 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
     def on(s, func, *args):
         return client.submit(func, *args, workers=[owners[s]], allow_other_workers=True, pure=False)
 
-    def normalise(Zs):
-        R = stacked_r(client.gather([on(s, slab_r, Z) for s, Z in enumerate(Zs)]))
-        M = _orthonormal_map(R, dt)
-        return [on(s, slab_product, Z, M) for s, Z in enumerate(Zs)]
+    def normaliser(Zs):  # the block is Z M, applied by the next pass to X Z
+        return _orthonormal_map(stacked_r(client.gather([on(s, slab_r, Z) for s, Z in enumerate(Zs)])), dt)
 
     # scikit-learn's block drawn slab by slab (the same stream: rows are drawn in order)
     Vs = [
         client.scatter(random_state.normal(size=(b - a, rank)).astype(dt, copy=False), workers=[w], hash=False)
         for a, b, w in zip(bounds[:-1], bounds[1:], owners)
     ]
-    mom = Rx = None
+    mom = Rx = M = None
     for i in range(n_iter + 1):
         last = i == n_iter
         if last and normalizer == "none" and n_iter > 0:
-            Vs = normalise(Vs)
+            M = normaliser(Vs)
         _record_pass(svd_slab_kernel)
         if data._progress is not None:
             data._progress.update(1)
@@ -218,6 +217,7 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
                 [data.X[j] for j in idx],
                 [{"_cache": (token, j)} for j in idx],
                 Vs,
+                M,
                 bounds,
                 i == 0,
                 last,
@@ -234,7 +234,7 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
             Rx = stacked_r(client.gather([client.submit(_pick, g, "R", pure=False) for g in parts]))
         del parts
         if not last:
-            Vs = Zs if normalizer == "none" else normalise(Zs)
+            Vs, M = Zs, (None if normalizer == "none" else normaliser(Zs))
             del Zs
     del Vs
     C = _rayleigh_ritz_map(Rx, k, rank, dt)
