@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from dml._engine.blockwise import guard_finite
+from dml._engine.compiled import compiled
 from dml._engine.namespace import is_sparse, to_numpy
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -234,6 +235,27 @@ def mlp_local_steps_kernel(
     replicas' parameters averaged in proportion to their data), and ``"loss"``, the sum of
     the steps' share losses times their rows.
     """
+    if _compiled_case(
+        X, y, w, theta, state_1, state_2, rows, bounds, activation, out_activation, loss, solver
+    ):
+        return _local_steps_host(
+            X,
+            y,
+            w,
+            theta,
+            state_1,
+            state_2,
+            rows,
+            bounds,
+            layer_units,
+            activation,
+            out_activation,
+            loss,
+            alpha,
+            solver,
+            opt,
+            row_offset,
+        )
     theta = xp.asarray(theta)
     s1, s2 = xp.asarray(state_1), xp.asarray(state_2)
     n_coef = int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])))
@@ -276,3 +298,295 @@ def mlp_local_steps_kernel(
     if used == 0:
         return {}
     return {"theta": theta * used, "state_1": s1 * used, "state_2": s2 * used, "n": used, "loss": loss_rows}
+
+
+# ----------------------------------------------------------- compiled local steps
+
+#: Codes of the compiled local-steps loop (activations, output activations, losses).
+_ACTIVATION_CODES = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3}
+_OUT_CODES = {"identity": 0, "logistic": 1, "softmax": 4, "exp": 5}
+_LOSS_CODES = {"squared_error": 0, "binary_log_loss": 1, "log_loss": 2, "poisson": 3}
+
+
+def _compiled_case(X, y, w, theta, state_1, state_2, rows, bounds, activation, out_activation, loss, solver):
+    """Whether :func:`_local_steps_compiled` runs these arguments: host dense float32 /
+    float64 C-contiguous chunks (targets and weights host arrays), the compiled
+    activations and losses, 'sgd' or 'adam'."""
+    if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in (np.float32, np.float64)):
+        return False
+    if not X.flags.c_contiguous or not isinstance(y, np.ndarray) or y.shape[0] != X.shape[0]:
+        return False
+    if y.dtype.kind not in "biuf" or (w is not None and not isinstance(w, np.ndarray)):
+        return False
+    if any(not isinstance(a, np.ndarray) for a in (theta, state_1, state_2, rows, bounds)):
+        return False
+    return (
+        activation in _ACTIVATION_CODES
+        and out_activation in _OUT_CODES
+        and loss in _LOSS_CODES
+        and solver in ("sgd", "adam")
+    )
+
+
+@compiled(fastmath={"nsz", "arcp", "contract", "afn", "reassoc"}, error_model="numpy")
+def _local_steps_compiled(
+    X,
+    Y,
+    w,
+    has_w,
+    theta,
+    s1,
+    s2,
+    rows,
+    bounds,
+    units,
+    act,
+    out_act,
+    loss,
+    clip_eps,
+    alpha,
+    adam,
+    learning_rate,
+    momentum,
+    nesterov,
+    t0,
+    beta_1,
+    beta_2,
+    epsilon,
+    row_offset,
+):
+    """:func:`mlp_local_steps_kernel`'s loop for one host chunk (``theta``, ``s1``, ``s2``
+    updated in place, in ``X``'s dtype): returns ``(rows used, loss times rows)``.
+
+    Per step: the share's rows gathered into a buffer, every layer's product by
+    ``np.dot`` (BLAS), the activations, loss, deltas and the optimizer update in loops.
+    """
+    n, p = X.shape
+    k = Y.shape[1]
+    n_layers = units.shape[0] - 1
+    coef_start = np.zeros(n_layers + 1, dtype=np.int64)
+    for i in range(n_layers):
+        coef_start[i + 1] = coef_start[i] + units[i] * units[i + 1]
+    n_coef = coef_start[n_layers]
+    bias_start = np.zeros(n_layers + 1, dtype=np.int64)
+    bias_start[0] = n_coef
+    for i in range(n_layers):
+        bias_start[i + 1] = bias_start[i] + units[i + 1]
+    n_theta = theta.shape[0]
+    grad = np.empty(n_theta, dtype=theta.dtype)
+    used = 0
+    loss_rows = 0.0
+    lo_row = row_offset
+    hi_row = row_offset + n
+    for j in range(bounds.shape[0] - 1):
+        share = rows[bounds[j] : bounds[j + 1]]
+        a = np.searchsorted(share, lo_row)
+        b = np.searchsorted(share, hi_row)
+        m = b - a
+        if m == 0:
+            continue
+        Xb = np.empty((m, p), dtype=X.dtype)
+        Yb = np.empty((m, k), dtype=X.dtype)
+        wb = np.ones(m, dtype=X.dtype)
+        sw = 0.0
+        for r in range(m):
+            src = share[a + r] - row_offset
+            for c in range(p):
+                Xb[r, c] = X[src, c]
+            for c in range(k):
+                Yb[r, c] = Y[src, c]
+            if has_w:
+                wb[r] = w[src]
+                sw += np.float64(wb[r])
+        if not has_w:
+            sw = np.float64(m)
+        # forward
+        coefs = []
+        acts = [Xb]
+        for i in range(n_layers):
+            W = theta[coef_start[i] : coef_start[i + 1]].reshape((units[i], units[i + 1]))
+            coefs.append(W)
+            Z = np.dot(acts[i], W)
+            code = out_act if i == n_layers - 1 else act
+            fo = units[i + 1]
+            bias = theta[bias_start[i] : bias_start[i + 1]]
+            for r in range(m):
+                for c in range(fo):
+                    Z[r, c] += bias[c]
+            if code == 1:
+                for r in range(m):
+                    for c in range(fo):
+                        Z[r, c] = 1.0 / (1.0 + np.exp(-Z[r, c]))
+            elif code == 2:
+                for r in range(m):
+                    for c in range(fo):
+                        Z[r, c] = np.tanh(Z[r, c])
+            elif code == 3:
+                for r in range(m):
+                    for c in range(fo):
+                        if Z[r, c] < 0:
+                            Z[r, c] = 0.0
+            elif code == 4:
+                for r in range(m):
+                    zmax = Z[r, 0]
+                    for c in range(1, fo):
+                        if Z[r, c] > zmax:
+                            zmax = Z[r, c]
+                    tot = 0.0
+                    for c in range(fo):
+                        Z[r, c] = np.exp(Z[r, c] - zmax)
+                        tot += Z[r, c]
+                    for c in range(fo):
+                        Z[r, c] = Z[r, c] / tot
+            elif code == 5:
+                for r in range(m):
+                    for c in range(fo):
+                        Z[r, c] = np.exp(Z[r, c])
+            acts.append(Z)
+        P = acts[n_layers]
+        # loss and the output delta
+        loss_sum = 0.0
+        delta = np.empty((m, k), dtype=X.dtype)
+        for r in range(m):
+            row_loss = 0.0
+            for c in range(k):
+                yv = np.float64(Yb[r, c])
+                pv = np.float64(P[r, c])
+                if loss == 0:
+                    row_loss += (yv - pv) ** 2
+                elif loss == 3:
+                    row_loss += yv * np.log(yv / pv if yv > 0 else 1.0) - yv + pv
+                else:
+                    q = min(max(pv, clip_eps), 1.0 - clip_eps)
+                    if loss == 1 or k == 1:
+                        row_loss -= yv * np.log(q) + (1.0 - yv) * np.log(1.0 - q)
+                    else:
+                        row_loss -= yv * np.log(q)
+                delta[r, c] = (P[r, c] - Yb[r, c]) * wb[r]
+            if loss == 0:
+                row_loss = 0.5 * row_loss / k
+            loss_sum += row_loss * np.float64(wb[r])
+        # backward
+        for i in range(n_layers - 1, -1, -1):
+            G = np.dot(acts[i].T, delta)
+            fi = units[i]
+            fo = units[i + 1]
+            base = coef_start[i]
+            for r in range(fi):
+                for c in range(fo):
+                    grad[base + r * fo + c] = G[r, c]
+            bs = bias_start[i]
+            for c in range(fo):
+                grad[bs + c] = 0.0
+            for r in range(m):
+                for c in range(fo):
+                    grad[bs + c] += delta[r, c]
+            if i > 0:
+                D = np.dot(delta, coefs[i].T)
+                A = acts[i]
+                if act == 1:
+                    for r in range(m):
+                        for c in range(fi):
+                            D[r, c] = D[r, c] * A[r, c] * (1.0 - A[r, c])
+                elif act == 2:
+                    for r in range(m):
+                        for c in range(fi):
+                            D[r, c] = D[r, c] * (1.0 - A[r, c] * A[r, c])
+                elif act == 3:
+                    for r in range(m):
+                        for c in range(fi):
+                            if A[r, c] == 0:
+                                D[r, c] = 0.0
+                delta = D
+        # the step
+        ww = 0.0
+        for q in range(n_coef):
+            ww += np.float64(theta[q]) * np.float64(theta[q])
+        loss_rows += (loss_sum / sw + 0.5 * alpha * ww / sw) * m
+        for q in range(n_coef):
+            grad[q] = grad[q] / sw + alpha * theta[q] / sw
+        for q in range(n_coef, n_theta):
+            grad[q] = grad[q] / sw
+        if adam:
+            t = t0 + j + 1
+            lr = learning_rate * np.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+            for q in range(n_theta):
+                g = grad[q]
+                s1[q] = beta_1 * s1[q] + (1.0 - beta_1) * g
+                s2[q] = beta_2 * s2[q] + (1.0 - beta_2) * (g * g)
+                theta[q] = theta[q] - lr * s1[q] / (np.sqrt(s2[q]) + epsilon)
+        elif nesterov:
+            for q in range(n_theta):
+                s1[q] = momentum * s1[q] - learning_rate * grad[q]
+                theta[q] = theta[q] + (momentum * s1[q] - learning_rate * grad[q])
+        else:
+            for q in range(n_theta):
+                s1[q] = momentum * s1[q] - learning_rate * grad[q]
+                theta[q] = theta[q] + s1[q]
+        used += m
+    return used, loss_rows
+
+
+def _local_steps_host(
+    X,
+    y,
+    w,
+    theta,
+    state_1,
+    state_2,
+    rows,
+    bounds,
+    layer_units,
+    activation,
+    out_activation,
+    loss,
+    alpha,
+    solver,
+    opt,
+    row_offset,
+):
+    """:func:`mlp_local_steps_kernel` by :func:`_local_steps_compiled` (weights, state
+    and arithmetic in the chunk's dtype)."""
+    dtype = X.dtype
+    theta = np.array(theta, dtype=dtype)
+    s1 = np.array(state_1, dtype=dtype)
+    s2 = np.array(state_2, dtype=dtype)
+    Y = np.ascontiguousarray(y.reshape(X.shape[0], -1))
+    has_w = w is not None
+    w = np.ascontiguousarray(w) if has_w else np.ones(1, dtype=dtype)
+    adam = solver == "adam"
+    used, loss_rows = _local_steps_compiled(
+        X,
+        Y,
+        w,
+        has_w,
+        theta,
+        s1,
+        s2,
+        np.ascontiguousarray(rows, dtype=np.int64),
+        np.ascontiguousarray(bounds, dtype=np.int64),
+        np.asarray(layer_units, dtype=np.int64),
+        _ACTIVATION_CODES[activation],
+        _OUT_CODES[out_activation],
+        _LOSS_CODES[loss],
+        float(np.finfo(dtype).eps),
+        float(alpha),
+        adam,
+        float(opt["learning_rate_init"] if adam else opt["learning_rate"]),
+        0.0 if adam else float(opt["momentum"]),
+        False if adam else bool(opt["nesterov"]),
+        int(opt["t"]) if adam else 0,
+        float(opt["beta_1"]) if adam else 0.0,
+        float(opt["beta_2"]) if adam else 0.0,
+        float(opt["epsilon"]) if adam else 0.0,
+        int(row_offset),
+    )
+    if used == 0:
+        return {}
+    return {
+        "theta": theta * used,
+        "state_1": s1 * used,
+        "state_2": s2 * used,
+        "n": int(used),
+        "loss": float(loss_rows),
+    }

@@ -375,3 +375,120 @@ def test_worker_killed_mid_fit_gives_the_same_model(solver):
     _same_weights(survived, reference, 1e-12)
     # the same model to rounding: recomputed chunks may add their partials in another order
     np.testing.assert_allclose(survived.predict_proba(X), reference.predict_proba(X), rtol=1e-9, atol=1e-15)
+
+
+def _python_local_steps(monkeypatch):
+    """Route mlp_local_steps_kernel to its Python loop (the compiled loop's reference)."""
+    from dml.neural_network import _multilayer_perceptron_kernels as kernels
+
+    monkeypatch.setattr(kernels, "_compiled_case", lambda *args: False)
+
+
+@pytest.mark.parametrize(
+    "units, activation, out_activation, loss",
+    [
+        ((6, 8, 1), "relu", "logistic", "binary_log_loss"),
+        ((6, 7, 5, 3), "tanh", "softmax", "log_loss"),
+        ((6, 5, 3), "identity", "logistic", "binary_log_loss"),
+        ((6, 4, 2), "logistic", "identity", "squared_error"),
+        ((6, 4, 3, 1), "relu", "exp", "poisson"),
+    ],
+)
+@pytest.mark.parametrize("solver", ["adam", "sgd-nesterov", "sgd-momentum", "sgd"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_local_steps_compiled_equals_python(
+    monkeypatch, units, activation, out_activation, loss, solver, weighted, dtype
+):
+    from dml.neural_network import _multilayer_perceptron_kernels as kernels
+
+    rng = np.random.default_rng(0)
+    n, k = 300, units[-1]
+    X = rng.standard_normal((n, units[0])).astype(dtype)
+    if loss == "log_loss":
+        y = np.eye(k)[rng.integers(0, k, n)].astype(dtype)
+    elif loss == "binary_log_loss":
+        y = (rng.random((n, k)) > 0.5).astype(np.int64)[:, 0] if k == 1 else (rng.random((n, k)) > 0.5) * 1.0
+    elif loss == "poisson":
+        y = rng.poisson(1.0, n).astype(dtype)
+    else:
+        y = rng.standard_normal((n, k))
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    n_theta = sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
+    theta = rng.uniform(-0.5, 0.5, n_theta).astype(dtype)
+    s1 = rng.uniform(0.0, 0.01, n_theta).astype(dtype)
+    s2 = rng.uniform(0.0, 0.01, n_theta).astype(dtype)
+    if solver == "adam":
+        opt = {"t": 3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "learning_rate_init": 0.01}
+    else:
+        opt = {
+            "learning_rate": 0.05,
+            "momentum": 0.0 if solver == "sgd" else 0.9,
+            "nesterov": solver == "sgd-nesterov",
+        }
+        s2 = s1
+    # six steps of 40 global rows among 700, the chunk holding rows 100..399; the fourth
+    # step has none of them (skipped, as the Python loop skips it)
+    shares = [np.sort(rng.choice(700, 40, replace=False)) for _ in range(6)]
+    shares[3] = np.arange(500, 540)
+    rows = np.concatenate(shares)
+    bounds = np.arange(0, 241, 40)
+    args = (X, y, w, theta, s1, s2, rows, bounds)
+    kw = dict(
+        xp=np,
+        layer_units=units,
+        activation=activation,
+        out_activation=out_activation,
+        loss=loss,
+        alpha=1e-3,
+        solver=solver.split("-")[0],
+        opt=opt,
+        row_offset=100,
+    )
+    assert kernels._compiled_case(*args, activation, out_activation, loss, kw["solver"])
+    got = kernels.mlp_local_steps_kernel(*args, **kw)
+    _python_local_steps(monkeypatch)
+    ref = kernels.mlp_local_steps_kernel(*args, **kw)
+    assert got["n"] == ref["n"] > 0
+    # float32: the Python loop carries Adam's float64 step size into the weights (float64
+    # after the first step), the compiled loop stays in float32
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for key in ("theta", "state_1", "state_2"):
+        assert got[key].dtype == dtype
+        np.testing.assert_allclose(got[key], ref[key], rtol=rtol, atol=rtol * np.abs(ref[key]).max())
+    assert got["loss"] == pytest.approx(ref["loss"], rel=rtol)
+    # none of the chunk's rows: nothing to return
+    assert (
+        kernels.mlp_local_steps_kernel(X, y, w, theta, s1, s2, np.arange(500, 540), np.array([0, 40]), **kw)
+        == {}
+    )
+
+
+def test_local_steps_compiled_cases():
+    from dml.neural_network._multilayer_perceptron_kernels import _compiled_case
+
+    X, y, theta = np.ones((4, 2)), np.zeros(4), np.zeros(3)
+    common = (theta, theta, theta, np.arange(4), np.array([0, 4]))
+    names = ("relu", "logistic", "binary_log_loss", "adam")
+    assert _compiled_case(X, y, None, *common, *names)
+    assert _compiled_case(X.astype(np.float32), y, np.ones(4), *common, *names)
+    assert not _compiled_case(np.asfortranarray(X), y, None, *common, *names)
+    assert not _compiled_case(sp.csr_matrix(X), y, None, *common, *names)
+    assert not _compiled_case(X.astype(np.int64), y, None, *common, *names)
+    assert not _compiled_case(X, y, None, *common, "relu", "logistic", "binary_log_loss", "lbfgs")
+    assert not _compiled_case(X, y, None, *common, "softplus", "logistic", "binary_log_loss", "adam")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_average_every_compiled_fit_equals_python_fit(monkeypatch, solver):
+    X, y = _blobs()
+    w = np.random.RandomState(1).uniform(0.5, 2.0, X.shape[0])
+    kw = dict(
+        hidden_layer_sizes=(6, 4), solver=solver, random_state=0, max_iter=4, batch_size=20, average_every=3
+    )
+    Xd = da.from_array(X, chunks=(75, -1))
+    got = _quiet(lambda: MLPClassifier(**kw).fit(Xd, y, sample_weight=w))
+    _python_local_steps(monkeypatch)
+    ref = _quiet(lambda: MLPClassifier(**kw).fit(Xd, y, sample_weight=w))
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    _same_weights(got, ref, 1e-10)
