@@ -152,9 +152,11 @@ _NOTES = """Computation: one pass gathers the binning subsample (at most 200000 
     rows weigh at most 128 node histograms (``n_features + 24`` bytes a row: binned
     X, gradient, hessian, index; at most 128 MiB an iteration) has its rows fetched
     in that pass instead, and its subtree grows here from them with no more passes
-    (its histograms summed here in row order). So a tree costs one pass
-    for its root and about one per level above the fetched splits: 2 per tree for
-    a few hundred thousand rows. The histograms are summed in a tree; splits are
+    (its histograms summed here in row order); when every training row is that
+    small, the root's pass fetches them all. So a tree costs one pass for its root
+    and about one per level above the fetched splits: one pass per iteration up to
+    about 400000 training rows (28 features, 256 bins; fewer for more trees per
+    iteration), a few more beyond. The histograms are summed in a tree; splits are
     chosen here (a compiled scan) with scikit-learn's gain, missing-value direction
     and constraints, and the ``n_trees_per_iteration_`` trees of an iteration grow
     in the same passes. Early-stopping losses ride along in the first pass of the
@@ -217,6 +219,16 @@ def combine_boost(parts):
     out = sum_partials([{k: v for k, v in p.items() if k not in rows} for p in parts])
     out.update(rows)
     return out
+
+
+def _keep_fetched(res, fetch, owners, local):
+    """The rows a pass fetched for each entry of ``fetch``, in their global order, kept
+    in ``local[k][split]`` for the ``(k, split)`` of ``owners``."""
+    order = np.lexsort((res["fetch_idx"], res["fetch_slot"]))
+    bounds = np.searchsorted(res["fetch_slot"][order], np.arange(len(fetch) + 1))
+    for j, (k, split) in enumerate(owners):
+        sel = order[bounds[j] : bounds[j + 1]]
+        local[k][split] = {key: res[f"fetch_{key}"][sel] for key in ("X", "g", "h", "node")}
 
 
 def _num_rows(v, compute=True):
@@ -705,6 +717,7 @@ class _BaseHGB(BaseEstimator):
                 thresholds,
                 warm,
                 use_val,
+                n_train=train_idx.shape[0],
                 const_hess=w_train is None
                 and self._loss_name in ("squared_error", "absolute_error", "quantile"),
                 score_sets=score_sets,
@@ -787,7 +800,7 @@ class _BaseHGB(BaseEstimator):
         finally:
             del self._raw_override
 
-    def _boost(self, datab, thresholds, warm, use_val, const_hess, score_sets=None):
+    def _boost(self, datab, thresholds, warm, use_val, const_hess, score_sets=None, n_train=None):
         K = self.n_trees_per_iteration_
         n_bins = self.max_bins + 1
         nbnm = np.array([t.shape[0] + 1 for t in thresholds])
@@ -821,7 +834,7 @@ class _BaseHGB(BaseEstimator):
                 want_loss = False
                 extra = dict(want_rows=True, pass_row_offset=True, combine=combine_boost)
             if len(fetch):
-                extra = dict(
+                extra.update(
                     fetch=np.asarray(fetch, dtype=np.int64).reshape(-1, 3),
                     pass_row_offset=True,
                     combine=combine_boost,
@@ -857,13 +870,16 @@ class _BaseHGB(BaseEstimator):
         # a split's subtree grows here from its rows once they weigh at most
         # _LOCAL_HISTOGRAMS node histograms (p + 24 bytes a fetched row)
         local_rows = _LOCAL_HISTOGRAMS * p * n_bins * 24 // (p + 24)
+        # when every training row is small enough, the root's pass fetches them all
+        root_local = n_train is not None and n_train <= local_rows and K * n_train * (p + 24) <= _LOCAL_BYTES
         has_missing = None
         begin = len(self._trees)
         with chunk_cache(datab) as cache:
             stopped = False
             for it in range(begin, self.max_iter):
                 model["current"] = [_ROOT_ONLY] * K
-                res = run([(k, 0) for k in range(K)], es, cache)
+                root_fetch = [(k, 0, 0) for k in range(K)] if root_local else []
+                res = run([(k, 0) for k in range(K)], es, cache, root_fetch)
                 if es and (it > begin or not warm):
                     if record(res) and it > begin:
                         stopped = True
@@ -882,6 +898,9 @@ class _BaseHGB(BaseEstimator):
                     growers.append(g)
                 # per tree: split node -> its fetched rows; the bytes left to fetch
                 local = [{} for _ in range(K)] + [_LOCAL_BYTES]
+                if root_fetch:
+                    local[-1] -= K * n_train * (p + 24)
+                    _keep_fetched(res, root_fetch, [(k, 0) for k in range(K)], local)
                 while not all(g.done for g in growers):
                     model["current"] = [g.arrays() for g in growers]
                     self._grow_round(
@@ -906,7 +925,7 @@ class _BaseHGB(BaseEstimator):
         while the bytes left (``local[-1]``, ``row_bytes`` a row) allow. Fetched rows
         are summed in their global order, as one chunk would sum them."""
         local_rows, row_bytes = limits
-        remote, fetch, wanted = [], [], []
+        remote, fetch, owners, wanted = [], [], [], []
         for k, g in enumerate(growers):
             for node in g.requests():
                 split = g.parent[node]
@@ -916,6 +935,7 @@ class _BaseHGB(BaseEstimator):
                 if owner < 0 and g.n[split] <= local_rows and g.n[split] * row_bytes <= local[-1]:
                     local[-1] -= g.n[split] * row_bytes
                     fetch.append((k, g.left[split], g.right[split]))
+                    owners.append((k, split))
                     owner = split
                     local[k][split] = None  # arrives with this round's pass
                 if owner < 0:
@@ -923,14 +943,7 @@ class _BaseHGB(BaseEstimator):
                 wanted.append((k, node, owner))
         res = run(remote, False, cache, fetch) if remote or fetch else {}
         if fetch:
-            order = np.lexsort((res["fetch_idx"], res["fetch_slot"]))
-            slot = res["fetch_slot"][order]
-            bounds = np.searchsorted(slot, np.arange(len(fetch) + 1))
-            for j, (k, a, _) in enumerate(fetch):
-                sel = order[bounds[j] : bounds[j + 1]]
-                local[k][growers[k].parent[a]] = {
-                    key: res[f"fetch_{key}"][sel] for key in ("X", "g", "h", "node")
-                }
+            _keep_fetched(res, fetch, owners, local)
         hists = [{} for _ in growers]
         remote_slot = {kn: s for s, kn in enumerate(remote)}
         by_store = {}

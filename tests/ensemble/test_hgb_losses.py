@@ -57,8 +57,9 @@ def test_large_leaves_dask_chunks_and_early_stopping():
     assert b.n_iter_ == a.n_iter_
     np.testing.assert_allclose(b.validation_score_, a.validation_score_, rtol=1e-9)
     np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-9, atol=1e-9)
-    # per iteration: the growth passes plus at least two order-statistics passes
-    assert c.passes >= 1 + b.n_iter_ * (2 + 2)
+    # per iteration: the growth pass (the root's, which fetches the 10800 training rows
+    # the levels below grow from) plus at least two order-statistics passes
+    assert c.passes >= 1 + b.n_iter_ * (1 + 2)
 
 
 def test_quantile_parameter_errors_as_sklearn():

@@ -182,13 +182,19 @@ def test_same_model_on_one_two_and_four_workers():
     np.testing.assert_allclose(preds[0], ref.predict_proba(X), rtol=1e-12, atol=1e-14)
 
 
-def test_passes_per_level():
-    """One pass gathers the binning rows, then per iteration the root's pass and one
-    pass for its children's histograms, which fetches the root split's rows (a few
-    thousand): the deeper levels grow from them with no pass."""
+def test_passes_per_level(monkeypatch):
+    """One pass gathers the binning rows, then one pass per iteration: the root's,
+    which also fetches every training row (a few thousand), from which the levels
+    below grow with no pass; with no rows fetched, one pass per level."""
+    import dml.ensemble._hist_gradient_boosting as hgb
+
     X, y = _data(1500, nan=0)
     Xd, yd = da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)
     m = HistGradientBoostingRegressor(max_iter=3, max_depth=2, max_leaf_nodes=None, min_samples_leaf=5)
+    with count_passes() as c:
+        m.fit(Xd, yd)
+    assert c.passes == 1 + 3
+    monkeypatch.setattr(hgb, "_LOCAL_HISTOGRAMS", 0)
     with count_passes() as c:
         m.fit(Xd, yd)
     assert c.passes == 1 + 3 * 2
@@ -371,7 +377,7 @@ def test_worker_killed_mid_fit_gives_the_same_model():
         killed = threading.Event()
 
         def kill_when_growing(counter):
-            while counter.passes < 8:  # of about 17 (2 per iteration)
+            while counter.passes < 4:  # of 9 (one per iteration)
                 time.sleep(0.005)
             client.run(os._exit, 1, workers=[victim], on_error="ignore")
             killed.set()
