@@ -477,8 +477,12 @@ def slab_product(Z, M, transpose=False):
 
 
 def slab_sum(*parts):
-    """The sum of a slab's partials (a new buffer)."""
-    Z = parts[0].copy()
-    for p in parts[1:]:
-        Z += p
+    """The sum of a slab's partials, added into a writeable one (each partial is one
+    pass task's buffer for this slab, read by nothing else: no new slab is allocated;
+    partials received from another worker may be read-only views of its message)."""
+    i = next((i for i, p in enumerate(parts) if p.flags.writeable and p.flags.c_contiguous), None)
+    Z = parts[0].copy() if i is None else parts[i]
+    for j, p in enumerate(parts):
+        if j != (0 if i is None else i):
+            Z += p
     return Z

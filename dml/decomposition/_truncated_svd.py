@@ -226,7 +226,13 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
             )
             for worker, idx in groups
         ]
-        Zs = [on(s, slab_sum, *[client.submit(_pick, g, "Z", s, pure=False) for g in parts]) for s in range(n_s)]
+        Vs = None  # the pass's tasks hold the block's slabs: freed as soon as they ran
+        # each slab's partials, the owner's own first (summed into, where it lies)
+        mine = [sorted(range(len(parts)), key=lambda g: groups[g][0] != owners[s]) for s in range(n_s)]
+        Zs = [
+            on(s, slab_sum, *[client.submit(_pick, parts[g], "Z", s, pure=False) for g in mine[s]])
+            for s in range(n_s)
+        ]
         if i == 0:
             mom = combine_centered(client.gather([client.submit(_pick, g, "mom", pure=False) for g in parts]))
             raise_if_not_finite(data, mom["mean"], mom["m2"])
@@ -236,7 +242,6 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
         if not last:
             Vs, M = Zs, (None if normalizer == "none" else normaliser(Zs))
             del Zs
-    del Vs
     C = _rayleigh_ritz_map(Rx, k, rank, dt)
     if not C.shape[1]:
         return (*_complete(np.zeros(0, dtype=dt), np.zeros((0, p), dtype=dt), k), mom)
