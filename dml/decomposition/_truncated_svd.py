@@ -200,7 +200,9 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
 
     # scikit-learn's block drawn slab by slab (the same stream: rows are drawn in order)
     Vs = [
-        client.scatter(random_state.normal(size=(b - a, rank)).astype(dt, copy=False), workers=[w], hash=False)
+        client.scatter(
+            random_state.normal(size=(b - a, rank)).astype(dt, copy=False), workers=[w], hash=False
+        )
         for a, b, w in zip(bounds[:-1], bounds[1:], owners)
     ]
     mom = Rx = M = None
@@ -313,14 +315,16 @@ class TruncatedSVD(CpuMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     rows per worker: a pass runs one task per worker thread over its chunks (all of
     V's slabs as input, one Z partial per slab out), each slab's partials are summed
     on its worker, and only ``(r, r)`` R factors reach the caller, plus the
-    ``(n_components, n_features)`` components at the end; memory per task is its
-    chunks plus about two ``(n_features, r)`` blocks (V's slabs and the Z partials),
-    and per worker about four slabs more while the partials are exchanged and
-    summed. Elsewhere (in memory, local Dask, dense or lazy chunks) a task folds its
-    chunks into one Z buffer (its chunks plus V and Z) and the caller normalises Z. A
-    CSR chunk keeps its transpose on its worker for the fit's passes (twice the
-    chunk's nonzeros; not for lazy data, which streams). 'arpack' on dense data is
-    one TSQR pass (exact). ``transform`` is blockwise: Dask in, lazy Dask out.
+    ``(n_components, n_features)`` components at the end (the normaliser's
+    ``(r, r)`` map goes with Z's slabs to the next pass, which applies it to the small
+    ``X Z``); memory per task is its chunks plus two ``(n_features, r)`` blocks (V's
+    slabs in, one Z partial per slab out), and per worker about that at the peak (a
+    partial received from another worker is summed into the worker's own).
+    Elsewhere (in memory, local Dask, dense or lazy chunks) a task folds its chunks
+    into one Z buffer (its chunks plus V and Z) and the caller normalises Z. A CSR
+    chunk keeps its transpose on its worker for the fit's passes (twice the chunk's
+    nonzeros; not for lazy data, which streams). 'arpack' on dense data is one TSQR
+    pass (exact). ``transform`` is blockwise: Dask in, lazy Dask out.
 
     Sparse X is never densified: 'randomized' computes ``X V`` and ``X^T (X V)`` per
     CSR chunk by sparse products (O(nnz * (n_components + n_oversamples)) work), so
