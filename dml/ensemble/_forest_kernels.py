@@ -1,4 +1,5 @@
-"""Chunk kernels of the binned random forests and extra trees (pure NumPy).
+"""Chunk kernels of the binned random forests and extra trees (NumPy; the prediction
+descent numba-compiled through :func:`dml._engine.compiled.compiled`).
 
 - :func:`bootstrap_counts`: the bootstrap count of every (tree, global row), from a
   hash of ``(seed, tree, row)``: the same counts however the rows are chunked;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dml._engine.compiled import compiled
 from dml.ensemble._hist_gradient_boosting_kernels import descend
 
 _ROW_BLOCK = 1 << 15
@@ -178,25 +180,62 @@ def forest_kernel(
 # --------------------------------------------------------------------------- predict
 
 
+@compiled
+def _leaves_loop(X, links, thr, roots, out):
+    """:func:`leaves`: blocks of rows down one tree at a time (``out``: (n, T)), so a
+    tree's nodes and the block's rows stay in cache. ``links[node]`` is ``(feature,
+    left, right)``, feature ``-1`` at a leaf."""
+    n, T = out.shape
+    for start in range(0, n, 2048):
+        stop = min(start + 2048, n)
+        for t in range(T):
+            for i in range(start, stop):
+                nd = roots[t]
+                f = links[nd, 0]
+                while f >= 0:
+                    nd = links[nd, 1] if X[i, f] <= thr[nd] else links[nd, 2]
+                    f = links[nd, 0]
+                out[i, t] = nd
+
+
+@compiled
+def _mean_values_loop(X, links, thr, roots, value, out):
+    """Sum over the trees of each row's leaf value (``value``: (nodes, d); ``out``:
+    (n, d), zeroed), trees in order for every row, without the (n, T) leaf matrix;
+    blocks of rows go down one tree at a time."""
+    n, d = out.shape
+    for start in range(0, n, 2048):
+        stop = min(start + 2048, n)
+        for t in range(roots.shape[0]):
+            for i in range(start, stop):
+                nd = roots[t]
+                f = links[nd, 0]
+                while f >= 0:
+                    nd = links[nd, 1] if X[i, f] <= thr[nd] else links[nd, 2]
+                    f = links[nd, 0]
+                for k in range(d):
+                    out[i, k] += value[nd, k]
+
+
+def _table_arrays(X, table, roots):
+    """The compiled loops' arguments: X, the nodes' ``(feature, left, right)`` as one
+    int32 (nodes, 3) array (one cache line per visited node), thresholds, roots."""
+    links = np.stack([table["feature"], table["left"], table["right"]], axis=1).astype(np.int32)
+    return (
+        np.ascontiguousarray(X, dtype=np.float64),
+        links,
+        np.ascontiguousarray(table["threshold"], dtype=np.float64),
+        np.ascontiguousarray(roots, dtype=np.int32),
+    )
+
+
 def leaves(X, table, roots):
-    """The leaf (global node index) of every row in every tree: (n, T) int64. The
-    (row, tree) pairs still at a split node are kept as a compacted list, so each step
-    costs the pairs still descending, not ``n * T``."""
-    X = np.asarray(X, dtype=np.float64)
-    n, T = X.shape[0], roots.shape[0]
-    node = np.broadcast_to(roots, (n, T)).reshape(-1).copy()
-    feature, thr = table["feature"], table["threshold"]
-    left, right = table["left"], table["right"]
-    flat = X.reshape(-1)
-    p = X.shape[1]
-    act = np.flatnonzero(feature[node] >= 0)
-    while act.size:
-        nd = node[act]
-        go_left = flat[(act // T) * p + feature[nd]] <= thr[nd]
-        nxt = np.where(go_left, left[nd], right[nd])
-        node[act] = nxt
-        act = act[feature[nxt] >= 0]
-    return node.reshape(n, T)
+    """The leaf (global node index) of every row in every tree: (n, T) int64 (a
+    compiled descent: blocks of rows down one tree at a time)."""
+    args = _table_arrays(X, table, roots)
+    out = np.empty((args[0].shape[0], args[-1].shape[0]), dtype=np.int64)
+    _leaves_loop(*args, out)
+    return out
 
 
 def _check_finite(X):
@@ -212,13 +251,15 @@ def forest_predict_block(X, *, xp, table, roots, output, classes=None):
     """Blockwise forest outputs: 'proba' / 'predict_class' (averaged class
     distributions), 'predict' (averaged means) or 'apply' (leaf index per tree)."""
     X = _check_finite(X)
-    leaf = leaves(X, table, roots)
     if output == "apply":
-        return leaf - roots[None, :]
+        return leaves(X, table, roots) - roots[None, :]
     T = roots.shape[0]
-    acc = np.zeros((X.shape[0],) + table["value"].shape[1:])
-    for t in range(T):
-        acc += table["value"][leaf[:, t]]
+    value = np.asarray(table["value"], dtype=np.float64)
+    acc = np.zeros((X.shape[0], int(np.prod(value.shape[1:], dtype=np.int64))))
+    _mean_values_loop(
+        *_table_arrays(X, table, roots), np.ascontiguousarray(value.reshape(value.shape[0], -1)), acc
+    )
+    acc = acc.reshape((X.shape[0],) + value.shape[1:])
     acc /= T
     if output == "predict":
         return acc[:, 0]

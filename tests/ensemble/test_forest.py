@@ -450,3 +450,40 @@ def test_n_jobs_predicts_in_memory_row_blocks_on_threads_with_the_same_result(n_
     np.testing.assert_array_equal(one.predict_proba(X), many.predict_proba(X))
     np.testing.assert_array_equal(one.apply(X), many.apply(X))
     np.testing.assert_array_equal(one.predict(X), many.predict(X))
+
+
+def test_compiled_descent_equals_a_per_tree_walk():
+    """The compiled prediction loops against a plain walk of every tree, and against
+    their own Python versions (leaf ids, summed values in tree order)."""
+    from dml.ensemble import _forest_kernels as K
+
+    X, y = make_classification(3000, 6, n_classes=3, n_informative=4, random_state=2)
+    m = RandomForestClassifier(5, max_leaf_nodes=40, random_state=0).fit(X, y)
+    table, roots = m._table, m._roots
+    Xt = X[:500]
+    got = K.leaves(Xt, table, roots)
+    walk = np.empty_like(got)
+    for i in range(Xt.shape[0]):
+        for t, r in enumerate(roots):
+            nd = r
+            while table["feature"][nd] >= 0:
+                nd = (
+                    table["left"][nd]
+                    if Xt[i, table["feature"][nd]] <= table["threshold"][nd]
+                    else table["right"][nd]
+                )
+            walk[i, t] = nd
+    np.testing.assert_array_equal(got, walk)
+    args = K._table_arrays(Xt, table, roots)
+    py = np.empty_like(got)
+    K._leaves_loop.py_func(*args, py)
+    np.testing.assert_array_equal(py, walk)
+    value = np.asarray(table["value"], dtype=np.float64).reshape(len(table["value"]), -1)
+    acc, acc_py = np.zeros((500, value.shape[1])), np.zeros((500, value.shape[1]))
+    K._mean_values_loop(*args, value, acc)
+    K._mean_values_loop.py_func(*args, value, acc_py)
+    ref = np.zeros_like(acc)
+    for t in range(len(roots)):
+        ref += value[walk[:, t]]
+    np.testing.assert_array_equal(acc, ref)
+    np.testing.assert_array_equal(acc_py, ref)
