@@ -234,6 +234,17 @@ def mlp_local_steps_kernel(
     state times the rows the replica used (the driver divides the sums by ``"n"``: the
     replicas' parameters averaged in proportion to their data), and ``"loss"``, the sum of
     the steps' share losses times their rows.
+
+    Computation: one task, no pass over the chunk: every step reads only its share's
+    rows. A host chunk (NumPy, dense float32 / float64, any memory order; the activations,
+    output activations and losses of the estimators; 'sgd' or 'adam') runs the steps in
+    one compiled loop (:func:`_local_steps_compiled`: per step the share's rows gathered
+    into a buffer, each layer's product by ``np.dot``, that is BLAS, the rest in loops),
+    in the chunk's dtype (a Fortran-ordered chunk gathered column by column); other
+    chunks (CuPy, sparse, other dtypes) run the
+    same steps as namespace expressions, one kernel call per step. Both give the same
+    weights to rounding. Memory per task: the share's rows and activations
+    (``share x sum(layer_units)``) and a few copies of the packed weights.
     """
     if _compiled_case(
         X, y, w, theta, state_1, state_2, rows, bounds, activation, out_activation, loss, solver
@@ -310,11 +321,11 @@ _LOSS_CODES = {"squared_error": 0, "binary_log_loss": 1, "log_loss": 2, "poisson
 
 def _compiled_case(X, y, w, theta, state_1, state_2, rows, bounds, activation, out_activation, loss, solver):
     """Whether :func:`_local_steps_compiled` runs these arguments: host dense float32 /
-    float64 C-contiguous chunks (targets and weights host arrays), the compiled
+    float64 chunks of any memory order (targets and weights host arrays), the compiled
     activations and losses, 'sgd' or 'adam'."""
     if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in (np.float32, np.float64)):
         return False
-    if not X.flags.c_contiguous or not isinstance(y, np.ndarray) or y.shape[0] != X.shape[0]:
+    if not isinstance(y, np.ndarray) or y.shape[0] != X.shape[0]:
         return False
     if y.dtype.kind not in "biuf" or (w is not None and not isinstance(w, np.ndarray)):
         return False
@@ -374,31 +385,55 @@ def _local_steps_compiled(
         bias_start[i + 1] = bias_start[i] + units[i + 1]
     n_theta = theta.shape[0]
     grad = np.empty(n_theta, dtype=theta.dtype)
+    # every step's rows of the chunk gathered first, into one buffer (a Fortran-ordered
+    # chunk column by column: each column's reads stay within that column)
+    n_steps = bounds.shape[0] - 1
+    first = np.empty(n_steps, dtype=np.int64)
+    count = np.empty(n_steps, dtype=np.int64)
+    total = 0
+    for j in range(n_steps):
+        share = rows[bounds[j] : bounds[j + 1]]
+        first[j] = bounds[j] + np.searchsorted(share, row_offset)
+        count[j] = bounds[j] + np.searchsorted(share, row_offset + n) - first[j]
+        total += count[j]
+    src = np.empty(total, dtype=np.int64)
+    q = 0
+    for j in range(n_steps):
+        for r in range(count[j]):
+            src[q] = rows[first[j] + r] - row_offset
+            q += 1
+    XB = np.empty((total, p), dtype=X.dtype)
+    YB = np.empty((total, k), dtype=X.dtype)
+    WB = np.ones(total, dtype=X.dtype)
+    if X.strides[0] >= X.strides[1]:
+        for r in range(total):
+            for c in range(p):
+                XB[r, c] = X[src[r], c]
+    else:
+        for c in range(p):
+            for r in range(total):
+                XB[r, c] = X[src[r], c]
+    for r in range(total):
+        for c in range(k):
+            YB[r, c] = Y[src[r], c]
+        if has_w:
+            WB[r] = w[src[r]]
     used = 0
     loss_rows = 0.0
-    lo_row = row_offset
-    hi_row = row_offset + n
-    for j in range(bounds.shape[0] - 1):
-        share = rows[bounds[j] : bounds[j + 1]]
-        a = np.searchsorted(share, lo_row)
-        b = np.searchsorted(share, hi_row)
-        m = b - a
+    off = 0
+    for j in range(n_steps):
+        m = count[j]
         if m == 0:
             continue
-        Xb = np.empty((m, p), dtype=X.dtype)
-        Yb = np.empty((m, k), dtype=X.dtype)
-        wb = np.ones(m, dtype=X.dtype)
+        Xb = XB[off : off + m]
+        Yb = YB[off : off + m]
+        wb = WB[off : off + m]
+        off += m
         sw = 0.0
-        for r in range(m):
-            src = share[a + r] - row_offset
-            for c in range(p):
-                Xb[r, c] = X[src, c]
-            for c in range(k):
-                Yb[r, c] = Y[src, c]
-            if has_w:
-                wb[r] = w[src]
+        if has_w:
+            for r in range(m):
                 sw += np.float64(wb[r])
-        if not has_w:
+        else:
             sw = np.float64(m)
         # forward
         coefs = []
@@ -551,7 +586,7 @@ def _local_steps_host(
     theta = np.array(theta, dtype=dtype)
     s1 = np.array(state_1, dtype=dtype)
     s2 = np.array(state_2, dtype=dtype)
-    Y = np.ascontiguousarray(y.reshape(X.shape[0], -1))
+    Y = y.reshape(X.shape[0], -1)
     has_w = w is not None
     w = np.ascontiguousarray(w) if has_w else np.ones(1, dtype=dtype)
     adam = solver == "adam"

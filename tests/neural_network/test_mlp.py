@@ -396,15 +396,15 @@ def _python_local_steps(monkeypatch):
 )
 @pytest.mark.parametrize("solver", ["adam", "sgd-nesterov", "sgd-momentum", "sgd"])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype, order", [(np.float64, "C"), (np.float64, "F"), (np.float32, "C")])
 def test_local_steps_compiled_equals_python(
-    monkeypatch, units, activation, out_activation, loss, solver, weighted, dtype
+    monkeypatch, units, activation, out_activation, loss, solver, weighted, dtype, order
 ):
     from dml.neural_network import _multilayer_perceptron_kernels as kernels
 
     rng = np.random.default_rng(0)
     n, k = 300, units[-1]
-    X = rng.standard_normal((n, units[0])).astype(dtype)
+    X = np.asarray(rng.standard_normal((n, units[0])), dtype=dtype, order=order)
     if loss == "log_loss":
         y = np.eye(k)[rng.integers(0, k, n)].astype(dtype)
     elif loss == "binary_log_loss":
@@ -472,7 +472,7 @@ def test_local_steps_compiled_cases():
     names = ("relu", "logistic", "binary_log_loss", "adam")
     assert _compiled_case(X, y, None, *common, *names)
     assert _compiled_case(X.astype(np.float32), y, np.ones(4), *common, *names)
-    assert not _compiled_case(np.asfortranarray(X), y, None, *common, *names)
+    assert _compiled_case(np.asfortranarray(X), y, None, *common, *names)
     assert not _compiled_case(sp.csr_matrix(X), y, None, *common, *names)
     assert not _compiled_case(X.astype(np.int64), y, None, *common, *names)
     assert not _compiled_case(X, y, None, *common, "relu", "logistic", "binary_log_loss", "lbfgs")
