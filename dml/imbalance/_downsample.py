@@ -17,17 +17,20 @@ from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval, StrOptions
 from dml._config import get_config
 from dml._engine.inputs import pass_data
+from dml._engine.mapreduce import _record_pass as record_pass
 from dml._engine.mapreduce import combine_value_counts, map_reduce
 from dml._engine.memory import should_persist
 from dml._engine.namespace import is_dask_collection
 from dml._engine.runtime import get_client
 from dml.imbalance._downsample_kernels import (
     corrected_block,
+    draw_plan,
     keep_block,
     keep_mask,
     kept_rows,
     label_counts_kernel,
     labels_block,
+    planned_kept_rows,
     same_block,
 )
 
@@ -75,6 +78,27 @@ def _as_dask_rows(X, y, sample_weight):
     return X, y, w, da
 
 
+def _kept_length(part):
+    return int(part[1].shape[0])
+
+
+def _pick(part, j):
+    return part[j]
+
+
+def _concatenate_kept(parts, weighted):
+    """One sample from the per-chunk ``(X, y, w)`` parts (CSR parts stacked as CSR)."""
+    Xs = [p[0] for p in parts]
+    if hasattr(Xs[0], "tocsr"):
+        import scipy.sparse as sp
+
+        Xs = sp.vstack(Xs, format="csr")
+    else:
+        Xs = np.concatenate(Xs, axis=0)
+    ys = np.concatenate([p[1] for p in parts])
+    return Xs, ys, (np.concatenate([p[2] for p in parts]) if weighted else None)
+
+
 def _gather_kept(X, y, w, draw):
     """The sample in this process: one :func:`kept_rows` task per row chunk, concatenated."""
     import dask
@@ -86,15 +110,7 @@ def _gather_kept(X, y, w, draw):
     parts = dask.compute(
         *[task(xb, yb, wb, row_offset=int(o), **draw) for xb, yb, wb, o in zip(xs, ys, ws, offsets)]
     )
-    Xs = [p[0] for p in parts]
-    if hasattr(Xs[0], "tocsr"):
-        import scipy.sparse as sp
-
-        Xs = sp.vstack(Xs, format="csr")
-    else:
-        Xs = np.concatenate(Xs, axis=0)
-    ys = np.concatenate([p[1] for p in parts])
-    return Xs, ys, (None if w is None else np.concatenate([p[2] for p in parts]))
+    return _concatenate_kept(parts, w is not None)
 
 
 class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -147,22 +163,22 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Notes
     -----
     Computation: in memory, the sample is drawn with NumPy and the clone fitted on it.
-    On Dask input, ``fit`` runs one pass over ``y`` (the class counts, which ``'balanced'``
-    needs; Dask DataFrame input first reads its partition lengths, one more pass over
-    ``y``), then draws the sample blockwise: each chunk keeps its rows by the hashed
-    draws (a compiled loop over the labels for NumPy chunks), so the sample is a lazy
-    Dask array read from the source once. A sample no larger than dml's fast-path size
-    (``fast_path_bytes``, by default ``chunk_bytes``, 64 MiB) is gathered into this
-    process by one task per chunk that reads the chunk's labels and only its kept rows
-    of ``X`` and the weights, and the inner fit runs on it in memory, with no graph and
-    no round trips. A larger one that
-    fits in memory by dml's persist policy (``dml.config_context(persist=...)``) is
-    persisted once (on the cluster, or in this process without a client) and every pass
-    of the inner fit reads only the kept rows; otherwise it stays lazy and each pass of
-    the inner fit filters the source again. A scikit-learn estimator (not one of dml's)
-    receives the sample gathered into memory the same way. Prediction is blockwise: Dask in gives
-    lazy Dask out, one task per chunk holding the chunk and the fitted model; nothing
-    is computed.
+    On Dask input (Dask DataFrame input first reads its partition lengths, one pass over
+    ``y``), when the sample may be held in memory by dml's persist policy (it is at most
+    the whole input), ``fit`` submits one graph: a task per chunk counts its labels, one
+    task merges the counts and fixes the rate (``'balanced'`` needs the counts), and a
+    task per chunk then keeps that chunk's rows by the hashed draws (a compiled loop over
+    the labels for NumPy chunks), reading only the kept rows of ``X`` and the weights:
+    one round trip, ``X`` read once. A sample no larger than dml's fast-path size
+    (``fast_path_bytes``, by default ``chunk_bytes``, 64 MiB), any sample without a
+    cluster, and the sample for a scikit-learn estimator (not one of dml's) are gathered
+    into this process and the inner fit runs on them in memory, with no graph and no
+    round trips; a larger one stays on the workers where it was drawn, as a persisted
+    Dask array that every pass of the inner fit reads. Otherwise (the policy refuses
+    to hold the input's size) the class counts are one pass over ``y`` and the sample
+    stays lazy: each pass of the inner fit filters the source again. Prediction is
+    blockwise: Dask in gives lazy Dask out, one task per chunk holding the chunk and the
+    fitted model; nothing is computed.
 
     References
     ----------
@@ -275,12 +291,12 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 self.feature_names_in_ = names
         X, y, w, _ = _as_dask_rows(X, y, sample_weight)
         self.n_features_in_ = int(X.shape[1])
+        client = get_client()
+        bound = X.nbytes + y.nbytes + (0 if w is None else w.nbytes)  # the sample is at most all rows
+        if should_persist(bound, client, iterative=True):
+            return self._sample_one_graph(X, y, w, seed, client)
         counts = map_reduce(label_counts_kernel, pass_data(y), combine=combine_value_counts)
-        classes = np.asarray(counts["labels"])
-        if classes.dtype.kind not in "iuUSOb" and not np.all(np.isfinite(classes)):
-            raise ValueError("Input y contains NaN.")
-        check_classification_targets(classes)
-        n_pos, n_neg = self._rate(classes, np.asarray(counts["label_counts"]))
+        classes, (n_pos, n_neg) = self._check_counts(counts)
         draw = {"seed": seed, "rate": self.negative_rate_, "pos_label": classes[1]}
         n_kept = n_pos + self.negative_rate_ * n_neg
         nbytes = n_kept * (X.shape[1] * X.dtype.itemsize + 16)
@@ -298,6 +314,59 @@ class NegativeDownsampler(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if should_persist(nbytes, get_client(), iterative=True):
             kept = [v.compute_chunk_sizes() for v in dask.persist(*kept)]
         return tuple(kept) + ((None,) if ws is None else ())
+
+    def _check_counts(self, counts):
+        classes = np.asarray(counts["labels"])
+        if classes.dtype.kind not in "iuUSOb" and not np.all(np.isfinite(classes)):
+            raise ValueError("Input y contains NaN.")
+        check_classification_targets(classes)
+        return classes, self._rate(classes, np.asarray(counts["label_counts"]))
+
+    def _sample_one_graph(self, X, y, w, seed, client):
+        """The label counts and the sample in one graph (one round trip): the rate is a
+        task after the counts, and each chunk's task keeps its rows at that rate. Used
+        when the sample, at most the whole input, may be held in memory: it is then
+        gathered here when small, else left on the workers as a persisted Dask array."""
+        import dask
+        import dask.array as da
+
+        record_pass(label_counts_kernel)
+        offsets = np.concatenate([[0], np.cumsum(y.chunks[0])[:-1]])
+        xs, ys = X.to_delayed()[:, 0], y.to_delayed()
+        ws = [None] * len(ys) if w is None else w.to_delayed()
+        count = dask.delayed(label_counts_kernel, pure=True)
+        counts = dask.delayed(combine_value_counts, pure=True)([count(yb, None, None, xp=np) for yb in ys])
+        plan = dask.delayed(draw_plan, pure=True)(counts, self.negative_rate)
+        keep = dask.delayed(planned_kept_rows, pure=True)
+        parts = [
+            keep(xb, yb, wb, plan, row_offset=int(o), seed=seed) for xb, yb, wb, o in zip(xs, ys, ws, offsets)
+        ]
+        if client is None:
+            plan, *parts = dask.compute(plan, *parts)
+        else:
+            futures = client.compute([plan, *parts], optimize_graph=False)
+            plan, parts = futures[0].result(), futures[1:]
+        classes, (n_pos, n_neg) = self._check_counts(plan)
+        n_kept = n_pos + self.negative_rate_ * n_neg
+        nbytes = n_kept * (X.shape[1] * X.dtype.itemsize + 16)
+        small = get_config()["fast_path_bytes"]
+        foreign = not type(self.estimator).__module__.startswith("dml.")
+        if client is None or foreign or nbytes <= (get_config()["chunk_bytes"] if small is None else small):
+            return _concatenate_kept(parts if client is None else client.gather(parts), w is not None)
+        # a larger sample stays where it was drawn, persisted: one Dask array per column
+        rows = client.gather(client.map(_kept_length, parts, pure=False))
+        pick = dask.delayed(_pick, pure=True)
+        cols = [
+            da.concatenate(
+                [
+                    da.from_delayed(pick(f, j), shape=(r,) + a.shape[1:], dtype=a.dtype, meta=a._meta)
+                    for f, r in zip(parts, rows)
+                ]
+            )
+            for j, a in enumerate((X, y) if w is None else (X, y, w))
+        ]
+        cols = [c.persist() for c in cols]
+        return tuple(cols) + ((None,) if w is None else ())
 
     # --------------------------------------------------------------------- predict
 

@@ -4,7 +4,9 @@ chunk and small state, importing only NumPy and the engine's light modules.
 - :func:`label_counts_kernel`: the distinct labels of a ``y`` chunk and their counts
   (combined with :func:`dml._engine.mapreduce.combine_value_counts`);
 - :func:`keep_mask` / :func:`keep_block`: which rows the sample keeps (every positive,
-  each negative with probability ``rate``); :func:`kept_rows` those rows of a chunk;
+  each negative with probability ``rate``); :func:`kept_rows` those rows of a chunk,
+  :func:`draw_plan` / :func:`planned_kept_rows` the same inside one graph after the
+  label counts;
 - :func:`corrected_block`: the fitted model's probabilities of one chunk, corrected for
   the sampling.
 
@@ -98,6 +100,30 @@ def kept_rows(X, y, w, *, row_offset, seed, rate, pos_label):
     return X[keep], y[keep], (None if w is None else w[keep])
 
 
+def draw_plan(counts, negative_rate):
+    """The sampling rate from the combined label counts (a task of the fit's graph).
+
+    Returns ``{"labels", "label_counts", "rate"}``; ``rate`` is None unless there are
+    exactly two finite labels (the driver then raises the error the counts call for).
+    ``'balanced'`` gives ``min(1, n_pos / n_neg)``, ``classes_[1]`` being positive.
+    """
+    labels = np.asarray(counts["labels"])
+    n = np.asarray(counts["label_counts"])
+    rate = None
+    if labels.shape[0] == 2 and (labels.dtype.kind in "iuUSOb" or bool(np.all(np.isfinite(labels)))):
+        rate = min(1.0, int(n[1]) / int(n[0])) if negative_rate == "balanced" else float(negative_rate)
+    return {"labels": labels, "label_counts": n, "rate": rate}
+
+
+def planned_kept_rows(X, y, w, plan, *, row_offset, seed):
+    """:func:`kept_rows` at the rate of :func:`draw_plan` (no rows when it has none)."""
+    if plan["rate"] is None:
+        return X[:0], y[:0], (None if w is None else w[:0])
+    return kept_rows(
+        X, y, w, row_offset=row_offset, seed=seed, rate=plan["rate"], pos_label=plan["labels"][1]
+    )
+
+
 def keep_block(y, *, seed, rate, pos_label, block_info=None):
     """:func:`keep_mask` of one block of a Dask array (``map_blocks`` gives its offset)."""
     row_offset = block_info[0]["array-location"][0][0]
@@ -165,11 +191,13 @@ def same_block(b):
 
 __all__ = [
     "corrected_block",
+    "draw_plan",
     "hash_uniform",
     "keep_block",
     "keep_mask",
     "kept_rows",
     "label_counts_kernel",
     "labels_block",
+    "planned_kept_rows",
     "same_block",
 ]

@@ -166,9 +166,9 @@ def test_dask_dataframe_input(small):
 
 @pytest.mark.parametrize("fast_path_bytes", [None, 0])
 def test_one_counting_pass_and_the_source_read_once(small, fast_path_bytes, monkeypatch):
-    """fit: one pass over y (the class counts), the sample drawn from one read of X:
-    gathered into memory when below the fast-path size (no persist), else persisted,
-    and every pass of the inner fit on that sample."""
+    """fit: one pass over y (the class counts) and the sample drawn from one read of X,
+    in one graph; with no cluster the sample is held in this process whatever its size
+    (nothing persisted), and every pass of the inner fit is on that sample."""
     import dask
 
     X, y = small
@@ -189,13 +189,11 @@ def test_one_counting_pass_and_the_source_read_once(small, fast_path_bytes, monk
     with dml.config_context(fast_path_bytes=fast_path_bytes), count_passes() as c:
         ds = NegativeDownsampler(LogisticRegression(), negative_rate=0.2, random_state=0).fit(Xd, yd)
     assert sorted(reads) == [5000] * 4  # each chunk of X read once
-    assert len(persists) == (0 if fast_path_bytes is None else 1)
+    assert persists == []
     keep = _kept(y, _seed(0), 0.2)
-    sample = (X[keep], y[keep])
-    if fast_path_bytes == 0:
-        sample = (da.from_array(X[keep], chunks=2000), da.from_array(y[keep], chunks=2000))
-    with count_passes() as inner:
-        LogisticRegression().fit(*sample)
+    with dml.config_context(fast_path_bytes=fast_path_bytes), count_passes() as inner:
+        ref = LogisticRegression().fit(X[keep], y[keep])
+    np.testing.assert_array_equal(ds.estimator_.coef_, ref.coef_)
     assert c.kernels[0] == "label_counts_kernel"
     assert c.passes == 1 + inner.passes
     assert ds.estimator_.n_iter_[0] > 1
@@ -230,6 +228,33 @@ def test_distributed(small, cluster_client):
         P = ds.predict_proba(da.from_array(X, chunks=(3000, -1))).compute()
     np.testing.assert_allclose(ds.estimator_.coef_, mem.estimator_.coef_, rtol=1e-6)
     np.testing.assert_allclose(P, mem.predict_proba(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fast_path_bytes", [None, 0])
+def test_distributed_sample_gathered_or_left_on_the_workers(small, cluster_client, fast_path_bytes):
+    """On a cluster the counts and the sample are one graph; a sample above the
+    fast-path size stays on the workers (a persisted Dask array the inner fit reads)."""
+    import dml.imbalance._downsample as mod
+
+    X, y = small
+    keep = _kept(y, _seed(0), 0.2)
+    seen = []
+    fit = LogisticRegression.fit
+
+    def spy(self, X, y, **kw):
+        seen.append(type(X))
+        return fit(self, X, y, **kw)
+
+    with cluster_client.as_current(), dml.config_context(fast_path_bytes=fast_path_bytes):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(LogisticRegression, "fit", spy)
+            ds = mod.NegativeDownsampler(LogisticRegression(), negative_rate=0.2, random_state=0).fit(
+                da.from_array(X, chunks=(3000, -1)), da.from_array(y, chunks=3000)
+            )
+        ref = LogisticRegression().fit(X[keep], y[keep])
+    assert seen == [np.ndarray if fast_path_bytes is None else da.Array]
+    np.testing.assert_allclose(ds.estimator_.coef_, ref.coef_, rtol=1e-8)
+    assert ds.negative_rate_ == 0.2
 
 
 def test_pipeline_and_search(small):
