@@ -125,6 +125,12 @@ class ChunkedData:
     def n_chunks(self):
         return len(self.row_chunks)
 
+    @property
+    def source(self):
+        """The validated Dask collections ``(X, y, sample_weight)`` that every pass of
+        lazy data reads (None for data held in memory or persisted)."""
+        return self._collections
+
     def parts(self):
         """Yield ``(X_i, y_i, w_i)`` for every chunk (``None`` where absent)."""
         for i in range(self.n_chunks):

@@ -416,7 +416,7 @@ def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
     return parts if combine is None else combine(parts)
 
 
-def _place(rows, holders, workers):
+def place_chunks(rows, holders, workers):
     """Choose a worker for every chunk: ``[worker or None]``.
 
     ``holders[i]`` are the workers holding chunk ``i`` (replicas too); ``workers`` maps
@@ -456,7 +456,7 @@ def chunk_groups(data):
     """Chunk indices grouped by the worker thread that will run them: ``[(worker, [i...])]``.
 
     Computed once per :class:`ChunkedData` (once per fit) and cached. Chunk holders come
-    from ``who_has``; :func:`_place` balances rows across worker threads, preferring
+    from ``who_has``; :func:`place_chunks` balances rows across worker threads, preferring
     holders, so few chunks move. Every chunk (X with its y and weights) is then
     :func:`settle`-d on its chosen worker: this moves the chunks that must move, and
     leaves each one aligned where it stays, so that later round trips run on local,
@@ -472,7 +472,7 @@ def chunk_groups(data):
     workers = {w: max(1, i.get("nthreads", 1)) for w, i in info.items()}
     limits = {w: group_bytes_limit(i.get("memory_limit"), workers[w]) for w, i in info.items()}
     who = client.who_has(data.X)
-    loc = _place(data.row_chunks, [who.get(f.key) or () for f in data.X], workers)
+    loc = place_chunks(data.row_chunks, [who.get(f.key) or () for f in data.X], workers)
     settled = []
     for parts in (data.X, data.y, data.sample_weight):
         if parts is None:

@@ -32,7 +32,7 @@ from dml._base import check_params
 from dml._compat.sklearn import Interval, StrOptions
 from dml._config import config_context, get_config
 from dml._engine.inputs import raise_if_not_finite, validate_fit_data, validate_predict_data
-from dml._engine.mapreduce import _place, map_reduce
+from dml._engine.mapreduce import map_reduce, place_chunks
 from dml._engine.memory import scheduler_workers, should_persist
 from dml._engine.namespace import assert_finite_chunk, is_dask_collection
 from dml._engine.runtime import get_client
@@ -145,7 +145,7 @@ class NeighborsBase(BaseEstimator):
                 if data.mode == "direct":
                     index, y_host = data.X[0], None if data.y is None else data.y[0]
                 else:
-                    index = data._collections[0]
+                    index = data.source[0]
                     if len(index.chunks[1]) > 1:
                         index = index.rechunk({1: -1})
                     y_host = None if data.y is None else np.asarray(data.gather("y"))
@@ -651,7 +651,7 @@ def resident_slabs(index, client):
     offsets = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
     threads = dict(_worker_threads(client))
     who = client.who_has(futs)
-    loc = _place(rows, [who.get(f.key) or () for f in futs], threads)
+    loc = place_chunks(rows, [who.get(f.key) or () for f in futs], threads)
     slabs, places = [], []
     for worker, t in sorted(threads.items()):
         mine = [i for i, w in enumerate(loc) if w == worker]

@@ -106,20 +106,20 @@ def test_config_context_controls_chunking_and_validates():
 
 
 def test_place_prefers_holders_and_balances_rows():
-    from dml._engine.mapreduce import _place
+    from dml._engine.mapreduce import place_chunks
 
     workers = {"a": 1, "b": 1}
     # All chunks on "a": half of the rows move to "b".
-    loc = _place((10, 10, 10, 10), [("a",)] * 4, workers)
+    loc = place_chunks((10, 10, 10, 10), [("a",)] * 4, workers)
     assert sorted(loc) == ["a", "a", "b", "b"]
     # Replicas on both: split between holders without moving anything.
-    loc = _place((10, 10, 10, 10), [("a", "b")] * 4, workers)
+    loc = place_chunks((10, 10, 10, 10), [("a", "b")] * 4, workers)
     assert sorted(loc) == ["a", "a", "b", "b"]
     # Threads count: a worker with 3 threads takes about 3/4 of the rows.
-    loc = _place((10,) * 8, [("a",)] * 8, {"a": 3, "b": 1})
+    loc = place_chunks((10,) * 8, [("a",)] * 8, {"a": 3, "b": 1})
     assert loc.count("a") == 6
     # Unknown holders stay unplaced.
-    assert _place((5, 5), [(), ("a",)], workers) == [None, "a"]
+    assert place_chunks((5, 5), [(), ("a",)], workers) == [None, "a"]
 
 
 def _misaligned(n, p):
