@@ -16,7 +16,9 @@ rows in this process, and on one half of the rows on each worker at once (the ha
 already there). The ceiling is scikit-learn's fit with every evaluation's data work
 split that way and nothing else changed (no vector traffic, the same driver-side
 L-BFGS): ``t_sklearn - n_evaluations * (t_all_rows - t_halves_at_once)``, with dml's
-count of evaluations. On a machine whose cores other work keeps busy it stays close to
+count of evaluations. A second ceiling adds the least traffic a data-parallel evaluation
+needs, measured in the same run: the coefficient vector scattered to every worker and
+one gradient-sized vector gathered back from each (no data work). On a machine whose cores other work keeps busy it stays close to
 scikit-learn's own time.
 
 Reported: the median fit times, their ratio (target: dml <= 1.2x scikit-learn's time),
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 import warnings
 
 import numpy as np
@@ -141,6 +144,32 @@ def _ceiling(client, X, y, repeat):
     return got["all"][0], got["split"][0]
 
 
+def _scaled(v):
+    return v * 1.0
+
+
+def _vector_traffic(client, p, repeat):
+    """Seconds of the least traffic of one data-parallel evaluation: the coefficients
+    (``p + 1`` float64) to every worker and one gradient of that size back from each,
+    summed here, with no data work."""
+    import statistics
+
+    from distributed import wait
+
+    workers = sorted(client.scheduler_info()["workers"])
+    v = np.full(p + 1, 1e-3)
+    times = []
+    for _ in range(max(5, 3 * repeat)):
+        t0 = time.perf_counter()
+        f = client.scatter(v, broadcast=True, hash=False)
+        futs = [client.submit(_scaled, f, workers=[w], pure=False) for w in workers]
+        wait(futs)
+        total = sum(client.gather(futs))
+        times.append(time.perf_counter() - t0)
+        del total
+    return statistics.median(times)
+
+
 def run_logistic(client, X, y, args, add, results):
     from sklearn.linear_model import LogisticRegression as SkLR
     from sklearn.metrics import log_loss
@@ -172,8 +201,10 @@ def run_logistic(client, X, y, args, add, results):
     peaks = client.run(_peak_rss)
     share = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     t_all, t_split = _ceiling(client, X, y, args.repeat)
+    t_traffic = _vector_traffic(client, X.shape[1], args.repeat)
     sk_s = timed["scikit-learn"][0]
     ceiling = sk_s - n_eval * (t_all - t_split)
+    ceiling_traffic = ceiling + n_eval * t_traffic
     extra_dml = {
         "log_loss": losses["dml"],
         "n_iter": int(fitted["dml"].n_iter_[0]),
@@ -195,6 +226,9 @@ def run_logistic(client, X, y, args, add, results):
         "evaluation_halves_at_once_s": t_split,
         "n_evaluations": n_eval,
         "fraction_of_ceiling": ceiling / timed["dml"][0],
+        "vector_traffic_per_evaluation_s": t_traffic,
+        "seconds_with_traffic": ceiling_traffic,
+        "fraction_of_ceiling_with_traffic": ceiling_traffic / timed["dml"][0],
     }
     results["log_loss_difference"] = abs(losses["dml"] - losses["sklearn"])
     print(
@@ -204,7 +238,9 @@ def run_logistic(client, X, y, args, add, results):
     print(
         f"  ceiling: one evaluation {t_all:.3f} s on all rows, {t_split:.3f} s on two halves at once; "
         f"x {n_eval} evaluations: {ceiling:.1f} s ({ceiling / sk_s:.3f} of scikit-learn's time); "
-        f"dml at {100 * ceiling / timed['dml'][0]:.0f}% of it"
+        f"dml at {100 * ceiling / timed['dml'][0]:.0f}% of it; with the least vector traffic "
+        f"({t_traffic * 1e3:.0f} ms an evaluation: coefficients out, gradients back) "
+        f"{ceiling_traffic:.1f} s, dml at {100 * ceiling_traffic / timed['dml'][0]:.0f}% of it"
     )
     print(
         "  worker peak RSS: "
