@@ -342,14 +342,15 @@ def _compiled_case(X, y, w, theta, state_1, state_2, rows, bounds, activation, o
 @compiled(fastmath={"nsz", "arcp", "contract", "afn", "reassoc"}, error_model="numpy")
 def _local_steps_compiled(
     X,
-    Y,
-    w,
+    transposed,
+    YB,
+    WB,
     has_w,
     theta,
     s1,
     s2,
-    rows,
-    bounds,
+    src,
+    count,
     units,
     act,
     out_act,
@@ -364,16 +365,20 @@ def _local_steps_compiled(
     beta_1,
     beta_2,
     epsilon,
-    row_offset,
 ):
     """:func:`mlp_local_steps_kernel`'s loop for one host chunk (``theta``, ``s1``, ``s2``
     updated in place, in ``X``'s dtype): returns ``(rows used, loss times rows)``.
 
-    Per step: the share's rows gathered into a buffer, every layer's product by
-    ``np.dot`` (BLAS), the activations, loss, deltas and the optimizer update in loops.
+    Step ``j`` uses the next ``count[j]`` of the chunk's rows ``src`` (its share), whose
+    targets and weights are ``YB`` and ``WB`` (in ``X``'s dtype); ``X`` is the chunk, or
+    its transpose (``transposed``) for a chunk whose columns are contiguous. The rows of
+    all the steps are gathered first into one buffer (a transposed chunk column by
+    column, so each column's reads stay within that column); per step every layer's
+    product is one ``np.dot`` (BLAS), the activations, loss, deltas and the optimizer
+    update are loops.
     """
-    n, p = X.shape
-    k = Y.shape[1]
+    p = X.shape[0] if transposed else X.shape[1]
+    k = YB.shape[1]
     n_layers = units.shape[0] - 1
     coef_start = np.zeros(n_layers + 1, dtype=np.int64)
     for i in range(n_layers):
@@ -385,39 +390,17 @@ def _local_steps_compiled(
         bias_start[i + 1] = bias_start[i] + units[i + 1]
     n_theta = theta.shape[0]
     grad = np.empty(n_theta, dtype=theta.dtype)
-    # every step's rows of the chunk gathered first, into one buffer (a Fortran-ordered
-    # chunk column by column: each column's reads stay within that column)
-    n_steps = bounds.shape[0] - 1
-    first = np.empty(n_steps, dtype=np.int64)
-    count = np.empty(n_steps, dtype=np.int64)
-    total = 0
-    for j in range(n_steps):
-        share = rows[bounds[j] : bounds[j + 1]]
-        first[j] = bounds[j] + np.searchsorted(share, row_offset)
-        count[j] = bounds[j] + np.searchsorted(share, row_offset + n) - first[j]
-        total += count[j]
-    src = np.empty(total, dtype=np.int64)
-    q = 0
-    for j in range(n_steps):
-        for r in range(count[j]):
-            src[q] = rows[first[j] + r] - row_offset
-            q += 1
+    n_steps = count.shape[0]
+    total = src.shape[0]
     XB = np.empty((total, p), dtype=X.dtype)
-    YB = np.empty((total, k), dtype=X.dtype)
-    WB = np.ones(total, dtype=X.dtype)
-    if X.strides[0] >= X.strides[1]:
+    if transposed:
+        for c in range(p):
+            for r in range(total):
+                XB[r, c] = X[c, src[r]]
+    else:
         for r in range(total):
             for c in range(p):
                 XB[r, c] = X[src[r], c]
-    else:
-        for c in range(p):
-            for r in range(total):
-                XB[r, c] = X[src[r], c]
-    for r in range(total):
-        for c in range(k):
-            YB[r, c] = Y[src[r], c]
-        if has_w:
-            WB[r] = w[src[r]]
     used = 0
     loss_rows = 0.0
     off = 0
@@ -586,20 +569,31 @@ def _local_steps_host(
     theta = np.array(theta, dtype=dtype)
     s1 = np.array(state_1, dtype=dtype)
     s2 = np.array(state_2, dtype=dtype)
-    Y = y.reshape(X.shape[0], -1)
+    n = X.shape[0]
+    # the chunk's rows of every share (sorted shares: a contiguous run of each), in order
+    rows = np.asarray(rows, dtype=np.int64)
+    inside = (rows >= row_offset) & (rows < row_offset + n)
+    ends = np.concatenate([[0], np.cumsum(inside)])
+    bounds = np.asarray(bounds, dtype=np.int64)
+    count = ends[bounds[1:]] - ends[bounds[:-1]]
+    src = rows[inside] - row_offset
+    YB = np.ascontiguousarray(y.reshape(n, -1)[src], dtype=dtype)
     has_w = w is not None
-    w = np.ascontiguousarray(w) if has_w else np.ones(1, dtype=dtype)
+    WB = np.ascontiguousarray(w[src], dtype=dtype) if has_w else np.ones(src.shape[0], dtype=dtype)
+    # columns contiguous (a Fortran-ordered chunk): read through the C-ordered transpose
+    transposed = bool(X.strides[0] < X.strides[1])
     adam = solver == "adam"
     used, loss_rows = _local_steps_compiled(
-        X,
-        Y,
-        w,
+        X.T if transposed else X,
+        transposed,
+        YB,
+        WB,
         has_w,
         theta,
         s1,
         s2,
-        np.ascontiguousarray(rows, dtype=np.int64),
-        np.ascontiguousarray(bounds, dtype=np.int64),
+        src,
+        count,
         np.asarray(layer_units, dtype=np.int64),
         _ACTIVATION_CODES[activation],
         _OUT_CODES[out_activation],
@@ -614,7 +608,6 @@ def _local_steps_host(
         float(opt["beta_1"]) if adam else 0.0,
         float(opt["beta_2"]) if adam else 0.0,
         float(opt["epsilon"]) if adam else 0.0,
-        int(row_offset),
     )
     if used == 0:
         return {}

@@ -396,7 +396,10 @@ def _python_local_steps(monkeypatch):
 )
 @pytest.mark.parametrize("solver", ["adam", "sgd-nesterov", "sgd-momentum", "sgd"])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("dtype, order", [(np.float64, "C"), (np.float64, "F"), (np.float32, "C")])
+@pytest.mark.parametrize(
+    "dtype, order",
+    [(np.float64, "C"), (np.float64, "F"), (np.float64, "F-view"), (np.float64, "C-view"), (np.float32, "C")],
+)
 def test_local_steps_compiled_equals_python(
     monkeypatch, units, activation, out_activation, loss, solver, weighted, dtype, order
 ):
@@ -404,7 +407,9 @@ def test_local_steps_compiled_equals_python(
 
     rng = np.random.default_rng(0)
     n, k = 300, units[-1]
-    X = np.asarray(rng.standard_normal((n, units[0])), dtype=dtype, order=order)
+    X = np.asarray(rng.standard_normal((n + 2, units[0] + 1)), dtype=dtype, order=order[0])
+    # a view (neither C- nor Fortran-contiguous) or the whole array
+    X = X[1 : n + 1, : units[0]] if order.endswith("view") else np.asarray(X[:n, : units[0]], order=order)
     if loss == "log_loss":
         y = np.eye(k)[rng.integers(0, k, n)].astype(dtype)
     elif loss == "binary_log_loss":
