@@ -221,14 +221,16 @@ def combine_boost(parts):
     return out
 
 
-def _keep_fetched(res, fetch, owners, local):
+def _keep_fetched(res, fetch, owners, local, X=None):
     """The rows a pass fetched for each entry of ``fetch``, in their global order, kept
-    in ``local[k][split]`` for the ``(k, split)`` of ``owners``."""
+    in ``local[k][split]`` for the ``(k, split)`` of ``owners``; ``X``: the binned
+    rows of every entry, held here already (not fetched)."""
     order = np.lexsort((res["fetch_idx"], res["fetch_slot"]))
     bounds = np.searchsorted(res["fetch_slot"][order], np.arange(len(fetch) + 1))
     for j, (k, split) in enumerate(owners):
         sel = order[bounds[j] : bounds[j + 1]]
-        local[k][split] = {key: res[f"fetch_{key}"][sel] for key in ("X", "g", "h", "node")}
+        local[k][split] = {key: res[f"fetch_{key}"][sel] for key in ("g", "h", "node")}
+        local[k][split]["X"] = res["fetch_X"][sel] if X is None else X
 
 
 def _num_rows(v, compute=True):
@@ -827,7 +829,7 @@ class _BaseHGB(BaseEstimator):
 
         scored = score_sets is not None
 
-        def run(compute, want_loss, cache, fetch=()):
+        def run(compute, want_loss, cache, fetch=(), fetch_X=True):
             extra = {}
             if want_loss and scored:
                 # the scorer's rows: their raw predictions instead of the losses
@@ -836,6 +838,7 @@ class _BaseHGB(BaseEstimator):
             if len(fetch):
                 extra.update(
                     fetch=np.asarray(fetch, dtype=np.int64).reshape(-1, 3),
+                    fetch_X=fetch_X,
                     pass_row_offset=True,
                     combine=combine_boost,
                 )
@@ -873,13 +876,15 @@ class _BaseHGB(BaseEstimator):
         # when every training row is small enough, the root's pass fetches them all
         root_local = n_train is not None and n_train <= local_rows and K * n_train * (p + 24) <= _LOCAL_BYTES
         has_missing = None
+        held_X = None  # with root_local: the binned training rows, in their order
         begin = len(self._trees)
         with chunk_cache(datab) as cache:
             stopped = False
             for it in range(begin, self.max_iter):
                 model["current"] = [_ROOT_ONLY] * K
                 root_fetch = [(k, 0, 0) for k in range(K)] if root_local else []
-                res = run([(k, 0) for k in range(K)], es, cache, root_fetch)
+                # every training row is fetched each iteration: binned X only once
+                res = run([(k, 0) for k in range(K)], es, cache, root_fetch, fetch_X=held_X is None)
                 if es and (it > begin or not warm):
                     if record(res) and it > begin:
                         stopped = True
@@ -900,7 +905,8 @@ class _BaseHGB(BaseEstimator):
                 local = [{} for _ in range(K)] + [_LOCAL_BYTES]
                 if root_fetch:
                     local[-1] -= K * n_train * (p + 24)
-                    _keep_fetched(res, root_fetch, [(k, 0) for k in range(K)], local)
+                    _keep_fetched(res, root_fetch, [(k, 0) for k in range(K)], local, held_X)
+                    held_X = local[0][0]["X"]
                 while not all(g.done for g in growers):
                     model["current"] = [g.arrays() for g in growers]
                     self._grow_round(

@@ -365,6 +365,7 @@ def boost_kernel(
     quantile=None,
     want_rows=False,
     fetch=None,
+    fetch_X=True,
     row_offset=0,
     cache=None,
 ):
@@ -400,6 +401,8 @@ def boost_kernel(
         ``j`` of ``fetch`` they belong to ``fetch_slot``, their node ``fetch_node``,
         binned X ``fetch_X``, gradients ``fetch_g`` and hessians ``fetch_h`` (those
         of tree ``tree``); ``row_offset`` is the chunk's first row.
+    fetch_X : bool
+        Return ``fetch_X`` (False: the caller holds the binned rows already).
 
     Returns
     -------
@@ -442,13 +445,18 @@ def boost_kernel(
             if cache is not None:
                 cache["gh"] = gh
         _, g, h = gh
-        out["hist"] = _histograms(Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess)
+        out["hist"] = _histograms(
+            Xb, nodes, g, h, train, np.asarray(compute, dtype=np.int64), n_bins, const_hess
+        )
         if fetch is not None and len(fetch):
-            out.update(_fetched_rows(Xb, nodes, g, h, train, np.asarray(fetch, dtype=np.int64), row_offset))
+            rows = _fetched_rows(
+                Xb, nodes, g, h, train, np.asarray(fetch, dtype=np.int64), row_offset, fetch_X
+            )
+            out.update(rows)
     return out
 
 
-def _fetched_rows(Xb, nodes, g, h, train, fetch, row_offset):
+def _fetched_rows(Xb, nodes, g, h, train, fetch, row_offset, with_X=True):
     """:func:`boost_kernel`'s ``fetch_*`` arrays: the training rows at the nodes of
     every ``(tree, left, right)`` entry of ``fetch``, in row order per entry."""
     idx, slot, node, X, gs, hs = [], [], [], [], [], []
@@ -458,26 +466,38 @@ def _fetched_rows(Xb, nodes, g, h, train, fetch, row_offset):
         idx.append(sel + int(row_offset))
         slot.append(np.full(sel.shape[0], j, dtype=np.int32))
         node.append(nd[sel])
-        X.append(Xb[sel])
+        if with_X:
+            X.append(Xb[sel])
         gs.append(g[sel, k])
         hs.append(h[sel, k])
-    return {
+    out = {
         "fetch_idx": np.concatenate(idx),
         "fetch_slot": np.concatenate(slot),
         "fetch_node": np.concatenate(node).astype(np.int32),
-        "fetch_X": np.concatenate(X),
         "fetch_g": np.concatenate(gs),
         "fetch_h": np.concatenate(hs),
     }
+    if with_X:
+        out["fetch_X"] = np.concatenate(X)
+    return out
 
 
 def local_histograms(Xb, node, g, h, nodes_wanted, n_bins, const_hess=False):
     """(S, p, n_bins, 3) histograms of the rows of ``Xb`` (all training rows, in the
     order to sum them) at each node of ``nodes_wanted`` (``node``: their nodes), as
     :func:`_histograms` computes them on a chunk."""
-    compute = np.column_stack([np.zeros(len(nodes_wanted), dtype=np.int64), np.asarray(nodes_wanted, np.int64)])
+    compute = np.column_stack(
+        [np.zeros(len(nodes_wanted), dtype=np.int64), np.asarray(nodes_wanted, np.int64)]
+    )
     return _histograms(
-        Xb, node[:, None], g[:, None], h[:, None], np.ones(node.shape[0], dtype=bool), compute, n_bins, const_hess
+        Xb,
+        node[:, None],
+        g[:, None],
+        h[:, None],
+        np.ones(node.shape[0], dtype=bool),
+        compute,
+        n_bins,
+        const_hess,
     )
 
 
