@@ -17,6 +17,7 @@ from dml._engine.namespace import is_dask_collection
 from dml.recommendation._als_kernels import (
     assemble_block,
     block_pieces,
+    block_terms,
     init_factors,
     solve_block,
     top_k_block,
@@ -341,13 +342,18 @@ class ALS(BaseEstimator):
             for b in range(len(ib) - 1)
         ]
 
+        # each block's weights, targets and counts: computed once, used every sweep
+        terms = dask.delayed(_terms, pure=True)
+        implicit, alpha = bool(self.implicit_prefs), float(self.alpha)
+        user_blocks = [(b, terms(b, implicit, alpha)) for b in user_blocks]
+        item_blocks = [(b, terms(b, implicit, alpha)) for b in item_blocks]
+
         rng = (
             np.random.RandomState(self.random_state)
             if not hasattr(self.random_state, "randint")
             else self.random_state
         )
         seeds = rng.randint(0, 2**31 - 1, size=2)
-        implicit = bool(self.implicit_prefs)
         init = dask.delayed(init_factors, pure=True)
         U0 = init(n_users, self.rank, int(seeds[0]), self.nonnegative)
         V0 = init(n_items, self.rank, int(seeds[1]), self.nonnegative)
@@ -384,7 +390,9 @@ class ALS(BaseEstimator):
         }
         solve = dask.delayed(_solve, pure=True)
         cg = self.solver == "cg"
-        return [solve(block, side, x0 if cg else None, kw) for block, x0 in zip(blocks, previous)]
+        return [
+            solve(block, terms, side, x0 if cg else None, kw) for (block, terms), x0 in zip(blocks, previous)
+        ]
 
     # ------------------------------------------------------------------ predict
 
@@ -584,11 +592,15 @@ class ALS(BaseEstimator):
         return pos[pos >= 0]
 
 
-def _solve(block, side, X0, kw):
+def _solve(block, terms, side, X0, kw):
     indptr, indices, data = block
     Y, YtY = side
     with kept_allocations():  # the block's temporaries are reused, not page-faulted afresh
-        return solve_block(indptr, indices, data, Y, YtY, X0, **kw)
+        return solve_block(indptr, indices, data, Y, YtY, X0, terms=terms, **kw)
+
+
+def _terms(block, implicit_prefs, alpha):
+    return block_terms(block[0], block[2], implicit_prefs=implicit_prefs, alpha=alpha)
 
 
 def _stack(gram, *blocks):

@@ -218,6 +218,26 @@ def conjugate_gradient(indptr, indices, Y, weights, targets, YtY, lam, X, steps)
     return X
 
 
+def block_terms(indptr, data, *, implicit_prefs, alpha):
+    """``(weights, targets, counts)`` of one block's ratings, the same every sweep.
+
+    Explicit: weights 1, targets the ratings, counts the ratings per row. Implicit:
+    weights ``alpha * r`` (``c - 1``), targets ``c * p`` and counts the positive ratings
+    per row.
+    """
+    n_rows = indptr.shape[0] - 1
+    lengths = np.diff(indptr)
+    if implicit_prefs:
+        weights = alpha * data
+        positive = data > 0
+        counts = np.bincount(np.repeat(np.arange(n_rows), lengths), weights=positive, minlength=n_rows)
+        targets = np.where(positive, 1.0 + weights, 0.0)
+    else:
+        counts = lengths.astype(np.float64)
+        weights, targets = np.ones_like(data), data
+    return weights, targets, counts
+
+
 def solve_block(
     indptr,
     indices,
@@ -232,6 +252,7 @@ def solve_block(
     nonnegative,
     solver="cholesky",
     cg_steps=3,
+    terms=None,
 ):
     """New factors of one block's rows given the other side's factors ``Y``.
 
@@ -246,19 +267,15 @@ def solve_block(
     factorisation; ``nonnegative`` solves the same systems under ``x >= 0`` (NNLS).
     ``solver='cg'`` runs ``cg_steps`` conjugate-gradient steps from the block's previous
     factors ``X0`` without forming the systems (see :func:`conjugate_gradient`).
+    ``terms`` are the block's :func:`block_terms` when already computed.
     """
     n_rows = indptr.shape[0] - 1
     rank = Y.shape[1]
     X = np.zeros((n_rows, rank))
     lengths = np.diff(indptr)
-    if implicit_prefs:
-        weights = alpha * data
-        positive = data > 0
-        counts = np.bincount(np.repeat(np.arange(n_rows), lengths), weights=positive, minlength=n_rows)
-        targets = np.where(positive, 1.0 + weights, 0.0)
-    else:
-        counts = lengths.astype(np.float64)
-        weights, targets = np.ones_like(data), data
+    if terms is None:
+        terms = block_terms(indptr, data, implicit_prefs=implicit_prefs, alpha=alpha)
+    weights, targets, counts = terms
     rows = np.flatnonzero(lengths > 0)
     if rows.size == 0:
         return X

@@ -229,7 +229,7 @@ def test_bad_input():
 
 
 @pytest.mark.slow
-def test_rmse_matches_spark_als():
+def test_rmse_matches_spark_als(tmp_path):
     pyspark = pytest.importorskip("pyspark")
     from pyspark.ml.recommendation import ALS as SparkALS
     from pyspark.sql import SparkSession
@@ -240,6 +240,9 @@ def test_rmse_matches_spark_als():
     except Exception as exc:  # no Java
         pytest.skip(f"Spark does not start: {exc}")
     assert pyspark
+    # Spark's ALS checkpoints its factors every 10 iterations where a checkpoint folder
+    # is set; without one the lineage of 15 iterations can overflow the JVM's stack
+    spark.sparkContext.setCheckpointDir(str(tmp_path))
     sdf = spark.createDataFrame(df.astype({"user": int, "item": int}))
     spark_model = SparkALS(rank=4, maxIter=15, regParam=0.05, seed=0, userCol="user", itemCol="item").fit(sdf)
     spark_pred = spark_model.transform(sdf).toPandas()
