@@ -238,13 +238,14 @@ def mlp_local_steps_kernel(
     Computation: one task, no pass over the chunk: every step reads only its share's
     rows. A host chunk (NumPy, dense float32 / float64, any memory order; the activations,
     output activations and losses of the estimators; 'sgd' or 'adam') runs the steps in
-    one compiled loop (:func:`_local_steps_compiled`: per step the share's rows gathered
-    into a buffer, each layer's product by ``np.dot``, that is BLAS, the rest in loops),
-    in the chunk's dtype (a Fortran-ordered chunk gathered column by column); other
-    chunks (CuPy, sparse, other dtypes) run the
-    same steps as namespace expressions, one kernel call per step. Both give the same
-    weights to rounding. Memory per task: the share's rows and activations
-    (``share x sum(layer_units)``) and a few copies of the packed weights.
+    one compiled loop (:func:`_local_steps_compiled`: the rows of all the steps gathered
+    first, a Fortran-ordered chunk column by column; per step each layer's product by
+    ``np.dot``, that is BLAS, the rest in loops), in the chunk's dtype; other chunks
+    (CuPy, sparse, other dtypes) run the same steps as namespace expressions, one
+    kernel call per step. Both give the same weights to rounding. Memory per task: a
+    step's activations (``share x sum(layer_units)``), a few copies of the packed
+    weights and, on the compiled path, the rows of all the task's steps
+    (``len(rows) / n_chunks x n_features`` on average).
     """
     if _compiled_case(
         X, y, w, theta, state_1, state_2, rows, bounds, activation, out_activation, loss, solver
