@@ -160,7 +160,9 @@ def _slab_group(Xs, kws, V, M, bounds, moments, r_factor):
     :func:`~dml._engine.allocation.kept_allocations`."""
     V = tuple(settle(v) for v in V)
     acc = None
-    with kept_allocations():  # the products' temporaries are reused, not page-faulted afresh
+    # the products' temporaries reused, not page-faulted afresh; at most 128 MiB of freed
+    # heap kept (a worker's peak memory stays that of its slabs)
+    with kept_allocations(trim_threshold=128 << 20):
         for X, kw in zip(Xs, kws):
             kw = dict(kw, bounds=bounds, M=M, moments=moments, r_factor=r_factor, out=acc)
             acc = _run_kernel(svd_slab_kernel, X, None, None, V, kw)
