@@ -472,8 +472,9 @@ def slab_r(Z, C=None):
 
 
 def slab_product(Z, M, transpose=False):
-    """``Z @ M`` for one slab (``M`` small); its transpose, C-contiguous, if asked."""
-    return np.ascontiguousarray((Z @ M).T if transpose else Z @ M)
+    """``Z @ M`` for one slab (``M`` small); its transpose, C-contiguous, if asked
+    (``M^T Z^T`` written directly: no second slab-sized buffer)."""
+    return np.ascontiguousarray(M.T @ Z.T if transpose else Z @ M)
 
 
 def slab_sum(*parts):
