@@ -66,7 +66,9 @@ def count_passes():
             _counters.remove(counter)
 
 
-def _record_pass(kernel):
+def record_pass(kernel):
+    """Count one pass of ``kernel`` in every open :func:`count_passes` counter: for a
+    module that runs a pass over the chunks by its own graph (not :func:`map_reduce`)."""
     with _counters_lock:
         for c in _counters:
             c._record(kernel)
@@ -240,7 +242,10 @@ def chunk_cache(data):
                 pass
 
 
-def _run_kernel(kernel, X, y, w, broadcast, kwargs):
+def run_kernel(kernel, X, y, w, broadcast, kwargs):
+    """``kernel(X, y, w, *broadcast, xp=xp, **kwargs)`` on one chunk as :func:`map_reduce`
+    runs it (cached state attached, parts settled, floating-point warnings off); for a
+    module that calls chunk kernels in its own tasks."""
     if "_cache" in kwargs:
         kwargs = dict(kwargs)
         kwargs["cache"] = _chunk_cache_entry(*kwargs.pop("_cache"))
@@ -323,7 +328,7 @@ def map_reduce(
     than ``split_every`` of them.
     """
     split_every = split_every or get_config()["split_every"]
-    _record_pass(kernel)
+    record_pass(kernel)
     if data._progress is not None:
         data._progress.update(1)
     broadcast = tuple(broadcast)
@@ -334,7 +339,7 @@ def map_reduce(
         chunk_kwargs = [dict(kw, out=None) for kw in chunk_kwargs]
     if data.mode == "direct":
         X, y, w = next(data.parts())
-        return _run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
+        return run_kernel(kernel, X, y, w, broadcast, chunk_kwargs[0])
     if data.lazy:
         return with_recovery(
             data, _map_reduce_lazy, kernel, data, broadcast, combine, split_every, chunk_kwargs
@@ -354,7 +359,7 @@ def map_reduce(
         ]
         return _tree_local(list(dask.compute(*tasks)), combine, split_every)
     if data.mode == "local":
-        run = dask.delayed(_run_kernel, pure=False)
+        run = dask.delayed(run_kernel, pure=False)
         tasks = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
         parts = list(dask.compute(*tasks))
         return _tree_local(parts, combine, split_every)
@@ -379,7 +384,7 @@ def _map_reduce_lazy(kernel, data, broadcast, combine, split_every, chunk_kwargs
     client = data.client if data.mode == "distributed" else None
     if client is not None:
         broadcast = _ship(client, broadcast)
-    run = dask.delayed(_run_kernel, pure=False)
+    run = dask.delayed(run_kernel, pure=False)
     parts = [run(kernel, X, y, w, broadcast, kw) for (X, y, w), kw in zip(data.parts(), chunk_kwargs)]
     merge = dask.delayed(combine, pure=False)
     while len(parts) > split_every:
@@ -410,9 +415,9 @@ def _run_group(kernel, Xs, ys, ws, broadcast, chunk_kwargs, combine):
     if combine is not None and chunk_kwargs and "out" in chunk_kwargs[0]:
         acc = None
         for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs):
-            acc = _run_kernel(kernel, X, y, w, broadcast, dict(kw, out=acc))
+            acc = run_kernel(kernel, X, y, w, broadcast, dict(kw, out=acc))
         return acc
-    parts = [_run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)]
+    parts = [run_kernel(kernel, X, y, w, broadcast, kw) for X, y, w, kw in zip(Xs, ys, ws, chunk_kwargs)]
     return parts if combine is None else combine(parts)
 
 

@@ -21,7 +21,7 @@ from dml._engine.inputs import (
     validate_predict_data,
 )
 from dml._engine.kernels import combine_centered, moments_kernel
-from dml._engine.mapreduce import _record_pass, _run_kernel, chunk_cache, chunk_groups, map_reduce, settle
+from dml._engine.mapreduce import chunk_cache, chunk_groups, map_reduce, record_pass, run_kernel, settle
 from dml._engine.memory import scheduler_workers
 from dml._engine.namespace import to_numpy
 from dml.decomposition._base import power_normalizer, svd_flip_v
@@ -165,7 +165,7 @@ def _slab_group(Xs, kws, V, M, bounds, moments, r_factor):
     with kept_allocations(trim_threshold=128 << 20):
         for X, kw in zip(Xs, kws):
             kw = dict(kw, bounds=bounds, M=M, moments=moments, r_factor=r_factor, out=acc)
-            acc = _run_kernel(svd_slab_kernel, X, None, None, V, kw)
+            acc = run_kernel(svd_slab_kernel, X, None, None, V, kw)
     return acc
 
 
@@ -212,7 +212,7 @@ def _slab_passes(data, token, random_state, k, rank, n_iter, normalizer, dt):
         last = i == n_iter
         if last and normalizer == "none" and n_iter > 0:
             M = normaliser(Vs)
-        _record_pass(svd_slab_kernel)
+        record_pass(svd_slab_kernel)
         if data._progress is not None:
             data._progress.update(1)
         parts = [

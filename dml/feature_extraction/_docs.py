@@ -30,7 +30,7 @@ from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
 from dml._config import get_config
-from dml._engine.mapreduce import _record_pass
+from dml._engine.mapreduce import record_pass
 from dml._engine.namespace import _is_dask_frame, is_dask_collection
 from dml._engine.runtime import get_client
 
@@ -93,7 +93,7 @@ def _compute(obj):
 def reduce_partitions(kernel, combine, docs, *args):
     """One pass: ``kernel(part, *args)`` per partition, ``combine(list)`` as a tree
     (``split_every`` wide) on the workers; the combined partial comes back."""
-    _record_pass(kernel)
+    record_pass(kernel)
     if not docs.lazy:
         return combine([kernel(docs.parts[0], *args)])
     args = [dask.delayed(a) for a in args]  # one key each, shared by the tasks

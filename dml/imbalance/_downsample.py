@@ -17,8 +17,7 @@ from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval, StrOptions
 from dml._config import get_config
 from dml._engine.inputs import pass_data
-from dml._engine.mapreduce import _record_pass as record_pass
-from dml._engine.mapreduce import combine_value_counts, map_reduce
+from dml._engine.mapreduce import combine_value_counts, map_reduce, record_pass
 from dml._engine.memory import should_persist
 from dml._engine.namespace import is_dask_collection
 from dml._engine.runtime import get_client
