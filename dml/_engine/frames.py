@@ -47,7 +47,7 @@ from dml._engine.inputs import (
     _split,
     is_dask_collection,
 )
-from dml._engine.namespace import _is_dask_frame
+from dml._engine.namespace import is_dask_frame
 from dml._engine.runtime import check_workers, get_client
 
 OBJECT = np.dtype(object)
@@ -204,7 +204,7 @@ def _in_memory_chunks(X, y, n_features):
 
 def _delayed_chunks(v):
     """One ``dask.delayed`` per row chunk / partition of a Dask collection."""
-    if _is_dask_frame(v):
+    if is_dask_frame(v):
         parts = v.to_delayed(optimize_graph=False)
         if v.ndim == 2:
             return [dask.delayed(_wrap, pure=True)(p) for p in parts]
@@ -303,7 +303,7 @@ def validate_frame_fit_data(estimator, X, y=None, *, reset=True, ensure_all_fini
         Xs = [dask.delayed(p) for p in parts]
         n_features = X.shape[1]
     else:
-        if _is_dask_frame(X):
+        if is_dask_frame(X):
             X = _check_dask_frame(estimator, X, reset=reset)
         else:
             X = _check_dask_array(estimator, X, reset=reset)
@@ -313,7 +313,7 @@ def validate_frame_fit_data(estimator, X, y=None, *, reset=True, ensure_all_fini
     ys = None
     if y is not None:
         if is_dask_collection(y):
-            if _is_dask_frame(y) and y.ndim == 2:
+            if is_dask_frame(y) and y.ndim == 2:
                 if len(y.columns) != 1:
                     raise ValueError(
                         f"y should be a 1d array, got an array of shape {(np.nan, len(y.columns))} instead."
@@ -359,7 +359,7 @@ def validate_frame_predict_data(estimator, X):
 
     Returns a Dask DataFrame (a Series becomes a one-column frame), a Dask array (one
     column block) or the validated in-memory DataFrame / array."""
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         return _check_dask_frame(estimator, X, reset=False)
     if is_dask_collection(X):
         return _check_dask_array(estimator, X, reset=False)
@@ -405,7 +405,7 @@ def frame_blockwise(func, X, *, n_outputs, dtype, sparse=False, **kwargs):
         meta = sp.csr_matrix((0, n_outputs), dtype=dtype)
     else:
         meta = np.empty((0, n_outputs), dtype=dtype)
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         out = X.map_partitions(_call, func, kwargs, meta=np.empty((0, n_outputs), dtype=dtype))
         chunks = (tuple(out.chunks[0]), (n_outputs,))
         return da.Array(out.dask, out.name, chunks, dtype=dtype, meta=meta)

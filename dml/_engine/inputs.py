@@ -39,10 +39,10 @@ from dml._config import get_config
 from dml._engine.mapreduce import gather_parts, map_reduce, replace_with_host
 from dml._engine.memory import should_persist
 from dml._engine.namespace import (  # noqa: F401 - is_dask_collection, assert_finite_chunk: re-exported
-    _is_dask_frame,
     assert_finite_chunk,
     get_namespace,
     is_dask_collection,
+    is_dask_frame,
     is_device_array,
     is_sparse,
     to_numpy,
@@ -207,7 +207,7 @@ def _check_dask_X(X, estimator, *, reset, dtype, input_name="X", accept_sparse=F
     scikit-learn's TypeError unless ``accept_sparse``; accepted, its chunks become CSR."""
     name = _name(estimator)
     meta = getattr(X, "_meta", None)
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         if X.ndim == 1:
             X = X.to_frame()
             meta = X._meta
@@ -466,7 +466,7 @@ def _as_dask_1d(v):
 
     Nullable (``Int64``, ``Float64``, ``boolean``) and Arrow numeric columns are converted
     to float per partition, ``pd.NA`` to NaN, as scikit-learn converts them."""
-    if not _is_dask_frame(v):
+    if not is_dask_frame(v):
         return v
     dtypes = _frame_dtypes(v._meta)
     if all(isinstance(d, np.dtype) for d in dtypes):
@@ -1118,7 +1118,7 @@ def check_features(estimator, X, *, reset):
     ``feature_names_in_`` set when ``reset``, else checked), for input that is otherwise
     passed through unvalidated (``FunctionTransformer(validate=False)``). Metadata only:
     Dask DataFrames' columns, arrays' shapes."""
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         X = X._meta
     _check_feature_names(estimator, X, reset=reset)
     _check_n_features(estimator, X, reset=reset)

@@ -97,14 +97,15 @@ def as_float64(a, xp):
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
 
 
-def _is_dask_frame(x):
+def is_dask_frame(x):
+    """True for Dask DataFrames and Series (checked without importing Dask)."""
     mod = type(x).__module__ or ""
     return mod.startswith("dask") and hasattr(x, "divisions")
 
 
 def is_dask_collection(x):
     """True for Dask arrays, DataFrames and Series (checked without importing Dask)."""
-    return hasattr(x, "__dask_graph__") and hasattr(x, "dask") or _is_dask_frame(x)
+    return hasattr(x, "__dask_graph__") and hasattr(x, "dask") or is_dask_frame(x)
 
 
 def assert_finite_chunk(X, input_name="X", *, allow_nan=False):

@@ -27,7 +27,7 @@ from dml._compat.sklearn import (
     raise_for_params,
 )
 from dml._engine.inputs import check_features
-from dml._engine.namespace import _is_dask_frame, is_dask_collection
+from dml._engine.namespace import is_dask_collection, is_dask_frame
 from dml.compose._parts import (
     _ERR_MSG_1DCOLUMN,
     _check_n_features_only,
@@ -382,7 +382,7 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         raise_for_params(params, self, method)
         check_params(self)
         if is_dask_collection(X):
-            if not _is_dask_frame(X) and X.ndim != 2:
+            if not is_dask_frame(X) and X.ndim != 2:
                 raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
             check_features(self, X, reset=True)
         else:
@@ -496,9 +496,7 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
             extra = [y] if is_dask_collection(y) else []
             lengths = []
             if keep_outputs:  # the partitions' lengths, in the same computation
-                lengths = (
-                    [wanted[0].map_partitions(len)] if _is_dask_frame(wanted[0]) else wanted[0].chunks[0]
-                )
+                lengths = [wanted[0].map_partitions(len)] if is_dask_frame(wanted[0]) else wanted[0].chunks[0]
                 if any(np.isnan(n) for n in lengths if not is_dask_collection(n)):
                     lengths = [dask.delayed(len)(b) for b in blocks_of(wanted[0])]
             pending = [n for n in lengths if is_dask_collection(n)]
@@ -615,7 +613,7 @@ class ColumnTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
     def _dask_parts(self, X, routed, by_label=False, overrides=None):
         """``(pieces, meta)`` of every fitted part's lazy output on Dask input X
         (``overrides``: parts whose pieces are already known)."""
-        n_blocks = X.npartitions if _is_dask_frame(X) else X.numblocks[0]
+        n_blocks = X.npartitions if is_dask_frame(X) else X.numblocks[0]
         out = []
         for name, trans, columns, weight in self._iter(fitted=True, by_label=by_label):
             if overrides and name in overrides:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dml._compat.sklearn import get_column_indices, safe_indexing
-from dml._engine.namespace import _is_dask_frame, is_dask_collection
+from dml._engine.namespace import is_dask_collection, is_dask_frame
 
 
 class make_column_selector:
@@ -62,7 +62,7 @@ class make_column_selector:
         columns : list
             The names of the selected columns, in ``df``'s order.
         """
-        if _is_dask_frame(df):
+        if is_dask_frame(df):
             df = df._meta
         if not hasattr(df, "iloc"):
             raise ValueError("make_column_selector can only be applied to pandas dataframes")
@@ -91,7 +91,7 @@ def metadata_of(X):
     """What column specifications are resolved on: a Dask DataFrame's ``_meta`` (an
     empty pandas frame with its names and dtypes), else X itself (shape only for
     arrays)."""
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         return X._meta if X.ndim == 2 else X._meta.to_frame()
     return X
 
@@ -117,7 +117,7 @@ def select(X, columns):
     if not is_dask_collection(X):
         return safe_indexing(X, columns, axis=1)
     scalar = np.isscalar(columns)
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         names = list(metadata_of(X).columns)
         idx = get_column_indices(metadata_of(X), columns)
         picked = [names[i] for i in idx]

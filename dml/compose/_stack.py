@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
-from dml._engine.namespace import _is_dask_frame, get_namespace, is_device_array
+from dml._engine.namespace import get_namespace, is_dask_frame, is_device_array
 
 
 def _is_pandas_frame(X):
@@ -105,7 +105,7 @@ def empty_meta(out):
 def blocks_of(X):
     """The per-row-block pieces (``Delayed``) of a Dask DataFrame, Series or array
     (arrays in one column block)."""
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         return list(X.to_delayed())
     if X.ndim == 2 and X.numblocks[1] > 1:
         X = X.rechunk({1: -1})
@@ -115,7 +115,7 @@ def blocks_of(X):
 def part_pieces(out, n_blocks, name):
     """``(pieces, meta)`` of one part's lazy output (Dask DataFrame, Series or 2-D
     array) with one piece per input row block."""
-    if _is_dask_frame(out):
+    if is_dask_frame(out):
         if out.ndim == 1:
             out = out.to_frame()
         meta = out._meta
@@ -151,7 +151,7 @@ def stitch(parts, X, *, sparse_output, pandas, names):
     import dask.dataframe as dd
     import pandas as pd
 
-    frame_in = _is_dask_frame(X)
+    frame_in = is_dask_frame(X)
     n_blocks = X.npartitions if frame_in else X.numblocks[0]
     rows = (np.nan,) * n_blocks if frame_in else X.chunks[0]
     if pandas:
@@ -192,6 +192,6 @@ def stitch(parts, X, *, sparse_output, pandas, names):
 
 
 def _divisions(X):
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         return X.divisions
     return (None,) * (X.numblocks[0] + 1)

@@ -31,7 +31,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from dml._config import get_config
 from dml._engine.mapreduce import record_pass
-from dml._engine.namespace import _is_dask_frame, is_dask_collection
+from dml._engine.namespace import is_dask_collection, is_dask_frame
 from dml._engine.runtime import get_client
 
 #: A transform's state (fitted vectorizer) above this many pickled bytes is one shared key
@@ -63,7 +63,7 @@ def as_partitions(X, *, two_d=False):
         return Partitions([X], [np.nan], lazy=False)
     if _is_bag(X):
         return Partitions(list(X.to_delayed(optimize_graph=False)), [np.nan] * X.npartitions, lazy=True)
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         if X.ndim != 1:
             raise ValueError(
                 "Expected a Dask Series, Bag or 1-D Dask array of documents, got a Dask DataFrame "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dml._engine.inputs import _is_dask_frame, is_dask_collection, pass_data
+from dml._engine.inputs import is_dask_collection, is_dask_frame, pass_data
 from dml._engine.mapreduce import map_reduce, sum_partials
 
 
@@ -20,7 +20,7 @@ def any_lazy(*arrays):
 
 
 def _as_dask_array(v):
-    if _is_dask_frame(v):
+    if is_dask_frame(v):
         return v.to_dask_array()
     return v
 

@@ -21,7 +21,7 @@ from sklearn import model_selection as sk_ms
 from sklearn.utils import check_random_state
 
 from dml._compat.sklearn import _approximate_mode, _validate_shuffle_split
-from dml._engine.inputs import _is_dask_frame, is_dask_collection
+from dml._engine.inputs import is_dask_collection, is_dask_frame
 
 
 def _lazy(*arrays):
@@ -38,7 +38,7 @@ def _block_rng(*keys):
 
 
 def _as_dask_array(a):
-    if _is_dask_frame(a):
+    if is_dask_frame(a):
         raise TypeError(
             "dml.model_selection splits Dask arrays; convert the Dask DataFrame / Series "
             "with .to_dask_array(lengths=True) first."
@@ -202,7 +202,7 @@ def train_test_split(
         )
     import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
-    if any(_is_dask_frame(a) for a in (*arrays, stratify) if a is not None):
+    if any(is_dask_frame(a) for a in (*arrays, stratify) if a is not None):
         return _train_test_split_frames(arrays, test_size, train_size, random_state, shuffle, stratify)
     ref = next(a for a in (*arrays, stratify) if a is not None and is_dask_collection(a))
     ref, rows = _row_chunks(ref)
@@ -267,7 +267,7 @@ def _train_test_split_frames(arrays, test_size, train_size, random_state, shuffl
     import dask.dataframe as dd  # on Dask DataFrames only
 
     lazy = [a for a in (*arrays, stratify) if a is not None]
-    if not all(_is_dask_frame(a) for a in lazy):
+    if not all(is_dask_frame(a) for a in lazy):
         raise TypeError(
             "train_test_split got Dask DataFrames / Series mixed with other inputs; pass "
             "only Dask DataFrames / Series (same partitions), or convert them all with "

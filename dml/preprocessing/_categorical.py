@@ -13,12 +13,12 @@ from dml._base import TransformerMixin, check_params
 from dml._engine.frames import validate_frame_fit_data
 from dml._engine.inputs import is_dask_collection
 from dml._engine.mapreduce import map_reduce
-from dml._engine.namespace import _is_dask_frame
+from dml._engine.namespace import is_dask_frame
 from dml.preprocessing._encoders_kernels import category_counts_kernel, combine_category_counts
 
 
 def _check_frame(estimator, X):
-    if not (isinstance(X, pd.DataFrame) or _is_dask_frame(X) and X.ndim == 2):
+    if not (isinstance(X, pd.DataFrame) or is_dask_frame(X) and X.ndim == 2):
         raise TypeError(f"Expected a pandas or dask DataFrame, got {type(X)} instead")
     return X
 
@@ -32,7 +32,7 @@ def _is_stringlike(dtype):
 
 
 def _meta(X):
-    return X._meta if _is_dask_frame(X) else X
+    return X._meta if is_dask_frame(X) else X
 
 
 def _known(dtype):
@@ -59,7 +59,7 @@ def _learned_dtypes(X, columns):
     dtypes, count = {}, []
     for name in columns:
         d = meta[name].dtype
-        if isinstance(d, pd.CategoricalDtype) and (not _is_dask_frame(X) or _has_known_categories(X, name)):
+        if isinstance(d, pd.CategoricalDtype) and (not is_dask_frame(X) or _has_known_categories(X, name)):
             dtypes[name] = d
         elif isinstance(X, pd.DataFrame):
             dtypes[name] = X[name].astype("category").dtype
@@ -360,7 +360,7 @@ class DummyEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         meta = self._inverse_part(
             pd.DataFrame(np.zeros((0, len(self.transformed_columns_))), columns=self.transformed_columns_)
         )
-        if _is_dask_frame(X):
+        if is_dask_frame(X):
             return X.map_partitions(self._inverse_part, meta=meta)
         if X.ndim == 2 and len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from dml._base import check_params
 from dml._compat.sklearn import HasMethods, Interval
-from dml._engine.inputs import _is_dask_frame, is_dask_collection
+from dml._engine.inputs import is_dask_collection, is_dask_frame
 from dml.metrics import get_scorer
 from dml.wrappers._parallel_post_fit import ParallelPostFit, _estimator_has, check_scoring_param
 
@@ -215,7 +215,7 @@ def _classes(y):
     if is_dask_collection(y):
         import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
-        if _is_dask_frame(y):
+        if is_dask_frame(y):
             y = y.to_dask_array()
         return da.unique(y).compute()
     return np.unique(np.asarray(y))
@@ -227,12 +227,12 @@ def _blocks(X, y):
         return [X], None if y is None else [y], (None,)
     import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
-    if _is_dask_frame(X):
+    if is_dask_frame(X):
         xb = list(X.to_delayed())
         rows = (np.nan,) * len(xb)
         if y is None:
             return xb, None, rows
-        if not _is_dask_frame(y) or y.npartitions != X.npartitions:
+        if not is_dask_frame(y) or y.npartitions != X.npartitions:
             raise ValueError(
                 "With a Dask DataFrame X, y must be a Dask Series / DataFrame with the "
                 f"same partitions ({X.npartitions}); got {type(y).__name__}."
@@ -250,7 +250,7 @@ def _blocks(X, y):
     xb = list(X.to_delayed().reshape(len(rows), -1)[:, 0])
     if y is None:
         return xb, None, rows
-    if _is_dask_frame(y):
+    if is_dask_frame(y):
         y = y.to_dask_array(lengths=True)
     if not is_dask_collection(y):
         y = np.asarray(y)

@@ -10,7 +10,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from dml._engine.inputs import _is_dask_frame, is_dask_collection
+from dml._engine.inputs import is_dask_collection, is_dask_frame
 from dml.metrics import accuracy_score, get_scorer, r2_score
 
 
@@ -192,7 +192,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
             return func(X)
         import dask.array as da  # on Dask input only: in-memory use does not load dask.array
 
-        if _is_dask_frame(X):
+        if is_dask_frame(X):
             # Keep the column names the model was fitted with: call it on pandas partitions.
             example = _probe(func, _frame_probe_row(X), lambda: X.head(1))
             parts = [
