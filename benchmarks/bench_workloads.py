@@ -362,8 +362,8 @@ def _parser(argv):
         "--average-every",
         type=int,
         nargs="+",
-        default=[100],
-        help="dml's average_every (each value a dml entry)",
+        default=[100, 250],
+        help="dml's average_every (each value a dml entry; 250 is where the round trips stop dominating)",
     )
     g.add_argument("--mlp-repeat", type=int, default=1, help="timed runs of each MLP entry")
     g.add_argument("--sk-threads", type=int, default=1, help="BLAS threads of the scikit-learn fit")
